@@ -1,0 +1,5 @@
+export * from './county.js';
+export * from './decode.js';
+export * from './ids.js';
+export * from './payloads.js';
+export * from './topics.js';

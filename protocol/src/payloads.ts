@@ -1,0 +1,201 @@
+import { z } from 'zod';
+
+/** Version of the payload schemas in this file; every payload carries it as `v`. */
+export const SCHEMA_VERSION = 1 as const;
+
+/** Largest payload the county accepts, in bytes. Telemetry is a few hundred bytes. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+// Device clocks drift and some boot at 1970; anything between these is stored as sent,
+// and ingest measures the skew against its own clock instead of rejecting the message.
+const MIN_TS = Date.UTC(2000, 0, 1);
+const MAX_TS = Date.UTC(2100, 0, 1);
+
+/** Device time in milliseconds since the Unix epoch (UTC). */
+export const DeviceTime = z.number().int().min(MIN_TS).max(MAX_TS);
+
+/**
+ * The envelope every gateway payload carries: schema version, device time and the
+ * per-gateway sequence number that lets the county side drop QoS 1 redeliveries
+ * [MQTT-4.3.2-2: a QoS 1 message may arrive more than once] and detect gaps.
+ */
+export const Envelope = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  ts: DeviceTime,
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type Envelope = z.infer<typeof Envelope>;
+
+const Percent = z.number().min(0).max(100);
+/** Received signal strength in dBm (LoRa, NB-IoT, Wi-Fi). */
+const SignalDbm = z.number().min(-150).max(0);
+const Note = z.string().max(500);
+
+// ---------------------------------------------------------------- gateway
+
+export const GatewayState = z.enum(['online', 'offline']);
+export type GatewayState = z.infer<typeof GatewayState>;
+
+/** `…/status`, retained. The last will carries `offline` with reason `will`. */
+export const StatusPayload = Envelope.extend({
+  state: GatewayState,
+  reason: z.enum(['connect', 'shutdown', 'will', 'uplink-lost']).optional(),
+}).strict();
+export type StatusPayload = z.infer<typeof StatusPayload>;
+
+export const AdapterHealth = z
+  .object({
+    name: z.string().min(1).max(64),
+    ok: z.boolean(),
+    detail: Note.optional(),
+  })
+  .strict();
+
+/** `…/heartbeat`, every 30 s: gateway health. */
+export const HeartbeatPayload = Envelope.extend({
+  uptimeS: z.number().min(0),
+  queueDepth: z.number().int().min(0),
+  adapters: z.array(AdapterHealth).max(64).default([]),
+  version: z.string().max(64).optional(),
+}).strict();
+export type HeartbeatPayload = z.infer<typeof HeartbeatPayload>;
+
+// ---------------------------------------------------------------- telemetry
+
+/** Smoke/heat detectors and fire panels (智能烟感、消防主机). */
+export const FireTelemetry = Envelope.extend({
+  kind: z.literal('fire'),
+  battery: Percent.optional(),
+  signal: SignalDbm.optional(),
+  /** Heat detectors report their temperature in °C. */
+  temperature: z.number().min(-40).max(200).optional(),
+  /** Smoke obscuration in dB/m, for detectors that report it. */
+  smoke: z.number().min(0).max(10).optional(),
+}).strict();
+
+/**
+ * What a pressure gauge is on. Dry powder extinguishers: green 1.0–1.4 MPa (GB 50444);
+ * water: sprinkler worst point ≥ 0.05 MPa, hydrant static/dynamic per GB 50974.
+ */
+export const PressureMedium = z.enum(['dry_powder', 'sprinkler', 'hydrant_static', 'hydrant_dynamic']);
+export type PressureMedium = z.infer<typeof PressureMedium>;
+
+/** Extinguisher, hydrant and sprinkler pressure gauges. */
+export const ExtinguisherTelemetry = Envelope.extend({
+  kind: z.literal('extinguisher'),
+  medium: PressureMedium.default('dry_powder'),
+  /** Gauge pressure in MPa. */
+  pressure: z.number().min(0).max(10),
+  temperature: z.number().min(-40).max(120).optional(),
+  battery: Percent.optional(),
+  signal: SignalDbm.optional(),
+}).strict();
+
+/** Kitchen heat (GB 4716 / EN 54-5 class A1R) and optional gas (GB 15322) sensors. */
+export const KitchenTelemetry = Envelope.extend({
+  kind: z.literal('kitchen'),
+  /** °C */
+  temperature: z.number().min(-40).max(400),
+  /** Combustible gas in % of the lower explosive limit. */
+  gasLel: Percent.optional(),
+  battery: Percent.optional(),
+  signal: SignalDbm.optional(),
+}).strict();
+
+/** Camera health as seen by the gateway's ONVIF + ffprobe checks (视频质量诊断). */
+export const CameraTelemetry = Envelope.extend({
+  kind: z.literal('camera'),
+  online: z.boolean(),
+  streamOk: z.boolean(),
+  fps: z.number().min(0).max(240).optional(),
+  bitrateKbps: z.number().min(0).max(1_000_000).optional(),
+  width: z.number().int().min(1).max(16384).optional(),
+  height: z.number().int().min(1).max(16384).optional(),
+  frozen: z.boolean().optional(),
+  black: z.boolean().optional(),
+  /** Device time of the last decoded frame. */
+  lastFrameTs: DeviceTime.optional(),
+}).strict();
+
+export const TelemetryPayload = z.discriminatedUnion('kind', [
+  FireTelemetry,
+  ExtinguisherTelemetry,
+  KitchenTelemetry,
+  CameraTelemetry,
+]);
+export type TelemetryPayload = z.infer<typeof TelemetryPayload>;
+export type FireTelemetry = z.infer<typeof FireTelemetry>;
+export type ExtinguisherTelemetry = z.infer<typeof ExtinguisherTelemetry>;
+export type KitchenTelemetry = z.infer<typeof KitchenTelemetry>;
+export type CameraTelemetry = z.infer<typeof CameraTelemetry>;
+
+// ---------------------------------------------------------------- events
+
+/** Events every kind can raise. */
+export const COMMON_EVENTS = ['fault', 'restore', 'test', 'tamper'] as const;
+/**
+ * Fire detector / panel events, after the GB 26875.3 component status bits
+ * (test, fire, fault, disabled, supervisory …).
+ */
+export const FireEventType = z.enum(['fire', 'supervisory', 'disabled', ...COMMON_EVENTS]);
+export const ExtinguisherEventType = z.enum(['low_pressure', 'moved', ...COMMON_EVENTS]);
+export const KitchenEventType = z.enum(['overheat', 'gas', ...COMMON_EVENTS]);
+/** Video quality diagnosis categories that a camera check reports as discrete events. */
+export const CameraEventType = z.enum(['signal_loss', 'frozen', 'black', 'occlusion', ...COMMON_EVENTS]);
+
+const eventFields = {
+  /** Zone or loop/address on a fire panel, free text. */
+  zone: z.string().max(64).optional(),
+  detail: Note.optional(),
+};
+
+export const FireEvent = Envelope.extend({ kind: z.literal('fire'), event: FireEventType, ...eventFields }).strict();
+export const ExtinguisherEvent = Envelope.extend({
+  kind: z.literal('extinguisher'),
+  event: ExtinguisherEventType,
+  ...eventFields,
+}).strict();
+export const KitchenEvent = Envelope.extend({
+  kind: z.literal('kitchen'),
+  event: KitchenEventType,
+  ...eventFields,
+}).strict();
+export const CameraEvent = Envelope.extend({
+  kind: z.literal('camera'),
+  event: CameraEventType,
+  ...eventFields,
+}).strict();
+
+export const EventPayload = z.discriminatedUnion('kind', [FireEvent, ExtinguisherEvent, KitchenEvent, CameraEvent]);
+export type EventPayload = z.infer<typeof EventPayload>;
+export type EventType = EventPayload['event'];
+
+/** True for the one event that must reach the center within 10 s ahead of everything else (GB 26875.1). */
+export function isFireAlarm(e: EventPayload): boolean {
+  return e.kind === 'fire' && e.event === 'fire';
+}
+
+// ---------------------------------------------------------------- commands
+
+export const CommandName = z.enum(['ping', 'reload', 'snapshot', 'drill-start', 'drill-stop']);
+export type CommandName = z.infer<typeof CommandName>;
+
+/** `…/cmd/{name}`: county → gateway. Not sequenced by the gateway; `id` correlates the reply. */
+export const CommandPayload = z
+  .object({
+    v: z.literal(SCHEMA_VERSION),
+    ts: DeviceTime,
+    id: z.string().min(1).max(64),
+    args: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type CommandPayload = z.infer<typeof CommandPayload>;
+
+/** `…/cmd/{name}/reply`: gateway → county. */
+export const CommandReplyPayload = Envelope.extend({
+  id: z.string().min(1).max(64),
+  ok: z.boolean(),
+  detail: Note.optional(),
+  result: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+export type CommandReplyPayload = z.infer<typeof CommandReplyPayload>;
