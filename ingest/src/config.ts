@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { IngestError } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * Ingest configuration, from the environment. Every default lives here; `anlian ingest --help`
+ * and the README's configuration reference list the same variables.
+ */
+export const IngestConfigSchema = z
+  .object({
+    ANLIAN_DATA_DIR: z.string().default('.anlian'),
+    ANLIAN_DB_URL: optionalString.describe('PostgreSQL URL; SQLite in the data directory when unset'),
+    ANLIAN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    ANLIAN_MQTT_HOST: z.string().default('0.0.0.0').describe('embedded broker: listen address'),
+    ANLIAN_MQTT_PORT: port.default(1883).describe('embedded broker: TCP port (0 = any free port)'),
+    ANLIAN_BROKER_URL: optionalString.describe('external MQTT 5 broker (mqtt://host:1883); the embedded broker when unset'),
+    ANLIAN_BROKER_USERNAME: optionalString,
+    ANLIAN_BROKER_PASSWORD: optionalString,
+    ANLIAN_BROKER_CLIENT_ID: optionalString.describe('external broker: this replica’s client id (default ingest-<hostname>-<pid>)'),
+    ANLIAN_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ingest'),
+
+    ANLIAN_HTTP_HOST: z.string().default('127.0.0.1').describe('health and metrics listener'),
+    ANLIAN_HTTP_PORT: port.default(9180),
+
+    INFLUX_URL: z.url().default('http://127.0.0.1:8086'),
+    INFLUX_GENERATION: z.enum(['1', '2', '3']).default('1').transform(Number).pipe(z.union([z.literal(1), z.literal(2), z.literal(3)])),
+    INFLUX_DATABASE: z.string().min(1).default('anlian').describe('v1/v3 database or v2 bucket'),
+    INFLUX_ORG: optionalString,
+    INFLUX_TOKEN: optionalString,
+    INFLUX_USERNAME: optionalString,
+    INFLUX_PASSWORD: optionalString,
+    INFLUX_SETUP: bool.default(true).describe('v1: create the database, retention policies and downsampling at start'),
+    INFLUX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
+    INFLUX_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    ANLIAN_SPOOL_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(1024 ** 3),
+  })
+  .superRefine((c, ctx) => {
+    if (c.INFLUX_GENERATION === 2 && !c.INFLUX_ORG) {
+      ctx.addIssue({ code: 'custom', path: ['INFLUX_ORG'], message: 'required when INFLUX_GENERATION=2' });
+    }
+    if (c.ANLIAN_BROKER_URL && !/^(mqtts?|wss?|tcp|tls):\/\//.test(c.ANLIAN_BROKER_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['ANLIAN_BROKER_URL'], message: 'must start with mqtt://, mqtts://, ws:// or wss://' });
+    }
+  });
+
+export type IngestEnv = z.infer<typeof IngestConfigSchema>;
+
+export interface IngestConfig {
+  dataDir: string;
+  dbUrl: string | undefined;
+  sqlitePath: string;
+  spoolDir: string;
+  logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
+  mqtt: { host: string; port: number };
+  broker:
+    | { mode: 'embedded' }
+    | { mode: 'external'; url: string; username?: string; password?: string; clientId: string; shareGroup: string };
+  http: { host: string; port: number };
+  influx: {
+    url: string;
+    generation: 1 | 2 | 3;
+    database: string;
+    org?: string;
+    token?: string;
+    username?: string;
+    password?: string;
+    setup: boolean;
+    batchSize: number;
+    flushIntervalMs: number;
+    maxSpoolBytes: number;
+  };
+}
+
+const defined = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+/**
+ * Parses the environment once at boot. On any problem throws an error listing every one of them
+ * (variable and reason); `main` prints it and exits non-zero.
+ */
+export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly<IngestConfig> {
+  const r = IngestConfigSchema.safeParse(env);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new IngestError('ANL_ERR_CONFIG', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = r.data;
+  const dataDir = path.resolve(e.ANLIAN_DATA_DIR);
+  return Object.freeze({
+    dataDir,
+    dbUrl: e.ANLIAN_DB_URL,
+    sqlitePath: path.join(dataDir, 'anlian.db'),
+    spoolDir: path.join(dataDir, 'spool'),
+    logLevel: e.ANLIAN_LOG_LEVEL,
+    mqtt: { host: e.ANLIAN_MQTT_HOST, port: e.ANLIAN_MQTT_PORT },
+    broker: e.ANLIAN_BROKER_URL
+      ? defined({
+          mode: 'external' as const,
+          url: e.ANLIAN_BROKER_URL,
+          username: e.ANLIAN_BROKER_USERNAME,
+          password: e.ANLIAN_BROKER_PASSWORD,
+          clientId: e.ANLIAN_BROKER_CLIENT_ID ?? `ingest-${process.pid}`,
+          shareGroup: e.ANLIAN_SHARE_GROUP,
+        })
+      : { mode: 'embedded' as const },
+    http: { host: e.ANLIAN_HTTP_HOST, port: e.ANLIAN_HTTP_PORT },
+    influx: defined({
+      url: e.INFLUX_URL,
+      generation: e.INFLUX_GENERATION,
+      database: e.INFLUX_DATABASE,
+      org: e.INFLUX_ORG,
+      token: e.INFLUX_TOKEN,
+      username: e.INFLUX_USERNAME,
+      password: e.INFLUX_PASSWORD,
+      setup: e.INFLUX_SETUP,
+      batchSize: e.INFLUX_BATCH_SIZE,
+      flushIntervalMs: e.INFLUX_FLUSH_INTERVAL_MS,
+      maxSpoolBytes: e.ANLIAN_SPOOL_MAX_BYTES,
+    }),
+  });
+}
+
+/** The variables and their descriptions, for `--help` and the README. */
+export function describeIngestConfig(): { name: string; description: string }[] {
+  return Object.entries(IngestConfigSchema.def.shape ?? {}).map(([name, schema]) => ({
+    name,
+    description: (schema as z.ZodType).description ?? '',
+  }));
+}

@@ -1,0 +1,313 @@
+import { type DecodedMessage, decodeMessage, isFireAlarm } from '@anlian/protocol';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { InboundMessage } from '../broker/message-source.js';
+import { hasCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { IngestEvent, IngestEventListener } from './ingest-event.js';
+import type { LatestStateCache } from './latest-state-cache.js';
+import { eventLine, heartbeatLine, type PointContext, statusLine, telemetryLine } from './line-protocol.js';
+import type { RegistryCache } from './registry-cache.js';
+import type { SequenceWindow } from './sequence-window.js';
+
+interface PendingBatch {
+  lines: string[];
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+}
+type PendingGroup = Record<'event' | 'telemetry', PendingBatch>;
+
+/** The storage seam: resolves once the lines are durable (on disk in the spool). */
+export interface LineStore {
+  write(lines: string[], opts?: { priority?: 'event' | 'telemetry' }): Promise<void>;
+}
+
+/** Why a message was refused, the `reason` label of `anlian_ingest_rejected_total`. */
+export type IngestRejectReason =
+  | 'bad_topic'
+  | 'too_large'
+  | 'bad_json'
+  | 'bad_schema'
+  | 'unknown_gateway'
+  | 'gateway_mismatch'
+  | 'client_mismatch'
+  | 'kind_mismatch'
+  | 'spool_full';
+
+export interface IngestPipelineOptions {
+  registry: RegistryCache;
+  store: LineStore;
+  cache: LatestStateCache;
+  window: SequenceWindow;
+  logger: Logger;
+  metrics: Registry;
+  /** Rejection log lines per reason per 10 s before they are summarised. */
+  rejectLogBurst?: number;
+  now?: () => number;
+}
+
+/**
+ * Turns broker messages into stored points, latest state and events:
+ * decode → authorise against the registry → drop QoS 1 duplicates → emit → store durably.
+ *
+ * `handle` resolves when the message is durably stored or deliberately refused; the broker
+ * acknowledges (PUBACK) only then. It rejects only when storage failed, so that the publisher
+ * redelivers.
+ */
+export class IngestPipeline {
+  readonly #o: IngestPipelineOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #listeners = new Set<IngestEventListener>();
+  readonly #accepted: Counter<'type'>;
+  readonly #rejected: Counter<'reason'>;
+  readonly #duplicates: Counter;
+  readonly #outOfWindow: Counter;
+  readonly #unconfirmed: Counter;
+  readonly #listenerErrors: Counter;
+  readonly #storeSeconds: Histogram;
+  readonly #rejectLog = new Map<IngestRejectReason, { windowStart: number; logged: number; suppressed: number }>();
+  #group: PendingGroup | undefined;
+
+  constructor(opts: IngestPipelineOptions) {
+    this.#o = opts;
+    this.#log = opts.logger.child({ module: 'pipeline' });
+    this.#now = opts.now ?? Date.now;
+    const registers = [opts.metrics];
+    this.#accepted = new Counter({
+      name: 'anlian_ingest_messages_total',
+      help: 'Messages accepted, by topic type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#rejected = new Counter({
+      name: 'anlian_ingest_rejected_total',
+      help: 'Messages refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#duplicates = new Counter({
+      name: 'anlian_ingest_duplicates_total',
+      help: 'QoS 1 redeliveries dropped by sequence number',
+      registers,
+    });
+    this.#outOfWindow = new Counter({
+      name: 'anlian_ingest_sequence_out_of_window_total',
+      help: 'Messages accepted whose sequence number was too far behind to check for duplicates',
+      registers,
+    });
+    this.#unconfirmed = new Counter({
+      name: 'anlian_ingest_unconfirmed_device_messages_total',
+      help: 'Messages from devices not in the registry (stored and recorded as unconfirmed)',
+      registers,
+    });
+    this.#listenerErrors = new Counter({
+      name: 'anlian_ingest_listener_errors_total',
+      help: 'Errors thrown by event listeners (alerting, dashboard)',
+      registers,
+    });
+    this.#storeSeconds = new Histogram({
+      name: 'anlian_ingest_store_seconds',
+      help: 'Time from arrival to durable acceptance in the spool',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+  }
+
+  /** Listens to every accepted message; returns the function that stops listening. */
+  onEvent(listener: IngestEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async handle(msg: InboundMessage): Promise<void> {
+    const receivedAt = this.#now();
+    const decoded = decodeMessage(msg.topic, msg.payload);
+    if (!decoded.ok) return this.#reject(decoded.reason, msg.topic, decoded.detail);
+    const m = decoded.message;
+    const { topic } = m;
+    // Commands are ours, on their way to a gateway; nothing to ingest.
+    if (topic.type === 'command') return;
+
+    const gw = this.#o.registry.gateway(topic.gateway);
+    if (!gw || !gw.enabled) return this.#reject('unknown_gateway', msg.topic, `gateway ${topic.gateway} is not registered`);
+    if (gw.county !== topic.county || gw.institution !== topic.institution) {
+      return this.#reject(
+        'gateway_mismatch',
+        msg.topic,
+        `gateway ${gw.id} belongs to ${gw.county}/${gw.institution}, not ${topic.county}/${topic.institution}`,
+      );
+    }
+    if (msg.clientId !== undefined && msg.clientId !== topic.gateway) {
+      return this.#reject('client_mismatch', msg.topic, `client ${msg.clientId} published as ${topic.gateway}`);
+    }
+    const addr = { county: topic.county, institution: topic.institution, gateway: topic.gateway };
+
+    // Status documents are idempotent and not deduplicated; `online` may announce a restarted counter.
+    if (m.topic.type === 'status') {
+      if (m.payload.state === 'online' && this.#o.window.restart(topic.gateway, m.payload.seq)) {
+        this.#log.warn({ gateway: topic.gateway, seq: m.payload.seq }, 'gateway sequence restarted');
+      }
+    } else {
+      const seen = this.#o.window.check(topic.gateway, m.payload.seq);
+      if (seen === 'duplicate') {
+        this.#duplicates.inc();
+        return;
+      }
+      if (seen === 'out-of-window') this.#outOfWindow.inc();
+    }
+
+    let event: IngestEvent;
+    let line: string | undefined;
+    let priority: 'event' | 'telemetry' = 'telemetry';
+    switch (m.topic.type) {
+      case 'telemetry':
+      case 'event': {
+        const device = m.topic.device;
+        const known = this.#o.registry.device(topic.gateway, device);
+        if (known && known.kind !== m.payload.kind) {
+          this.#o.window.forget(topic.gateway, m.payload.seq);
+          return this.#reject('kind_mismatch', msg.topic, `device ${device} is registered as ${known.kind}, not ${m.payload.kind}`);
+        }
+        const confirmed = known !== undefined;
+        if (!confirmed) {
+          this.#unconfirmed.inc();
+          this.#o.registry.sighted({ gatewayId: topic.gateway, deviceId: device, kind: m.payload.kind, seenAt: receivedAt });
+        }
+        const ctx: PointContext = { ...addr, receivedAt, confirmed };
+        const id = { ...addr, device, kind: m.payload.kind, confirmed };
+        if (m.topic.type === 'telemetry') {
+          const t = m.payload as Extract<DecodedMessage, { topic: { type: 'telemetry' } }>['payload'];
+          line = telemetryLine(ctx, device, t);
+          const { v: _v, ts: _ts, seq: _seq, kind: _kind, ...values } = t;
+          this.#o.cache.updateTelemetry(id, t.ts, receivedAt, values as Record<string, number | boolean | string>);
+          event = { type: 'telemetry', ...addr, device, confirmed, receivedAt, payload: t };
+        } else {
+          const e = m.payload as Extract<DecodedMessage, { topic: { type: 'event' } }>['payload'];
+          line = eventLine(ctx, device, e);
+          priority = 'event';
+          this.#o.cache.updateEvent(
+            id,
+            { event: e.event, ts: e.ts, ...(e.zone ? { zone: e.zone } : {}), ...(e.detail ? { detail: e.detail } : {}) },
+            receivedAt,
+          );
+          event = { type: 'event', ...addr, device, confirmed, receivedAt, payload: e };
+          if (isFireAlarm(e)) {
+            this.#log.warn({ ...addr, device, zone: e.zone, seq: e.seq }, 'fire alarm received');
+          }
+        }
+        break;
+      }
+      case 'status': {
+        const s = m.payload;
+        line = statusLine({ ...addr, receivedAt, confirmed: true }, s);
+        priority = 'event';
+        this.#o.cache.updateGateway({ ...addr, state: s.state, since: s.ts, receivedAt });
+        event = { type: 'status', ...addr, receivedAt, payload: s };
+        break;
+      }
+      case 'heartbeat': {
+        const h = m.payload;
+        line = heartbeatLine({ ...addr, receivedAt, confirmed: true }, h);
+        this.#o.cache.updateHeartbeat(
+          addr,
+          {
+            ts: h.ts,
+            uptimeS: h.uptimeS,
+            queueDepth: h.queueDepth,
+            adaptersOk: h.adapters.filter((a) => a.ok).length,
+            adaptersTotal: h.adapters.length,
+          },
+          receivedAt,
+        );
+        event = { type: 'heartbeat', ...addr, receivedAt, payload: h };
+        break;
+      }
+      case 'command-reply':
+        event = { type: 'command-reply', ...addr, name: m.topic.name, receivedAt, payload: m.payload };
+        break;
+      default: {
+        const never: never = m.topic;
+        throw new Error(`unhandled topic type ${(never as { type: string }).type}`);
+      }
+    }
+
+    // The alarm path never waits on the storage path (ARCHITECTURE.md): emit first.
+    this.#emit(event);
+    this.#accepted.inc({ type: m.topic.type });
+    if (line === undefined) return;
+
+    try {
+      await this.#store(line, priority);
+      this.#storeSeconds.observe((this.#now() - receivedAt) / 1000);
+    } catch (err) {
+      if (hasCode(err, 'ANL_ERR_SPOOL_FULL')) {
+        // Refused, loudly: acknowledging keeps the gateway's in-flight window free for fire alarms,
+        // which the spool still accepts beyond its bound.
+        return this.#reject('spool_full', msg.topic, 'the InfluxDB spool is full; telemetry refused');
+      }
+      // Not stored: let the publisher redeliver, and do not count the redelivery as a duplicate.
+      this.#o.window.forget(topic.gateway, m.payload.seq);
+      throw err;
+    }
+  }
+
+  #emit(event: IngestEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.#listenerErrors.inc();
+        this.#log.error({ err, type: event.type, gateway: event.gateway }, 'event listener failed');
+      }
+    }
+  }
+
+  /**
+   * Group commit: the lines of every message handled in one turn of the event loop go to the
+   * store in one write per priority. Events and telemetry are written separately so that a
+   * full spool refuses only telemetry.
+   */
+  #store(line: string, priority: 'event' | 'telemetry'): Promise<void> {
+    if (!this.#group) {
+      const group: PendingGroup = { event: { lines: [], waiters: [] }, telemetry: { lines: [], waiters: [] } };
+      this.#group = group;
+      setImmediate(() => {
+        this.#group = undefined;
+        this.#commit(group, 'event');
+        this.#commit(group, 'telemetry');
+      });
+    }
+    const batch = this.#group[priority];
+    batch.lines.push(line);
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  #commit(group: PendingGroup, priority: 'event' | 'telemetry'): void {
+    const { lines, waiters } = group[priority];
+    if (lines.length === 0) return;
+    this.#o.store.write(lines, { priority }).then(
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
+  }
+
+  #reject(reason: IngestRejectReason, topic: string, detail: string): void {
+    this.#rejected.inc({ reason });
+    const now = this.#now();
+    let state = this.#rejectLog.get(reason);
+    if (!state || now - state.windowStart >= 10_000) {
+      if (state && state.suppressed > 0) {
+        this.#log.warn({ reason, suppressed: state.suppressed }, 'rejections not logged individually in the last 10 s');
+      }
+      state = { windowStart: now, logged: 0, suppressed: 0 };
+      this.#rejectLog.set(reason, state);
+    }
+    if (state.logged < (this.#o.rejectLogBurst ?? 20)) {
+      state.logged++;
+      this.#log.warn({ topic, reason, detail }, 'message rejected');
+    } else state.suppressed++;
+  }
+}

@@ -1,0 +1,107 @@
+import type { DeviceKind, EventType, GatewayState } from '@anlian/protocol';
+
+/** The latest values of one device, as the dashboard shows them. */
+export interface DeviceState {
+  county: string;
+  institution: string;
+  gateway: string;
+  device: string;
+  kind: DeviceKind;
+  confirmed: boolean;
+  /** Device time of the latest telemetry. */
+  ts?: number;
+  /** County time the latest message (telemetry or event) arrived. */
+  receivedAt: number;
+  /** The latest telemetry values, without the envelope. */
+  values: Record<string, number | boolean | string>;
+  lastEvent?: { event: EventType; ts: number; zone?: string; detail?: string };
+}
+
+export interface GatewayStateEntry {
+  county: string;
+  institution: string;
+  gateway: string;
+  state: GatewayState;
+  /** Device time of the latest status document. */
+  since: number;
+  receivedAt: number;
+  lastHeartbeat?: { ts: number; uptimeS: number; queueDepth: number; adaptersOk: number; adaptersTotal: number };
+}
+
+/**
+ * Latest state per device and gateway, in memory, for the dashboard and the rules.
+ * Keys are `gateway/device`. Older device times never overwrite newer ones, so a replayed
+ * backlog does not roll a value back.
+ */
+export class LatestStateCache {
+  readonly #devices = new Map<string, DeviceState>();
+  readonly #gateways = new Map<string, GatewayStateEntry>();
+
+  static key(gateway: string, device: string): string {
+    return `${gateway}/${device}`;
+  }
+
+  updateTelemetry(
+    id: Omit<DeviceState, 'values' | 'ts' | 'receivedAt' | 'lastEvent'>,
+    ts: number,
+    receivedAt: number,
+    values: Record<string, number | boolean | string>,
+  ): void {
+    const k = LatestStateCache.key(id.gateway, id.device);
+    const prev = this.#devices.get(k);
+    if (prev?.ts !== undefined && prev.ts > ts) return;
+    this.#devices.set(k, { ...id, ...(prev?.lastEvent ? { lastEvent: prev.lastEvent } : {}), ts, receivedAt, values });
+  }
+
+  updateEvent(id: Omit<DeviceState, 'values' | 'ts' | 'receivedAt' | 'lastEvent'>, event: NonNullable<DeviceState['lastEvent']>, receivedAt: number): void {
+    const k = LatestStateCache.key(id.gateway, id.device);
+    const prev = this.#devices.get(k);
+    if (prev?.lastEvent && prev.lastEvent.ts > event.ts) return;
+    this.#devices.set(k, { ...(prev ?? { ...id, values: {} }), receivedAt, lastEvent: event });
+  }
+
+  updateGateway(entry: Omit<GatewayStateEntry, 'lastHeartbeat'>): void {
+    const prev = this.#gateways.get(entry.gateway);
+    if (prev && prev.since > entry.since) return;
+    this.#gateways.set(entry.gateway, { ...entry, ...(prev?.lastHeartbeat ? { lastHeartbeat: prev.lastHeartbeat } : {}) });
+  }
+
+  updateHeartbeat(
+    id: { county: string; institution: string; gateway: string },
+    hb: NonNullable<GatewayStateEntry['lastHeartbeat']>,
+    receivedAt: number,
+  ): void {
+    const prev = this.#gateways.get(id.gateway);
+    if (prev?.lastHeartbeat && prev.lastHeartbeat.ts > hb.ts) return;
+    // A heartbeat proves the gateway is online even if its status document was missed.
+    this.#gateways.set(id.gateway, {
+      ...id,
+      state: prev?.state ?? 'online',
+      since: prev?.since ?? hb.ts,
+      receivedAt,
+      lastHeartbeat: hb,
+    });
+  }
+
+  device(gateway: string, device: string): DeviceState | undefined {
+    return this.#devices.get(LatestStateCache.key(gateway, device));
+  }
+
+  gateway(gateway: string): GatewayStateEntry | undefined {
+    return this.#gateways.get(gateway);
+  }
+
+  devices(filter?: { institution?: string }): DeviceState[] {
+    const all = [...this.#devices.values()];
+    return filter?.institution ? all.filter((d) => d.institution === filter.institution) : all;
+  }
+
+  gateways(filter?: { institution?: string }): GatewayStateEntry[] {
+    const all = [...this.#gateways.values()];
+    return filter?.institution ? all.filter((g) => g.institution === filter.institution) : all;
+  }
+
+  get size(): { devices: number; gateways: number } {
+    return { devices: this.#devices.size, gateways: this.#gateways.size };
+  }
+}

@@ -1,0 +1,101 @@
+import type { DeviceKind } from '@anlian/protocol';
+import type { GatewayIdentity } from '../gateway-directory.js';
+import type { Logger } from '../logger.js';
+
+/** What the pipeline needs of a registered device. */
+export interface KnownDevice {
+  kind: DeviceKind;
+  reportIntervalS: number;
+}
+
+export interface UnconfirmedSighting {
+  gatewayId: string;
+  deviceId: string;
+  kind?: DeviceKind;
+  seenAt: number;
+}
+
+/** The registry queries the cache is loaded from (the operational store implements them). */
+export interface RegistrySource {
+  listGateways(): Promise<GatewayIdentity[]>;
+  deviceIndex(): Promise<Map<string, KnownDevice>>;
+  recordUnconfirmedDevices(rows: UnconfirmedSighting[]): Promise<void>;
+}
+
+/**
+ * An in-memory copy of the registry for the hot path: no database round trip per message.
+ * Reloaded every `refreshMs`; sightings of unregistered devices are batched to the store.
+ */
+export class RegistryCache {
+  readonly #source: RegistrySource;
+  readonly #logger: Logger;
+  readonly #refreshMs: number;
+  #gateways = new Map<string, GatewayIdentity>();
+  #devices = new Map<string, KnownDevice>();
+  #sightings = new Map<string, UnconfirmedSighting>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(opts: { source: RegistrySource; logger: Logger; refreshMs?: number }) {
+    this.#source = opts.source;
+    this.#logger = opts.logger;
+    this.#refreshMs = opts.refreshMs ?? 30_000;
+  }
+
+  async start(): Promise<void> {
+    await this.reload();
+    this.#timer = setInterval(() => {
+      this.#running = this.#tick();
+    }, this.#refreshMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    await this.flushSightings();
+  }
+
+  /** Loads gateways and devices afresh (after a seed or an admin change). */
+  async reload(): Promise<void> {
+    const [gateways, devices] = await Promise.all([this.#source.listGateways(), this.#source.deviceIndex()]);
+    this.#gateways = new Map(gateways.map((g) => [g.id, g]));
+    this.#devices = devices;
+  }
+
+  gateway(id: string): GatewayIdentity | undefined {
+    return this.#gateways.get(id);
+  }
+
+  device(gatewayId: string, deviceId: string): KnownDevice | undefined {
+    return this.#devices.get(`${gatewayId}/${deviceId}`);
+  }
+
+  /** Notes a message from a device that is not registered; written to the store in batches. */
+  sighted(s: UnconfirmedSighting): void {
+    const key = `${s.gatewayId}/${s.deviceId}`;
+    const prev = this.#sightings.get(key);
+    this.#sightings.set(key, prev ? { ...prev, seenAt: Math.max(prev.seenAt, s.seenAt) } : s);
+  }
+
+  async flushSightings(): Promise<void> {
+    if (this.#sightings.size === 0) return;
+    const rows = [...this.#sightings.values()];
+    this.#sightings.clear();
+    await this.#source.recordUnconfirmedDevices(rows);
+  }
+
+  get counts(): { gateways: number; devices: number } {
+    return { gateways: this.#gateways.size, devices: this.#devices.size };
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.flushSightings();
+      await this.reload();
+    } catch (err) {
+      this.#logger.error({ err }, 'registry refresh failed; keeping the previous copy');
+    }
+  }
+}
