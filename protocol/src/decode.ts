@@ -24,7 +24,7 @@ type PayloadOf<T extends TopicType> = z.infer<(typeof TOPIC_SCHEMAS)[T]>;
 
 /** A message of the contract, topic and payload parsed together. */
 export type DecodedMessage = {
-  [T in TopicType]: { topic: Extract<ParsedTopic, { type: T }>; payload: PayloadOf<T> };
+  [T in TopicType]: { type: T; topic: Extract<ParsedTopic, { type: T }>; payload: PayloadOf<T> };
 }[TopicType];
 
 /** Why a message was rejected; also the `reason` label of the rejection metric. */
@@ -61,7 +61,7 @@ export function decodeMessage(topic: string, payload: Uint8Array | string): Deco
       .join('; ');
     return { ok: false, reason: 'bad_schema', detail, topic: parsed };
   }
-  return { ok: true, message: { topic: parsed, payload: result.data } as DecodedMessage };
+  return { ok: true, message: { type: parsed.type, topic: parsed, payload: result.data } as DecodedMessage };
 }
 
 /** Serializes a payload after checking it against its topic's schema, for publishers. */

@@ -1,4 +1,4 @@
-import { type DecodedMessage, decodeMessage, isFireAlarm } from '@anlian/protocol';
+import { decodeMessage, isFireAlarm } from '@anlian/protocol';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { InboundMessage } from '../broker/message-source.js';
 import { hasCode } from '../errors.js';
@@ -125,7 +125,7 @@ export class IngestPipeline {
     const m = decoded.message;
     const { topic } = m;
     // Commands are ours, on their way to a gateway; nothing to ingest.
-    if (topic.type === 'command') return;
+    if (m.type === 'command') return;
 
     const gw = this.#o.registry.gateway(topic.gateway);
     if (!gw || !gw.enabled) return this.#reject('unknown_gateway', msg.topic, `gateway ${topic.gateway} is not registered`);
@@ -142,7 +142,7 @@ export class IngestPipeline {
     const addr = { county: topic.county, institution: topic.institution, gateway: topic.gateway };
 
     // Status documents are idempotent and not deduplicated; `online` may announce a restarted counter.
-    if (m.topic.type === 'status') {
+    if (m.type === 'status') {
       if (m.payload.state === 'online' && this.#o.window.restart(topic.gateway, m.payload.seq)) {
         this.#log.warn({ gateway: topic.gateway, seq: m.payload.seq }, 'gateway sequence restarted');
       }
@@ -158,7 +158,7 @@ export class IngestPipeline {
     let event: IngestEvent;
     let line: string | undefined;
     let priority: 'event' | 'telemetry' = 'telemetry';
-    switch (m.topic.type) {
+    switch (m.type) {
       case 'telemetry':
       case 'event': {
         const device = m.topic.device;
@@ -174,14 +174,14 @@ export class IngestPipeline {
         }
         const ctx: PointContext = { ...addr, receivedAt, confirmed };
         const id = { ...addr, device, kind: m.payload.kind, confirmed };
-        if (m.topic.type === 'telemetry') {
-          const t = m.payload as Extract<DecodedMessage, { topic: { type: 'telemetry' } }>['payload'];
+        if (m.type === 'telemetry') {
+          const t = m.payload;
           line = telemetryLine(ctx, device, t);
           const { v: _v, ts: _ts, seq: _seq, kind: _kind, ...values } = t;
           this.#o.cache.updateTelemetry(id, t.ts, receivedAt, values as Record<string, number | boolean | string>);
           event = { type: 'telemetry', ...addr, device, confirmed, receivedAt, payload: t };
         } else {
-          const e = m.payload as Extract<DecodedMessage, { topic: { type: 'event' } }>['payload'];
+          const e = m.payload;
           line = eventLine(ctx, device, e);
           priority = 'event';
           this.#o.cache.updateEvent(
@@ -225,14 +225,14 @@ export class IngestPipeline {
         event = { type: 'command-reply', ...addr, name: m.topic.name, receivedAt, payload: m.payload };
         break;
       default: {
-        const never: never = m.topic;
+        const never: never = m;
         throw new Error(`unhandled topic type ${(never as { type: string }).type}`);
       }
     }
 
     // The alarm path never waits on the storage path (ARCHITECTURE.md): emit first.
     this.#emit(event);
-    this.#accepted.inc({ type: m.topic.type });
+    this.#accepted.inc({ type: m.type });
     if (line === undefined) return;
 
     try {

@@ -12,7 +12,11 @@ export interface UnconfirmedSighting {
   gatewayId: string;
   deviceId: string;
   kind?: DeviceKind;
+  /** The latest message. */
   seenAt: number;
+  /** How many messages, and the first, since the last flush to the store. */
+  count?: number;
+  firstSeenAt?: number;
 }
 
 /** The registry queries the cache is loaded from (the operational store implements them). */
@@ -76,7 +80,17 @@ export class RegistryCache {
   sighted(s: UnconfirmedSighting): void {
     const key = `${s.gatewayId}/${s.deviceId}`;
     const prev = this.#sightings.get(key);
-    this.#sightings.set(key, prev ? { ...prev, seenAt: Math.max(prev.seenAt, s.seenAt) } : s);
+    this.#sightings.set(
+      key,
+      prev
+        ? {
+            ...prev,
+            seenAt: Math.max(prev.seenAt, s.seenAt),
+            firstSeenAt: Math.min(prev.firstSeenAt ?? prev.seenAt, s.seenAt),
+            count: (prev.count ?? 1) + 1,
+          }
+        : { ...s, count: 1, firstSeenAt: s.seenAt },
+    );
   }
 
   async flushSightings(): Promise<void> {

@@ -128,7 +128,7 @@ describe('IngestPipeline', () => {
     expect(t.store.lines[0]).toContain('unconfirmed=T');
     expect(t.events[0]).toMatchObject({ type: 'telemetry', device: 'new-1', confirmed: false });
     await t.registry.flushSightings();
-    expect(t.sightings).toEqual([expect.objectContaining({ gatewayId: 'gw-1', deviceId: 'new-1', kind: 'kitchen' })]);
+    expect(t.sightings).toEqual([expect.objectContaining({ gatewayId: 'gw-1', deviceId: 'new-1', kind: 'kitchen', count: 2 })]);
   });
 
   it('emits a fire alarm before its storage write completes', async () => {

@@ -1,0 +1,54 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import type { LatestStateCache } from '../pipeline/latest-state-cache.js';
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface HealthServerOptions {
+  logger: Logger;
+  metrics: Registry;
+  cache: LatestStateCache;
+  /** Each named part of the service says whether it is ready. */
+  readiness: () => Promise<Record<string, ReadinessCheck>>;
+}
+
+/**
+ * `/healthz` (the process answers), `/readyz` (every part is ready: broker, store, InfluxDB),
+ * `/metrics` (prom-client) and read-only latest state for operators and the dashboard.
+ * Built, not started: the caller listens (CONVENTIONS.md §2).
+ */
+export function buildHealthServer(opts: HealthServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ module: "http" }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  }) as unknown as FastifyInstance;
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks = await opts.readiness();
+    const ready = Object.values(checks).every((c) => c.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const body = await opts.metrics.metrics();
+    return reply.type(opts.metrics.contentType).send(body);
+  });
+
+  app.get<{ Querystring: { institution?: string } }>('/v1/state/devices', async (req) => {
+    const filter = req.query.institution ? { institution: req.query.institution } : undefined;
+    return { devices: opts.cache.devices(filter) };
+  });
+
+  app.get<{ Querystring: { institution?: string } }>('/v1/state/gateways', async (req) => {
+    const filter = req.query.institution ? { institution: req.query.institution } : undefined;
+    return { gateways: opts.cache.gateways(filter) };
+  });
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Logger } from 'pino';
+import { StoreError, StoreErrorCode } from './errors.js';
+import * as registry from './migrations/2026-11-23-001-registry.js';
+
+/** One migration and the name it is recorded under; names sort in the order they must run. */
+export interface NamedMigration {
+  readonly name: string;
+  readonly migration: Migration;
+}
+
+/** `YYYY-MM-DD-NNN-what`: sorts chronologically, so kysely's name order is the run order. */
+const MIGRATION_NAME = /^\d{4}-\d{2}-\d{2}-\d{3}-[a-z0-9-]+$/;
+
+/**
+ * The store's migrations. Packages that add tables (alerting, …) run
+ * `migrateToLatest(db, logger, [...STORE_MIGRATIONS, ...theirs])` with later-dated names.
+ */
+export const STORE_MIGRATIONS: readonly NamedMigration[] = Object.freeze([
+  { name: '2026-11-23-001-registry', migration: registry },
+]);
+
+/**
+ * Migrations held in code rather than found by globbing a folder: works the same from `src/`
+ * under vitest and from `dist/` in a package, and a bundler cannot lose a file.
+ */
+export class StaticMigrationProvider implements MigrationProvider {
+  readonly #migrations: readonly NamedMigration[];
+
+  constructor(migrations: readonly NamedMigration[]) {
+    this.#migrations = migrations;
+  }
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const byName: Record<string, Migration> = {};
+    for (const { name, migration } of this.#migrations) {
+      if (!MIGRATION_NAME.test(name)) {
+        throw new StoreError(StoreErrorCode.MIGRATION_FAILED, `migration name "${name}" is not YYYY-MM-DD-NNN-what`);
+      }
+      if (Object.hasOwn(byName, name)) {
+        throw new StoreError(StoreErrorCode.MIGRATION_FAILED, `migration "${name}" is listed twice`);
+      }
+      byName[name] = migration;
+    }
+    return byName;
+  }
+}
+
+/**
+ * Brings the schema up to date; a no-op when it already is. Returns the names it applied.
+ * kysely's Migrator takes a lock table, so concurrent replicas on PostgreSQL migrate once.
+ */
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  logger?: Logger,
+  migrations: readonly NamedMigration[] = STORE_MIGRATIONS,
+): Promise<string[]> {
+  const log = logger?.child({ module: 'store-migrate' });
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(migrations) });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  const applied: string[] = [];
+  for (const r of results) {
+    if (r.status === 'Success') {
+      applied.push(r.migrationName);
+      log?.info({ migration: r.migrationName }, 'migration applied');
+    } else if (r.status === 'Error') {
+      log?.error({ migration: r.migrationName }, 'migration failed');
+    }
+  }
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    throw new StoreError(
+      StoreErrorCode.MIGRATION_FAILED,
+      `migration ${failed ?? '(before any migration ran)'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  if (applied.length === 0) log?.debug('schema up to date');
+  return applied;
+}

@@ -1,0 +1,99 @@
+/**
+ * The operational store's tables, as kysely sees them. Portable between SQLite and PostgreSQL:
+ * timestamps are epoch milliseconds in `bigint` columns (`*_at`), booleans are integers 0/1,
+ * coordinates are `double precision`. PostgreSQL's int8 is parsed to a JS number by
+ * `openDatabase` (epoch ms and counters stay far below 2^53).
+ */
+export interface Database {
+  counties: CountiesTable;
+  institutions: InstitutionsTable;
+  gateways: GatewaysTable;
+  devices: DevicesTable;
+  unconfirmed_devices: UnconfirmedDevicesTable;
+  contacts: ContactsTable;
+}
+
+/** Epoch milliseconds. */
+export type EpochMs = number;
+/** 0 or 1: portable boolean. */
+export type IntBool = 0 | 1;
+
+export interface CountiesTable {
+  id: string;
+  name: string;
+  /** GB/T 2260 code, six digits, kept as text so leading digits survive. */
+  adcode: string;
+  timezone: string;
+  center_lng: number | null;
+  center_lat: number | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export interface InstitutionsTable {
+  id: string;
+  county_id: string;
+  name: string;
+  address: string;
+  lng: number;
+  lat: number;
+  beds: number;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export interface GatewaysTable {
+  id: string;
+  institution_id: string;
+  name: string | null;
+  /** `scrypt$N$r$p$salt$hash`; null for a gateway registered without credentials (cannot connect). */
+  secret_hash: string | null;
+  /** mosquitto 2 password-file hash (`$7$…`); null when only a `secretHash` was supplied. */
+  mosquitto_hash: string | null;
+  enabled: IntBool;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+  credentials_rotated_at: EpochMs | null;
+}
+
+export interface DevicesTable {
+  gateway_id: string;
+  id: string;
+  /** Denormalised from the gateway so per-institution queries need no join. */
+  institution_id: string;
+  kind: string;
+  name: string;
+  medium: string | null;
+  building: string;
+  floor: string;
+  room: string;
+  /** Null: the protocol's per-kind default applies. */
+  report_interval_s: number | null;
+  /** 1 for devices from a county file; 0 reserved for devices adopted without an admin's confirmation. */
+  confirmed: IntBool;
+  first_seen_at: EpochMs | null;
+  last_seen_at: EpochMs | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export interface UnconfirmedDevicesTable {
+  gateway_id: string;
+  device_id: string;
+  kind: string | null;
+  first_seen_at: EpochMs;
+  last_seen_at: EpochMs;
+  message_count: number;
+}
+
+export interface ContactsTable {
+  institution_id: string;
+  id: string;
+  name: string;
+  role: string;
+  phone: string;
+  wecom_user_id: string | null;
+  dingtalk_user_id: string | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
