@@ -40,6 +40,10 @@ export const IngestConfigSchema = z
     INFLUX_USERNAME: optionalString,
     INFLUX_PASSWORD: optionalString,
     INFLUX_SETUP: bool.default(true).describe('v1: create the database, retention policies and downsampling at start'),
+    INFLUX_EVENTS_RP: z
+      .string()
+      .default('events_1y')
+      .describe('retention policy for device events and gateway status (kept ≥ 1 year); empty = the default policy'),
     INFLUX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
     INFLUX_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
     ANLIAN_SPOOL_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(1024 ** 3),
@@ -75,6 +79,7 @@ export interface IngestConfig {
     username?: string;
     password?: string;
     setup: boolean;
+    eventsRetentionPolicy: string | undefined;
     batchSize: number;
     flushIntervalMs: number;
     maxSpoolBytes: number;
@@ -123,6 +128,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
       username: e.INFLUX_USERNAME,
       password: e.INFLUX_PASSWORD,
       setup: e.INFLUX_SETUP,
+      eventsRetentionPolicy: e.INFLUX_EVENTS_RP || undefined,
       batchSize: e.INFLUX_BATCH_SIZE,
       flushIntervalMs: e.INFLUX_FLUSH_INTERVAL_MS,
       maxSpoolBytes: e.ANLIAN_SPOOL_MAX_BYTES,

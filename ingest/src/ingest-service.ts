@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { MessageSource } from './broker/message-source.js';
 import { buildHealthServer, type ReadinessCheck } from './http/health-server.js';
 import type { Logger } from './logger.js';
-import { IngestPipeline, type LineStore } from './pipeline/ingest-pipeline.js';
+import { IngestPipeline, type IngestPipelineOptions, type LineStore } from './pipeline/ingest-pipeline.js';
 import { LatestStateCache } from './pipeline/latest-state-cache.js';
 import { RegistryCache, type RegistrySource } from './pipeline/registry-cache.js';
 import { SequenceWindow } from './pipeline/sequence-window.js';
@@ -24,6 +24,8 @@ export interface IngestServiceDeps {
   /** Checks that the operational store answers. */
   storePing?: () => Promise<void>;
   registryRefreshMs?: number;
+  /** See {@link IngestPipelineOptions.eventRetentionPolicy}. */
+  eventRetentionPolicy?: string;
 }
 
 export interface IngestService {
@@ -56,6 +58,7 @@ export function buildIngestService(deps: IngestServiceDeps): IngestService {
     window: new SequenceWindow(),
     logger: deps.logger,
     metrics: deps.metrics,
+    ...(deps.eventRetentionPolicy ? { eventRetentionPolicy: deps.eventRetentionPolicy } : {}),
   });
 
   const readiness = async (): Promise<Record<string, ReadinessCheck>> => {

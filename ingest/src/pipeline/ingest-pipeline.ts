@@ -17,7 +17,7 @@ type PendingGroup = Record<'event' | 'telemetry', PendingBatch>;
 
 /** The storage seam: resolves once the lines are durable (on disk in the spool). */
 export interface LineStore {
-  write(lines: string[], opts?: { priority?: 'event' | 'telemetry' }): Promise<void>;
+  write(lines: string[], opts?: { priority?: 'event' | 'telemetry'; retentionPolicy?: string }): Promise<void>;
 }
 
 /** Why a message was refused, the `reason` label of `anlian_ingest_rejected_total`. */
@@ -39,6 +39,11 @@ export interface IngestPipelineOptions {
   window: SequenceWindow;
   logger: Logger;
   metrics: Registry;
+  /**
+   * Retention policy for device events and gateway status changes: the original records of
+   * abnormal events are kept ≥ 1 year (seed 001; ARCHITECTURE.md Storage). Unset: the default policy.
+   */
+  eventRetentionPolicy?: string;
   /** Rejection log lines per reason per 10 s before they are summarised. */
   rejectLogBurst?: number;
   now?: () => number;
@@ -284,7 +289,8 @@ export class IngestPipeline {
   #commit(group: PendingGroup, priority: 'event' | 'telemetry'): void {
     const { lines, waiters } = group[priority];
     if (lines.length === 0) return;
-    this.#o.store.write(lines, { priority }).then(
+    const rp = priority === 'event' ? this.#o.eventRetentionPolicy : undefined;
+    this.#o.store.write(lines, { priority, ...(rp ? { retentionPolicy: rp } : {}) }).then(
       () => {
         for (const w of waiters) w.resolve();
       },
