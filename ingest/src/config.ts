@@ -23,17 +23,28 @@ export const IngestConfigSchema = z
 
     ANLIAN_MQTT_HOST: z.string().default('0.0.0.0').describe('embedded broker: listen address'),
     ANLIAN_MQTT_PORT: port.default(1883).describe('embedded broker: TCP port (0 = any free port)'),
-    ANLIAN_BROKER_URL: optionalString.describe('external MQTT 5 broker (mqtt://host:1883); the embedded broker when unset'),
+    ANLIAN_BROKER_URL: optionalString.describe(
+      'external MQTT 5 broker (mqtt://host:1883); the embedded broker when unset',
+    ),
     ANLIAN_BROKER_USERNAME: optionalString,
     ANLIAN_BROKER_PASSWORD: optionalString,
-    ANLIAN_BROKER_CLIENT_ID: optionalString.describe('external broker: this replica’s client id (default ingest-<hostname>-<pid>)'),
-    ANLIAN_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ingest'),
+    ANLIAN_BROKER_CLIENT_ID: optionalString.describe(
+      'external broker: this replica’s client id (default ingest-<hostname>-<pid>)',
+    ),
+    ANLIAN_SHARE_GROUP: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('ingest'),
 
     ANLIAN_HTTP_HOST: z.string().default('127.0.0.1').describe('health and metrics listener'),
     ANLIAN_HTTP_PORT: port.default(9180),
 
     INFLUX_URL: z.url().default('http://127.0.0.1:8086'),
-    INFLUX_GENERATION: z.enum(['1', '2', '3']).default('1').transform(Number).pipe(z.union([z.literal(1), z.literal(2), z.literal(3)])),
+    INFLUX_GENERATION: z
+      .enum(['1', '2', '3'])
+      .default('1')
+      .transform(Number)
+      .pipe(z.union([z.literal(1), z.literal(2), z.literal(3)])),
     INFLUX_DATABASE: z.string().min(1).default('anlian').describe('v1/v3 database or v2 bucket'),
     INFLUX_ORG: optionalString,
     INFLUX_TOKEN: optionalString,
@@ -46,14 +57,22 @@ export const IngestConfigSchema = z
       .describe('retention policy for device events and gateway status (kept ≥ 1 year); empty = the default policy'),
     INFLUX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
     INFLUX_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
-    ANLIAN_SPOOL_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(1024 ** 3),
+    ANLIAN_SPOOL_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(1024 ** 3),
   })
   .superRefine((c, ctx) => {
     if (c.INFLUX_GENERATION === 2 && !c.INFLUX_ORG) {
       ctx.addIssue({ code: 'custom', path: ['INFLUX_ORG'], message: 'required when INFLUX_GENERATION=2' });
     }
     if (c.ANLIAN_BROKER_URL && !/^(mqtts?|wss?|tcp|tls):\/\//.test(c.ANLIAN_BROKER_URL)) {
-      ctx.addIssue({ code: 'custom', path: ['ANLIAN_BROKER_URL'], message: 'must start with mqtt://, mqtts://, ws:// or wss://' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ANLIAN_BROKER_URL'],
+        message: 'must start with mqtt://, mqtts://, ws:// or wss://',
+      });
     }
   });
 

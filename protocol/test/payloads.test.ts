@@ -20,15 +20,24 @@ describe('decodeMessage', () => {
   });
 
   it('defaults an extinguisher medium to dry powder', () => {
-    const r = decodeMessage(topics.telemetry(gw, 'e1'), JSON.stringify({ v: 1, ts, seq: 1, kind: 'extinguisher', pressure: 1.2 }));
+    const r = decodeMessage(
+      topics.telemetry(gw, 'e1'),
+      JSON.stringify({ v: 1, ts, seq: 1, kind: 'extinguisher', pressure: 1.2 }),
+    );
     expect(r.ok && r.message.topic.type === 'telemetry' && r.message.payload).toMatchObject({ medium: 'dry_powder' });
   });
 
   it('recognises a fire alarm event', () => {
-    const r = decodeMessage(topics.event(gw, 's1'), JSON.stringify({ v: 1, ts, seq: 9, kind: 'fire', event: 'fire', zone: '2F' }));
+    const r = decodeMessage(
+      topics.event(gw, 's1'),
+      JSON.stringify({ v: 1, ts, seq: 9, kind: 'fire', event: 'fire', zone: '2F' }),
+    );
     expect(r.ok).toBe(true);
     if (r.ok && r.message.topic.type === 'event') expect(isFireAlarm(r.message.payload)).toBe(true);
-    const fault = decodeMessage(topics.event(gw, 's1'), JSON.stringify({ v: 1, ts, seq: 10, kind: 'fire', event: 'fault' }));
+    const fault = decodeMessage(
+      topics.event(gw, 's1'),
+      JSON.stringify({ v: 1, ts, seq: 10, kind: 'fire', event: 'fault' }),
+    );
     expect(fault.ok && fault.message.topic.type === 'event' && isFireAlarm(fault.message.payload)).toBe(false);
   });
 
@@ -41,12 +50,16 @@ describe('decodeMessage', () => {
     expect(noSeq).toMatchObject({ ok: false, reason: 'bad_schema' });
     expect(!noSeq.ok && noSeq.detail).toMatch(/seq/);
     // A kitchen event type on a fire detector is not part of the contract.
-    expect(decodeMessage(topics.event(gw, 'd1'), JSON.stringify({ v: 1, ts, seq: 1, kind: 'fire', event: 'overheat' }))).toMatchObject({
+    expect(
+      decodeMessage(topics.event(gw, 'd1'), JSON.stringify({ v: 1, ts, seq: 1, kind: 'fire', event: 'overheat' })),
+    ).toMatchObject({
       ok: false,
       reason: 'bad_schema',
     });
     // Unknown fields are refused rather than silently stored.
-    expect(decodeMessage(t, JSON.stringify({ v: 1, ts, seq: 1, kind: 'kitchen', temperature: 20, extra: 1 }))).toMatchObject({
+    expect(
+      decodeMessage(t, JSON.stringify({ v: 1, ts, seq: 1, kind: 'kitchen', temperature: 20, extra: 1 })),
+    ).toMatchObject({
       ok: false,
       reason: 'bad_schema',
     });

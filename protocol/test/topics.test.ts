@@ -7,7 +7,9 @@ describe('topic builders', () => {
   it('build every topic under the gateway prefix', () => {
     expect(gatewayPrefix(gw)).toBe('anlian/v1/youyang/yy-zhongduo/gw-yy-zhongduo-1');
     expect(topics.status(gw)).toBe('anlian/v1/youyang/yy-zhongduo/gw-yy-zhongduo-1/status');
-    expect(topics.telemetry(gw, 'smoke-101')).toBe('anlian/v1/youyang/yy-zhongduo/gw-yy-zhongduo-1/device/smoke-101/telemetry');
+    expect(topics.telemetry(gw, 'smoke-101')).toBe(
+      'anlian/v1/youyang/yy-zhongduo/gw-yy-zhongduo-1/device/smoke-101/telemetry',
+    );
     expect(topics.event(gw, 'smoke-101')).toBe('anlian/v1/youyang/yy-zhongduo/gw-yy-zhongduo-1/device/smoke-101/event');
     expect(topics.commandReply(gw, 'ping')).toBe('anlian/v1/youyang/yy-zhongduo/gw-yy-zhongduo-1/cmd/ping/reply');
     expect(topics.sharedAll('ingest')).toBe('$share/ingest/anlian/v1/#');

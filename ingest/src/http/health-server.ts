@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { LatestStateCache } from '../pipeline/latest-state-cache.js';
@@ -22,9 +22,9 @@ export interface HealthServerOptions {
  * Built, not started: the caller listens (CONVENTIONS.md §2).
  */
 export function buildHealthServer(opts: HealthServerOptions): FastifyInstance {
+  // Request lines at info would log every scrape: fastify logs warnings and errors only.
   const app = Fastify({
-    loggerInstance: opts.logger.child({ module: "http" }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    loggerInstance: opts.logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
 
   app.get('/healthz', async () => ({ status: 'ok' }));

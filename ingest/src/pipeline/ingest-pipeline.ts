@@ -133,7 +133,9 @@ export class IngestPipeline {
     if (m.type === 'command') return;
 
     const gw = this.#o.registry.gateway(topic.gateway);
-    if (!gw || !gw.enabled) return this.#reject('unknown_gateway', msg.topic, `gateway ${topic.gateway} is not registered`);
+    if (!gw?.enabled) {
+      return this.#reject('unknown_gateway', msg.topic, `gateway ${topic.gateway} is not registered or is disabled`);
+    }
     if (gw.county !== topic.county || gw.institution !== topic.institution) {
       return this.#reject(
         'gateway_mismatch',
@@ -170,12 +172,21 @@ export class IngestPipeline {
         const known = this.#o.registry.device(topic.gateway, device);
         if (known && known.kind !== m.payload.kind) {
           this.#o.window.forget(topic.gateway, m.payload.seq);
-          return this.#reject('kind_mismatch', msg.topic, `device ${device} is registered as ${known.kind}, not ${m.payload.kind}`);
+          return this.#reject(
+            'kind_mismatch',
+            msg.topic,
+            `device ${device} is registered as ${known.kind}, not ${m.payload.kind}`,
+          );
         }
         const confirmed = known !== undefined;
         if (!confirmed) {
           this.#unconfirmed.inc();
-          this.#o.registry.sighted({ gatewayId: topic.gateway, deviceId: device, kind: m.payload.kind, seenAt: receivedAt });
+          this.#o.registry.sighted({
+            gatewayId: topic.gateway,
+            deviceId: device,
+            kind: m.payload.kind,
+            seenAt: receivedAt,
+          });
         }
         const ctx: PointContext = { ...addr, receivedAt, confirmed };
         const id = { ...addr, device, kind: m.payload.kind, confirmed };
@@ -191,7 +202,12 @@ export class IngestPipeline {
           priority = 'event';
           this.#o.cache.updateEvent(
             id,
-            { event: e.event, ts: e.ts, ...(e.zone ? { zone: e.zone } : {}), ...(e.detail ? { detail: e.detail } : {}) },
+            {
+              event: e.event,
+              ts: e.ts,
+              ...(e.zone ? { zone: e.zone } : {}),
+              ...(e.detail ? { detail: e.detail } : {}),
+            },
             receivedAt,
           );
           event = { type: 'event', ...addr, device, confirmed, receivedAt, payload: e };

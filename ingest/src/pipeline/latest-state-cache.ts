@@ -53,7 +53,11 @@ export class LatestStateCache {
     this.#devices.set(k, { ...id, ...(prev?.lastEvent ? { lastEvent: prev.lastEvent } : {}), ts, receivedAt, values });
   }
 
-  updateEvent(id: Omit<DeviceState, 'values' | 'ts' | 'receivedAt' | 'lastEvent'>, event: NonNullable<DeviceState['lastEvent']>, receivedAt: number): void {
+  updateEvent(
+    id: Omit<DeviceState, 'values' | 'ts' | 'receivedAt' | 'lastEvent'>,
+    event: NonNullable<DeviceState['lastEvent']>,
+    receivedAt: number,
+  ): void {
     const k = LatestStateCache.key(id.gateway, id.device);
     const prev = this.#devices.get(k);
     if (prev?.lastEvent && prev.lastEvent.ts > event.ts) return;
@@ -63,7 +67,10 @@ export class LatestStateCache {
   updateGateway(entry: Omit<GatewayStateEntry, 'lastHeartbeat'>): void {
     const prev = this.#gateways.get(entry.gateway);
     if (prev && prev.since > entry.since) return;
-    this.#gateways.set(entry.gateway, { ...entry, ...(prev?.lastHeartbeat ? { lastHeartbeat: prev.lastHeartbeat } : {}) });
+    this.#gateways.set(entry.gateway, {
+      ...entry,
+      ...(prev?.lastHeartbeat ? { lastHeartbeat: prev.lastHeartbeat } : {}),
+    });
   }
 
   updateHeartbeat(

@@ -1,5 +1,5 @@
-import { Point } from '@influxdata/influxdb-client';
 import type { EventPayload, GatewayAddress, HeartbeatPayload, StatusPayload, TelemetryPayload } from '@anlian/protocol';
+import { Point } from '@influxdata/influxdb-client';
 
 /**
  * Measurement and tag design (ARCHITECTURE.md, Storage): one measurement per device kind plus

@@ -114,8 +114,19 @@ describe('IngestPipeline', () => {
     await t.send(topics.telemetry(gw, 'k1'), kitchen(5), 'gw-2');
     await t.send(topics.telemetry(gw, 's1'), kitchen(6));
     await t.send(topics.telemetry(gw, 'k1'), kitchen(7));
-    const reasons = ['bad_topic', 'bad_json', 'bad_schema', 'unknown_gateway', 'gateway_mismatch', 'client_mismatch', 'kind_mismatch'];
-    for (const reason of reasons) expect(await t.metric('anlian_ingest_rejected_total', { reason }), reason).toBe(reason === 'unknown_gateway' ? 2 : 1);
+    const reasons = [
+      'bad_topic',
+      'bad_json',
+      'bad_schema',
+      'unknown_gateway',
+      'gateway_mismatch',
+      'client_mismatch',
+      'kind_mismatch',
+    ];
+    for (const reason of reasons)
+      expect(await t.metric('anlian_ingest_rejected_total', { reason }), reason).toBe(
+        reason === 'unknown_gateway' ? 2 : 1,
+      );
     expect(t.store.lines).toHaveLength(1);
     expect(t.store.lines[0]).toContain('seq=7i');
   });
@@ -128,7 +139,9 @@ describe('IngestPipeline', () => {
     expect(t.store.lines[0]).toContain('unconfirmed=T');
     expect(t.events[0]).toMatchObject({ type: 'telemetry', device: 'new-1', confirmed: false });
     await t.registry.flushSightings();
-    expect(t.sightings).toEqual([expect.objectContaining({ gatewayId: 'gw-1', deviceId: 'new-1', kind: 'kitchen', count: 2 })]);
+    expect(t.sightings).toEqual([
+      expect.objectContaining({ gatewayId: 'gw-1', deviceId: 'new-1', kind: 'kitchen', count: 2 }),
+    ]);
   });
 
   it('emits a fire alarm before its storage write completes', async () => {
@@ -139,7 +152,9 @@ describe('IngestPipeline', () => {
     });
     const handled = t.send(topics.event(gw, 's1'), { v: 1, ts, seq: 1, kind: 'fire', event: 'fire', zone: '3F' });
     await new Promise((r) => setImmediate(r));
-    expect(t.events).toEqual([expect.objectContaining({ type: 'event', device: 's1', payload: expect.objectContaining({ event: 'fire' }) })]);
+    expect(t.events).toEqual([
+      expect.objectContaining({ type: 'event', device: 's1', payload: expect.objectContaining({ event: 'fire' }) }),
+    ]);
     expect(t.store.lines).toHaveLength(0);
     release();
     await handled;

@@ -6,7 +6,9 @@ const ts = 1_763_870_400_000;
 
 describe('line protocol', () => {
   it('writes telemetry with bounded tags and float fields', () => {
-    expect(telemetryLine(ctx, 'ext-1', { v: 1, ts, seq: 42, kind: 'extinguisher', medium: 'dry_powder', pressure: 1 })).toBe(
+    expect(
+      telemetryLine(ctx, 'ext-1', { v: 1, ts, seq: 42, kind: 'extinguisher', medium: 'dry_powder', pressure: 1 }),
+    ).toBe(
       'extinguisher,county=youyang,device=ext-1,gateway=gw-1,institution=yy-a,medium=dry_powder,type=telemetry lagMs=500i,pressure=1,seq=42i 1763870400000',
     );
   });

@@ -1,0 +1,171 @@
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  CountySimulator,
+  DEMO_COUNTY_FILE,
+  loadCountyFile,
+  loadScenario,
+  resolveScenarioPath,
+} from '@anlian/device-simulators';
+import {
+  hasCode,
+  type Influxd,
+  type IngestConfig,
+  loadIngestConfig,
+  onShutdownSignal,
+  openStore,
+  Registry,
+  readCountyFile,
+  startInfluxd,
+  startIngest,
+} from '@anlian/ingest';
+import { pino } from 'pino';
+import { terminalLogStream } from './terminal-log-stream.js';
+import type { UpOptions } from './up-command.js';
+
+const fail = (message: string): never => {
+  process.stderr.write(`anlian up: ${message}\n`);
+  process.exit(2);
+};
+
+async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** `anlian up`: everything of a county in one process, on embedded defaults. */
+export async function runUp(opts: UpOptions): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ANLIAN_DATA_DIR: opts.dataDir };
+  if (env.ANLIAN_BROKER_URL) fail('`up` runs the embedded broker; unset ANLIAN_BROKER_URL (or run `anlian ingest`).');
+
+  const dataDir = path.resolve(opts.dataDir);
+  const logFile = path.join(dataDir, 'logs', 'anlian.log');
+  await mkdir(path.dirname(logFile), { recursive: true });
+  // The terminal gets the banner, the simulator's progress and warnings; the log file gets everything.
+  const logger = pino(
+    { level: env.ANLIAN_LOG_LEVEL ?? 'info', base: { svc: 'anlian-up' }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.multistream([
+      { level: 'info', stream: pino.destination({ dest: logFile, mkdir: true, sync: false }) },
+      { level: 'warn', stream: terminalLogStream(process.stderr) },
+    ]),
+  );
+
+  // InfluxDB: the one given, or a local influxd with its data under the data directory.
+  let influxd: Influxd | undefined;
+  if (!env.INFLUX_URL) {
+    const wanted = Number(opts.influxPort);
+    const port = (await portIsFree(wanted)) ? wanted : await freePort();
+    if (port !== wanted) {
+      process.stderr.write(`anlian up: port ${wanted} is taken (another InfluxDB?); the local influxd uses ${port}\n`);
+    }
+    try {
+      influxd = await startInfluxd({
+        dataDir: path.join(dataDir, 'influxdb'),
+        port,
+        startTimeoutMs: 60_000,
+        ownProcessGroup: true,
+      });
+    } catch (err) {
+      if (hasCode(err, 'ANL_ERR_INFLUX_MISSING')) fail((err as Error).message.replace(/^ANL_ERR_INFLUX_MISSING: /, ''));
+      throw err;
+    }
+    env.INFLUX_URL = influxd.url;
+  }
+
+  let config: IngestConfig;
+  try {
+    config = loadIngestConfig(env);
+  } catch (err) {
+    await influxd?.halt();
+    return fail((err as Error).message);
+  }
+
+  // First start: seed the county so there is something to monitor.
+  const countyFile = path.resolve(opts.county ?? DEMO_COUNTY_FILE);
+  const store = await openStore(config, logger);
+  let summary = await new Registry(store.db, { logger }).countySummary();
+  let seeded = false;
+  if (summary.gateways === 0) {
+    const county = await readCountyFile(countyFile, (line) => process.stderr.write(`${line}\n`));
+    await new Registry(store.db, { logger }).importCounty(county);
+    summary = await new Registry(store.db, { logger }).countySummary();
+    seeded = true;
+  }
+  await store.close();
+
+  const mqttPort = config.mqtt.port;
+  if (!(await portIsFree(mqttPort, config.mqtt.host))) {
+    await influxd?.halt();
+    fail(
+      `MQTT port ${mqttPort} is in use (another MQTT broker, e.g. a mosquitto service?). Set ANLIAN_MQTT_PORT to another port.`,
+    );
+  }
+  const running = await startIngest(config, logger).catch(async (err: unknown) => {
+    await influxd?.halt();
+    throw err;
+  });
+
+  let sim: CountySimulator | undefined;
+  if (opts.demo) {
+    const county = await loadCountyFile(countyFile);
+    sim = new CountySimulator({
+      county,
+      brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      seed: Number(opts.seed),
+      speed: Number(opts.speed),
+      ...(opts.scenario ? { scenario: await loadScenario(resolveScenarioPath(opts.scenario)) } : {}),
+      logger,
+      output: process.stdout,
+    });
+  }
+
+  const influxUrl = config.influx.url;
+  const by = summary.devices.byKind;
+  const lines = [
+    '',
+    '安联网 Anlian — all-in-one county',
+    `  county          ${summary.institutions} institutions, ${summary.gateways} gateways, ${summary.devices.total} devices (fire ${by.fire}, extinguisher ${by.extinguisher}, kitchen ${by.kitchen}, camera ${by.camera})${seeded ? `  — seeded from ${path.relative(process.cwd(), countyFile) || countyFile}` : ''}`,
+    `  MQTT broker     mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
+    `  health          ${running.urls.http}/healthz   ${running.urls.http}/readyz   ${running.urls.http}/metrics`,
+    `  latest state    ${running.urls.http}/v1/state/devices   ${running.urls.http}/v1/state/gateways`,
+    `  InfluxDB        ${influxUrl}  database ${config.influx.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
+    `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
+    sim
+      ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
+      : '  simulator       off (add --demo for the simulated county)',
+    '',
+    'Look at the data (kitchen temperatures of the last 5 minutes, per institution):',
+    `  curl -sG ${influxUrl}/query --data-urlencode db=${config.influx.database} --data-urlencode "q=SELECT last(temperature) FROM kitchen WHERE time > now() - 5m GROUP BY institution"`,
+    '',
+    'Ctrl-C stops everything and keeps the data for the next start.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+  logger.info({ mqtt: running.urls.mqtt, http: running.urls.http, influx: influxUrl, dataDir }, 'anlian up ready');
+
+  await sim?.start();
+
+  onShutdownSignal(logger, async () => {
+    process.stdout.write('\nstopping …\n');
+    await sim?.stop();
+    await running.stop();
+    await influxd?.halt();
+    process.stdout.write(`stopped; data kept in ${dataDir}\n`);
+    logger.flush();
+  });
+}

@@ -1,0 +1,149 @@
+import { mkdir } from 'node:fs/promises';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { ExternalSubscriber } from './broker/external-subscriber.js';
+import type { MessageSource } from './broker/message-source.js';
+import type { IngestConfig } from './config.js';
+import { loadIngestConfig } from './config.js';
+import { hasCode } from './errors.js';
+import { InfluxWriter } from './influx/influx-writer.js';
+import { ensureDatabaseV1 } from './influx/setup-v1.js';
+import { buildIngestService, type IngestService } from './ingest-service.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetricsRegistry } from './metrics.js';
+import { type OpenedDatabase, openDatabase } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { Registry } from './store/registry.js';
+
+export interface RunningIngest {
+  service: IngestService;
+  database: OpenedDatabase;
+  /** Where it listens, for the start-up banner. */
+  urls: { mqtt: string; http: string };
+  stop(): Promise<void>;
+}
+
+/** Opens the operational store and brings it to the latest schema. */
+export async function openStore(config: IngestConfig, logger: Logger): Promise<OpenedDatabase> {
+  if (!config.dbUrl) await mkdir(config.dataDir, { recursive: true });
+  const database = await openDatabase({
+    ...(config.dbUrl ? { url: config.dbUrl } : { sqlitePath: config.sqlitePath }),
+    logger,
+  });
+  await migrateToLatest(database.db, logger);
+  return database;
+}
+
+/**
+ * Builds and starts ingest from configuration: store, InfluxDB writer, broker, health server.
+ * Used by `anlian ingest` and by the all-in-one `anlian up`.
+ */
+export async function startIngest(
+  config: IngestConfig,
+  logger: Logger,
+  metrics: MetricsRegistry = createMetricsRegistry(),
+): Promise<RunningIngest> {
+  const database = await openStore(config, logger);
+  const registry = new Registry(database.db, { logger });
+  const target = {
+    url: config.influx.url,
+    generation: config.influx.generation,
+    database: config.influx.database,
+    ...(config.influx.org ? { org: config.influx.org } : {}),
+    ...(config.influx.token ? { token: config.influx.token } : {}),
+    ...(config.influx.username ? { username: config.influx.username } : {}),
+    ...(config.influx.password ? { password: config.influx.password } : {}),
+  };
+  if (config.influx.setup && config.influx.generation === 1) {
+    await ensureDatabaseV1(target);
+  }
+  const writer = new InfluxWriter({
+    target,
+    spoolDir: config.spoolDir,
+    logger,
+    metrics,
+    batchSize: config.influx.batchSize,
+    flushIntervalMs: config.influx.flushIntervalMs,
+    maxSpoolBytes: config.influx.maxSpoolBytes,
+  });
+  const source: MessageSource =
+    config.broker.mode === 'embedded'
+      ? new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, directory: registry, logger, metrics })
+      : new ExternalSubscriber({ ...config.broker, logger, metrics });
+  const service = buildIngestService({
+    logger,
+    metrics,
+    registry,
+    writer,
+    source,
+    storePing: () => registry.ping(),
+    ...(config.influx.eventsRetentionPolicy ? { eventRetentionPolicy: config.influx.eventsRetentionPolicy } : {}),
+  });
+  try {
+    await service.start();
+    await service.http.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await service.stop().catch((e: unknown) => logger.error({ err: e }, 'cleanup after a failed start'));
+    await database.close();
+    throw err;
+  }
+  const addr = service.http.server.address();
+  const httpPort = typeof addr === 'object' && addr ? addr.port : config.http.port;
+  return {
+    service,
+    database,
+    urls: { mqtt: source.describe(), http: `http://${config.http.host}:${httpPort}` },
+    async stop() {
+      await service.stop();
+      await database.close();
+    },
+  };
+}
+
+/**
+ * Stops `stop` on SIGTERM/SIGINT with a graceful drain; a second signal, or a drain longer than
+ * `timeoutMs`, exits at once. Anything unsent is on disk in the spool either way.
+ */
+export function onShutdownSignal(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs }, 'graceful shutdown timed out');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+/** `anlian ingest`: read the environment, start, serve until a signal. */
+export async function runIngestCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: IngestConfig;
+  try {
+    config = loadIngestConfig(env);
+  } catch (err) {
+    if (hasCode(err, 'ANL_ERR_CONFIG')) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, svc: 'ingest' });
+  const running = await startIngest(config, logger);
+  logger.info({ mqtt: running.urls.mqtt, http: running.urls.http, dataDir: config.dataDir }, 'ingest ready');
+  onShutdownSignal(logger, () => running.stop());
+}
