@@ -158,8 +158,6 @@ export async function runUp(opts: UpOptions): Promise<void> {
   process.stdout.write(lines.join('\n'));
   logger.info({ mqtt: running.urls.mqtt, http: running.urls.http, influx: influxUrl, dataDir }, 'anlian up ready');
 
-  await sim?.start();
-
   onShutdownSignal(logger, async () => {
     process.stdout.write('\nstopping …\n');
     await sim?.stop();
@@ -168,4 +166,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     process.stdout.write(`stopped; data kept in ${dataDir}\n`);
     logger.flush();
   });
+  const t0 = Date.now();
+  await sim?.start();
+  logger.info({ ms: Date.now() - t0 }, 'simulator started');
 }

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+async function poll<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return undefined;
+}
+
+describe('anlian up', () => {
+  const children: ChildProcess[] = [];
+  let dataDir = '';
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('brings up the demo county, stores its data, stops cleanly, and reuses the data on a second start', async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-up-'));
+    const [mqttPort, httpPort, influxPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      ...process.env,
+      ANLIAN_MQTT_HOST: '127.0.0.1',
+      ANLIAN_MQTT_PORT: String(mqttPort),
+      ANLIAN_HTTP_PORT: String(httpPort),
+      INFLUX_URL: '',
+    };
+    delete env.INFLUX_URL;
+    const start = async () => {
+      const child = spawn(
+        process.execPath,
+        ['bin/anlian.js', 'up', '--demo', '--speed', '60', '--data-dir', dataDir, '--influx-port', String(influxPort)],
+        { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      children.push(child);
+      const out = { text: '' };
+      child.stdout?.on('data', (d: Buffer) => {
+        out.text += d.toString();
+      });
+      child.stderr?.on('data', (d: Buffer) => {
+        out.text += d.toString();
+      });
+      const banner = await poll(async () => (out.text.includes('Ctrl-C stops everything') ? true : undefined), 90_000);
+      if (!banner) throw new Error(`anlian up did not start:\n${out.text}`);
+      return { child, out };
+    };
+    const kitchenPoints = async () => {
+      const url = new URL(`http://127.0.0.1:${influxPort}/query`);
+      url.searchParams.set('db', 'anlian');
+      url.searchParams.set('q', 'SELECT count(temperature) FROM kitchen');
+      const body = (await (await fetch(url)).json()) as { results: { series?: { values: [string, number][] }[] }[] };
+      return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+    };
+
+    const first = await start();
+    expect(first.out.text).toContain('seeded from');
+    expect(first.out.text).toContain(`mqtt://127.0.0.1:${mqttPort}`);
+    expect(first.out.text).toContain(`http://127.0.0.1:${influxPort}`);
+    // The demo county's data flows into InfluxDB.
+    const stored = await poll(async () => ((await kitchenPoints()) > 0 ? kitchenPoints() : undefined), 60_000);
+    expect(stored).toBeGreaterThan(0);
+    const health = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+    expect(health.status).toBe(200);
+
+    first.child.kill('SIGINT');
+    await once(first.child, 'exit');
+    expect(first.child.exitCode).toBe(0);
+    expect(first.out.text).toContain('stopped; data kept in');
+    expect(first.out.text).toMatch(/messages\s+[\d,]+ sent, [\d,]+ acknowledged, 0 failed/);
+
+    // A second start reuses the store and InfluxDB's data: no new seeding, nothing lost.
+    const second = await start();
+    expect(second.out.text).not.toContain('seeded from');
+    expect(await kitchenPoints()).toBeGreaterThanOrEqual(stored ?? 0);
+    second.child.kill('SIGINT');
+    await once(second.child, 'exit');
+    expect(second.child.exitCode).toBe(0);
+  }, 240_000);
+});
