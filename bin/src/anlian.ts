@@ -1,6 +1,7 @@
 // The one command-line entry: `anlian <subcommand>`. Each workspace contributes its
 // subcommands; their implementations load only when used.
 import { readFileSync } from 'node:fs';
+import { simulatorCommands } from '@anlian/device-simulators/cli';
 import { ingestCommands } from '@anlian/ingest/cli';
 import { Command } from 'commander';
 import { upCommand } from './up-command.js';
@@ -15,7 +16,7 @@ const program = new Command('anlian')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const command of [upCommand(), ...ingestCommands()]) program.addCommand(command);
+for (const command of [upCommand(), ...ingestCommands(), ...simulatorCommands()]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

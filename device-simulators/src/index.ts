@@ -1,1 +1,62 @@
-export {};
+/**
+ * @anlian/device-simulators — simulated gateways, devices and whole counties; drill scenarios;
+ * fault injection; load generation.
+ *
+ * - `MessageGenerator` / `generateMessages`: the pure, clock-independent core (county + seed +
+ *   scenario + start → the ordered steps). Tests inspect it without a broker.
+ * - `CountySimulator`: the live runner on an accelerated clock, one MQTT connection per gateway.
+ * - `loadScenario` / `parseScenario`, `loadCountyFile`, `buildLoadCounty`: inputs.
+ */
+
+export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
+export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';
+export { formatDuration, parseDurationMs, parseSignedDurationMs } from './duration.js';
+export { SimErrorCode, SimulatorError, type SourceIssue } from './errors.js';
+export { type GeneratorOptions, generateMessages, MessageGenerator } from './generator/message-generator.js';
+export { formatTarget, selectDevices, selectGateways, type TargetRef } from './generator/select-targets.js';
+export type {
+  FaultFired,
+  ResolvedFault,
+  SimConnect,
+  SimDrop,
+  SimFaultMark,
+  SimPublish,
+  SimStep,
+  SimTopicType,
+} from './generator/sim-step.js';
+export { DEMO_COUNTY_FILE, REPO_ROOT, resolveScenarioPath, SCENARIOS_DIR } from './paths.js';
+export { hash32, Prng } from './prng.js';
+export {
+  CountySimulator,
+  type CountySimulatorEvents,
+  type CountySimulatorOptions,
+  type GatewayCredentials,
+  resolveStartMs,
+} from './runner/county-simulator.js';
+export {
+  formatProgressLine,
+  formatSummary,
+  type ProgressOutput,
+  ProgressReporter,
+} from './runner/progress-reporter.js';
+export type { EndReason, SimStats, SimSummary } from './runner/sim-stats.js';
+export {
+  defineScenario,
+  type LoadedScenario,
+  loadScenario,
+  parseScenario,
+  type ScenarioSource,
+} from './scenario/load-scenario.js';
+export {
+  FAULT_TYPES,
+  type FaultTarget,
+  type FaultTime,
+  type FaultType,
+  parseStart,
+  Scenario,
+  ScenarioFault,
+  type ScenarioInput,
+  type ScenarioStart,
+} from './scenario/scenario-schema.js';
+export { LOW_PRESSURE_MPA, NOMINAL_PRESSURE_MPA } from './signals/pressure-signal.js';
+export { TimeZoneClock } from './time-zone.js';

@@ -5,7 +5,7 @@ import { hasCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { IngestEvent, IngestEventListener } from './ingest-event.js';
 import type { LatestStateCache } from './latest-state-cache.js';
-import { eventLine, heartbeatLine, type PointContext, statusLine, telemetryLine } from './line-protocol.js';
+import { eventLine, heartbeatLine, type PointContext, statusLine, statusTime, telemetryLine } from './line-protocol.js';
 import type { RegistryCache } from './registry-cache.js';
 import type { SequenceWindow } from './sequence-window.js';
 
@@ -219,9 +219,10 @@ export class IngestPipeline {
       }
       case 'status': {
         const s = m.payload;
-        line = statusLine({ ...addr, receivedAt, confirmed: true }, s);
+        const ctx = { ...addr, receivedAt, confirmed: true };
+        line = statusLine(ctx, s);
         priority = 'event';
-        this.#o.cache.updateGateway({ ...addr, state: s.state, since: s.ts, receivedAt });
+        this.#o.cache.updateGateway({ ...addr, state: s.state, since: statusTime(ctx, s), receivedAt });
         event = { type: 'status', ...addr, receivedAt, payload: s };
         break;
       }

@@ -65,9 +65,20 @@ export function eventLine(ctx: PointContext, device: string, e: EventPayload): s
   return line(p);
 }
 
+/**
+ * A last will is composed at CONNECT, so its `ts` is the connect time — the same as the `online`
+ * status sent then, which it would overwrite in InfluxDB (same series, same time). It happens
+ * when the broker publishes it, so it is stored at the county's receive time, with the time it
+ * carries kept as `composedTs`.
+ */
+export function statusTime(ctx: PointContext, s: StatusPayload): number {
+  return s.reason === 'will' ? ctx.receivedAt : s.ts;
+}
+
 export function statusLine(ctx: PointContext, s: StatusPayload): string {
   const p = base('gateway', ctx, s.ts, s.seq).tag('type', 'status').stringField('state', s.state);
   if (s.reason) p.stringField('reason', s.reason);
+  if (s.reason === 'will') p.timestamp(ctx.receivedAt).intField('composedTs', s.ts).intField('lagMs', 0);
   return line(p);
 }
 

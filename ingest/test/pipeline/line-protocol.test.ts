@@ -46,8 +46,12 @@ describe('line protocol', () => {
   });
 
   it('writes gateway status and heartbeat to the gateway measurement', () => {
-    expect(statusLine(ctx, { v: 1, ts, seq: 0, state: 'offline', reason: 'will' })).toBe(
-      'gateway,county=youyang,gateway=gw-1,institution=yy-a,type=status lagMs=500i,reason="will",seq=0i,state="offline" 1763870400000',
+    expect(statusLine(ctx, { v: 1, ts, seq: 0, state: 'offline', reason: 'shutdown' })).toBe(
+      'gateway,county=youyang,gateway=gw-1,institution=yy-a,type=status lagMs=500i,reason="shutdown",seq=0i,state="offline" 1763870400000',
+    );
+    // A will was composed at connect time: it is stored when the broker published it.
+    expect(statusLine(ctx, { v: 1, ts: ts - 3_600_000, seq: 0, state: 'offline', reason: 'will' })).toBe(
+      'gateway,county=youyang,gateway=gw-1,institution=yy-a,type=status composedTs=1763866800000i,lagMs=0i,reason="will",seq=0i,state="offline" 1763870400500',
     );
     const hb = heartbeatLine(ctx, {
       v: 1,

@@ -1,0 +1,110 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEMO_COUNTY_FILE } from './paths.js';
+
+/** Options of `anlian sim` and `anlian drill`, as commander hands them to the action. */
+export interface SimCliOptions {
+  county: string;
+  broker: string;
+  seed?: number;
+  speed?: number;
+  scenario?: string;
+  duration?: string;
+  load?: string;
+  institutions?: number;
+  start?: string;
+  settle?: string;
+  username?: string;
+  password?: string;
+  naturalFaults: boolean;
+  logLevel: string;
+}
+
+const positiveNumber = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive number`);
+  return n;
+};
+const positiveInt = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a whole number ≥ 1`);
+  return n;
+};
+const nonNegativeInt = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a whole number ≥ 0`);
+  return n;
+};
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--county <file>', 'county file to simulate (CountyConfig JSON)').default(
+        DEMO_COUNTY_FILE,
+        'deploy/counties/youyang-demo.json',
+      ),
+    )
+    .addOption(
+      new Option('--broker <url>', 'MQTT broker URL').env('ANLIAN_BROKER_URL').default('mqtt://127.0.0.1:1883'),
+    )
+    .option(
+      '--seed <n>',
+      'random seed: the same seed replays the same county (default: the scenario’s, else 1)',
+      nonNegativeInt('--seed'),
+    )
+    .option(
+      '--speed <n>',
+      'simulated seconds per real second; 60 = a day in 24 min (default: the scenario’s, else 1)',
+      positiveNumber('--speed'),
+    )
+    .option(
+      '--institutions <n>',
+      'simulate only the first N institutions (plus any a scenario targets)',
+      positiveInt('--institutions'),
+    )
+    .option(
+      '--start <time>',
+      'simulated start: 2026-11-23T11:00+08:00, or a local time such as 11:00 (its latest occurrence); default: the scenario’s, else now',
+    )
+    .option('--load <IxDxINTERVAL>', 'synthetic load county instead of --county, e.g. 250x200x10s')
+    .option('--username <name>', 'MQTT username for every gateway (default: the gateway id)')
+    .addOption(
+      new Option('--password <password>', 'MQTT password for every gateway (default: the gateway’s demo secret)').env(
+        'ANLIAN_SIM_PASSWORD',
+      ),
+    )
+    .option('--no-natural-faults', 'no random slow leaks or camera drop-outs, only the scenario’s faults')
+    .addOption(
+      new Option('--log-level <level>', 'log level (logs go to stderr)')
+        .default('warn')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    );
+}
+
+/**
+ * `anlian sim` and `anlian drill`. The implementations (MQTT, the generator) load only when a
+ * command runs, so `anlian --help` stays fast.
+ */
+export function simulatorCommands(): Command[] {
+  const sim = commonOptions(new Command('sim'))
+    .description('simulate a county of gateways and devices over MQTT (the demo county by default)')
+    .option('--scenario <file>', 'scenario file (YAML/JSON) or the name of a shipped one, e.g. kitchen-fire-lunchtime')
+    .option('--duration <time>', 'simulated time to run, e.g. 10m, 1d (default: until interrupted)')
+    .action(async (opts: SimCliOptions) => {
+      const { runSimCommand } = await import('./sim-command.js');
+      process.exitCode = await runSimCommand(opts, 'sim');
+    });
+
+  const drill = commonOptions(new Command('drill'))
+    .description('run a drill scenario against the county; ends when its last fault has played out plus a settle time')
+    .requiredOption(
+      '--scenario <file>',
+      'scenario file (YAML/JSON) or the name of a shipped one, e.g. kitchen-fire-lunchtime',
+    )
+    .option('--settle <time>', 'how long to keep running after the last fault (default: the scenario’s settle, 2m)')
+    .action(async (opts: SimCliOptions) => {
+      const { runSimCommand } = await import('./sim-command.js');
+      process.exitCode = await runSimCommand(opts, 'drill');
+    });
+
+  return [sim, drill];
+}
