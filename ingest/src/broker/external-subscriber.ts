@@ -1,0 +1,290 @@
+import { SegmentId, topics } from '@anlian/protocol';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { type BrokerMetrics, brokerMetrics } from './broker-metrics.js';
+import type { InboundMessage, MessageHandler, MessageSource } from './message-source.js';
+
+export interface ExternalSubscriberOptions {
+  /** `mqtt://host:1883` or `mqtts://host:8883`. */
+  url: string;
+  username?: string;
+  password?: string;
+  /** Stable per replica: the broker keeps this replica's session (and its unacknowledged messages) under it. */
+  clientId: string;
+  /** MQTT 5 shared-subscription group [MQTT-4.8.2]; every ingest replica of a county uses the same. Default `ingest`. */
+  shareGroup?: string;
+  logger: Logger;
+  metrics: Registry;
+  /**
+   * MQTT sessions this replica opens in the share group (client ids `{clientId}-{i}` when more
+   * than one). mqtt.js handles one incoming PUBLISH at a time per connection (see below), so
+   * this is the replica's handler concurrency. Keep it constant across restarts of a replica:
+   * a session that is not resumed keeps its queued share until it expires. Default 1.
+   */
+  sessions?: number;
+  /** How long the broker keeps a disconnected replica's session (MQTT 5 Session Expiry Interval). Default 3600 s. */
+  sessionExpirySeconds?: number;
+  /** Reconnect backoff: doubles from `minMs` to `maxMs` (±20 % jitter). Default 1 000 – 30 000 ms. */
+  reconnect?: { minMs?: number; maxMs?: number };
+  /** `start()` fails if the first connection is not up within this time. Default 30 000 ms. */
+  connectTimeoutMs?: number;
+  /** TLS material for `mqtts://`. */
+  tls?: Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+}
+
+interface Session {
+  clientId: string;
+  client: MqttClient;
+  /** Consecutive connection losses without a message successfully handled in between. */
+  failures: number;
+  /** The last connection was dropped on purpose because the handler failed. */
+  handlerFailed: boolean;
+}
+
+/** The URL without credentials, for logs and health output. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+/**
+ * Ingest as a client of an external MQTT 5 broker (mosquitto 2, EMQX 5): one shared
+ * subscription `$share/{group}/anlian/v1/+/+/+/#` per session, so that the replicas of a
+ * county split the gateways' messages between them.
+ *
+ * ## What a PUBACK means here
+ * mqtt.js 5 sends the PUBACK for an incoming QoS 1 PUBLISH from the callback of
+ * `client.handleMessage(packet, callback)` (mqtt.js build/lib/handlers/publish.js, case 1:
+ * `client.handleMessage(packet, (err) => { if (err) return done(err); client._sendPacket({ cmd: 'puback' … }) })`;
+ * QoS 2: PUBCOMP from handlers/pubrel.js in the same way). We override `handleMessage` and call
+ * back when the pipeline's handler settles:
+ *
+ * - handler resolved ⇒ PUBACK: **PUBACK ⇒ handler accepted**.
+ * - handler rejected ⇒ no PUBACK; we drop the connection and reconnect with backoff, and the
+ *   broker resends the unacknowledged message when the session resumes [MQTT-4.4.0-1]
+ *   (`clean: false` + session expiry; MQTT 5 servers do not resend on a live connection).
+ *
+ * mqtt.js processes incoming packets of a connection strictly one after the other: the next is
+ * taken only when the previous one's `done` ran (build/lib/client.js `work` / `nextTickWork`),
+ * which for a QoS 1 PUBLISH is after our handler settled and the PUBACK was written. So handler
+ * latency bounds one session's throughput; `sessions` adds parallel sessions.
+ *
+ * mosquitto checks ACLs on delivery: a replica's SUBSCRIBE is granted even where its `read`
+ * ACL does not cover the filter, and messages it may not read are simply not delivered.
+ */
+export class ExternalSubscriber implements MessageSource {
+  readonly #o: ExternalSubscriberOptions;
+  readonly #log: Logger;
+  #sessions: Session[] = [];
+  #handler: MessageHandler | undefined;
+  #metrics: BrokerMetrics | undefined;
+  #stopping = false;
+  readonly #inflight = new Set<Promise<void>>();
+
+  constructor(opts: ExternalSubscriberOptions) {
+    this.#o = opts;
+    this.#log = opts.logger.child({ module: 'external-subscriber' });
+  }
+
+  /** The shared-subscription filter this subscriber uses [MQTT-4.8.2]. */
+  get filter(): string {
+    return `$share/${this.#o.shareGroup ?? 'ingest'}/${topics.allGateways()}`;
+  }
+
+  async start(handler: MessageHandler): Promise<void> {
+    if (this.#sessions.length > 0) throw new Error('ExternalSubscriber already started');
+    const group = this.#o.shareGroup ?? 'ingest';
+    // A share name must not contain '/', '+' or '#' [MQTT-4.8.2-2]; ids of the contract never do.
+    if (!SegmentId.safeParse(group).success) throw new Error(`invalid share group ${JSON.stringify(group)}`);
+    const filter = this.filter;
+    const count = this.#o.sessions ?? 1;
+    if (!Number.isInteger(count) || count < 1) throw new Error(`sessions must be a positive integer, got ${count}`);
+    this.#handler = handler;
+    this.#stopping = false;
+    this.#metrics = brokerMetrics(this.#o.metrics);
+    const ids = count === 1 ? [this.#o.clientId] : Array.from({ length: count }, (_, i) => `${this.#o.clientId}-${i}`);
+    this.#sessions = ids.map((clientId) => this.#createSession(clientId));
+    try {
+      await Promise.all(this.#sessions.map((s) => this.#connectAndSubscribe(s, filter)));
+    } catch (err) {
+      await this.#endAll(true);
+      this.#sessions = [];
+      this.#handler = undefined;
+      throw err;
+    }
+    this.#log.info({ broker: this.describe() }, 'subscribed to the external broker');
+  }
+
+  describe(): string {
+    const ids = this.#sessions.length > 0 ? this.#sessions.map((s) => s.clientId) : [this.#o.clientId];
+    return `${safeUrl(this.#o.url)} ${this.filter} as ${ids.join(', ')}`;
+  }
+
+  connected(): boolean {
+    return this.#sessions.length > 0 && !this.#stopping && this.#sessions.every((s) => s.client.connected);
+  }
+
+  /**
+   * Lets in-flight handlers settle (their PUBACKs go out), refuses anything later (left
+   * unacknowledged in the session, so the broker resends it when this replica comes back),
+   * then disconnects. The DISCONNECT keeps the session for `sessionExpirySeconds`.
+   */
+  async stop(): Promise<void> {
+    if (this.#sessions.length === 0) return;
+    this.#stopping = true;
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    await this.#endAll(false);
+    for (const s of this.#sessions) this.#metrics?.externalConnected.set({ client_id: s.clientId }, 0);
+    this.#sessions = [];
+    this.#handler = undefined;
+    this.#log.info('disconnected from the external broker');
+  }
+
+  #backoff(failures: number): number {
+    const min = this.#o.reconnect?.minMs ?? 1000;
+    const max = this.#o.reconnect?.maxMs ?? 30_000;
+    const base = Math.min(max, min * 2 ** Math.min(failures, 20));
+    return Math.max(1, Math.round(base * (0.8 + 0.4 * Math.random())));
+  }
+
+  #createSession(clientId: string): Session {
+    const o = this.#o;
+    const client = mqtt.connect(o.url, {
+      ...o.tls,
+      protocolVersion: 5,
+      clientId,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      // Resume the session after a restart or a dropped connection: the broker keeps the
+      // subscription and the unacknowledged messages for the Session Expiry Interval
+      // [MQTT-3.1.2-4]; MQTT 5 §3.1.2.11.2.
+      clean: false,
+      properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? 3600 },
+      reconnectPeriod: this.#backoff(0),
+      connectTimeout: o.connectTimeoutMs ?? 30_000,
+      // The handleMessage override must be in place before the first PUBLISH can arrive.
+      manualConnect: true,
+    });
+    const session: Session = { clientId, client, failures: 0, handlerFailed: false };
+    client.handleMessage = (packet, callback) => this.#onMessage(session, packet, callback);
+    const metrics = this.#metrics;
+    client.on('connect', (connack) => {
+      metrics?.externalConnected.set({ client_id: clientId }, 1);
+      if (!session.handlerFailed) session.failures = 0;
+      this.#log.info({ clientId, sessionPresent: connack.sessionPresent }, 'connected to the external broker');
+    });
+    // Before mqtt.js' own 'close' listener, which arms the reconnect timer with `reconnectPeriod`.
+    client.prependListener('close', () => {
+      metrics?.externalConnected.set({ client_id: clientId }, 0);
+      if (this.#stopping) return;
+      session.failures++;
+      client.options.reconnectPeriod = this.#backoff(session.failures);
+      this.#log.warn(
+        { clientId, retryInMs: client.options.reconnectPeriod, failures: session.failures },
+        'connection to the external broker lost',
+      );
+    });
+    client.on('reconnect', () => metrics?.externalReconnects.inc({ client_id: clientId }));
+    client.on('error', (err) => this.#log.warn({ clientId, err: err.message }, 'external broker client error'));
+    return session;
+  }
+
+  async #connectAndSubscribe(session: Session, filter: string): Promise<void> {
+    const { client, clientId } = session;
+    const timeoutMs = this.#o.connectTimeoutMs ?? 30_000;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no connection to ${safeUrl(this.#o.url)} as ${clientId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnect = () => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error & { code?: unknown }) => {
+        // A refused CONNACK (bad credentials, not authorized) is final: mqtt.js stops reconnecting.
+        // Socket errors are not; mqtt.js retries until the timeout above.
+        if (typeof err.code === 'number') {
+          cleanup();
+          reject(new Error(`external broker refused ${clientId}: ${err.message}`, { cause: err }));
+        }
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        client.off('connect', onConnect);
+        client.off('error', onError);
+      };
+      client.on('connect', onConnect);
+      client.on('error', onError);
+      client.connect();
+    });
+    // Also on a resumed session: harmless, and the SUBACK tells us the broker accepts the filter.
+    // Retain handling 2, "do not send retained messages" [MQTT-3.3.1-11]: mosquitto 2.0 replays
+    // every retained status to each session that subscribes to a shared filter (checked against
+    // 2.0.11 in the tests), which would feed the pipeline stale statuses on every (re)start; the
+    // embedded broker never does that either.
+    const granted = await client.subscribeAsync(filter, { qos: 1, rh: 2 });
+    const refused = granted.filter((g) => (g.qos & 0x80) !== 0);
+    if (refused.length > 0) throw new Error(`external broker refused the subscription ${filter} for ${clientId}`);
+    // From now on a refused CONNACK (credentials rotated, broker reconfigured) is retried with
+    // backoff like any other outage instead of leaving the replica disconnected for good.
+    client.options.reconnectOnConnackError = true;
+  }
+
+  #onMessage(session: Session, packet: IPublishPacket, callback: (error?: Error) => void): void {
+    const handler = this.#handler;
+    const metrics = this.#metrics;
+    if (this.#stopping || !handler || !metrics) {
+      // No PUBACK: the message stays in this replica's session and comes back when it resumes.
+      callback(new Error('subscriber stopping'));
+      return;
+    }
+    const msg: InboundMessage = {
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      qos: packet.qos,
+      retain: packet.retain,
+    };
+    const delivery = Promise.resolve()
+      .then(() => handler(msg))
+      .then(
+        () => {
+          metrics.delivered.inc({ source: 'external', outcome: 'accepted' });
+          session.failures = 0;
+          session.handlerFailed = false;
+          callback();
+        },
+        (err: unknown) => {
+          metrics.delivered.inc({ source: 'external', outcome: 'failed' });
+          session.handlerFailed = true;
+          this.#log.error(
+            { err, clientId: session.clientId, topic: packet.topic },
+            'pipeline failed: reconnecting without PUBACK so the broker redelivers',
+          );
+          callback(err instanceof Error ? err : new Error(String(err)));
+          // MQTT 5 brokers resend unacknowledged messages only when the session resumes.
+          if (!this.#stopping) session.client.stream.destroy();
+        },
+      )
+      .catch((err: unknown) => this.#log.error({ err, clientId: session.clientId }, 'mqtt.js message callback threw'))
+      .finally(() => this.#inflight.delete(delivery));
+    this.#inflight.add(delivery);
+  }
+
+  async #endAll(force: boolean): Promise<void> {
+    await Promise.all(
+      this.#sessions.map((s) =>
+        s.client.endAsync(force || !s.client.connected).catch((err: unknown) => {
+          this.#log.warn({ err, clientId: s.clientId }, 'error while disconnecting from the external broker');
+        }),
+      ),
+    );
+  }
+}
