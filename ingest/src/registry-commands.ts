@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from './logger.js';
 import type { EntityChanges } from './store/county-import.js';
@@ -23,7 +24,8 @@ const row = (name: string, c: EntityChanges) =>
 /** `anlian seed FILE`. */
 export async function runSeedCommand(file: string, opts: StoreOptions): Promise<void> {
   const logger = createLogger({ level: 'warn', svc: 'seed' });
-  const summary = await seedCounty({ file, db: dbOptions(opts), logger });
+  // Problems are reported once, by the error the command line prints.
+  const summary = await seedCounty({ file, db: dbOptions(opts), logger, print: () => {} });
   const out = [
     `seeded ${file} into ${opts.dbUrl ? 'PostgreSQL' : dbOptions(opts).sqlitePath}: county ${summary.county.id} ${summary.county.status}`,
     row('institutions', summary.institutions),
@@ -55,8 +57,16 @@ export async function runBrokerConfigCommand(
       ingestUser: { username: opts.ingestUser, mosquittoHash: await mosquittoHash(opts.ingestPassword) },
       dir: out,
     });
+    const snippetFile = path.join(out, 'mosquitto-auth.conf');
+    await writeFile(snippetFile, `${mosquittoConfigSnippet(out)}\n`, { mode: 0o644 });
+    const skipped = report.skipped.map((s) => `  skipped ${s.gatewayId}: ${s.reason}`);
     process.stdout.write(
-      `${JSON.stringify(report, null, 2)}\n\n# add to mosquitto.conf:\n${mosquittoConfigSnippet(out)}\n`,
+      [
+        `wrote ${report.passwordFile} and ${report.aclFile}: ${report.gateways} gateways and the ingest user ${opts.ingestUser}`,
+        ...skipped,
+        `add the settings in ${snippetFile} to mosquitto.conf, then reload mosquitto (SIGHUP) after every change of gateways`,
+        '',
+      ].join('\n'),
     );
   } finally {
     await store.close();
