@@ -40,14 +40,14 @@ describe('anlian up', () => {
   it('brings up the demo county, stores its data, stops cleanly, and reuses the data on a second start', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-up-'));
     const [mqttPort, httpPort, influxPort] = [await freePort(), await freePort(), await freePort()];
+    // No INFLUX_URL: `up` starts its own influxd.
+    const { INFLUX_URL: _none, ...inherited } = process.env;
     const env = {
-      ...process.env,
+      ...inherited,
       ANLIAN_MQTT_HOST: '127.0.0.1',
       ANLIAN_MQTT_PORT: String(mqttPort),
       ANLIAN_HTTP_PORT: String(httpPort),
-      INFLUX_URL: '',
     };
-    delete env.INFLUX_URL;
     const start = async () => {
       const child = spawn(
         process.execPath,

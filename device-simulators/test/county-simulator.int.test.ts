@@ -16,7 +16,7 @@ function collector(isTTY = false) {
 }
 
 const statusesOf = (messages: DecodedMessage[], gateway: string) =>
-  messages.flatMap((m) => (m.topic.type === 'status' && m.topic.gateway === gateway ? [m.payload] : []));
+  messages.flatMap((m) => (m.type === 'status' && m.topic.gateway === gateway ? [m.payload] : []));
 
 describe('CountySimulator against a real broker', () => {
   it('connects every gateway with its own credentials and publishes valid messages, then shuts down cleanly', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CountyConfig } from '@anlian/protocol';
 import { describe, expect, it } from 'vitest';
 import { MessageGenerator } from '../src/generator/message-generator.js';
-import type { SimPublish, SimStep } from '../src/generator/sim-step.js';
+import type { SimConnect, SimPublish, SimStep } from '../src/generator/sim-step.js';
 import { SCENARIOS_DIR } from '../src/paths.js';
 import { loadScenario } from '../src/scenario/load-scenario.js';
 import { DAY_START, demoCounty, HOUR, MINUTE, publishes } from './support.js';
@@ -25,9 +25,12 @@ async function runShipped(
   return { gen, steps, county };
 }
 
-const events = (steps: SimStep[]) => publishes(steps).filter((p) => p.type === 'event');
+type Of<T extends SimPublish['type']> = Extract<SimPublish, { type: T }>;
+const events = (steps: SimStep[]) => publishes(steps).filter((p): p is Of<'event'> => p.type === 'event');
 const telemetryOf = (steps: SimStep[], gateway: string, device: string) =>
-  publishes(steps).filter((p) => p.type === 'telemetry' && p.gateway === gateway && p.device === device);
+  publishes(steps).filter(
+    (p): p is Of<'telemetry'> => p.type === 'telemetry' && p.gateway === gateway && p.device === device,
+  );
 const eventName = (p: SimPublish) => (p.type === 'event' ? p.data.event : undefined);
 
 describe('shipped scenarios', () => {
@@ -184,7 +187,7 @@ describe('shipped scenarios', () => {
       ['gw-yy-fuli-zhongxin-2', at('10:02')],
       ['gw-yy-kangle-1', at('10:04')],
     ]);
-    const reconnects = steps.filter((s) => s.kind === 'connect' && s.reconnect);
+    const reconnects = steps.filter((s): s is SimConnect => s.kind === 'connect' && s.reconnect);
     expect(reconnects.map((c) => [c.gateway, c.atSimMs])).toEqual([
       ['gw-yy-kangle-1', at('10:09')],
       ['gw-yy-fuli-zhongxin-1', at('10:12')],
@@ -246,7 +249,7 @@ describe('shipped scenarios', () => {
     const baseline = new MessageGenerator({ county: await demoCounty(), startMs: at('08:00'), naturalFaults: false });
     const normal = telemetryOf(baseline.takeUntil(at('08:36')), 'gw-yy-xinglong-1', 'smk-2f-201');
     expect(normal.filter((p) => window(p.atSimMs)).length).toBeGreaterThanOrEqual(3);
-    const after = (list: SimPublish[]) =>
+    const after = (list: Of<'telemetry'>[]) =>
       list.filter((p) => p.atSimMs >= at('08:22')).map((p) => [p.atSimMs, p.data.kind === 'fire' && p.data.signal]);
     expect(after(silent).length).toBeGreaterThan(0);
     expect(after(silent)).toEqual(after(normal));

@@ -99,7 +99,7 @@ export async function subscribeAll(
   onTestFinished(async () => {
     await client.endAsync(true);
   });
-  await once(client, 'connect');
+  await once(client as unknown as NodeJS.EventEmitter, 'connect');
   const messages: DecodedMessage[] = [];
   const rejected: string[] = [];
   client.on('message', (topic, payload) => {

@@ -24,7 +24,7 @@ describe('decodeMessage', () => {
       topics.telemetry(gw, 'e1'),
       JSON.stringify({ v: 1, ts, seq: 1, kind: 'extinguisher', pressure: 1.2 }),
     );
-    expect(r.ok && r.message.topic.type === 'telemetry' && r.message.payload).toMatchObject({ medium: 'dry_powder' });
+    expect(r.ok && r.message.type === 'telemetry' && r.message.payload).toMatchObject({ medium: 'dry_powder' });
   });
 
   it('recognises a fire alarm event', () => {
@@ -33,12 +33,12 @@ describe('decodeMessage', () => {
       JSON.stringify({ v: 1, ts, seq: 9, kind: 'fire', event: 'fire', zone: '2F' }),
     );
     expect(r.ok).toBe(true);
-    if (r.ok && r.message.topic.type === 'event') expect(isFireAlarm(r.message.payload)).toBe(true);
+    if (r.ok && r.message.type === 'event') expect(isFireAlarm(r.message.payload)).toBe(true);
     const fault = decodeMessage(
       topics.event(gw, 's1'),
       JSON.stringify({ v: 1, ts, seq: 10, kind: 'fire', event: 'fault' }),
     );
-    expect(fault.ok && fault.message.topic.type === 'event' && isFireAlarm(fault.message.payload)).toBe(false);
+    expect(fault.ok && fault.message.type === 'event' && isFireAlarm(fault.message.payload)).toBe(false);
   });
 
   it('rejects with a reason', () => {

@@ -1,0 +1,20 @@
+import { migrateToLatest, openDatabase, Registry } from '@anlian/ingest';
+import { CountyConfig } from '@anlian/protocol';
+import type { Province } from './province.js';
+
+/**
+ * Registers the simulated province in a fresh SQLite store through the same import a county
+ * file goes through (`anlian seed`), so that ingest knows every gateway and device.
+ */
+export async function seedRegistry(sqlitePath: string, province: Province): Promise<{ ms: number }> {
+  const started = Date.now();
+  const database = openDatabase({ sqlitePath });
+  try {
+    await migrateToLatest(database.db);
+    const registry = new Registry(database.db);
+    for (const county of province.counties) await registry.importCounty(CountyConfig.parse(county));
+  } finally {
+    await database.close();
+  }
+  return { ms: Date.now() - started };
+}
