@@ -1,0 +1,636 @@
+import {
+  DEFAULT_REPORT_INTERVAL_S,
+  type DeviceKind,
+  type GatewayAddress,
+  type PressureMedium,
+  type TelemetryPayload,
+} from '@anlian/protocol';
+import { AlertingError, AlertingErrorCode } from '../errors.js';
+import { effectiveRules } from '../rules/rule-overrides.js';
+import {
+  type AlertingRule,
+  type Comparison,
+  DEFAULT_HEARTBEAT_INTERVAL_S,
+  type DurationRule,
+  isUpperLimit,
+  type RateOfRiseRule,
+  type RuleSet,
+  type ThresholdRule,
+} from '../rules/rule-schema.js';
+import type { AlertInput, DeviceInput } from './alert-input.js';
+import {
+  type AlertSignal,
+  type AlertSubject,
+  alertKey,
+  type DeviceSubject,
+  type GatewaySubject,
+} from './alert-signal.js';
+import { CompiledRules } from './compiled-rules.js';
+import {
+  type ConditionState,
+  type DeviceSeenState,
+  ENGINE_SNAPSHOT_VERSION,
+  EngineSnapshot,
+  type GatewaySeenState,
+  type OpenAlertState,
+} from './engine-snapshot.js';
+import { evaluateRise, pushSample, type Sample } from './rise-window.js';
+
+/** What the registry knows about a device (ingest's registry, or the county file). */
+export interface DeviceInfo extends GatewayAddress {
+  device: string;
+  kind: DeviceKind;
+  medium?: PressureMedium;
+  /** Expected seconds between reports; the protocol default per kind when left out. */
+  reportIntervalS?: number;
+}
+
+/** Looks a device up by gateway and device id (device ids are unique per gateway). */
+export type DeviceLookup = (gateway: string, device: string) => DeviceInfo | undefined;
+
+export interface RuleEngineOptions {
+  /** Validated rules and overrides (`parseRuleFile`, `defaultRuleSet`). */
+  rules: RuleSet;
+  devices: DeviceLookup;
+  /** County time in ms; used when `tick`, `watch` or `restore` are called without `now`. */
+  clock: () => number;
+  /** Called with every signal, in order, besides being returned. */
+  onSignal?: (signal: AlertSignal) => void;
+  /** Cap on the samples a rate-of-rise window keeps per device and rule. Default 600. */
+  maxRateSamples?: number;
+}
+
+/**
+ * The pure rule engine: messages in (`handle`), time in (`tick`), alert signals out. No timers,
+ * no I/O: the caller drives time, and the store persists `snapshot()`.
+ *
+ * Times: absence and every signal's `at` use county time (`receivedAt`, `now`); sample-based
+ * conditions (threshold order, duration hold, rate-of-rise slope) use the device's `ts`, so
+ * telemetry replayed from a gateway's store-and-forward queue keeps its spacing, and a constant
+ * clock skew cancels out.
+ */
+export class RuleEngine {
+  private defaults: CompiledRules | undefined;
+  private overrideTargets: { institutions: Set<string>; devices: Set<string> } | undefined;
+  private readonly compiledByTarget = new Map<string, CompiledRules>();
+  private readonly alerts = new Map<string, OpenAlertState>();
+  private readonly conditions = new Map<string, ConditionState>();
+  private readonly devices = new Map<string, DeviceSeenState>();
+  private readonly gateways = new Map<string, GatewaySeenState>();
+  /** gateway → device keys behind it; derived from `devices`, rebuilt on restore. */
+  private readonly devicesByGateway = new Map<string, Set<string>>();
+
+  constructor(private readonly opts: RuleEngineOptions) {}
+
+  /**
+   * Evaluates one accepted message and returns the signals it causes (fire alarms first).
+   * Synchronous and allocation-light: ingest calls it before the message is stored.
+   */
+  handle(input: AlertInput): AlertSignal[] {
+    const out: AlertSignal[] = [];
+    switch (input.type) {
+      case 'event':
+        this.onEvent(input, out);
+        break;
+      case 'telemetry':
+        this.onTelemetry(input, out);
+        break;
+      case 'status':
+        if (input.payload.state === 'offline') this.onGatewayOffline(input, out);
+        else this.gatewaySeen(input, input.receivedAt, out);
+        break;
+      case 'heartbeat':
+      case 'command-reply':
+        this.gatewaySeen(input, input.receivedAt, out);
+        break;
+      default: {
+        const never: never = input;
+        throw new TypeError(`unknown input ${JSON.stringify(never)}`);
+      }
+    }
+    return this.emit(out);
+  }
+
+  /**
+   * Evaluates the time-based rules at `now`: gateway absence first (so this tick's device
+   * absences already see their gateway down), then durations held without new samples, then
+   * device absence.
+   */
+  tick(now: number = this.opts.clock()): AlertSignal[] {
+    const out: AlertSignal[] = [];
+    for (const g of this.gateways.values()) {
+      for (const rule of this.rulesFor(g.institution).gatewayAbsence) {
+        const subject = gatewaySubject(g);
+        const key = alertKey(rule.id, subject);
+        if (this.conditions.get(key)?.active) continue;
+        const intervalS = rule.intervalS ?? DEFAULT_HEARTBEAT_INTERVAL_S;
+        const silentMs = now - g.lastSeen;
+        if (silentMs < rule.missed * intervalS * 1000) continue;
+        g.down = true;
+        this.conditions.set(key, { key, rule: rule.id, subject, active: true });
+        this.raise(rule, subject, now, `no message for ${secs(silentMs)} s (${rule.missed} × ${intervalS} s)`, out, {
+          value: silentMs / 1000,
+        });
+      }
+    }
+
+    for (const c of this.conditions.values()) {
+      if (c.active || c.sinceAt === undefined || c.subject.type !== 'device') continue;
+      const rule = this.rulesFor(c.subject.institution, c.subject.gateway, c.subject.device).get(c.rule);
+      if (rule?.kind !== 'duration') continue;
+      if (now - c.sinceAt < rule.forS * 1000) continue;
+      this.activateDuration(rule, c, now, out);
+    }
+
+    for (const d of this.devices.values()) {
+      if (!d.watched) continue;
+      const rules = this.rulesFor(d.institution, d.gateway, d.device);
+      const absence = rules.absenceFor(d.kind);
+      if (absence.length === 0) continue;
+      const silentMs = now - d.lastSeen;
+      for (const rule of absence) {
+        const intervalS =
+          rule.intervalS ??
+          this.opts.devices(d.gateway, d.device)?.reportIntervalS ??
+          DEFAULT_REPORT_INTERVAL_S[d.kind];
+        if (silentMs < rule.missed * intervalS * 1000) continue;
+        const subject = deviceSubject(d, d.kind);
+        const key = alertKey(rule.id, subject);
+        if (this.conditions.get(key)?.active) continue;
+        if (rules.inhibitorsOf(rule.id).length > 0) {
+          const g = this.gateways.get(d.gateway);
+          // Inhibition: the gateway's one "institution blind" alert stands for all its devices.
+          if (g?.down) continue;
+          // Nothing has come through the gateway since this device's last report either: the
+          // gateway's own absence rule decides first, and then this one is inhibited.
+          if (g && g.lastSeen <= d.lastSeen) continue;
+        }
+        this.conditions.set(key, { key, rule: rule.id, subject, active: true });
+        this.raise(rule, subject, now, `no report for ${secs(silentMs)} s (${rule.missed} × ${intervalS} s)`, out, {
+          value: silentMs / 1000,
+        });
+      }
+    }
+    return this.emit(out);
+  }
+
+  /**
+   * Starts watching registered devices that have not reported yet, as if seen at `now`, so
+   * that one which never reports goes offline after its absence window.
+   */
+  watch(devices: Iterable<DeviceInfo>, now: number = this.opts.clock()): void {
+    for (const info of devices) {
+      if (!this.gateways.has(info.gateway)) {
+        this.gateways.set(info.gateway, { ...address(info), lastSeen: now, down: false });
+      }
+      const key = deviceKey(info.gateway, info.device);
+      if (this.devices.has(key)) continue;
+      this.addDevice(key, { ...address(info), device: info.device, kind: info.kind, lastSeen: now, watched: true });
+    }
+  }
+
+  /**
+   * The store reports that a person closed the alert `key`. The engine forgets it; a condition
+   * still active does not raise again until it clears and returns. Returns whether it was open.
+   */
+  closed(key: string): boolean {
+    return this.alerts.delete(key);
+  }
+
+  /** The alerts the engine believes open. */
+  openAlerts(): OpenAlertState[] {
+    return [...this.alerts.values()].map((a) => structuredClone(a));
+  }
+
+  /** Everything needed to continue after a restart, as plain JSON (see `EngineSnapshot`). */
+  snapshot(now: number = this.opts.clock()): EngineSnapshot {
+    return structuredClone({
+      version: ENGINE_SNAPSHOT_VERSION,
+      takenAt: now,
+      alerts: [...this.alerts.values()],
+      conditions: [...this.conditions.values()],
+      devices: [...this.devices.values()],
+      gateways: [...this.gateways.values()],
+    });
+  }
+
+  /**
+   * Replaces the state with a snapshot. The time between `takenAt` and `now` is downtime of
+   * the engine, not silence of the devices: last-seen times and pending durations move forward
+   * by it, so a restart does not flood the store with offline alerts. Rate windows keep their
+   * device times. Throws `ANL_ALERT_SNAPSHOT_INVALID` for a malformed snapshot.
+   */
+  restore(state: unknown, now: number = this.opts.clock()): void {
+    const parsed = EngineSnapshot.safeParse(state);
+    if (!parsed.success) {
+      throw new AlertingError(
+        AlertingErrorCode.SNAPSHOT_INVALID,
+        'invalid engine snapshot',
+        parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })),
+      );
+    }
+    const s = parsed.data;
+    const downtime = Math.max(0, now - s.takenAt);
+    this.alerts.clear();
+    this.conditions.clear();
+    this.devices.clear();
+    this.gateways.clear();
+    this.devicesByGateway.clear();
+    for (const a of s.alerts) this.alerts.set(a.key, a);
+    for (const c of s.conditions) {
+      if (c.sinceAt !== undefined) c.sinceAt += downtime;
+      this.conditions.set(c.key, c);
+    }
+    for (const d of s.devices)
+      this.addDevice(deviceKey(d.gateway, d.device), { ...d, lastSeen: d.lastSeen + downtime });
+    for (const g of s.gateways) this.gateways.set(g.gateway, { ...g, lastSeen: g.lastSeen + downtime });
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  private onEvent(input: Extract<AlertInput, { type: 'event' }>, out: AlertSignal[]): void {
+    const p = input.payload;
+    const at = input.receivedAt;
+    const rules = this.rulesFor(input.institution, input.gateway, input.device);
+    const subject = deviceSubject(input, p.kind);
+    // GB 26875.1: a fire alarm goes ahead of everything else; one indexed lookup, no rule scan.
+    for (const rule of rules.forEvent(p.kind, p.event)) {
+      const zone = p.zone ? ` (zone ${p.zone})` : '';
+      this.raise(rule, subject, at, `${p.kind} event ${p.event}${zone}`, out);
+    }
+    for (const rule of rules.clearedBy(p.kind, p.event)) this.clear(rule, subject, at, `${p.event} event`, out);
+    this.deviceSeen(input, p.kind, rules, out);
+  }
+
+  private onTelemetry(input: Extract<AlertInput, { type: 'telemetry' }>, out: AlertSignal[]): void {
+    const p = input.payload;
+    const rules = this.rulesFor(input.institution, input.gateway, input.device);
+    const known = this.devices.get(deviceKey(input.gateway, input.device));
+    // A sample older than one already seen (a replay) is a report, but never drives a condition back.
+    const inOrder = known?.lastTs === undefined || p.ts >= known.lastTs;
+    if (inOrder) {
+      const subject = deviceSubject(input, p.kind);
+      const medium = p.kind === 'extinguisher' ? p.medium : undefined;
+      for (const rule of rules.forTelemetry(p.kind)) {
+        if (rule.scope.medium !== undefined && rule.scope.medium !== medium) continue;
+        const value = numericField(p, rule.field);
+        if (value === undefined) continue;
+        switch (rule.kind) {
+          case 'threshold':
+            this.evalThreshold(rule, subject, value, input.receivedAt, out);
+            break;
+          case 'duration':
+            this.evalDuration(rule, subject, value, p.ts, input.receivedAt, out);
+            break;
+          case 'rate-of-rise':
+            this.evalRateOfRise(rule, subject, value, p.ts, input.receivedAt, out);
+            break;
+          default: {
+            const never: never = rule;
+            throw new TypeError(`unknown telemetry rule ${JSON.stringify(never)}`);
+          }
+        }
+      }
+    }
+    const d = this.deviceSeen(input, p.kind, rules, out);
+    if (inOrder) d.lastTs = p.ts;
+  }
+
+  private onGatewayOffline(input: Extract<AlertInput, { type: 'status' }>, out: AlertSignal[]): void {
+    const at = input.receivedAt;
+    let g = this.gateways.get(input.gateway);
+    if (!g) {
+      g = { ...address(input), lastSeen: at, down: false };
+      this.gateways.set(input.gateway, g);
+    }
+    const subject = gatewaySubject(g);
+    for (const rule of this.rulesFor(input.institution).gatewayAbsence) {
+      if (rule.onWill === false) continue;
+      g.down = true;
+      const key = alertKey(rule.id, subject);
+      this.conditions.set(key, { key, rule: rule.id, subject, active: true });
+      // A will repeated while the alert is open (e.g. a retained status on resubscribe) is a repeat.
+      this.raise(rule, subject, at, `gateway status offline (${input.payload.reason ?? 'no reason given'})`, out);
+    }
+  }
+
+  // ------------------------------------------------------------------ conditions
+
+  private evalThreshold(
+    rule: ThresholdRule,
+    subject: DeviceSubject,
+    value: number,
+    at: number,
+    out: AlertSignal[],
+  ): void {
+    const key = alertKey(rule.id, subject);
+    const c = this.conditions.get(key);
+    if (!c?.active) {
+      if (!passes(rule.op, value, rule.raise)) return;
+      this.conditions.set(key, { key, rule: rule.id, subject, active: true, value });
+      this.raise(rule, subject, at, `${rule.field} ${value} ${rule.op} ${rule.raise}`, out, { value });
+    } else if (isCleared(rule.op, value, rule.clear ?? rule.raise)) {
+      this.conditions.delete(key);
+      this.clear(rule, subject, at, `${rule.field} ${value} back past ${rule.clear ?? rule.raise}`, out, value);
+    } else {
+      c.value = value;
+    }
+  }
+
+  private evalDuration(
+    rule: DurationRule,
+    subject: DeviceSubject,
+    value: number,
+    ts: number,
+    at: number,
+    out: AlertSignal[],
+  ): void {
+    const key = alertKey(rule.id, subject);
+    const c = this.conditions.get(key);
+    if (c?.active) {
+      if (isCleared(rule.op, value, rule.clear ?? rule.raise)) {
+        this.conditions.delete(key);
+        this.clear(rule, subject, at, `${rule.field} ${value} back past ${rule.clear ?? rule.raise}`, out, value);
+      } else {
+        c.value = value;
+      }
+      return;
+    }
+    if (!passes(rule.op, value, rule.raise)) {
+      // The condition must hold for the full forS: any sample outside it starts over.
+      if (c) this.conditions.delete(key);
+      return;
+    }
+    const pending = c ?? { key, rule: rule.id, subject, active: false, since: ts, sinceAt: at };
+    pending.value = value;
+    this.conditions.set(key, pending);
+    if (ts - (pending.since ?? ts) >= rule.forS * 1000) this.activateDuration(rule, pending, at, out);
+  }
+
+  private activateDuration(rule: DurationRule, c: ConditionState, at: number, out: AlertSignal[]): void {
+    c.active = true;
+    c.since = undefined;
+    c.sinceAt = undefined;
+    const reason = `${rule.field} ${c.value ?? '?'} ${rule.op} ${rule.raise} for ${rule.forS} s`;
+    this.raise(rule, c.subject, at, reason, out, c.value === undefined ? {} : { value: c.value });
+  }
+
+  private evalRateOfRise(
+    rule: RateOfRiseRule,
+    subject: DeviceSubject,
+    value: number,
+    ts: number,
+    at: number,
+    out: AlertSignal[],
+  ): void {
+    const key = alertKey(rule.id, subject);
+    let c = this.conditions.get(key);
+    if (!c) {
+      c = { key, rule: rule.id, subject, active: false, samples: [] };
+      this.conditions.set(key, c);
+    }
+    const samples: Sample[] = c.samples ?? [];
+    c.samples = samples;
+    const windowMs = rule.windowS * 1000;
+    pushSample(samples, [ts, value], windowMs, this.opts.maxRateSamples ?? 600);
+    c.value = value;
+    const r = evaluateRise(samples, windowMs, rule.segments);
+    if (!r.covered) return;
+    if (!c.active) {
+      // Interpolation is floating point: a rise of exactly the limit must not miss it by 1e-15.
+      const limit = rule.risePerMin * (1 - 1e-9);
+      if (!r.dense || !r.segmentRates.every((rate) => rate >= limit)) return;
+      c.active = true;
+      const slowest = Math.min(...r.segmentRates);
+      const reason = `${rule.field} rising ≥ ${round(slowest)}/min for ${rule.windowS} s (limit ${rule.risePerMin}/min)`;
+      this.raise(rule, subject, at, reason, out, { value: round(r.overallRate) });
+    } else if (r.overallRate < (rule.clearPerMin ?? rule.risePerMin / 2)) {
+      c.active = false;
+      this.clear(
+        rule,
+        subject,
+        at,
+        `${rule.field} rise down to ${round(r.overallRate)}/min`,
+        out,
+        round(r.overallRate),
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ presence
+
+  /** Records a device report: last seen, its gateway seen, its absence alerts cleared. */
+  private deviceSeen(input: DeviceInput, kind: DeviceKind, rules: CompiledRules, out: AlertSignal[]): DeviceSeenState {
+    const at = input.receivedAt;
+    const key = deviceKey(input.gateway, input.device);
+    let d = this.devices.get(key);
+    if (!d) {
+      // Unregistered devices (confirmed: false) are evaluated but not watched for absence.
+      const watched = input.confirmed !== false || this.opts.devices(input.gateway, input.device) !== undefined;
+      d = { ...address(input), device: input.device, kind, lastSeen: at, watched };
+      this.addDevice(key, d);
+    } else {
+      if (at > d.lastSeen) d.lastSeen = at;
+      d.kind = kind;
+    }
+    this.gatewaySeen(input, at, out);
+    for (const rule of rules.absenceFor(kind)) {
+      const subject = deviceSubject(d, kind);
+      const ck = alertKey(rule.id, subject);
+      if (!this.conditions.get(ck)?.active) continue;
+      this.conditions.delete(ck);
+      this.clear(rule, subject, at, 'the device reported again', out);
+    }
+    return d;
+  }
+
+  /** Any message through a gateway shows it is up: clears its offline alert and restarts its devices' windows. */
+  private gatewaySeen(addr: GatewayAddress, at: number, out: AlertSignal[]): void {
+    const g = this.gateways.get(addr.gateway);
+    if (!g) {
+      this.gateways.set(addr.gateway, { ...address(addr), lastSeen: at, down: false });
+      return;
+    }
+    if (at > g.lastSeen) g.lastSeen = at;
+    if (!g.down) return;
+    g.down = false;
+    const subject = gatewaySubject(g);
+    for (const rule of this.rulesFor(g.institution).gatewayAbsence) {
+      const key = alertKey(rule.id, subject);
+      if (!this.conditions.get(key)?.active) continue;
+      this.conditions.delete(key);
+      this.clear(rule, subject, at, 'the gateway reported again', out);
+    }
+    // Its devices could not report while it was down: each gets a fresh absence window now.
+    for (const dk of this.devicesByGateway.get(g.gateway) ?? []) {
+      const d = this.devices.get(dk);
+      if (d && d.lastSeen < at) d.lastSeen = at;
+    }
+  }
+
+  private addDevice(key: string, d: DeviceSeenState): void {
+    this.devices.set(key, d);
+    let set = this.devicesByGateway.get(d.gateway);
+    if (!set) {
+      set = new Set();
+      this.devicesByGateway.set(d.gateway, set);
+    }
+    set.add(key);
+  }
+
+  // ------------------------------------------------------------------ alerts
+
+  private raise(
+    rule: AlertingRule,
+    subject: AlertSubject,
+    at: number,
+    reason: string,
+    out: AlertSignal[],
+    extra: { value?: number } = {},
+  ): void {
+    const key = alertKey(rule.id, subject);
+    const open = this.alerts.get(key);
+    if (open) {
+      open.occurrences++;
+      open.lastAt = at;
+    } else {
+      this.alerts.set(key, {
+        key,
+        rule: rule.id,
+        severity: rule.severity,
+        subject,
+        raisedAt: at,
+        lastAt: at,
+        occurrences: 1,
+      });
+    }
+    out.push({
+      type: open ? 'repeat' : 'raise',
+      key,
+      rule: rule.id,
+      name: rule.name,
+      severity: rule.severity,
+      subject,
+      ...extra,
+      at,
+      reason,
+    });
+  }
+
+  /** Closes the open alert of an `auto` rule; a `manual` rule's alert waits for a person. */
+  private clear(
+    rule: AlertingRule,
+    subject: AlertSubject,
+    at: number,
+    reason: string,
+    out: AlertSignal[],
+    value?: number,
+  ): void {
+    if (rule.resolve !== 'auto') return;
+    const key = alertKey(rule.id, subject);
+    if (!this.alerts.delete(key)) return;
+    out.push({
+      type: 'clear',
+      key,
+      rule: rule.id,
+      name: rule.name,
+      severity: rule.severity,
+      subject,
+      ...(value === undefined ? {} : { value }),
+      at,
+      reason,
+    });
+  }
+
+  private emit(out: AlertSignal[]): AlertSignal[] {
+    const listener = this.opts.onSignal;
+    if (listener) for (const s of out) listener(s);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ rules
+
+  /** The compiled rules in force for an institution, or one device of it (overrides applied, cached). */
+  private rulesFor(institution: string, gateway?: string, device?: string): CompiledRules {
+    if (!this.overrideTargets) {
+      const institutions = new Set<string>();
+      const devices = new Set<string>();
+      for (const o of this.opts.rules.overrides) {
+        if (o.device === undefined) institutions.add(o.institution);
+        else devices.add(`${o.institution}/${o.gateway}/${o.device}`);
+      }
+      this.overrideTargets = { institutions, devices };
+    }
+    const t = this.overrideTargets;
+    if (gateway !== undefined && device !== undefined) {
+      const key = `${institution}/${gateway}/${device}`;
+      if (t.devices.has(key)) return this.compiledFor(key, { institution, gateway, device });
+    }
+    if (t.institutions.has(institution)) return this.compiledFor(institution, { institution });
+    this.defaults ??= CompiledRules.from(this.opts.rules.rules);
+    return this.defaults;
+  }
+
+  private compiledFor(cacheKey: string, target: { institution: string; gateway?: string; device?: string }) {
+    let compiled = this.compiledByTarget.get(cacheKey);
+    if (!compiled) {
+      compiled = CompiledRules.from(effectiveRules(this.opts.rules, target));
+      this.compiledByTarget.set(cacheKey, compiled);
+    }
+    return compiled;
+  }
+}
+
+// -------------------------------------------------------------------- helpers
+
+function deviceKey(gateway: string, device: string): string {
+  return `${gateway}/${device}`;
+}
+
+function address(a: GatewayAddress): GatewayAddress {
+  return { county: a.county, institution: a.institution, gateway: a.gateway };
+}
+
+function deviceSubject(a: GatewayAddress & { device: string }, kind: DeviceKind): DeviceSubject {
+  return { type: 'device', ...address(a), device: a.device, kind };
+}
+
+function gatewaySubject(a: GatewayAddress): GatewaySubject {
+  return { type: 'gateway', ...address(a) };
+}
+
+function numericField(p: TelemetryPayload, field: string): number | undefined {
+  const v = (p as Record<string, unknown>)[field];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** The raise condition: `value op limit`. */
+function passes(op: Comparison, value: number, limit: number): boolean {
+  switch (op) {
+    case '>':
+      return value > limit;
+    case '>=':
+      return value >= limit;
+    case '<':
+      return value < limit;
+    case '<=':
+      return value <= limit;
+    default: {
+      const never: never = op;
+      throw new TypeError(`unknown comparison ${String(never)}`);
+    }
+  }
+}
+
+/** Hysteresis: left only strictly past `clear` (below it for an upper limit, above it for a lower one). */
+function isCleared(op: Comparison, value: number, clear: number): boolean {
+  return isUpperLimit(op) ? value < clear : value > clear;
+}
+
+function secs(ms: number): number {
+  return Math.round(ms / 1000);
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
