@@ -35,6 +35,20 @@ export const IngestConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/)
       .default('ingest'),
+    ANLIAN_BROKER_SESSIONS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe('external broker: MQTT sessions per replica in the share group; keep constant across restarts'),
+    ANLIAN_BROKER_RECEIVE_MAXIMUM: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(65_535)
+      .default(1000)
+      .describe('external broker: unacknowledged messages the broker may send each session (MQTT 5 Receive Maximum)'),
 
     ANLIAN_HTTP_HOST: z.string().default('127.0.0.1').describe('health and metrics listener'),
     ANLIAN_HTTP_PORT: port.default(9180),
@@ -56,7 +70,7 @@ export const IngestConfigSchema = z
       .default('events_1y')
       .describe('retention policy for device events and gateway status (kept ≥ 1 year); empty = the default policy'),
     INFLUX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
-    INFLUX_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    INFLUX_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
     ANLIAN_SPOOL_MAX_BYTES: z.coerce
       .number()
       .int()
@@ -87,7 +101,16 @@ export interface IngestConfig {
   mqtt: { host: string; port: number };
   broker:
     | { mode: 'embedded' }
-    | { mode: 'external'; url: string; username?: string; password?: string; clientId: string; shareGroup: string };
+    | {
+        mode: 'external';
+        url: string;
+        username?: string;
+        password?: string;
+        clientId: string;
+        shareGroup: string;
+        sessions: number;
+        receiveMaximum: number;
+      };
   http: { host: string; port: number };
   influx: {
     url: string;
@@ -135,6 +158,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
           password: e.ANLIAN_BROKER_PASSWORD,
           clientId: e.ANLIAN_BROKER_CLIENT_ID ?? `ingest-${process.pid}`,
           shareGroup: e.ANLIAN_SHARE_GROUP,
+          sessions: e.ANLIAN_BROKER_SESSIONS,
+          receiveMaximum: e.ANLIAN_BROKER_RECEIVE_MAXIMUM,
         })
       : { mode: 'embedded' as const },
     http: { host: e.ANLIAN_HTTP_HOST, port: e.ANLIAN_HTTP_PORT },

@@ -1,5 +1,5 @@
 import { SegmentId, topics } from '@anlian/protocol';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type BrokerMetrics, brokerMetrics } from './broker-metrics.js';
@@ -18,11 +18,18 @@ export interface ExternalSubscriberOptions {
   metrics: Registry;
   /**
    * MQTT sessions this replica opens in the share group (client ids `{clientId}-{i}` when more
-   * than one). mqtt.js handles one incoming PUBLISH at a time per connection (see below), so
-   * this is the replica's handler concurrency. Keep it constant across restarts of a replica:
-   * a session that is not resumed keeps its queued share until it expires. Default 1.
+   * than one). Keep it constant across restarts of a replica: a session that is not resumed
+   * keeps its queued share until it expires. Default 1.
    */
   sessions?: number;
+  /**
+   * MQTT 5 Receive Maximum (MQTT 5 §3.1.2.11.3): QoS 1 messages the broker may have in flight to one
+   * session, i.e. handed to the pipeline and not yet acknowledged. This is the handler
+   * concurrency per session and the backpressure bound: when ingest falls behind, messages wait
+   * in the broker, not in our heap. 1 – 65535 (the broker may lower it further, e.g. mosquitto's
+   * `max_inflight_messages`). Default 1000.
+   */
+  receiveMaximum?: number;
   /** How long the broker keeps a disconnected replica's session (MQTT 5 Session Expiry Interval). Default 3600 s. */
   sessionExpirySeconds?: number;
   /** Reconnect backoff: doubles from `minMs` to `maxMs` (±20 % jitter). Default 1 000 – 30 000 ms. */
@@ -33,13 +40,52 @@ export interface ExternalSubscriberOptions {
   tls?: Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
 }
 
+/** A QoS 1 PUBLISH handed to the handler, whose PUBACK waits for the handler to resolve. */
+interface PendingAck {
+  messageId: number;
+  accepted: boolean;
+}
+
+/**
+ * The PUBACKs owed on one connection, in the order the PUBLISHes arrived [MQTT-4.6.0-2]. A PUBACK
+ * leaves only when its handler and those of every earlier PUBLISH resolved. Bound to the stream:
+ * once the connection is gone (or dropped because a handler failed) nothing more is sent on its
+ * behalf; the broker resends the unacknowledged messages when the session resumes.
+ */
+interface AckQueue {
+  stream: MqttClient['stream'];
+  pending: PendingAck[];
+  head: number;
+  dead: boolean;
+}
+
 interface Session {
   clientId: string;
   client: MqttClient;
+  acks: AckQueue | undefined;
   /** Consecutive connection losses without a message successfully handled in between. */
   failures: number;
   /** The last connection was dropped on purpose because the handler failed. */
   handlerFailed: boolean;
+  /** When a received PUBLISH last rescheduled the keepalive (ms since epoch). */
+  alive: number;
+  /** Handlers running for this session. */
+  active: number;
+  /** The PUBLISH that found `active` at the bound, to be handled (and reading resumed) when a handler settles. */
+  paused: (() => void) | undefined;
+}
+
+export const DEFAULT_RECEIVE_MAXIMUM = 1000;
+
+/**
+ * Passed to mqtt.js' `handleMessage` callback for a QoS 1 PUBLISH whose PUBACK we send
+ * ourselves: on an error mqtt.js sends no PUBACK and just reads the next packet (publish.js case 1).
+ */
+const DEFERRED_PUBACK = new Error('PUBACK deferred until the handler resolves');
+
+/** mqtt.js' internal packet writer (build/lib/client.js `_sendPacket`), used for deferred PUBACKs. */
+interface PacketSender {
+  _sendPacket(packet: Packet): void;
 }
 
 /** The URL without credentials, for logs and health output. */
@@ -60,21 +106,27 @@ function safeUrl(url: string): string {
  * county split the gateways' messages between them.
  *
  * ## What a PUBACK means here
- * mqtt.js 5 sends the PUBACK for an incoming QoS 1 PUBLISH from the callback of
- * `client.handleMessage(packet, callback)` (mqtt.js build/lib/handlers/publish.js, case 1:
- * `client.handleMessage(packet, (err) => { if (err) return done(err); client._sendPacket({ cmd: 'puback' … }) })`;
- * QoS 2: PUBCOMP from handlers/pubrel.js in the same way). We override `handleMessage` and call
- * back when the pipeline's handler settles:
+ * mqtt.js 5 (checked against 5.16) processes the incoming packets of a connection strictly one
+ * after the other: the next is taken only when the previous one's `done` ran (build/lib/client.js
+ * `work` / `nextTickWork`). For a QoS 1 PUBLISH, `done` runs after the callback of
+ * `client.handleMessage(packet, callback)` and the PUBACK written from it (build/lib/handlers/publish.js,
+ * case 1: `client.handleMessage(packet, (err) => { if (err) return done(err); client._sendPacket({ cmd: 'puback' … }, done) })`).
+ * Waiting for the pipeline there would allow one message in flight per connection, so one spool
+ * write per message. Instead we decouple reading from acknowledging:
  *
- * - handler resolved ⇒ PUBACK: **PUBACK ⇒ handler accepted**.
- * - handler rejected ⇒ no PUBACK; we drop the connection and reconnect with backoff, and the
- *   broker resends the unacknowledged message when the session resumes [MQTT-4.4.0-1]
- *   (`clean: false` + session expiry; MQTT 5 servers do not resend on a live connection).
+ * - `handleMessage` hands the message to the handler and at once calls back with a marker error,
+ *   which makes mqtt.js skip its own PUBACK and read the next packet;
+ * - when the handler resolved, we send the PUBACK ourselves, in arrival order
+ *   ({@link AckQueue}): **PUBACK ⇒ handler accepted** (for the pipeline: on disk in the spool);
+ * - when a handler rejects, its message is never acknowledged: we drop the connection and
+ *   reconnect with backoff, and the broker resends what is unacknowledged when the session
+ *   resumes [MQTT-4.4.0-1] (`clean: false` + session expiry; MQTT 5 servers do not resend on a
+ *   live connection). Handlers that resolve later on the dropped connection send nothing; their
+ *   messages come back too and the pipeline drops them as duplicates.
  *
- * mqtt.js processes incoming packets of a connection strictly one after the other: the next is
- * taken only when the previous one's `done` ran (build/lib/client.js `work` / `nextTickWork`),
- * which for a QoS 1 PUBLISH is after our handler settled and the PUBACK was written. So handler
- * latency bounds one session's throughput; `sessions` adds parallel sessions.
+ * The MQTT 5 Receive Maximum (`receiveMaximum`) bounds how many messages the broker hands us
+ * before the first PUBACK: that is the concurrency, and the backpressure when we fall behind.
+ * QoS 2 (not subscribed to) keeps mqtt.js' one-at-a-time path.
  *
  * mosquitto checks ACLs on delivery: a replica's SUBSCRIBE is granted even where its `read`
  * ACL does not cover the filter, and messages it may not read are simply not delivered.
@@ -106,6 +158,10 @@ export class ExternalSubscriber implements MessageSource {
     const filter = this.filter;
     const count = this.#o.sessions ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new Error(`sessions must be a positive integer, got ${count}`);
+    const rm = this.#o.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM;
+    if (!Number.isInteger(rm) || rm < 1 || rm > 65_535) {
+      throw new Error(`receiveMaximum must be an integer from 1 to 65535, got ${rm}`);
+    }
     this.#handler = handler;
     this.#stopping = false;
     this.#metrics = brokerMetrics(this.#o.metrics);
@@ -166,13 +222,25 @@ export class ExternalSubscriber implements MessageSource {
       // subscription and the unacknowledged messages for the Session Expiry Interval
       // [MQTT-3.1.2-4]; MQTT 5 §3.1.2.11.2.
       clean: false,
-      properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? 3600 },
+      properties: {
+        sessionExpiryInterval: o.sessionExpirySeconds ?? 3600,
+        receiveMaximum: o.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM,
+      },
       reconnectPeriod: this.#backoff(0),
       connectTimeout: o.connectTimeoutMs ?? 30_000,
       // The handleMessage override must be in place before the first PUBLISH can arrive.
       manualConnect: true,
     });
-    const session: Session = { clientId, client, failures: 0, handlerFailed: false };
+    const session: Session = {
+      clientId,
+      client,
+      acks: undefined,
+      failures: 0,
+      handlerFailed: false,
+      active: 0,
+      paused: undefined,
+      alive: 0,
+    };
     client.handleMessage = (packet, callback) => this.#onMessage(session, packet, callback);
     const metrics = this.#metrics;
     client.on('connect', (connack) => {
@@ -238,13 +306,29 @@ export class ExternalSubscriber implements MessageSource {
     client.options.reconnectOnConnackError = true;
   }
 
-  #onMessage(session: Session, packet: IPublishPacket, callback: (error?: Error) => void): void {
+  #onMessage(
+    session: Session,
+    packet: IPublishPacket,
+    callback: (error?: Error) => void,
+    arrivedOn: MqttClient['stream'] = session.client.stream,
+  ): void {
     const handler = this.#handler;
     const metrics = this.#metrics;
-    if (this.#stopping || !handler || !metrics) {
+    if (this.#stopping || !handler || !metrics || arrivedOn !== session.client.stream) {
+      // Also a message that waited for a slot while its connection was lost: its packet id means
+      // nothing on the new connection, and the broker sends it again there.
       // No PUBACK: the message stays in this replica's session and comes back when it resumes.
       callback(new Error('subscriber stopping'));
       return;
+    }
+    // A PUBLISH proves the broker alive as much as a PINGRESP does. mqtt.js 5.16 only reschedules
+    // its keepalive on acks and PINGRESP, which a pure subscriber rarely receives; under a backlog
+    // its PINGRESP waits behind thousands of PUBLISHes and the keepalive timeout dropped the
+    // connection. Reschedule at most once a second.
+    const now = Date.now();
+    if (now - session.alive >= 1000) {
+      session.alive = now;
+      session.client.reschedulePing(true);
     }
     const msg: InboundMessage = {
       topic: packet.topic,
@@ -252,6 +336,26 @@ export class ExternalSubscriber implements MessageSource {
       qos: packet.qos,
       retain: packet.retain,
     };
+    // QoS 1: acknowledge later, read on now. QoS 0 needs no PUBACK; QoS 2 keeps mqtt.js' path.
+    let ack: PendingAck | undefined;
+    let acks: AckQueue | undefined;
+    if (session.active >= this.#receiveMaximum) {
+      // The broker should never send more than Receive Maximum unacknowledged PUBLISHes
+      // [MQTT-3.3.4-9], but mosquitto 2.0.11 was seen exceeding it once PUBACKs flow. Keep our
+      // bound regardless: this message waits for a free slot and mqtt.js reads nothing more
+      // meanwhile (TCP backpressure then keeps the rest in the broker).
+      session.paused = () => this.#onMessage(session, packet, callback, arrivedOn);
+      return;
+    }
+    session.active++;
+    if (packet.qos === 1 && packet.messageId !== undefined) {
+      acks = this.#ackQueue(session);
+      ack = { messageId: packet.messageId, accepted: false };
+      acks.pending.push(ack);
+      callback(DEFERRED_PUBACK);
+    } else if (packet.qos === 0) {
+      callback();
+    }
     const delivery = Promise.resolve()
       .then(() => handler(msg))
       .then(
@@ -259,7 +363,10 @@ export class ExternalSubscriber implements MessageSource {
           metrics.delivered.inc({ source: 'external', outcome: 'accepted' });
           session.failures = 0;
           session.handlerFailed = false;
-          callback();
+          if (ack && acks) {
+            ack.accepted = true;
+            this.#sendAcks(session, acks);
+          } else if (packet.qos !== 0) callback();
         },
         (err: unknown) => {
           metrics.delivered.inc({ source: 'external', outcome: 'failed' });
@@ -268,14 +375,61 @@ export class ExternalSubscriber implements MessageSource {
             { err, clientId: session.clientId, topic: packet.topic },
             'pipeline failed: reconnecting without PUBACK so the broker redelivers',
           );
-          callback(err instanceof Error ? err : new Error(String(err)));
+          if (acks) acks.dead = true;
+          else if (packet.qos !== 0) callback(err instanceof Error ? err : new Error(String(err)));
           // MQTT 5 brokers resend unacknowledged messages only when the session resumes.
-          if (!this.#stopping) session.client.stream.destroy();
+          if (!this.#stopping && (!acks || session.client.stream === acks.stream)) session.client.stream.destroy();
         },
       )
       .catch((err: unknown) => this.#log.error({ err, clientId: session.clientId }, 'mqtt.js message callback threw'))
-      .finally(() => this.#inflight.delete(delivery));
+      .finally(() => {
+        this.#inflight.delete(delivery);
+        session.active--;
+        const paused = session.paused;
+        if (paused) {
+          session.paused = undefined;
+          paused();
+        }
+      });
     this.#inflight.add(delivery);
+  }
+
+  get #receiveMaximum(): number {
+    return this.#o.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM;
+  }
+
+  /** The PUBACK queue of the session's current connection. */
+  #ackQueue(session: Session): AckQueue {
+    const stream = session.client.stream;
+    let acks = session.acks;
+    if (acks?.stream !== stream) {
+      if (acks) acks.dead = true;
+      acks = { stream, pending: [], head: 0, dead: false };
+      session.acks = acks;
+    }
+    return acks;
+  }
+
+  /** Sends the PUBACKs at the head of `acks` whose handlers resolved, in arrival order. */
+  #sendAcks(session: Session, acks: AckQueue): void {
+    const { client } = session;
+    const { pending } = acks;
+    let head = acks.head;
+    while (head < pending.length) {
+      const next = pending[head] as PendingAck;
+      if (!next.accepted) break;
+      head++;
+      // Never on another connection: the broker may have reused the packet id there.
+      if (acks.dead || client.stream !== acks.stream || !client.connected) continue;
+      (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId: next.messageId, reasonCode: 0 });
+    }
+    if (head === pending.length) {
+      pending.length = 0;
+      acks.head = 0;
+    } else if (head > 4096 && head * 2 > pending.length) {
+      acks.pending = pending.slice(head);
+      acks.head = 0;
+    } else acks.head = head;
   }
 
   async #endAll(force: boolean): Promise<void> {

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topics } from '@anlian/protocol';
+import { MqttClient, type Packet } from 'mqtt';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ExternalSubscriber, type ExternalSubscriberOptions } from '../../src/broker/external-subscriber.js';
 import type { InboundMessage, MessageHandler } from '../../src/broker/message-source.js';
 import { writeMosquittoAuthFiles } from '../../src/broker/mosquitto-config.js';
@@ -92,6 +93,84 @@ async function startSubscriber(
 
 function recording(inbox: Inbox): MessageHandler {
   return async (m: InboundMessage) => inbox.push(m);
+}
+
+/** What one subscriber connection saw and did, in order: the wire as mqtt.js reports it, and the test's own marks. */
+type WireEntry =
+  | { kind: 'connect'; conn: number; receiveMaximum: number | undefined }
+  | { kind: 'publish'; conn: number; messageId: number; payload: string }
+  | { kind: 'puback'; conn: number; messageId: number }
+  | { kind: 'resolved' | 'rejected'; payload: string };
+
+/**
+ * Records the packets of the mqtt.js client whose client id is `clientId` through its public
+ * `packetsend` / `packetreceive` events (the client is caught when it connects), so a test can
+ * check what was acknowledged relative to what the handler did.
+ */
+function wireLog(clientId: string): {
+  log: WireEntry[];
+  client: () => MqttClient;
+  changed: (check: () => boolean) => Promise<void>;
+  /** Re-checks what `changed` waits for; call it when the handler changed something. */
+  poke: () => void;
+} {
+  const log: WireEntry[] = [];
+  const waiters = new Set<() => void>();
+  const note = (e: WireEntry) => {
+    log.push(e);
+    for (const w of [...waiters]) w();
+  };
+  let caught: MqttClient | undefined;
+  let conn = -1;
+  const connect = MqttClient.prototype.connect;
+  const spy = vi.spyOn(MqttClient.prototype, 'connect').mockImplementation(function (this: MqttClient) {
+    if (this.options.clientId === clientId && caught !== this) {
+      caught = this;
+      this.on('packetsend', (p: Packet) => {
+        if (p.cmd === 'connect') note({ kind: 'connect', conn: ++conn, receiveMaximum: p.properties?.receiveMaximum });
+        if (p.cmd === 'puback') note({ kind: 'puback', conn, messageId: p.messageId ?? -1 });
+      });
+      this.on('packetreceive', (p: Packet) => {
+        if (p.cmd === 'publish') {
+          note({ kind: 'publish', conn, messageId: p.messageId ?? -1, payload: p.payload.toString() });
+        }
+      });
+    }
+    return connect.call(this);
+  });
+  onTestFinished(() => spy.mockRestore());
+  return {
+    log,
+    poke: () => {
+      for (const w of [...waiters]) w();
+    },
+    client: () => {
+      if (!caught) throw new Error(`no client ${clientId} connected`);
+      return caught;
+    },
+    /** Resolves once `check` holds, re-checked on every wire entry (no timers). */
+    changed: (check) =>
+      new Promise<void>((resolve) => {
+        const w = () => {
+          if (check()) {
+            waiters.delete(w);
+            resolve();
+          }
+        };
+        waiters.add(w);
+        w();
+      }),
+  };
+}
+
+/** A round trip on the subscriber's own connection: every PUBLISH the broker wrote before it has been handed over. */
+async function fence(client: MqttClient): Promise<void> {
+  await client.subscribeAsync(`fence/${process.pid}`, { qos: 0 });
+}
+
+/** Lets pending promise callbacks and I/O callbacks run (no wall clock involved). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 describe('ExternalSubscriber against mosquitto 2 with generated passwd/acl', () => {
@@ -233,6 +312,150 @@ describe('ExternalSubscriber against mosquitto 2 with generated passwd/acl', () 
     expect(calls).toBe(2);
     expect(await metricValue(metrics, 'anlian_broker_messages_delivered_total', { outcome: 'failed' })).toBe(1);
     expect(await metricValue(metrics, 'anlian_broker_external_reconnects_total')).toBeGreaterThan(0);
+  });
+
+  it('hands many messages to the handler at once; each PUBACK only after its handler resolved, in arrival order', async () => {
+    const clientId = `ingest-concurrent-${process.pid}`;
+    const wire = wireLog(clientId);
+    const N = 20;
+    const held = new Map<string, ReturnType<typeof deferred>>();
+    onTestFinished(() => {
+      for (const d of held.values()) d.resolve();
+    });
+    let active = 0;
+    let maxActive = 0;
+    await startSubscriber(
+      async (m) => {
+        const d = deferred();
+        held.set(m.payload.toString(), d);
+        wire.poke();
+        maxActive = Math.max(maxActive, ++active);
+        try {
+          await d.promise;
+        } finally {
+          active--;
+        }
+      },
+      { clientId, shareGroup: `concurrent-${process.pid}`, receiveMaximum: 100 },
+    );
+    expect(wire.log[0]).toEqual({ kind: 'connect', conn: 0, receiveMaximum: 100 });
+    const gw = await connectGateway(broker.url, GW_A);
+    const payloads = Array.from({ length: N }, (_, i) => `{"seq":${i}}`);
+    for (const p of payloads) await gw.publishAsync(topics.telemetry(A, 'smoke-1'), p, { qos: 1 });
+    await fence(wire.client());
+    await settle();
+    // All of them in the handler at once, none acknowledged.
+    expect(held.size).toBe(N);
+    expect(maxActive).toBe(N);
+    expect(wire.log.filter((e) => e.kind === 'puback')).toEqual([]);
+
+    // Resolve all but the first, last to first: still nothing may be acknowledged out of order.
+    for (const p of payloads.slice(1).reverse()) {
+      wire.log.push({ kind: 'resolved', payload: p });
+      held.get(p)?.resolve();
+    }
+    await settle();
+    expect(wire.log.filter((e) => e.kind === 'puback')).toEqual([]);
+    wire.log.push({ kind: 'resolved', payload: payloads[0] as string });
+    held.get(payloads[0] as string)?.resolve();
+    await wire.changed(() => wire.log.filter((e) => e.kind === 'puback').length === N);
+
+    const publishes = wire.log.filter((e) => e.kind === 'publish');
+    expect(publishes.map((e) => e.payload)).toEqual(payloads);
+    const acks = wire.log.filter((e) => e.kind === 'puback');
+    expect(acks.map((e) => e.messageId)).toEqual(publishes.map((e) => e.messageId));
+    for (const p of publishes) {
+      const resolvedAt = wire.log.findIndex((e) => e.kind === 'resolved' && e.payload === p.payload);
+      const ackedAt = wire.log.findIndex((e) => e.kind === 'puback' && e.messageId === p.messageId);
+      expect(resolvedAt).toBeGreaterThanOrEqual(0);
+      expect(ackedAt).toBeGreaterThan(resolvedAt);
+    }
+  });
+
+  it('runs at most receiveMaximum handlers per session; each one that settles lets one more in', async () => {
+    const clientId = `ingest-recvmax-${process.pid}`;
+    const wire = wireLog(clientId);
+    const held: ReturnType<typeof deferred>[] = [];
+    // Whatever happens, let the handlers finish so that stop() does not wait for them.
+    onTestFinished(() => {
+      for (const d of held) d.resolve();
+    });
+    await startSubscriber(
+      async () => {
+        const d = deferred();
+        held.push(d);
+        wire.poke();
+        await d.promise;
+      },
+      { clientId, shareGroup: `recvmax-${process.pid}`, receiveMaximum: 5 },
+    );
+    expect(wire.log[0]).toEqual({ kind: 'connect', conn: 0, receiveMaximum: 5 });
+    const gw = await connectGateway(broker.url, GW_A);
+    for (let i = 0; i < 12; i++) await gw.publishAsync(topics.telemetry(A, 'smoke-1'), `{"seq":${i}}`, { qos: 1 });
+    // The broker keeps to the Receive Maximum before the first PUBACK.
+    await fence(wire.client());
+    await settle();
+    expect(held).toHaveLength(5);
+    expect(wire.log.filter((e) => e.kind === 'publish')).toHaveLength(5);
+    // After PUBACKs mosquitto 2.0.11 may send more than the quota; the handler still sees at most 5 at once.
+    for (const d of held.slice(0, 3)) d.resolve();
+    await wire.changed(() => held.length === 8);
+    await settle();
+    expect(held).toHaveLength(8);
+    for (const d of held.slice(3)) d.resolve();
+    await wire.changed(() => held.length === 12);
+    for (const d of held) d.resolve();
+    await wire.changed(() => wire.log.filter((e) => e.kind === 'puback').length === 12);
+  });
+
+  it('never acknowledges a message whose handler rejected among many in flight; the broker redelivers it', async () => {
+    const clientId = `ingest-reject-many-${process.pid}`;
+    const wire = wireLog(clientId);
+    const N = 20;
+    const bad = '{"seq":7}';
+    const accepted = new Map<string, number>();
+    let failedOnce = false;
+    let release = deferred();
+    onTestFinished(() => release.resolve());
+    await startSubscriber(
+      async (m) => {
+        const p = m.payload.toString();
+        // Hold the first connection's handlers so that all of them are in flight together.
+        await release.promise;
+        if (p === bad && !failedOnce) {
+          failedOnce = true;
+          wire.log.push({ kind: 'rejected', payload: p });
+          throw new Error('spool unavailable');
+        }
+        accepted.set(p, (accepted.get(p) ?? 0) + 1);
+        wire.poke();
+      },
+      { clientId, shareGroup: `reject-many-${process.pid}`, receiveMaximum: 100 },
+    );
+    const gw = await connectGateway(broker.url, GW_A);
+    const payloads = Array.from({ length: N }, (_, i) => `{"seq":${i}}`);
+    for (const p of payloads) await gw.publishAsync(topics.telemetry(A, 'smoke-1'), p, { qos: 1 });
+    await fence(wire.client());
+    release.resolve();
+    release = { promise: Promise.resolve(), resolve: () => {}, reject: () => {} };
+    await wire.changed(() => accepted.get(bad) === 1 && payloads.every((p) => accepted.has(p)));
+
+    const first = wire.log.filter((e) => (e.kind === 'publish' || e.kind === 'puback') && e.conn === 0);
+    const badId = first.find((e) => e.kind === 'publish' && e.payload === bad)?.messageId;
+    expect(badId).toBeDefined();
+    // On the connection it failed on: no PUBACK for it, nor for anything after it (arrival order).
+    const acked0 = first.filter((e) => e.kind === 'puback').map((e) => e.messageId);
+    expect(acked0).not.toContain(badId);
+    expect(acked0).toEqual(
+      first
+        .filter((e) => e.kind === 'publish')
+        .slice(0, 7)
+        .map((e) => e.messageId),
+    );
+    // It came back on a later connection, and was acknowledged there.
+    const again = wire.log.find((e) => e.kind === 'publish' && e.conn > 0 && e.payload === bad);
+    expect(again).toBeDefined();
+    expect(failedOnce).toBe(true);
   });
 
   it('a restarted replica resumes its session and gets what was queued for it meanwhile', async () => {
