@@ -318,7 +318,7 @@ describe('ExternalSubscriber against mosquitto 2 with generated passwd/acl', () 
     const clientId = `ingest-concurrent-${process.pid}`;
     const wire = wireLog(clientId);
     const N = 20;
-    const held = new Map<string, ReturnType<typeof deferred>>();
+    const held = new Map<string, ReturnType<typeof deferred<void>>>();
     onTestFinished(() => {
       for (const d of held.values()) d.resolve();
     });
@@ -375,7 +375,7 @@ describe('ExternalSubscriber against mosquitto 2 with generated passwd/acl', () 
   it('runs at most receiveMaximum handlers per session; each one that settles lets one more in', async () => {
     const clientId = `ingest-recvmax-${process.pid}`;
     const wire = wireLog(clientId);
-    const held: ReturnType<typeof deferred>[] = [];
+    const held: ReturnType<typeof deferred<void>>[] = [];
     // Whatever happens, let the handlers finish so that stop() does not wait for them.
     onTestFinished(() => {
       for (const d of held) d.resolve();
