@@ -440,7 +440,10 @@ describe('ExternalSubscriber against mosquitto 2 with generated passwd/acl', () 
     release = { promise: Promise.resolve(), resolve: () => {}, reject: () => {} };
     await wire.changed(() => accepted.get(bad) === 1 && payloads.every((p) => accepted.has(p)));
 
-    const first = wire.log.filter((e) => (e.kind === 'publish' || e.kind === 'puback') && e.conn === 0);
+    const first = wire.log.filter(
+      (e): e is Extract<WireEntry, { kind: 'publish' | 'puback' }> =>
+        (e.kind === 'publish' || e.kind === 'puback') && e.conn === 0,
+    );
     const badId = first.find((e) => e.kind === 'publish' && e.payload === bad)?.messageId;
     expect(badId).toBeDefined();
     // On the connection it failed on: no PUBACK for it, nor for anything after it (arrival order).
