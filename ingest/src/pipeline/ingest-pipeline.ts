@@ -81,6 +81,8 @@ export class IngestPipeline {
   readonly #storeSeconds: Histogram;
   readonly #rejectLog = new Map<IngestRejectReason, { windowStart: number; logged: number; suppressed: number }>();
   #group: PendingGroup | undefined;
+  /** Spool writes under way, by `gateway\nseq`, for redeliveries that arrive meanwhile. */
+  readonly #pendingWrites = new Map<string, Promise<void>>();
 
   constructor(opts: IngestPipelineOptions) {
     this.#o = opts;
@@ -167,7 +169,13 @@ export class IngestPipeline {
       const seen = this.#o.window.check(topic.gateway, m.payload.seq);
       if (seen === 'duplicate') {
         this.#duplicates.inc();
-        return;
+        // A redelivery that overtakes its original's spool write must not be acknowledged before
+        // it: if that write fails, the original is not acknowledged either, and the copy is all
+        // the publisher would otherwise have resent.
+        return this.#pendingWrites.get(`${topic.gateway}\n${m.payload.seq}`)?.catch((err: unknown) => {
+          // The original was refused (and acknowledged) for a full spool: so is the copy.
+          if (!hasCode(err, 'ANL_ERR_SPOOL_FULL')) throw err;
+        });
       }
       if (seen === 'out-of-window') this.#outOfWindow.inc();
     }
@@ -266,8 +274,11 @@ export class IngestPipeline {
     this.#accepted.inc({ type: m.type });
     if (line === undefined) return;
 
+    const pendingKey = `${topic.gateway}\n${m.payload.seq}`;
+    const stored = this.#store(line, priority);
+    this.#pendingWrites.set(pendingKey, stored);
     try {
-      await this.#store(line, priority);
+      await stored;
       this.#storeSeconds.observe((this.#now() - receivedAt) / 1000);
     } catch (err) {
       if (hasCode(err, 'ANL_ERR_SPOOL_FULL')) {
@@ -278,6 +289,8 @@ export class IngestPipeline {
       // Not stored: let the publisher redeliver, and do not count the redelivery as a duplicate.
       this.#o.window.forget(topic.gateway, m.payload.seq);
       throw err;
+    } finally {
+      if (this.#pendingWrites.get(pendingKey) === stored) this.#pendingWrites.delete(pendingKey);
     }
   }
 

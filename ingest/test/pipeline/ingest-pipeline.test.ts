@@ -176,6 +176,35 @@ describe('IngestPipeline', () => {
     expect(t.store.lines).toHaveLength(1);
   });
 
+  it('does not acknowledge a redelivery before its original is stored', async () => {
+    const t = await setup();
+    let fail!: (e: Error) => void;
+    t.store.hold = new Promise((_, reject) => {
+      fail = reject;
+    });
+    const original = t.send(topics.telemetry(gw, 'k1'), kitchen(1));
+    await new Promise((r) => setImmediate(r));
+    const copy = t.send(topics.telemetry(gw, 'k1'), kitchen(1));
+    let copySettled = false;
+    void copy.then(
+      () => {
+        copySettled = true;
+      },
+      () => {
+        copySettled = true;
+      },
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(copySettled).toBe(false);
+    fail(new Error('disk gone'));
+    await expect(original).rejects.toThrow('disk gone');
+    await expect(copy).rejects.toThrow('disk gone');
+    // The next redelivery is taken, not dropped as a duplicate.
+    t.store.hold = undefined;
+    await t.send(topics.telemetry(gw, 'k1'), kitchen(1));
+    expect(t.store.lines).toHaveLength(1);
+  });
+
   it('restarts the duplicate window when a gateway comes online with a lower counter', async () => {
     const t = await setup();
     for (let s = 1; s <= 5; s++) await t.send(topics.telemetry(gw, 'k1'), kitchen(s));
