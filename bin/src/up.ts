@@ -134,7 +134,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     });
   }
 
-  const influxUrl = config.influx.url;
+  const influxUrl = config.influx.target.url;
   const by = summary.devices.byKind;
   const lines = [
     '',
@@ -143,14 +143,14 @@ export async function runUp(opts: UpOptions): Promise<void> {
     `  MQTT broker     mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
     `  health          ${running.urls.http}/healthz   ${running.urls.http}/readyz   ${running.urls.http}/metrics`,
     `  latest state    ${running.urls.http}/v1/state/devices   ${running.urls.http}/v1/state/gateways`,
-    `  InfluxDB        ${influxUrl}  database ${config.influx.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
+    `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
     `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
     sim
       ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
       : '  simulator       off (add --demo for the simulated county)',
     '',
     'Look at the data (kitchen temperatures of the last 5 minutes, per institution):',
-    `  curl -sG ${influxUrl}/query --data-urlencode db=${config.influx.database} --data-urlencode "q=SELECT last(temperature) FROM kitchen WHERE time > now() - 5m GROUP BY institution"`,
+    `  curl -sG ${influxUrl}/query --data-urlencode db=${config.influx.target.database} --data-urlencode "q=SELECT last(temperature) FROM kitchen WHERE time > now() - 5m GROUP BY institution"`,
     '',
     'Ctrl-C stops everything and keeps the data for the next start.',
     '',

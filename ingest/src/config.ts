@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { IngestError } from './errors.js';
+import type { InfluxTarget } from './influx/influx-target.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const bool = z
@@ -112,14 +113,9 @@ export interface IngestConfig {
         receiveMaximum: number;
       };
   http: { host: string; port: number };
+  /** Where points go (see {@link InfluxTarget}) and how the writer batches them. */
   influx: {
-    url: string;
-    generation: 1 | 2 | 3;
-    database: string;
-    org?: string;
-    token?: string;
-    username?: string;
-    password?: string;
+    target: InfluxTarget;
     setup: boolean;
     eventsRetentionPolicy: string | undefined;
     batchSize: number;
@@ -164,13 +160,15 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
       : { mode: 'embedded' as const },
     http: { host: e.ANLIAN_HTTP_HOST, port: e.ANLIAN_HTTP_PORT },
     influx: defined({
-      url: e.INFLUX_URL,
-      generation: e.INFLUX_GENERATION,
-      database: e.INFLUX_DATABASE,
-      org: e.INFLUX_ORG,
-      token: e.INFLUX_TOKEN,
-      username: e.INFLUX_USERNAME,
-      password: e.INFLUX_PASSWORD,
+      target: defined({
+        url: e.INFLUX_URL,
+        generation: e.INFLUX_GENERATION,
+        database: e.INFLUX_DATABASE,
+        org: e.INFLUX_ORG,
+        token: e.INFLUX_TOKEN,
+        username: e.INFLUX_USERNAME,
+        password: e.INFLUX_PASSWORD,
+      }),
       setup: e.INFLUX_SETUP,
       eventsRetentionPolicy: e.INFLUX_EVENTS_RP || undefined,
       batchSize: e.INFLUX_BATCH_SIZE,

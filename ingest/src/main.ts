@@ -45,16 +45,8 @@ export async function startIngest(
 ): Promise<RunningIngest> {
   const database = await openStore(config, logger);
   const registry = new Registry(database.db, { logger });
-  const target = {
-    url: config.influx.url,
-    generation: config.influx.generation,
-    database: config.influx.database,
-    ...(config.influx.org ? { org: config.influx.org } : {}),
-    ...(config.influx.token ? { token: config.influx.token } : {}),
-    ...(config.influx.username ? { username: config.influx.username } : {}),
-    ...(config.influx.password ? { password: config.influx.password } : {}),
-  };
-  if (config.influx.setup && config.influx.generation === 1) {
+  const { target } = config.influx;
+  if (config.influx.setup && target.generation === 1) {
     await ensureDatabaseV1(target);
   }
   const writer = new InfluxWriter({
