@@ -1,17 +1,23 @@
-import { decodeMessage, isFireAlarm } from '@anlian/protocol';
+import { type DeviceKind, decodeMessage, isFireAlarm } from '@anlian/protocol';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { InboundMessage } from '../broker/message-source.js';
 import { hasCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { IngestEvent, IngestEventListener } from './ingest-event.js';
-import type { LatestStateCache } from './latest-state-cache.js';
+import { LatestStateCache } from './latest-state-cache.js';
 import { eventLine, heartbeatLine, type PointContext, statusLine, statusTime, telemetryLine } from './line-protocol.js';
 import type { RegistryCache } from './registry-cache.js';
 import type { SequenceWindow } from './sequence-window.js';
 
+/** One store write: every message in it shares its one promise (no promise per message). */
 interface PendingBatch {
   lines: string[];
-  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+  /** Gateway and sequence number of each line, for a redelivery that arrives before the write ends. */
+  gateways: string[];
+  seqs: number[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 type PendingGroup = Record<'event' | 'telemetry', PendingBatch>;
 
@@ -23,6 +29,19 @@ function telemetryValues(t: object): Record<string, number | boolean | string> {
     values[key] = (t as Record<string, number | boolean | string>)[key] as number | boolean | string;
   }
   return values;
+}
+
+function pendingBatch(): PendingBatch {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting on a batch's promise any more when it fails (a redelivery's `.catch`
+  // is attached per message): handled here so that it is never an unhandled rejection.
+  done.catch(() => {});
+  return { lines: [], gateways: [], seqs: [], done, resolve, reject };
 }
 
 /** The storage seam: resolves once the lines are durable (on disk in the spool). */
@@ -73,6 +92,8 @@ export class IngestPipeline {
   readonly #now: () => number;
   readonly #listeners = new Set<IngestEventListener>();
   readonly #accepted: Counter<'type'>;
+  /** `#accepted` per type, bound once: `inc({ type })` hashes its labels object on every call. */
+  readonly #acceptedBy = new Map<string, { inc(): void }>();
   readonly #rejected: Counter<'reason'>;
   readonly #duplicates: Counter;
   readonly #outOfWindow: Counter;
@@ -81,8 +102,11 @@ export class IngestPipeline {
   readonly #storeSeconds: Histogram;
   readonly #rejectLog = new Map<IngestRejectReason, { windowStart: number; logged: number; suppressed: number }>();
   #group: PendingGroup | undefined;
-  /** Spool writes under way, by `gateway\nseq`, for redeliveries that arrive meanwhile. */
-  readonly #pendingWrites = new Map<string, Promise<void>>();
+  /**
+   * Spool writes under way (and the batch being gathered), for redeliveries that arrive meanwhile.
+   * Searched only on a duplicate, which is rare: no per-message key or map entry.
+   */
+  readonly #inflight = new Set<PendingBatch>();
 
   constructor(opts: IngestPipelineOptions) {
     this.#o = opts;
@@ -158,7 +182,9 @@ export class IngestPipeline {
     if (msg.clientId !== undefined && msg.clientId !== topic.gateway) {
       return this.#reject('client_mismatch', msg.topic, `client ${msg.clientId} published as ${topic.gateway}`);
     }
-    const addr = { county: topic.county, institution: topic.institution, gateway: topic.gateway };
+    const county = topic.county;
+    const institution = topic.institution;
+    const gateway = topic.gateway;
 
     // Status documents are idempotent and not deduplicated; `online` may announce a restarted counter.
     if (m.type === 'status') {
@@ -172,7 +198,7 @@ export class IngestPipeline {
         // A redelivery that overtakes its original's spool write must not be acknowledged before
         // it: if that write fails, the original is not acknowledged either, and the copy is all
         // the publisher would otherwise have resent.
-        return this.#pendingWrites.get(`${topic.gateway}\n${m.payload.seq}`)?.catch((err: unknown) => {
+        return this.#pendingWrite(topic.gateway, m.payload.seq)?.catch((err: unknown) => {
           // The original was refused (and acknowledged) for a full spool: so is the copy.
           if (!hasCode(err, 'ANL_ERR_SPOOL_FULL')) throw err;
         });
@@ -187,7 +213,9 @@ export class IngestPipeline {
       case 'telemetry':
       case 'event': {
         const device = m.topic.device;
-        const known = this.#o.registry.device(topic.gateway, device);
+        // One key for the registry and the latest-state cache (its hash is computed once).
+        const key = LatestStateCache.key(topic.gateway, device);
+        const known = this.#o.registry.deviceByKey(key);
         if (known && known.kind !== m.payload.kind) {
           this.#o.window.forget(topic.gateway, m.payload.seq);
           return this.#reject(
@@ -206,13 +234,22 @@ export class IngestPipeline {
             seenAt: receivedAt,
           });
         }
-        const ctx: PointContext = { ...addr, receivedAt, confirmed };
-        const id = { ...addr, device, kind: m.payload.kind, confirmed };
+        // Once per message: one plain literal, both the point context and the cache's device id.
+        const ctx: PointContext & { device: string; kind: DeviceKind } = {
+          county,
+          institution,
+          gateway,
+          device,
+          kind: m.payload.kind,
+          confirmed,
+          receivedAt,
+        };
+        const id = ctx;
         if (m.type === 'telemetry') {
           const t = m.payload;
           line = telemetryLine(ctx, device, t);
-          this.#o.cache.updateTelemetry(id, t.ts, receivedAt, telemetryValues(t));
-          event = { type: 'telemetry', ...addr, device, confirmed, receivedAt, payload: t };
+          this.#o.cache.updateTelemetry(id, t.ts, receivedAt, telemetryValues(t), key);
+          event = { type: 'telemetry', county, institution, gateway, device, confirmed, receivedAt, payload: t };
         } else {
           const e = m.payload;
           line = eventLine(ctx, device, e);
@@ -227,27 +264,34 @@ export class IngestPipeline {
             },
             receivedAt,
           );
-          event = { type: 'event', ...addr, device, confirmed, receivedAt, payload: e };
+          event = { type: 'event', county, institution, gateway, device, confirmed, receivedAt, payload: e };
           if (isFireAlarm(e)) {
-            this.#log.warn({ ...addr, device, zone: e.zone, seq: e.seq }, 'fire alarm received');
+            this.#log.warn({ county, institution, gateway, device, zone: e.zone, seq: e.seq }, 'fire alarm received');
           }
         }
         break;
       }
       case 'status': {
         const s = m.payload;
-        const ctx = { ...addr, receivedAt, confirmed: true };
+        const ctx = { county, institution, gateway, receivedAt, confirmed: true };
         line = statusLine(ctx, s);
         priority = 'event';
-        this.#o.cache.updateGateway({ ...addr, state: s.state, since: statusTime(ctx, s), receivedAt });
-        event = { type: 'status', ...addr, receivedAt, payload: s };
+        this.#o.cache.updateGateway({
+          county,
+          institution,
+          gateway,
+          state: s.state,
+          since: statusTime(ctx, s),
+          receivedAt,
+        });
+        event = { type: 'status', county, institution, gateway, receivedAt, payload: s };
         break;
       }
       case 'heartbeat': {
         const h = m.payload;
-        line = heartbeatLine({ ...addr, receivedAt, confirmed: true }, h);
+        line = heartbeatLine({ county, institution, gateway, receivedAt, confirmed: true }, h);
         this.#o.cache.updateHeartbeat(
-          addr,
+          { county, institution, gateway },
           {
             ts: h.ts,
             uptimeS: h.uptimeS,
@@ -257,11 +301,19 @@ export class IngestPipeline {
           },
           receivedAt,
         );
-        event = { type: 'heartbeat', ...addr, receivedAt, payload: h };
+        event = { type: 'heartbeat', county, institution, gateway, receivedAt, payload: h };
         break;
       }
       case 'command-reply':
-        event = { type: 'command-reply', ...addr, name: m.topic.name, receivedAt, payload: m.payload };
+        event = {
+          type: 'command-reply',
+          county,
+          institution,
+          gateway,
+          name: m.topic.name,
+          receivedAt,
+          payload: m.payload,
+        };
         break;
       default: {
         const never: never = m;
@@ -271,12 +323,15 @@ export class IngestPipeline {
 
     // The alarm path never waits on the storage path (ARCHITECTURE.md): emit first.
     this.#emit(event);
-    this.#accepted.inc({ type: m.type });
+    let accepted = this.#acceptedBy.get(m.type);
+    if (!accepted) {
+      accepted = this.#accepted.labels(m.type);
+      this.#acceptedBy.set(m.type, accepted);
+    }
+    accepted.inc();
     if (line === undefined) return;
 
-    const pendingKey = `${topic.gateway}\n${m.payload.seq}`;
-    const stored = this.#store(line, priority);
-    this.#pendingWrites.set(pendingKey, stored);
+    const stored = this.#store(line, priority, topic.gateway, m.payload.seq);
     try {
       await stored;
       this.#storeSeconds.observe((this.#now() - receivedAt) / 1000);
@@ -289,9 +344,22 @@ export class IngestPipeline {
       // Not stored: let the publisher redeliver, and do not count the redelivery as a duplicate.
       this.#o.window.forget(topic.gateway, m.payload.seq);
       throw err;
-    } finally {
-      if (this.#pendingWrites.get(pendingKey) === stored) this.#pendingWrites.delete(pendingKey);
     }
+  }
+
+  /** The write under way of the latest line with this gateway and sequence number, if any. */
+  #pendingWrite(gateway: string, seq: number): Promise<void> | undefined {
+    let found: Promise<void> | undefined;
+    for (const batch of this.#inflight) {
+      const { gateways, seqs } = batch;
+      for (let i = seqs.length - 1; i >= 0; i--) {
+        if (seqs[i] === seq && gateways[i] === gateway) {
+          found = batch.done;
+          break;
+        }
+      }
+    }
+    return found;
   }
 
   #emit(event: IngestEvent): void {
@@ -310,10 +378,12 @@ export class IngestPipeline {
    * store in one write per priority. Events and telemetry are written separately so that a
    * full spool refuses only telemetry.
    */
-  #store(line: string, priority: 'event' | 'telemetry'): Promise<void> {
+  #store(line: string, priority: 'event' | 'telemetry', gateway: string, seq: number): Promise<void> {
     if (!this.#group) {
-      const group: PendingGroup = { event: { lines: [], waiters: [] }, telemetry: { lines: [], waiters: [] } };
+      const group: PendingGroup = { event: pendingBatch(), telemetry: pendingBatch() };
       this.#group = group;
+      this.#inflight.add(group.event);
+      this.#inflight.add(group.telemetry);
       setImmediate(() => {
         this.#group = undefined;
         this.#commit(group, 'event');
@@ -322,19 +392,29 @@ export class IngestPipeline {
     }
     const batch = this.#group[priority];
     batch.lines.push(line);
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    batch.gateways.push(gateway);
+    batch.seqs.push(seq);
+    return batch.done;
   }
 
   #commit(group: PendingGroup, priority: 'event' | 'telemetry'): void {
-    const { lines, waiters } = group[priority];
-    if (lines.length === 0) return;
+    const batch = group[priority];
+    if (batch.lines.length === 0) {
+      this.#inflight.delete(batch);
+      return;
+    }
     const rp = priority === 'event' ? this.#o.eventRetentionPolicy : undefined;
-    this.#o.store.write(lines, { priority, ...(rp ? { retentionPolicy: rp } : {}) }).then(
+    // Out of `#inflight` as the write settles: the waiters' continuations (acknowledgement, or
+    // `forget` of a failed sequence number) run in the same microtask checkpoint, before any
+    // further message can be handled.
+    this.#o.store.write(batch.lines, { priority, ...(rp ? { retentionPolicy: rp } : {}) }).then(
       () => {
-        for (const w of waiters) w.resolve();
+        this.#inflight.delete(batch);
+        batch.resolve();
       },
       (err: unknown) => {
-        for (const w of waiters) w.reject(err);
+        this.#inflight.delete(batch);
+        batch.reject(err);
       },
     );
   }

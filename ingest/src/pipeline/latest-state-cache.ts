@@ -46,11 +46,39 @@ export class LatestStateCache {
     ts: number,
     receivedAt: number,
     values: Record<string, number | boolean | string>,
+    /** `LatestStateCache.key(id.gateway, id.device)`, when the caller has it already. */
+    key?: string,
   ): void {
-    const k = LatestStateCache.key(id.gateway, id.device);
+    const k = key ?? LatestStateCache.key(id.gateway, id.device);
     const prev = this.#devices.get(k);
     if (prev?.ts !== undefined && prev.ts > ts) return;
-    this.#devices.set(k, { ...id, ...(prev?.lastEvent ? { lastEvent: prev.lastEvent } : {}), ts, receivedAt, values });
+    // Once per message: an object literal, no spreads (the same keys, in the same order, as before).
+    const next: DeviceState =
+      prev?.lastEvent !== undefined
+        ? {
+            county: id.county,
+            institution: id.institution,
+            gateway: id.gateway,
+            device: id.device,
+            kind: id.kind,
+            confirmed: id.confirmed,
+            lastEvent: prev.lastEvent,
+            ts,
+            receivedAt,
+            values,
+          }
+        : {
+            county: id.county,
+            institution: id.institution,
+            gateway: id.gateway,
+            device: id.device,
+            kind: id.kind,
+            confirmed: id.confirmed,
+            ts,
+            receivedAt,
+            values,
+          };
+    this.#devices.set(k, next);
   }
 
   updateEvent(

@@ -24,7 +24,15 @@ export interface RegistrySource {
   listGateways(): Promise<GatewayIdentity[]>;
   deviceIndex(): Promise<Map<string, KnownDevice>>;
   recordUnconfirmedDevices(rows: UnconfirmedSighting[]): Promise<void>;
+  /**
+   * A value that changes whenever the registry does (optional): when present, a refresh reloads
+   * only if it changed — the full reload of 50,000 devices cost ~4 % of ingest's CPU at 10,000 msg/s.
+   */
+  changeProbe?(): Promise<string>;
 }
+
+/** Refreshes in a row that may skip the reload on an unchanged probe; then one reloads anyway. */
+const FORCED_RELOAD_EVERY = 10;
 
 /**
  * An in-memory copy of the registry for the hot path: no database round trip per message.
@@ -39,6 +47,9 @@ export class RegistryCache {
   #sightings = new Map<string, UnconfirmedSighting>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** The probe's value at the last reload; undefined forces the next one. */
+  #probe: string | undefined;
+  #skipped = 0;
 
   constructor(opts: { source: RegistrySource; logger: Logger; refreshMs?: number }) {
     this.#source = opts.source;
@@ -63,7 +74,11 @@ export class RegistryCache {
 
   /** Loads gateways and devices afresh (after a seed or an admin change). */
   async reload(): Promise<void> {
+    // Taken before the lists, so that a change made while they load is seen by the next probe.
+    const probe = await this.#source.changeProbe?.();
     const [gateways, devices] = await Promise.all([this.#source.listGateways(), this.#source.deviceIndex()]);
+    this.#probe = probe;
+    this.#skipped = 0;
     this.#gateways = new Map(gateways.map((g) => [g.id, g]));
     this.#devices = devices;
   }
@@ -74,6 +89,11 @@ export class RegistryCache {
 
   device(gatewayId: string, deviceId: string): KnownDevice | undefined {
     return this.#devices.get(`${gatewayId}/${deviceId}`);
+  }
+
+  /** `device()` by its key `gateway/device` (`LatestStateCache.key`), for a caller that has it. */
+  deviceByKey(key: string): KnownDevice | undefined {
+    return this.#devices.get(key);
   }
 
   /** Notes a message from a device that is not registered; written to the store in batches. */
@@ -107,6 +127,13 @@ export class RegistryCache {
   async #tick(): Promise<void> {
     try {
       await this.flushSightings();
+      if (this.#probe !== undefined && this.#skipped < FORCED_RELOAD_EVERY - 1) {
+        const probe = await this.#source.changeProbe?.();
+        if (probe === this.#probe) {
+          this.#skipped++;
+          return;
+        }
+      }
       await this.reload();
     } catch (err) {
       this.#logger.error({ err }, 'registry refresh failed; keeping the previous copy');

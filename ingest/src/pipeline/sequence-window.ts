@@ -66,20 +66,17 @@ export class SequenceWindow {
     return this.#gateways.size;
   }
 
-  #slot(seq: number): [number, number] {
-    const i = seq % this.#size;
-    return [i >>> 5, 1 << (i & 31)];
-  }
+  // Word index and mask computed inline (no [word, mask] tuple): these run once per message.
   #set(bits: Uint32Array, seq: number): void {
-    const [w, m] = this.#slot(seq);
-    bits[w] = (bits[w] ?? 0) | m;
+    const i = seq % this.#size;
+    bits[i >>> 5] = (bits[i >>> 5] ?? 0) | (1 << (i & 31));
   }
   #clear(bits: Uint32Array, seq: number): void {
-    const [w, m] = this.#slot(seq);
-    bits[w] = (bits[w] ?? 0) & ~m;
+    const i = seq % this.#size;
+    bits[i >>> 5] = (bits[i >>> 5] ?? 0) & ~(1 << (i & 31));
   }
   #has(bits: Uint32Array, seq: number): boolean {
-    const [w, m] = this.#slot(seq);
-    return ((bits[w] ?? 0) & m) !== 0;
+    const i = seq % this.#size;
+    return ((bits[i >>> 5] ?? 0) & (1 << (i & 31))) !== 0;
   }
 }

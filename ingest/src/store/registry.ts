@@ -298,6 +298,26 @@ export class Registry implements GatewayDirectory {
     this.#log?.info({ gateway: id, enabled }, enabled ? 'gateway enabled' : 'gateway disabled');
   }
 
+  /**
+   * A cheap fingerprint of what `listGateways` and `deviceIndex` return: row count and latest
+   * `updated_at` of institutions, gateways and devices, in one round trip of three aggregates.
+   * Every write through this store (import, rotation, enable/disable) bumps `updated_at` or a
+   * count, so an unchanged fingerprint means there is nothing to reload. It can miss a change made
+   * in the same millisecond as the latest one before it: callers still reload now and then.
+   */
+  async changeProbe(): Promise<string> {
+    const { rows } = await sql<Record<string, string | number | bigint | null>>`
+      select
+        (select count(*) from institutions) as i_n,
+        (select max(updated_at) from institutions) as i_max,
+        (select count(*) from gateways) as g_n,
+        (select max(updated_at) from gateways) as g_max,
+        (select count(*) from devices) as d_n,
+        (select max(updated_at) from devices) as d_max`.execute(this.#db);
+    const r = rows[0] ?? {};
+    return [r.i_n, r.i_max, r.g_n, r.g_max, r.d_n, r.d_max].map((v) => String(v ?? '')).join(':');
+  }
+
   /** Confirmed devices keyed `${gatewayId}/${deviceId}`. */
   async deviceIndex(): Promise<Map<string, DeviceRecord>> {
     const rows = await this.#db

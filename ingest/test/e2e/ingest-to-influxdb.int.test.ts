@@ -69,7 +69,7 @@ describe('ingest end to end', () => {
     expect(await h.query(`SELECT event, zone FROM "events_1y".fire WHERE type = 'event'`)).toEqual([
       [t0 + 5, 'fire', '1F 东'],
     ]);
-    expect(await h.count(`camera`)).toBe(1);
+    expect(await waitFor(async () => (await h.count(`camera`)) === 1)).toBe(true);
     expect(await waitFor(async () => (await h.count(`gateway WHERE type = 'heartbeat'`)) === 1)).toBe(true);
     expect(h.ingest?.service.cache.device('gw-a', 'kitchen-1')?.values).toEqual({ temperature: sent.at(-1)?.temp });
     await a.endAsync();

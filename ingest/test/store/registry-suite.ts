@@ -347,6 +347,30 @@ export function registrySuite(factory: DialectFactory): void {
       expect(list[0]?.name).toBe('甲网关');
       expect(list[1]?.name).toBeNull();
     });
+
+    it('changes its change probe when the registry changes, and only then', async () => {
+      const registry = new Registry(store.db, { clock });
+      const before = await registry.changeProbe();
+      expect(await registry.changeProbe()).toBe(before);
+      now += 1_000;
+      await registry.setGatewayEnabled('gw-b-1', false);
+      const disabled = await registry.changeProbe();
+      expect(disabled).not.toBe(before);
+      now += 1_000;
+      await registry.setGatewayEnabled('gw-b-1', true);
+      expect(await registry.changeProbe()).not.toBe(disabled);
+      // A device deleted behind the registry's back still changes the count.
+      const probe = await registry.changeProbe();
+      const row = await store.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('id', '=', 'smk-201')
+        .executeTakeFirstOrThrow();
+      await store.db.deleteFrom('devices').where('id', '=', 'smk-201').execute();
+      expect(await registry.changeProbe()).not.toBe(probe);
+      await store.db.insertInto('devices').values(row).execute();
+      expect(await registry.changeProbe()).toBe(probe);
+    });
   });
 
   describe('devices', () => {
