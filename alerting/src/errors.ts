@@ -1,3 +1,5 @@
+import type { SourceIssue } from '@anlian/protocol';
+
 /** The alerting error catalogue; codes are stable and greppable (like fastify's `FST_ERR_…`). */
 export const AlertingErrorCode = {
   /** A rule file does not parse, does not match the rule schema, or refers to unknown rules. */
@@ -9,15 +11,6 @@ export const AlertingErrorCode = {
 } as const;
 export type AlertingErrorCode = (typeof AlertingErrorCode)[keyof typeof AlertingErrorCode];
 
-/** Where a problem is: a dotted path, and a 1-based line and column when it came from text. */
-export interface SourceIssue {
-  /** Dotted path of the field, e.g. `rules.3.raise`; `(root)` for the document. */
-  path: string;
-  message: string;
-  line?: number;
-  column?: number;
-}
-
 export class AlertingError extends Error {
   override readonly name = 'AlertingError';
 
@@ -28,15 +21,4 @@ export class AlertingError extends Error {
   ) {
     super(`${code}: ${message}`);
   }
-}
-
-/** `rules.yaml: line 12, column 9: rules.2.raise: …` (or without position), one issue a line. */
-export function formatIssues(source: string, issues: readonly SourceIssue[]): string {
-  return issues
-    .map((i) =>
-      i.line === undefined
-        ? `${source}: ${i.path}: ${i.message}`
-        : `${source}: line ${i.line}, column ${i.column ?? 1}: ${i.path}: ${i.message}`,
-    )
-    .join('\n');
 }

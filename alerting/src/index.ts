@@ -16,7 +16,7 @@ export {
   OpenAlertState,
 } from './engine/engine-snapshot.js';
 export { type DeviceInfo, type DeviceLookup, RuleEngine, type RuleEngineOptions } from './engine/rule-engine.js';
-export { AlertingError, AlertingErrorCode, formatIssues, type SourceIssue } from './errors.js';
+export { AlertingError, AlertingErrorCode } from './errors.js';
 export { DEFAULT_RULE_INPUTS, defaultRuleSet, defaultRules } from './rules/default-rules.js';
 export { parseRuleFile, type RuleLoadOptions, validateRuleFile } from './rules/rule-loader.js';
 export { applyPatch, effectiveRules, mergeRuleLists, type OverrideTarget } from './rules/rule-overrides.js';

@@ -1,3 +1,4 @@
+import type { SourceIssue } from '@anlian/protocol';
 /** The simulator's error catalogue; codes are stable, messages are for people. */
 export const SimErrorCode = {
   /** A scenario file does not parse or does not match the schema. */
@@ -12,15 +13,6 @@ export const SimErrorCode = {
   LIFECYCLE: 'ANL_SIM_LIFECYCLE',
 } as const;
 export type SimErrorCode = (typeof SimErrorCode)[keyof typeof SimErrorCode];
-
-/** Where in a file a problem is; 1-based like an editor. */
-export interface SourceIssue {
-  line: number;
-  column: number;
-  /** Dotted path of the field, e.g. `faults.2.type`; `(root)` for the document. */
-  path: string;
-  message: string;
-}
 
 export class SimulatorError extends Error {
   override readonly name = 'SimulatorError';

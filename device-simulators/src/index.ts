@@ -11,7 +11,7 @@
 export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
 export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';
 export { formatDuration, parseDurationMs, parseSignedDurationMs } from './duration.js';
-export { SimErrorCode, SimulatorError, type SourceIssue } from './errors.js';
+export { SimErrorCode, SimulatorError } from './errors.js';
 export { type GeneratorOptions, generateMessages, MessageGenerator } from './generator/message-generator.js';
 export { formatTarget, selectDevices, selectGateways, type TargetRef } from './generator/select-targets.js';
 export type {

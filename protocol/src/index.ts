@@ -2,4 +2,5 @@ export * from './county.js';
 export * from './decode.js';
 export * from './ids.js';
 export * from './payloads.js';
+export * from './source-positions.js';
 export * from './topics.js';

@@ -1,9 +1,9 @@
+import { formatIssues, issuesWithPositions, type PositionedDocument, parseWithPositions } from '@anlian/protocol';
 import type { z } from 'zod';
-import { AlertingError, AlertingErrorCode, formatIssues } from '../errors.js';
+import { AlertingError, AlertingErrorCode } from '../errors.js';
 import { defaultRules } from './default-rules.js';
 import { applyPatch, FIXED_RULE_FIELDS, mergeRuleLists } from './rule-overrides.js';
 import { type Rule, RuleFileShape, type RuleOverride, type RuleSet } from './rule-schema.js';
-import { type PositionedDocument, parseWithPositions, toSourceIssues } from './source-positions.js';
 
 export interface RuleLoadOptions {
   /** Named in every error, e.g. the file path. */
@@ -125,7 +125,7 @@ function validate(input: unknown, opts: RuleLoadOptions, src: PositionedDocument
   });
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    const issues = toSourceIssues(parsed.error.issues, src);
+    const issues = issuesWithPositions(parsed.error.issues, src);
     throw new AlertingError(
       AlertingErrorCode.RULES_INVALID,
       `invalid rule file ${opts.source}:\n${formatIssues(opts.source, issues)}`,

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { CountyConfig } from '@anlian/protocol';
+import { CountyConfig, formatIssues, issuesWithPositions, parseWithPositions } from '@anlian/protocol';
 import { SimErrorCode, SimulatorError } from '../errors.js';
-import { formatIssues, issuesWithPositions, parseWithPositions } from '../source-positions.js';
 
 /**
  * Parses a county file (`CountyConfig`). The happy path is `JSON.parse` (a demo county is

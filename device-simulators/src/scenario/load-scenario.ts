@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { formatIssues, issuesWithPositions, parseWithPositions } from '@anlian/protocol';
 import { SimErrorCode, SimulatorError } from '../errors.js';
-import { formatIssues, issuesWithPositions, parseWithPositions } from '../source-positions.js';
 import { Scenario, type ScenarioInput } from './scenario-schema.js';
 
 /** Where a scenario came from, so that a fault that selects nothing can be reported by line. */
