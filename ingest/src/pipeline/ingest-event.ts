@@ -1,32 +1,6 @@
-import type {
-  CommandReplyPayload,
-  EventPayload,
-  GatewayAddress,
-  HeartbeatPayload,
-  StatusPayload,
-  TelemetryPayload,
-} from '@anlian/protocol';
+import type { IngestEvent } from '@anlian/protocol';
 
-interface Received extends GatewayAddress {
-  /** County time of arrival, ms since epoch. */
-  receivedAt: number;
-}
+export type { IngestEvent };
 
-interface FromDevice extends Received {
-  device: string;
-  /** False while the device is not in the registry (recorded as unconfirmed). */
-  confirmed: boolean;
-}
-
-/**
- * A validated, deduplicated message as the rest of the county sees it (alerting, dashboard).
- * Emitted before the message is stored: the alarm path never waits on the storage path.
- */
-export type IngestEvent =
-  | ({ type: 'telemetry'; payload: TelemetryPayload } & FromDevice)
-  | ({ type: 'event'; payload: EventPayload } & FromDevice)
-  | ({ type: 'status'; payload: StatusPayload } & Received)
-  | ({ type: 'heartbeat'; payload: HeartbeatPayload } & Received)
-  | ({ type: 'command-reply'; name: string; payload: CommandReplyPayload } & Received);
-
+/** A listener of {@link IngestPipeline.onEvent}: called synchronously, before the message is stored. */
 export type IngestEventListener = (event: IngestEvent) => void;
