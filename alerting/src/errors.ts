@@ -8,6 +8,22 @@ export const AlertingErrorCode = {
   OVERRIDE_INVALID: 'ANL_ALERT_OVERRIDE_INVALID',
   /** A state snapshot handed to `RuleEngine.restore` does not match the snapshot schema. */
   SNAPSHOT_INVALID: 'ANL_ALERT_SNAPSHOT_INVALID',
+  /** The alert does not allow that action in its current status (HTTP 409). */
+  TRANSITION_INVALID: 'ANL_ALERT_TRANSITION_INVALID',
+  /** No alert, silence, drill or policy with that id (HTTP 404). */
+  NOT_FOUND: 'ANL_ALERT_NOT_FOUND',
+  /** A request to the alerting API does not match its schema (HTTP 400). */
+  REQUEST_INVALID: 'ANL_ALERT_REQUEST_INVALID',
+  /** An escalation policy or channel file is invalid. */
+  CONFIG_INVALID: 'ANL_ALERT_CONFIG_INVALID',
+  /** The notification dispatcher was started twice, or used after `stop()`. */
+  DISPATCHER_STATE: 'ANL_ALERT_DISPATCHER_STATE',
+  /** The delivery log did not take a record; the send itself went ahead (logged, counted). */
+  DELIVERY_LOG_FAILED: 'ANL_ALERT_DELIVERY_LOG_FAILED',
+  /** A notification channel threw instead of returning a failed `SendResult` (a bug in the channel). */
+  CHANNEL_THREW: 'ANL_ALERT_CHANNEL_THREW',
+  /** The channel directory threw while looking up an institution's channels. */
+  CHANNEL_LOOKUP_FAILED: 'ANL_ALERT_CHANNEL_LOOKUP_FAILED',
 } as const;
 export type AlertingErrorCode = (typeof AlertingErrorCode)[keyof typeof AlertingErrorCode];
 

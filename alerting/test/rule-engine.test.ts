@@ -20,6 +20,8 @@ describe('event rules', () => {
         rule: 'fire-alarm',
         name: { zh: '火灾报警', en: 'Fire alarm' },
         severity: 'critical',
+        // A recovering detector never closes a fire alarm: a person does.
+        resolve: 'manual',
         subject: { type: 'device', ...GW, device: 'smoke-101', kind: 'fire' },
         at,
         reason: 'fire event fire',

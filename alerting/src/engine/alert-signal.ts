@@ -1,5 +1,5 @@
 import type { DeviceKind } from '@anlian/protocol';
-import type { LocalizedName, Severity } from '../rules/rule-schema.js';
+import type { LocalizedName, ResolvePolicy, Severity } from '../rules/rule-schema.js';
 
 export interface DeviceSubject {
   type: 'device';
@@ -33,6 +33,8 @@ export interface AlertSignal {
   rule: string;
   name: LocalizedName;
   severity: Severity;
+  /** `auto`: the alert closes when its condition clears; `manual`: a person closes it. */
+  resolve: ResolvePolicy;
   subject: AlertSubject;
   /** The measured value behind the signal (°C, MPa, % LEL, °C/min, seconds of silence). */
   value?: number;

@@ -62,7 +62,7 @@ function quote(s: string): string {
  * One line being written. Tags are appended in key order by the callers (they are a fixed set);
  * fields are kept sorted by key as they are added, a repeated key replacing the earlier value.
  */
-class LineBuilder {
+export class LineBuilder {
   #head = '';
   readonly #keys: string[] = [];
   readonly #values: string[] = [];

@@ -13,8 +13,10 @@ export interface NamedMigration {
 const MIGRATION_NAME = /^\d{4}-\d{2}-\d{2}-\d{3}-[a-z0-9-]+$/;
 
 /**
- * The store's migrations. Packages that add tables (alerting, …) run
- * `migrateToLatest(db, logger, [...STORE_MIGRATIONS, ...theirs])` with later-dated names.
+ * The registry's migrations. Packages that add tables (alerting, dashboard) keep their own list
+ * and their own migration table (`migrateToLatest(db, logger, theirs, { table: 'alerting' })`):
+ * kysely refuses to run when the database holds a migration its list lacks, so one shared
+ * table would stop `anlian ingest` on a store that `anlian up` had migrated further.
  */
 export const STORE_MIGRATIONS: readonly NamedMigration[] = Object.freeze([
   { name: '2026-11-23-001-registry', migration: registry },
@@ -54,9 +56,14 @@ export async function migrateToLatest<DB>(
   db: Kysely<DB>,
   logger?: Logger,
   migrations: readonly NamedMigration[] = STORE_MIGRATIONS,
+  opts: { table?: string } = {},
 ): Promise<string[]> {
-  const log = logger?.child({ module: 'store-migrate' });
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(migrations) });
+  const log = logger?.child({ module: 'store-migrate', ...(opts.table ? { migrations: opts.table } : {}) });
+  // The registry's table keeps kysely's default names, so existing stores stay as they are.
+  const tables = opts.table
+    ? { migrationTableName: `kysely_migration_${opts.table}`, migrationLockTableName: `kysely_migration_lock_${opts.table}` }
+    : {};
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(migrations), ...tables });
   const { error, results = [] } = await migrator.migrateToLatest();
   const applied: string[] = [];
   for (const r of results) {

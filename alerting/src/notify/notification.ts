@@ -1,0 +1,51 @@
+import type { DeviceKind } from '@anlian/protocol';
+import type { LocalizedName, Severity } from '../rules/rule-schema.js';
+
+/** One person an escalation level notifies, with the addresses each channel may use. */
+export interface Recipient {
+  contactId: string;
+  name: string;
+  /** `manager` | `deputy` | `duty_officer` | …; shown in messages (负责人, 副负责人, 县值班员). */
+  role: string;
+  /** Mainland mobile number: SMS, and @-mentions in WeCom and DingTalk group bots. */
+  phone?: string;
+  wecomUserId?: string;
+  dingtalkUserId?: string;
+  /** Feishu `open_id` / `user_id` for an `<at>` in a group bot message. */
+  feishuUserId?: string;
+}
+
+export type NotificationKind = 'raised' | 'escalated' | 'reminder' | 'resolved' | 'closed';
+
+/**
+ * What the escalation scheduler asks to be pushed: one alert, one escalation level, its
+ * recipients. Built by the alerting service; trusted here (it never crosses a process edge).
+ */
+export interface AlertNotification {
+  /** Stable per (alert, level, round), e.g. `${alertId}/L1R0`: the base of every idempotency key. */
+  notificationId: string;
+  alertId: string;
+  kind: NotificationKind;
+  severity: Severity;
+  /** Rule id, e.g. `fire-alarm`. */
+  rule: string;
+  title: LocalizedName;
+  /** What was seen, e.g. `fire event fire`. */
+  reason: string;
+  /** Drill alerts are pushed with a [演练] marker, or only to channels that take drills. */
+  drill: boolean;
+  county: string;
+  institution: { id: string; name: string };
+  location?: { building: string; floor: string; room: string };
+  device?: { id: string; kind: DeviceKind; name?: string };
+  gateway: string;
+  /** ms since epoch: when the alert was raised. */
+  at: number;
+  /** Escalation level, 0 = first. */
+  level: number;
+  recipients: Recipient[];
+  /** Occurrences on the open alert so far (repeats). */
+  occurrences?: number;
+  /** Where to acknowledge: the manager view of this alert. */
+  link?: string;
+}

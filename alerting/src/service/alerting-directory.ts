@@ -1,0 +1,106 @@
+import { DeviceKind, PressureMedium } from '@anlian/protocol';
+import type { Kysely } from 'kysely';
+import type { DeviceInfo } from '../engine/rule-engine.js';
+import type { AlertingDatabase } from '../store/alerting-schema.js';
+import type { ContactRow } from '../store/alert-store.js';
+
+export interface DeviceEntry extends DeviceInfo {
+  name: string;
+  building: string;
+  floor: string;
+  room: string;
+}
+
+export interface InstitutionEntry {
+  id: string;
+  county: string;
+  name: string;
+}
+
+/**
+ * What alerting needs of the registry, held in memory so the alarm path reads no database:
+ * devices (kind, interval, location) for the rules and the push text, institutions' names, and
+ * their contacts. `refresh()` reloads it; the service calls it periodically.
+ */
+export class AlertingDirectory {
+  #devices = new Map<string, DeviceEntry>();
+  #institutions = new Map<string, InstitutionEntry>();
+  #contacts = new Map<string, ContactRow[]>();
+
+  constructor(private readonly db: Kysely<AlertingDatabase>) {}
+
+  async refresh(): Promise<void> {
+    const [devices, institutions, contacts] = await Promise.all([
+      this.db
+        .selectFrom('devices')
+        .innerJoin('institutions', 'institutions.id', 'devices.institution_id')
+        .select([
+          'devices.gateway_id',
+          'devices.id',
+          'devices.institution_id',
+          'institutions.county_id',
+          'devices.kind',
+          'devices.medium',
+          'devices.report_interval_s',
+          'devices.name',
+          'devices.building',
+          'devices.floor',
+          'devices.room',
+        ])
+        .execute(),
+      this.db.selectFrom('institutions').select(['id', 'county_id', 'name']).execute(),
+      this.db.selectFrom('contacts').selectAll().execute(),
+    ]);
+    const byDevice = new Map<string, DeviceEntry>();
+    for (const d of devices) {
+      const kind = DeviceKind.safeParse(d.kind);
+      if (!kind.success) continue;
+      const entry: DeviceEntry = {
+        county: d.county_id,
+        institution: d.institution_id,
+        gateway: d.gateway_id,
+        device: d.id,
+        kind: kind.data,
+        name: d.name,
+        building: d.building,
+        floor: d.floor,
+        room: d.room,
+      };
+      const medium = PressureMedium.safeParse(d.medium);
+      if (medium.success) entry.medium = medium.data;
+      if (d.report_interval_s !== null) entry.reportIntervalS = d.report_interval_s;
+      byDevice.set(`${d.gateway_id}/${d.id}`, entry);
+    }
+    const byContactInstitution = new Map<string, ContactRow[]>();
+    for (const c of contacts) {
+      const row: ContactRow = { institution: c.institution_id, id: c.id, name: c.name, role: c.role, phone: c.phone };
+      if (c.wecom_user_id) row.wecomUserId = c.wecom_user_id;
+      if (c.dingtalk_user_id) row.dingtalkUserId = c.dingtalk_user_id;
+      const list = byContactInstitution.get(c.institution_id) ?? [];
+      list.push(row);
+      byContactInstitution.set(c.institution_id, list);
+    }
+    this.#devices = byDevice;
+    this.#institutions = new Map(institutions.map((i) => [i.id, { id: i.id, county: i.county_id, name: i.name }]));
+    this.#contacts = byContactInstitution;
+  }
+
+  /** The rule engine's `DeviceLookup`. */
+  readonly device = (gateway: string, device: string): DeviceEntry | undefined => this.#devices.get(`${gateway}/${device}`);
+
+  devices(): IterableIterator<DeviceEntry> {
+    return this.#devices.values();
+  }
+
+  institution(id: string): InstitutionEntry | undefined {
+    return this.#institutions.get(id);
+  }
+
+  contacts(institution: string): readonly ContactRow[] {
+    return this.#contacts.get(institution) ?? [];
+  }
+
+  get counts(): { devices: number; institutions: number } {
+    return { devices: this.#devices.size, institutions: this.#institutions.size };
+  }
+}

@@ -1,0 +1,690 @@
+import type { IngestEvent, LineStore } from '@anlian/ingest';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { buildDrillReport, type DrillReport, drillReportCsv } from '../drills/drill-report.js';
+import { type Drill, drillActive, NewDrill } from '../drills/drill.js';
+import type { AlertSignal, AlertSubject } from '../engine/alert-signal.js';
+import { RuleEngine } from '../engine/rule-engine.js';
+import { AlertingError, AlertingErrorCode } from '../errors.js';
+import {
+  atLeast,
+  DEFAULT_ESCALATION_POLICY,
+  dueStep,
+  EscalationPolicy,
+  type EscalationPolicyInput,
+  type EscalationStep,
+  nextDueAt,
+  rolesAt,
+} from '../escalation/escalation-policy.js';
+import { type Alert, type AlertChange, type AlertTransition, SYSTEM_ACTOR, type Verdict } from '../lifecycle/alert.js';
+import { type AlertAction, applyAction } from '../lifecycle/alert-lifecycle.js';
+import type { DeliveryRecord } from '../notify/delivery-log.js';
+import type { AlertNotification, NotificationKind, Recipient } from '../notify/notification.js';
+import type { RuleSet } from '../rules/rule-schema.js';
+import { NewSilence, type Silence, silenceActive, silenceCovers } from '../silences/silence.js';
+import type { AlertingDatabase } from '../store/alerting-schema.js';
+import { type AlertFilter, AlertStore, type AlertWrite } from '../store/alert-store.js';
+import { AlertingDirectory } from './alerting-directory.js';
+import { alertEventLine } from './alert-event-line.js';
+import { newId } from './new-id.js';
+import { SerialWriter } from './serial-writer.js';
+
+/** What the service needs of the notification dispatcher (`NotificationDispatcher`). */
+export interface NotificationSink {
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
+  dispatch(n: AlertNotification): void;
+  /** Drops pending retries of an alert's notifications (acknowledged: stop escalating). */
+  cancel(alertId: string): void;
+}
+
+export interface AlertingServiceDeps {
+  db: Kysely<AlertingDatabase>;
+  logger: Logger;
+  metrics: Registry;
+  rules: RuleSet;
+  notifier: NotificationSink;
+  /** `alert_event` points go here (ingest's InfluxDB writer); none are written without it. */
+  events?: LineStore | undefined;
+  /** InfluxDB retention policy for `alert_event` (1.x: `events_1y`). */
+  eventsRetentionPolicy?: string | undefined;
+  clock?: () => number;
+  /** How often time-based rules and escalations are evaluated. Default 1000 ms. */
+  tickMs?: number;
+  /** How often the engine's state is saved when it changed. Default 5000 ms. */
+  snapshotMs?: number;
+  /** How often devices, institutions and contacts are reloaded from the registry. Default 60 s. */
+  directoryRefreshMs?: number;
+  /** The county-wide escalation policy when the store has none (`*`). */
+  defaultPolicy?: EscalationPolicy;
+  /** Base URL of the manager view, for links in pushes (`…/m/alerts/<id>`). */
+  publicUrl?: string | undefined;
+}
+
+export interface AlertDetail {
+  alert: Alert;
+  transitions: AlertTransition[];
+  deliveries: DeliveryRecord[];
+}
+
+export interface AlertSummary {
+  /** Open alerts (drills excluded) by severity and by device kind (`gateway` for gateway alerts). */
+  openBySeverity: Record<string, number>;
+  openByKind: Record<string, number>;
+  openTotal: number;
+  /** Alerts opened since `since` (drills excluded). */
+  openedSince: number;
+  meanToAcknowledgeS?: number;
+}
+
+const ENGINE_STATE = 'rule-engine';
+const COUNTY_POLICY = '*';
+
+/**
+ * The alerting service: ingest events in, alerts out — kept in memory while open, pushed at
+ * once, escalated until acknowledged, and written behind to the store and InfluxDB.
+ *
+ * The alarm path (`handle`): rule engine → (new alert) notification dispatched → change emitted
+ * → store write enqueued. Nothing on it awaits I/O (ARCHITECTURE.md: the alarm path never waits
+ * on the storage path). Restart-safe: open alerts and their escalation schedule come back from
+ * the store, the engine's timers and latches from its saved state.
+ */
+export class AlertingService {
+  readonly store: AlertStore;
+  readonly directory: AlertingDirectory;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  readonly #writer: SerialWriter;
+  readonly #engine: RuleEngine;
+  /** Open (not closed) alerts by key. */
+  readonly #open = new Map<string, Alert>();
+  readonly #byId = new Map<string, Alert>();
+  readonly #seq = new Map<string, number>();
+  #pending = new Map<string, AlertWrite>();
+  #flushQueued = false;
+  #policies = new Map<string, EscalationPolicy>();
+  #silences: Silence[] = [];
+  #drills: Drill[] = [];
+  readonly #listeners = new Set<(change: AlertChange) => void>();
+  #timers: NodeJS.Timeout[] = [];
+  #engineDirty = false;
+  #started = false;
+  readonly #m: {
+    signals: Counter<'type' | 'severity'>;
+    raiseToDispatch: Histogram;
+    open: Gauge<'severity'>;
+    writeDepth: Gauge;
+    listenerErrors: Counter;
+  };
+
+  constructor(private readonly deps: AlertingServiceDeps) {
+    this.#log = deps.logger.child({ module: 'alerting' });
+    this.#clock = deps.clock ?? Date.now;
+    this.store = new AlertStore(deps.db);
+    this.directory = new AlertingDirectory(deps.db);
+    this.#writer = new SerialWriter(this.#log);
+    this.#engine = new RuleEngine({ rules: deps.rules, devices: this.directory.device, clock: this.#clock });
+    const registers = [deps.metrics];
+    this.#m = {
+      signals: new Counter({
+        name: 'anlian_alert_signals_total',
+        help: 'Alert signals from the rule engine, by type (raise, repeat, clear) and severity',
+        labelNames: ['type', 'severity'],
+        registers,
+      }),
+      raiseToDispatch: new Histogram({
+        name: 'anlian_alert_received_to_dispatch_seconds',
+        help: 'From the message reaching the county to its alert being handed to the dispatcher',
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+        registers,
+      }),
+      open: new Gauge({
+        name: 'anlian_alerts_open',
+        help: 'Open (not closed) alerts by severity',
+        labelNames: ['severity'],
+        registers,
+        collect: () => this.#collectOpen(),
+      }),
+      writeDepth: new Gauge({
+        name: 'anlian_alert_store_queue',
+        help: 'Alert store writes waiting',
+        registers,
+        collect: () => this.#m.writeDepth.set(this.#writer.depth),
+      }),
+      listenerErrors: new Counter({
+        name: 'anlian_alert_listener_errors_total',
+        help: 'Errors thrown by alert change listeners (dashboard)',
+        registers,
+      }),
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    const now = this.#clock();
+    await this.directory.refresh();
+    await this.#reloadPolicies();
+    this.#silences = await this.store.silences(now);
+    this.#drills = await this.store.drills();
+    for (const alert of await this.store.openAlerts()) {
+      this.#open.set(alert.key, alert);
+      this.#byId.set(alert.id, alert);
+      this.#seq.set(alert.id, await this.store.lastTransitionSeq(alert.id));
+    }
+    const saved = await this.store.loadState(ENGINE_STATE);
+    if (saved !== undefined) {
+      try {
+        this.#engine.restore(saved, now);
+      } catch (err) {
+        // A state from an incompatible version: start the engine afresh, the store's alerts stand.
+        this.#log.error({ err }, 'rule engine state could not be restored; starting it fresh');
+      }
+    }
+    this.#engine.watch(this.directory.devices(), now);
+    // The store is the record of which alerts are open: the engine forgets any it thinks open
+    // that a person closed after its state was saved, and re-learns the rest as they repeat.
+    for (const state of this.#engine.openAlerts()) {
+      if (!this.#open.has(state.key)) this.#engine.closed(state.key);
+    }
+    await this.deps.notifier.start();
+    this.#started = true;
+    const tickMs = this.deps.tickMs ?? 1000;
+    this.#every(tickMs, () => this.tick());
+    this.#every(this.deps.snapshotMs ?? 5000, () => this.#saveEngine(false));
+    this.#every(this.deps.directoryRefreshMs ?? 60_000, () => {
+      void this.#refreshDirectory();
+    });
+    // Escalations that fell due while the service was down go out now.
+    this.tick();
+    this.#log.info({ open: this.#open.size, ...this.directory.counts }, 'alerting started');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#saveEngine(true);
+    await this.deps.notifier.stop();
+    await this.#writer.stop();
+    this.#log.info('alerting stopped');
+  }
+
+  /** The ingest listener: synchronous, never throws at ingest. */
+  readonly handle = (event: IngestEvent): void => {
+    if (!this.#started) return;
+    let signals: AlertSignal[];
+    try {
+      signals = this.#engine.handle(event);
+    } catch (err) {
+      this.#log.error({ err, type: event.type, gateway: event.gateway }, 'rule engine failed on an event');
+      return;
+    }
+    if (signals.length > 0) this.#engineDirty = true;
+    for (const s of signals) this.#onSignal(s, event.receivedAt);
+  };
+
+  /** Time-based rules (absence, durations) and due escalations. Called by the service's timer. */
+  tick(now: number = this.#clock()): void {
+    try {
+      const signals = this.#engine.tick(now);
+      if (signals.length > 0) this.#engineDirty = true;
+      for (const s of signals) this.#onSignal(s);
+    } catch (err) {
+      this.#log.error({ err }, 'rule engine tick failed');
+    }
+    for (const alert of this.#open.values()) {
+      const next = alert.escalation.nextAt;
+      if (alert.escalation.state === 'active' && next !== undefined && next <= now) this.#escalate(alert, now);
+    }
+  }
+
+  onChange(listener: (change: AlertChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Waits until every change so far is in the store. */
+  flushed(): Promise<void> {
+    return this.#writer.idle();
+  }
+
+  // ——— the alarm path ———
+
+  #onSignal(s: AlertSignal, receivedAt?: number): void {
+    this.#m.signals.inc({ type: s.type, severity: s.severity });
+    const open = this.#open.get(s.key);
+    if (s.type === 'clear') {
+      if (open) this.#resolve(open, s);
+      return;
+    }
+    if (open) {
+      this.#repeat(open, s);
+      return;
+    }
+    this.#raise(s, receivedAt);
+  }
+
+  #raise(s: AlertSignal, receivedAt?: number): void {
+    const at = s.at;
+    const subject = s.subject;
+    const drill = this.#drills.find((d) => drillActive(d, at) && d.institutions.includes(subject.institution));
+    const silence = this.#silences.find((x) => silenceActive(x, at) && silenceCovers(x, s.rule, subject));
+    const policy = this.policyFor(subject.institution);
+    const alert: Alert = {
+      id: newId('al', at),
+      key: s.key,
+      rule: s.rule,
+      name: s.name,
+      severity: s.severity,
+      resolve: s.resolve,
+      status: 'open',
+      drill: drill !== undefined,
+      silenced: silence !== undefined,
+      county: subject.county,
+      institution: subject.institution,
+      gateway: subject.gateway,
+      reason: s.reason,
+      occurrences: 1,
+      openedAt: at,
+      lastSeenAt: at,
+      escalation: { level: 0, round: 0, state: 'done' },
+    };
+    if (drill) alert.drillId = drill.id;
+    if (silence) alert.silenceId = silence.id;
+    if (subject.type === 'device') {
+      alert.device = subject.device;
+      alert.deviceKind = subject.kind;
+    }
+    if (s.value !== undefined) alert.value = s.value;
+
+    const notify = !silence && atLeast(alert.severity, policy.notifyMinSeverity);
+    if (notify) {
+      const step = { level: 0, round: 0 };
+      const escalates = atLeast(alert.severity, policy.escalateMinSeverity);
+      const nextAt = escalates ? nextDueAt(policy, alert.openedAt, step) : undefined;
+      alert.escalation = nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
+      // GB 26875.1 (10 s to the center) — the first push goes before anything is stored.
+      this.#dispatch(alert, policy, step, 'raised');
+      if (receivedAt !== undefined) this.#m.raiseToDispatch.observe((this.#clock() - receivedAt) / 1000);
+    }
+    this.#open.set(alert.key, alert);
+    this.#byId.set(alert.id, alert);
+    const transition: AlertTransition = {
+      alertId: alert.id,
+      seq: 1,
+      at,
+      from: null,
+      to: 'open',
+      actor: SYSTEM_ACTOR,
+      note: s.reason,
+    };
+    this.#seq.set(alert.id, 1);
+    this.#emit({ type: 'raised', alert, transition });
+    this.#persist(alert, true, transition);
+    this.#log.info(
+      { alert: alert.id, key: alert.key, severity: alert.severity, drill: alert.drill, silenced: alert.silenced },
+      'alert raised',
+    );
+  }
+
+  #repeat(alert: Alert, s: AlertSignal): void {
+    alert.occurrences += 1;
+    alert.lastSeenAt = Math.max(alert.lastSeenAt, s.at);
+    alert.reason = s.reason;
+    if (s.value !== undefined) alert.value = s.value;
+    delete alert.clearedAt;
+    this.#emit({ type: 'updated', alert });
+    this.#persist(alert, false);
+  }
+
+  #resolve(alert: Alert, s: AlertSignal): void {
+    if (alert.resolve !== 'auto') {
+      // The condition is gone, the alert is not: a person closes it (DOMAIN.md).
+      alert.clearedAt = s.at;
+      this.#emit({ type: 'updated', alert });
+      this.#persist(alert, false);
+      return;
+    }
+    this.#transition(alert, { type: 'resolve', note: s.reason }, s.at);
+  }
+
+  #escalate(alert: Alert, now: number): void {
+    const policy = this.policyFor(alert.institution);
+    const from: EscalationStep = { level: alert.escalation.level, round: alert.escalation.round };
+    const step = dueStep(policy, alert.openedAt, from, now);
+    if (step.level === from.level && step.round === from.round) {
+      // The policy changed under the alert: reschedule from it.
+      const nextAt = nextDueAt(policy, alert.openedAt, step);
+      alert.escalation = nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
+    } else {
+      const nextAt = nextDueAt(policy, alert.openedAt, step);
+      alert.escalation = nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
+      this.#dispatch(alert, policy, step, step.round > 0 ? 'reminder' : 'escalated');
+      this.#log.warn({ alert: alert.id, level: step.level, round: step.round }, 'alert escalated: not acknowledged');
+    }
+    this.#emit({ type: 'updated', alert });
+    this.#persist(alert, false);
+  }
+
+  #dispatch(alert: Alert, policy: EscalationPolicy, step: EscalationStep, kind: NotificationKind): void {
+    const roles = new Set<string>(rolesAt(policy, step));
+    const recipients: Recipient[] = this.directory
+      .contacts(alert.institution)
+      .filter((c) => roles.has(c.role))
+      .map((c) => {
+        const r: Recipient = { contactId: c.id, name: c.name, role: c.role, phone: c.phone };
+        if (c.wecomUserId) r.wecomUserId = c.wecomUserId;
+        if (c.dingtalkUserId) r.dingtalkUserId = c.dingtalkUserId;
+        return r;
+      });
+    const institution = this.directory.institution(alert.institution);
+    const n: AlertNotification = {
+      notificationId: `${alert.id}/L${step.level}R${step.round}`,
+      alertId: alert.id,
+      kind,
+      severity: alert.severity,
+      rule: alert.rule,
+      title: alert.name,
+      reason: alert.reason,
+      drill: alert.drill,
+      county: alert.county,
+      institution: { id: alert.institution, name: institution?.name ?? alert.institution },
+      gateway: alert.gateway,
+      at: alert.openedAt,
+      level: step.level,
+      recipients,
+      occurrences: alert.occurrences,
+    };
+    if (alert.device !== undefined) {
+      const d = this.directory.device(alert.gateway, alert.device);
+      n.device = { id: alert.device, kind: alert.deviceKind ?? d?.kind ?? 'fire', ...(d ? { name: d.name } : {}) };
+      if (d) n.location = { building: d.building, floor: d.floor, room: d.room };
+    }
+    if (this.deps.publicUrl) n.link = `${this.deps.publicUrl.replace(/\/$/, '')}/m/alerts/${alert.id}`;
+    try {
+      this.deps.notifier.dispatch(n);
+    } catch (err) {
+      this.#log.error({ err, alert: alert.id }, 'notification dispatch failed');
+    }
+  }
+
+  // ——— people's actions ———
+
+  async acknowledge(id: string, actor: string, note?: string): Promise<Alert> {
+    return this.act(id, { type: 'acknowledge', actor, note });
+  }
+
+  async verify(id: string, actor: string, verdict: Verdict, note?: string): Promise<Alert> {
+    return this.act(id, { type: 'verify', actor, verdict, note });
+  }
+
+  async close(id: string, actor: string, note?: string): Promise<Alert> {
+    return this.act(id, { type: 'close', actor, note });
+  }
+
+  /** Applies a person's action and returns once it is in the store. */
+  async act(id: string, action: Exclude<AlertAction, { type: 'resolve' }>): Promise<Alert> {
+    const alert = this.#byId.get(id) ?? (await this.store.get(id));
+    if (!alert) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no alert ${id}`);
+    const changed = this.#transition(alert, action, this.#clock());
+    await this.#writer.idle();
+    return changed;
+  }
+
+  #transition(alert: Alert, action: AlertAction, at: number): Alert {
+    const seq = (this.#seq.get(alert.id) ?? 0) + 1;
+    const { alert: next, transition } = applyAction(alert, action, at, seq);
+    this.#seq.set(alert.id, seq);
+    if (next.escalation.state !== 'active') this.deps.notifier.cancel(alert.id);
+    if (next.status === 'closed') {
+      this.#open.delete(alert.key);
+      this.#byId.delete(alert.id);
+      this.#seq.delete(alert.id);
+      this.#engine.closed(alert.key);
+      this.#engineDirty = true;
+    } else {
+      this.#open.set(next.key, next);
+      this.#byId.set(next.id, next);
+    }
+    this.#emit({ type: next.status === 'closed' ? 'closed' : 'updated', alert: next, transition });
+    this.#persist(next, false, transition);
+    this.#log.info({ alert: alert.id, from: transition.from, to: transition.to, actor: transition.actor }, 'alert transition');
+    return next;
+  }
+
+  // ——— reads ———
+
+  async list(filter: AlertFilter = {}): Promise<Alert[]> {
+    await this.#writer.idle();
+    const rows = await this.store.list(filter);
+    return rows.map((a) => this.#byId.get(a.id) ?? a);
+  }
+
+  async get(id: string): Promise<AlertDetail> {
+    await this.#writer.idle();
+    const stored = await this.store.get(id);
+    if (!stored) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no alert ${id}`);
+    const [transitions, deliveries] = await Promise.all([this.store.transitions(id), this.store.deliveries(id)]);
+    return { alert: this.#byId.get(id) ?? stored, transitions, deliveries };
+  }
+
+  /** Open alerts held in memory (the live view), optionally of one institution. */
+  openAlerts(institution?: string): Alert[] {
+    const all = [...this.#open.values()];
+    return institution === undefined ? all : all.filter((a) => a.institution === institution);
+  }
+
+  async summary(since: number, county?: string): Promise<AlertSummary> {
+    const openBySeverity: Record<string, number> = {};
+    const openByKind: Record<string, number> = {};
+    let openTotal = 0;
+    for (const a of this.#open.values()) {
+      if (a.drill || (county !== undefined && a.county !== county)) continue;
+      openTotal++;
+      openBySeverity[a.severity] = (openBySeverity[a.severity] ?? 0) + 1;
+      const kind = a.deviceKind ?? 'gateway';
+      openByKind[kind] = (openByKind[kind] ?? 0) + 1;
+    }
+    await this.#writer.idle();
+    const opened = await this.store.openedSince(since, county);
+    return { openBySeverity, openByKind, openTotal, openedSince: opened.opened, ...(opened.meanToAcknowledgeS !== undefined ? { meanToAcknowledgeS: opened.meanToAcknowledgeS } : {}) };
+  }
+
+  // ——— escalation policies ———
+
+  policyFor(institution: string): EscalationPolicy {
+    return (
+      this.#policies.get(institution) ??
+      this.#policies.get(COUNTY_POLICY) ??
+      this.deps.defaultPolicy ??
+      DEFAULT_ESCALATION_POLICY
+    );
+  }
+
+  /** Sets an institution's policy (`*`: the county default); open alerts follow it from their next step. */
+  async setPolicy(institution: string, input: EscalationPolicyInput, author: string): Promise<EscalationPolicy> {
+    const parsed = EscalationPolicy.safeParse(input);
+    if (!parsed.success) throw requestError('escalation policy', parsed.error.issues);
+    await this.store.setPolicy(institution, parsed.data, author, this.#clock());
+    this.#policies.set(institution, parsed.data);
+    return parsed.data;
+  }
+
+  async resetPolicy(institution: string): Promise<void> {
+    await this.store.deletePolicy(institution);
+    this.#policies.delete(institution);
+  }
+
+  // ——— silences ———
+
+  async createSilence(input: unknown, author: string): Promise<Silence> {
+    const parsed = NewSilence.safeParse(input);
+    if (!parsed.success) throw requestError('silence', parsed.error.issues);
+    const now = this.#clock();
+    const startsAt = parsed.data.startsAt ?? now;
+    if (parsed.data.endsAt <= startsAt) {
+      throw new AlertingError(AlertingErrorCode.REQUEST_INVALID, 'a silence must end after it starts');
+    }
+    const silence: Silence = {
+      id: newId('si', now),
+      scope: parsed.data.scope,
+      startsAt,
+      endsAt: parsed.data.endsAt,
+      reason: parsed.data.reason,
+      author,
+      createdAt: now,
+    };
+    await this.store.insertSilence(silence);
+    this.#silences.push(silence);
+    this.#log.info({ silence: silence.id, scope: silence.scope, author }, 'silence created');
+    return silence;
+  }
+
+  async expireSilence(id: string, by: string): Promise<void> {
+    const now = this.#clock();
+    if (!(await this.store.expireSilence(id, now, by))) {
+      throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no active silence ${id}`);
+    }
+    const s = this.#silences.find((x) => x.id === id);
+    if (s) {
+      s.expiredAt = now;
+      s.expiredBy = by;
+    }
+  }
+
+  listSilences(includeOver = false): Promise<Silence[]> {
+    return this.store.silences(this.#clock(), includeOver);
+  }
+
+  // ——— drills ———
+
+  async createDrill(input: unknown, author: string): Promise<Drill> {
+    const parsed = NewDrill.safeParse(input);
+    if (!parsed.success) throw requestError('drill', parsed.error.issues);
+    const now = this.#clock();
+    const startsAt = parsed.data.startsAt ?? now;
+    if (parsed.data.endsAt <= startsAt) {
+      throw new AlertingError(AlertingErrorCode.REQUEST_INVALID, 'a drill must end after it starts');
+    }
+    const drill: Drill = {
+      id: newId('dr', now),
+      name: parsed.data.name,
+      institutions: [...new Set(parsed.data.institutions)],
+      startsAt,
+      endsAt: parsed.data.endsAt,
+      recipients: parsed.data.recipients,
+      author,
+      createdAt: now,
+    };
+    await this.store.insertDrill(drill);
+    this.#drills.unshift(drill);
+    this.#log.info({ drill: drill.id, institutions: drill.institutions.length, author }, 'drill started');
+    return drill;
+  }
+
+  async endDrill(id: string, by: string): Promise<Drill> {
+    const now = this.#clock();
+    if (!(await this.store.endDrill(id, now, by))) {
+      throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no running drill ${id}`);
+    }
+    const d = this.#drills.find((x) => x.id === id);
+    if (!d) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no drill ${id}`);
+    d.endedAt = now;
+    d.endedBy = by;
+    return d;
+  }
+
+  listDrills(): Drill[] {
+    return [...this.#drills];
+  }
+
+  async drillReport(id: string): Promise<{ report: DrillReport; csv: string }> {
+    const drill = this.#drills.find((d) => d.id === id);
+    if (!drill) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no drill ${id}`);
+    const alerts = await this.list({ drillId: id, limit: 1000 });
+    const report = buildDrillReport(drill, alerts, this.#clock());
+    return { report, csv: drillReportCsv(report) };
+  }
+
+  // ——— internals ———
+
+  #persist(alert: Alert, insert: boolean, transition?: AlertTransition): void {
+    const snapshot: Alert = structuredClone(alert);
+    const pending = this.#pending.get(alert.id);
+    if (pending) {
+      pending.alert = snapshot;
+      if (transition) pending.transitions.push(transition);
+    } else {
+      this.#pending.set(alert.id, { alert: snapshot, insert, transitions: transition ? [transition] : [] });
+    }
+    const events = this.deps.events;
+    if (transition && events) {
+      const line = alertEventLine(snapshot, transition);
+      events
+        .write([line], { priority: 'event', ...(this.deps.eventsRetentionPolicy ? { retentionPolicy: this.deps.eventsRetentionPolicy } : {}) })
+        .catch((err: unknown) => this.#log.error({ err, alert: alert.id }, 'alert_event not written to InfluxDB'));
+    }
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    this.#writer.enqueue('alerts', async () => {
+      this.#flushQueued = false;
+      const batch = [...this.#pending.values()];
+      this.#pending = new Map();
+      await this.store.writeChanges(batch, this.#clock());
+    });
+  }
+
+  #emit(change: AlertChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.#m.listenerErrors.inc();
+        this.#log.error({ err, alert: change.alert.id }, 'alert change listener failed');
+      }
+    }
+  }
+
+  #saveEngine(force: boolean): void {
+    if (!force && !this.#engineDirty) return;
+    this.#engineDirty = false;
+    const now = this.#clock();
+    const state = this.#engine.snapshot(now);
+    this.#writer.enqueue('engine state', () => this.store.saveState(ENGINE_STATE, state, now));
+  }
+
+  async #reloadPolicies(): Promise<void> {
+    this.#policies = await this.store.policies();
+  }
+
+  async #refreshDirectory(): Promise<void> {
+    try {
+      await this.directory.refresh();
+      this.#engine.watch(this.directory.devices(), this.#clock());
+      this.#silences = await this.store.silences(this.#clock());
+    } catch (err) {
+      this.#log.warn({ err }, 'registry reload for alerting failed; keeping the previous one');
+    }
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  #collectOpen(): void {
+    const counts: Record<string, number> = { critical: 0, major: 0, minor: 0, info: 0 };
+    for (const a of this.#open.values()) counts[a.severity] = (counts[a.severity] ?? 0) + 1;
+    for (const [severity, n] of Object.entries(counts)) this.#m.open.set({ severity }, n);
+  }
+}
+
+function requestError(what: string, issues: readonly { path: PropertyKey[]; message: string }[]): AlertingError {
+  const detail = issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+  return new AlertingError(AlertingErrorCode.REQUEST_INVALID, `invalid ${what}: ${detail}`);
+}
+
+export type { AlertSubject };

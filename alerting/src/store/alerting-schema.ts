@@ -1,0 +1,124 @@
+import type { Database, EpochMs } from '@anlian/ingest';
+
+/**
+ * Alerting's tables (migration `2026-11-23-201-alerting`), beside the registry's in the one
+ * operational store. Same conventions: epoch-ms `bigint`s, JSON documents in `text`.
+ */
+export interface AlertingTables {
+  alerts: AlertsTable;
+  alert_transitions: AlertTransitionsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  escalation_policies: EscalationPoliciesTable;
+  silences: SilencesTable;
+  drills: DrillsTable;
+  alerting_state: AlertingStateTable;
+}
+
+/** The operational store as alerting sees it: the registry (contacts, devices) and its own tables. */
+export type AlertingDatabase = Database & AlertingTables;
+
+export interface AlertsTable {
+  id: string;
+  key: string;
+  /** `key` while not closed, null once closed (unique: one open alert per key). */
+  open_key: string | null;
+  rule: string;
+  name_zh: string;
+  name_en: string;
+  severity: string;
+  resolve: string;
+  status: string;
+  verdict: string | null;
+  drill_id: string | null;
+  silence_id: string | null;
+  county_id: string;
+  institution_id: string;
+  gateway_id: string;
+  device_id: string | null;
+  device_kind: string | null;
+  value: number | null;
+  reason: string;
+  occurrences: number;
+  opened_at: EpochMs;
+  last_seen_at: EpochMs;
+  cleared_at: EpochMs | null;
+  acknowledged_at: EpochMs | null;
+  acknowledged_by: string | null;
+  verified_at: EpochMs | null;
+  verified_by: string | null;
+  closed_at: EpochMs | null;
+  closed_by: string | null;
+  escalation_level: number;
+  escalation_round: number;
+  escalation_state: string;
+  escalation_next_at: EpochMs | null;
+  updated_at: EpochMs;
+}
+
+export interface AlertTransitionsTable {
+  alert_id: string;
+  seq: number;
+  at: EpochMs;
+  from_status: string | null;
+  to_status: string;
+  actor: string;
+  note: string | null;
+  verdict: string | null;
+}
+
+export interface AlertDeliveriesTable {
+  delivery_id: string;
+  attempt: number;
+  status: string;
+  notification_id: string;
+  alert_id: string;
+  channel_id: string;
+  channel_type: string;
+  contact_id: string | null;
+  at: EpochMs;
+  error: string | null;
+  receipt: string | null;
+  latency_ms: number | null;
+}
+
+export interface EscalationPoliciesTable {
+  institution_id: string;
+  policy_json: string;
+  updated_at: EpochMs;
+  updated_by: string;
+}
+
+export interface SilencesTable {
+  id: string;
+  institution_id: string | null;
+  gateway_id: string | null;
+  device_id: string | null;
+  rule: string | null;
+  starts_at: EpochMs;
+  ends_at: EpochMs;
+  reason: string;
+  author: string;
+  created_at: EpochMs;
+  expired_at: EpochMs | null;
+  expired_by: string | null;
+}
+
+export interface DrillsTable {
+  id: string;
+  name: string;
+  institutions_json: string;
+  starts_at: EpochMs;
+  ends_at: EpochMs;
+  /** `marker`: the usual recipients, with [演练]; `drill-channels`: only channels that take drills. */
+  recipients: string;
+  author: string;
+  created_at: EpochMs;
+  ended_at: EpochMs | null;
+  ended_by: string | null;
+}
+
+export interface AlertingStateTable {
+  name: string;
+  state_json: string;
+  updated_at: EpochMs;
+}

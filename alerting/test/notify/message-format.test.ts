@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chinaTime,
+  formatNotification,
+  locationZh,
+  smsTemplateParams,
+  truncateUtf8,
+} from '../../src/notify/message-format.js';
+import { fireAlarm, RAISED_AT } from './notification-fixture.js';
+
+const S = 1000;
+const MIN = 60 * S;
+
+describe('message format', () => {
+  it('writes a fire alarm in Chinese with Asia/Shanghai time', () => {
+    const msg = formatNotification(fireAlarm({ link: 'https://anlian.example/a/a-1' }), RAISED_AT + 2 * S);
+    expect(msg.title).toBe('【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22');
+    expect(msg.text.split('\n')).toEqual([
+      '【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22',
+      '设备：301室烟感（火灾探测器 smoke-301），网关 gw-1',
+      '详情：fire event fire',
+      '请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。',
+      '处理：https://anlian.example/a/a-1',
+    ]);
+    expect(msg.markdown).toBe(
+      [
+        '### 【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22',
+        '> 设备：301室烟感（火灾探测器 smoke-301），网关 gw-1\n> 详情：fire event fire',
+        '**请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。**',
+        '[查看并确认告警](https://anlian.example/a/a-1)',
+      ].join('\n\n'),
+    );
+  });
+
+  it('says how long nobody acknowledged on escalation, and who is notified now', () => {
+    const n = fireAlarm({
+      kind: 'escalated',
+      level: 1,
+      recipients: [{ contactId: 'c-li', name: '李四', role: 'deputy', phone: '13800000002' }],
+      occurrences: 3,
+    });
+    const lines = formatNotification(n, RAISED_AT + 2 * MIN + 5 * S).text.split('\n');
+    expect(lines[1]).toBe('升级通知：已 2 分钟无人确认，已升级至副负责人');
+    expect(lines).toContain('累计发生 3 次');
+    const reminder = formatNotification(fireAlarm({ kind: 'reminder' }), RAISED_AT + 75 * MIN).text.split('\n');
+    expect(reminder[1]).toBe('重复提醒：已 1 小时 15 分钟无人确认，请尽快处置');
+  });
+
+  it('marks drills with [演练] and tells people not to call 119', () => {
+    const msg = formatNotification(fireAlarm({ drill: true }), RAISED_AT);
+    expect(msg.title).toBe('[演练]【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22');
+    expect(msg.text).toContain('本条为应急演练消息，请按演练预案处置，无需拨打119。');
+    expect(msg.text).not.toContain('确认火情立即拨打119');
+  });
+
+  it('tags other severities and resolved alerts', () => {
+    const major = fireAlarm({
+      severity: 'major',
+      rule: 'kitchen-heat-warning',
+      title: { zh: '厨房温度偏高', en: 'Kitchen temperature high' },
+      device: { id: 'k-1', kind: 'kitchen' },
+      location: { building: '食堂', floor: '1', room: '' },
+    });
+    expect(formatNotification(major, RAISED_AT).title).toBe('【告警】酉阳县桃花源养老院 食堂 1层 厨房温度偏高 14:03:22');
+    const resolved = formatNotification({ ...major, kind: 'resolved' }, RAISED_AT + 17 * MIN);
+    expect(resolved.title).toBe('【已恢复】酉阳县桃花源养老院 食堂 1层 厨房温度偏高 14:20:22');
+    expect(resolved.text.split('\n')[1]).toBe('告警已恢复（告警时间 14:03:22，持续 17 分钟）');
+    const offline = fireAlarm({
+      severity: 'critical',
+      rule: 'gateway-offline',
+      title: { zh: '网关离线（机构失联）', en: 'Gateway offline' },
+      location: undefined,
+      device: undefined,
+    });
+    const text = formatNotification(offline, RAISED_AT).text.split('\n');
+    expect(text[0]).toBe('【紧急告警】酉阳县桃花源养老院 网关离线（机构失联） 14:03:22');
+    expect(text[1]).toBe('网关：gw-1');
+  });
+
+  it('formats places and times', () => {
+    expect(locationZh({ building: '2', floor: '-1', room: 'B12' })).toBe('2号楼 地下1层 B12');
+    expect(chinaTime(Date.UTC(2025, 11, 31, 16, 0, 1), 'datetime')).toBe('2026-01-01 00:00:01');
+  });
+
+  it('fills SMS template variables, short and link-free', () => {
+    const params = smsTemplateParams(fireAlarm({ kind: 'escalated', link: 'https://x' }), RAISED_AT + 3 * MIN);
+    expect(params).toEqual({
+      tag: '火警',
+      institution: '酉阳县桃花源养老院',
+      location: '2号楼 3层 301室',
+      alert: '火灾报警',
+      time: '01-05 14:03',
+      note: '已3分钟无人确认。',
+    });
+    expect(smsTemplateParams(fireAlarm({ drill: true }), RAISED_AT).tag).toBe('演练火警');
+    const long = smsTemplateParams(fireAlarm({ institution: { id: 'x', name: '很'.repeat(50) } }), RAISED_AT);
+    expect([...(long.institution ?? '')]).toHaveLength(35);
+    expect(Object.values(params).join('')).not.toContain('http');
+  });
+
+  it('cuts long texts on character boundaries', () => {
+    const cut = truncateUtf8('火'.repeat(10), 10);
+    expect(cut).toBe('火火…');
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(10);
+  });
+});
