@@ -34,6 +34,8 @@ export interface IngestService {
   readonly registry: RegistryCache;
   readonly http: FastifyInstance;
   readonly source: MessageSource;
+  /** The storage path; alerting writes its `alert_event` points through it too. */
+  readonly writer: StorageWriter;
   start(): Promise<void>;
   /** Graceful drain: stop taking messages, finish those in flight, flush storage. */
   stop(): Promise<void>;
@@ -87,6 +89,7 @@ export function buildIngestService(deps: IngestServiceDeps): IngestService {
     registry,
     http,
     source: deps.source,
+    writer: deps.writer,
     async start() {
       await registry.start();
       // Storage first: the broker must not acknowledge anything before the spool can take it.

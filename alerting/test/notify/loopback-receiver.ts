@@ -57,7 +57,8 @@ export class LoopbackReceiver {
       const index = this.requests.push(received) - 1;
       void Promise.resolve(this.reply(received, index)).then((reply) => {
         if (reply === 'hang') return;
-        const body = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+        const body =
+          reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
         res.end(body);
       });

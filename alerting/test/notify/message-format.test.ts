@@ -61,7 +61,9 @@ describe('message format', () => {
       device: { id: 'k-1', kind: 'kitchen' },
       location: { building: '食堂', floor: '1', room: '' },
     });
-    expect(formatNotification(major, RAISED_AT).title).toBe('【告警】酉阳县桃花源养老院 食堂 1层 厨房温度偏高 14:03:22');
+    expect(formatNotification(major, RAISED_AT).title).toBe(
+      '【告警】酉阳县桃花源养老院 食堂 1层 厨房温度偏高 14:03:22',
+    );
     const resolved = formatNotification({ ...major, kind: 'resolved' }, RAISED_AT + 17 * MIN);
     expect(resolved.title).toBe('【已恢复】酉阳县桃花源养老院 食堂 1层 厨房温度偏高 14:20:22');
     expect(resolved.text.split('\n')[1]).toBe('告警已恢复（告警时间 14:03:22，持续 17 分钟）');

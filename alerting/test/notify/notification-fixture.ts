@@ -22,7 +22,14 @@ export function fireAlarm(over: Partial<AlertNotification> = {}): AlertNotificat
     level: 0,
     recipients: [
       { contactId: 'c-zhang', name: '张三', role: 'manager', phone: '13800000001', wecomUserId: 'zhangsan' },
-      { contactId: 'c-li', name: '李四', role: 'deputy', phone: '13800000002', dingtalkUserId: 'lisi', feishuUserId: 'ou_li' },
+      {
+        contactId: 'c-li',
+        name: '李四',
+        role: 'deputy',
+        phone: '13800000002',
+        dingtalkUserId: 'lisi',
+        feishuUserId: 'ou_li',
+      },
     ],
     ...over,
   };

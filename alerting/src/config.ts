@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * Alerting configuration, from the environment; parsed once at boot. The rules, channel and
+ * escalation defaults themselves are data: files (rules, channels) and the store (policies).
+ */
+export const AlertingConfigSchema = z.object({
+  ANLIAN_ALERT_RULES_FILE: optionalString.describe('YAML/JSON rule file extending and overriding the default rules'),
+  ANLIAN_ALERT_CHANNELS_FILE: optionalString.describe('YAML/JSON notification channel file (WeCom, DingTalk, Feishu, webhook, SMS)'),
+  ANLIAN_PUBLIC_URL: optionalString.describe('the dashboard’s public base URL, for links in pushes'),
+  ANLIAN_ALERT_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000).describe('how often time-based rules and escalations are evaluated'),
+});
+
+export interface AlertingConfig {
+  rulesFile: string | undefined;
+  channelsFile: string | undefined;
+  publicUrl: string | undefined;
+  tickMs: number;
+}
+
+/** Reads the environment; throws a ZodError naming every bad variable. */
+export function loadAlertingConfig(env: NodeJS.ProcessEnv = process.env): AlertingConfig {
+  const e = AlertingConfigSchema.parse(env);
+  return Object.freeze({
+    rulesFile: e.ANLIAN_ALERT_RULES_FILE,
+    channelsFile: e.ANLIAN_ALERT_CHANNELS_FILE,
+    publicUrl: e.ANLIAN_PUBLIC_URL,
+    tickMs: e.ANLIAN_ALERT_TICK_MS,
+  });
+}
