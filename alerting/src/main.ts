@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { IngestEvent, LineStore } from '@anlian/ingest';
+import type { Database, IngestEvent, LineStore } from '@anlian/ingest';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -21,7 +21,7 @@ import { StoreDeliveryLog } from './store/store-delivery-log.js';
 
 export interface StartAlertingOptions {
   /** The operational store, with the registry's migrations applied (ingest's `openStore`). */
-  db: Kysely<unknown>;
+  db: Kysely<Database>;
   config: AlertingConfig;
   logger: Logger;
   metrics: Registry;
@@ -67,7 +67,7 @@ export async function loadChannels(config: AlertingConfig): Promise<ChannelBindi
 export async function startAlerting(opts: StartAlertingOptions): Promise<RunningAlerting> {
   const log = opts.logger.child({ module: 'alerting' });
   await migrateAlerting(opts.db, opts.logger);
-  const db = opts.db as Kysely<AlertingDatabase>;
+  const db = opts.db as unknown as Kysely<AlertingDatabase>;
   const rules = await loadRules(opts.config);
   const stream = new NotificationStream();
   const deps: ChannelDeps = { logger: opts.logger, stream, ...(opts.clock ? { clock: opts.clock } : {}), ...opts.channelDeps };

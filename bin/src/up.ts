@@ -8,7 +8,9 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
+import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import {
+  createMetricsRegistry,
   hasCode,
   type Influxd,
   type IngestConfig,
@@ -115,7 +117,29 @@ export async function runUp(opts: UpOptions): Promise<void> {
       `MQTT port ${mqttPort} is in use (another MQTT broker, e.g. a mosquitto service?). Set ANLIAN_MQTT_PORT to another port.`,
     );
   }
-  const running = await startIngest(config, logger).catch(async (err: unknown) => {
+  let alertingConfig: ReturnType<typeof loadAlertingConfig>;
+  try {
+    alertingConfig = loadAlertingConfig(env);
+  } catch (err) {
+    await influxd?.halt();
+    return fail((err as Error).message);
+  }
+  const metrics = createMetricsRegistry();
+  const running = await startIngest(config, logger, metrics).catch(async (err: unknown) => {
+    await influxd?.halt();
+    throw err;
+  });
+  // Alerting in the same process: it hears every event before it is stored (the alarm path).
+  const alerting = await startAlerting({
+    db: running.database.db,
+    config: alertingConfig,
+    logger,
+    metrics,
+    subscribe: (listener) => running.service.pipeline.onEvent(listener),
+    events: running.service.writer,
+    eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
+  }).catch(async (err: unknown) => {
+    await running.stop();
     await influxd?.halt();
     throw err;
   });
@@ -143,6 +167,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     `  MQTT broker     mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
     `  health          ${running.urls.http}/healthz   ${running.urls.http}/readyz   ${running.urls.http}/metrics`,
     `  latest state    ${running.urls.http}/v1/state/devices   ${running.urls.http}/v1/state/gateways`,
+    `  alerting        ${alerting.service.openAlerts().length} open alerts; rules ${alertingConfig.rulesFile ?? 'default (shared/DOMAIN.md)'}; channels ${alertingConfig.channelsFile ?? 'none configured (dashboard stream only; set ANLIAN_ALERT_CHANNELS_FILE)'}`,
     `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
     `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
     sim
@@ -160,6 +185,9 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   onShutdownSignal(logger, async () => {
     process.stdout.write('\nstopping …\n');
+    // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
+    // the county going blind.
+    await alerting.stop();
     await sim?.stop();
     await running.stop();
     await influxd?.halt();

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * A vendor's Retry-After lengthens a wait, up to `maxRetryAfterMs`. Eight attempts span about
  * two minutes by default; by then escalation has moved to the next level and its own pushes.
  */
-export const RetryConfig = z
+export const DeliveryRetryConfig = z
   .object({
     maxAttempts: z.number().int().min(1).max(50).default(8),
     baseMs: z.number().int().min(1).default(1_000),
@@ -15,12 +15,12 @@ export const RetryConfig = z
     maxRetryAfterMs: z.number().int().min(0).default(300_000),
   })
   .strict();
-export type RetryConfig = z.infer<typeof RetryConfig>;
+export type DeliveryRetryConfig = z.infer<typeof DeliveryRetryConfig>;
 
 /** Tuning of `NotificationDispatcher`; every field has a default. */
 export const DispatcherConfig = z
   .object({
-    retry: RetryConfig.default(RetryConfig.parse({})),
+    retry: DeliveryRetryConfig.default(DeliveryRetryConfig.parse({})),
     /**
      * Requests in flight per channel and lane. Critical pushes have their own slots, so a slow
      * or hanging endpoint busy with non-critical traffic never holds a fire alarm back.
@@ -45,7 +45,7 @@ export type DispatcherConfigInput = z.input<typeof DispatcherConfig>;
 
 /** The wait before the next attempt, after `attempts` attempts have failed. */
 export function retryDelayMs(
-  retry: RetryConfig,
+  retry: DeliveryRetryConfig,
   attempts: number,
   random: () => number,
   retryAfterMs?: number,

@@ -63,8 +63,10 @@ export async function httpAttempt(
   req: HttpAttemptRequest,
   now: () => number,
 ): Promise<HttpAttemptOutcome> {
-  const timeout = AbortSignal.timeout(req.timeoutMs);
-  const signal = AbortSignal.any([req.signal, timeout]);
+  // An explicit timer rather than AbortSignal.timeout: it is cleared as soon as the answer is in.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), req.timeoutMs);
+  const signal = AbortSignal.any([req.signal, timeout.signal]);
   let res: Response;
   let text: string;
   try {
@@ -80,10 +82,12 @@ export async function httpAttempt(
   } catch (err) {
     // Aborted by the dispatcher (stopping): another run can still deliver it.
     if (req.signal.aborted) return { ok: false, failure: { status: 'failed', retryable: true, error: 'aborted' } };
-    if (timeout.aborted) {
+    if (timeout.signal.aborted) {
       return { ok: false, failure: { status: 'failed', retryable: true, error: `timeout after ${req.timeoutMs} ms` } };
     }
     return { ok: false, failure: { status: 'failed', retryable: true, error: describeError(err) } };
+  } finally {
+    clearTimeout(timer);
   }
   let json: unknown;
   if (text !== '') {

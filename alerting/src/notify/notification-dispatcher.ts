@@ -3,7 +3,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { AlertingError, AlertingErrorCode } from '../errors.js';
 import type { Severity } from '../rules/rule-schema.js';
 import type { DeliveryLog, DeliveryRecord, DeliveryStatus } from './delivery-log.js';
-import { DispatcherConfig, type DispatcherConfigInput, type RetryConfig, retryDelayMs } from './dispatcher-config.js';
+import {
+  type DeliveryRetryConfig,
+  DispatcherConfig,
+  type DispatcherConfigInput,
+  retryDelayMs,
+} from './dispatcher-config.js';
 import { FairQueue } from './fair-queue.js';
 import type { AlertNotification, Recipient } from './notification.js';
 import type { NotificationChannel, SendResult } from './notification-channel.js';
@@ -20,7 +25,7 @@ export interface NotificationDispatcherOptions {
   clock?: () => number;
   /** For backoff jitter. Default `Math.random`. */
   random?: () => number;
-  retry?: Partial<RetryConfig>;
+  retry?: Partial<DeliveryRetryConfig>;
   /** Concurrency, queue bound, drain time, memory of sent ids (`DispatcherConfig`). */
   config?: Omit<DispatcherConfigInput, 'retry'>;
 }

@@ -9,6 +9,6 @@ export const ALERTING_MIGRATIONS: readonly NamedMigration[] = Object.freeze([
 ]);
 
 /** Brings alerting's tables up to date; the registry's must be (ingest's `openStore` does it). */
-export function migrateAlerting(db: Kysely<unknown>, logger?: Logger): Promise<string[]> {
+export function migrateAlerting<DB>(db: Kysely<DB>, logger?: Logger): Promise<string[]> {
   return migrateToLatest(db, logger, ALERTING_MIGRATIONS, { table: 'alerting' });
 }

@@ -133,6 +133,23 @@ describe('priority and isolation', () => {
     expect(d.queueDepth('normal')).toBeGreaterThan(9_000);
   });
 
+  it('sends a critical push at once while every non-critical slot of its channel hangs', async () => {
+    const r = await receiver((req) =>
+      JSON.parse(req.body).notification.severity === 'critical' ? { status: 200 } : 'hang',
+    );
+    const { d, log } = dispatcher([webhook('county-hook', r.url, 10_000)], { config: { drainMs: 0 } });
+    d.start();
+    for (let i = 0; i < 100; i++) d.dispatch(kitchenWarning(i, 'yy-a'));
+    d.dispatch(kitchenWarning(1, 'yy-c'));
+    await until(() => r.requests.length === 4);
+    d.dispatch(fireAlarm({ institution: { id: 'yy-b', name: '酉阳县龙潭镇敬老院' } }));
+    await until(() => log.records.some((x) => x.status === 'sent'));
+    expect(r.requests).toHaveLength(5);
+    expect(JSON.parse((r.requests[4] as ReceivedRequest).body).notification.institution.id).toBe('yy-b');
+    // The non-critical one from yy-c still waits for a slot: fairness cannot beat a pinned lane.
+    expect(d.queueDepth('normal')).toBe(97);
+  });
+
   it('caps each channel, so a hanging endpoint does not hold up the other channels', async () => {
     const hanging = await receiver(() => 'hang');
     const ok = await receiver(() => ({ status: 200 }));
@@ -160,7 +177,6 @@ describe('priority and isolation', () => {
     second.d.start();
     second.d.dispatch(fireAlarm({ notificationId: 'a-1/L1R0', kind: 'escalated', level: 1 }));
     expect(ch.calls).toHaveLength(2);
-    await until(() => true);
     await delay(5);
     expect(await metrics.getSingleMetricAsString('anlian_notify_log_failures_total')).toMatch(/ 1$/m);
     expect(await second.metrics.getSingleMetricAsString('anlian_notify_log_failures_total')).toMatch(/ 1$/m);

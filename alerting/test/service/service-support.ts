@@ -95,7 +95,7 @@ export async function openTestStore(county: CountyConfigInput = testCounty()): P
   const dir = await mkdtemp(path.join(tmpdir(), 'anlian-alerting-'));
   const database = openDatabase({ sqlitePath: path.join(dir, 'anlian.db') });
   await migrateToLatest(database.db);
-  await migrateAlerting(database.db as Kysely<unknown>);
+  await migrateAlerting(database.db);
   await importCountyConfig(database.db, CountyConfig.parse(county), { now: T0 });
   return {
     dir,
