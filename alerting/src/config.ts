@@ -11,9 +11,17 @@ const optionalString = z
  */
 export const AlertingConfigSchema = z.object({
   ANLIAN_ALERT_RULES_FILE: optionalString.describe('YAML/JSON rule file extending and overriding the default rules'),
-  ANLIAN_ALERT_CHANNELS_FILE: optionalString.describe('YAML/JSON notification channel file (WeCom, DingTalk, Feishu, webhook, SMS)'),
+  ANLIAN_ALERT_CHANNELS_FILE: optionalString.describe(
+    'YAML/JSON notification channel file (WeCom, DingTalk, Feishu, webhook, SMS)',
+  ),
   ANLIAN_PUBLIC_URL: optionalString.describe('the dashboard’s public base URL, for links in pushes'),
-  ANLIAN_ALERT_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000).describe('how often time-based rules and escalations are evaluated'),
+  ANLIAN_ALERT_TICK_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(60_000)
+    .default(1000)
+    .describe('how often time-based rules and escalations are evaluated'),
 });
 
 export interface AlertingConfig {

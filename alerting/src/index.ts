@@ -1,3 +1,14 @@
+export {
+  AcknowledgeBody,
+  AlertListQuery,
+  CloseBody,
+  httpStatusOf,
+  VerifyBody,
+} from './api/alerting-api.js';
+// The alert lifecycle, its store and the service (issue 4).
+export { type AlertingConfig, AlertingConfigSchema, loadAlertingConfig } from './config.js';
+export { type Drill, DrillRecipients, drillActive, NewDrill } from './drills/drill.js';
+export { buildDrillReport, type DrillAlertScore, type DrillReport, drillReportCsv } from './drills/drill-report.js';
 export type { AlertInput } from './engine/alert-input.js';
 export {
   type AlertSignal,
@@ -17,15 +28,6 @@ export {
 } from './engine/engine-snapshot.js';
 export { type DeviceInfo, type DeviceLookup, RuleEngine, type RuleEngineOptions } from './engine/rule-engine.js';
 export { AlertingError, AlertingErrorCode } from './errors.js';
-export { DEFAULT_RULE_INPUTS, defaultRuleSet, defaultRules } from './rules/default-rules.js';
-export { parseRuleFile, type RuleLoadOptions, validateRuleFile } from './rules/rule-loader.js';
-export { applyPatch, effectiveRules, mergeRuleLists, type OverrideTarget } from './rules/rule-overrides.js';
-export * from './rules/rule-schema.js';
-
-// The alert lifecycle, its store and the service (issue 4).
-export { type AlertingConfig, AlertingConfigSchema, loadAlertingConfig } from './config.js';
-export { buildDrillReport, type DrillAlertScore, type DrillReport, drillReportCsv } from './drills/drill-report.js';
-export { type Drill, drillActive, DrillRecipients, NewDrill } from './drills/drill.js';
 export {
   atLeast,
   DEFAULT_ESCALATION_POLICY,
@@ -51,12 +53,33 @@ export {
   type StartAlertingOptions,
   startAlerting,
 } from './main.js';
-export { ChannelConfig, type ChannelType } from './notify/channel-config.js';
+export {
+  ChannelConfig,
+  type ChannelConfigInput,
+  ChannelConfigList,
+  type ChannelType,
+  DrillPolicy,
+  parseChannelConfigs,
+} from './notify/channel-config.js';
 export { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
-export { NotificationStream } from './notify/channels/notification-stream.js';
+export type { ChannelDeps } from './notify/channels/channel-deps.js';
+export { createChannel } from './notify/channels/create-channel.js';
+export {
+  NotificationStream,
+  type StreamListener,
+  type StreamNotification,
+} from './notify/channels/notification-stream.js';
 export type { DeliveryLog, DeliveryRecord, DeliveryStatus } from './notify/delivery-log.js';
+export { DispatcherConfig, type DispatcherConfigInput } from './notify/dispatcher-config.js';
+export { MemoryDeliveryLog } from './notify/memory-delivery-log.js';
+export { chinaTime, DRILL_MARKER, type FormattedMessage, formatNotification } from './notify/message-format.js';
 export type { AlertNotification, NotificationKind, Recipient } from './notify/notification.js';
-export { NotificationDispatcher } from './notify/notification-dispatcher.js';
+export type { NotificationChannel, SendContext, SendResult } from './notify/notification-channel.js';
+export { type ChannelDirectory, NotificationDispatcher } from './notify/notification-dispatcher.js';
+export { DEFAULT_RULE_INPUTS, defaultRuleSet, defaultRules } from './rules/default-rules.js';
+export { parseRuleFile, type RuleLoadOptions, validateRuleFile } from './rules/rule-loader.js';
+export { applyPatch, effectiveRules, mergeRuleLists, type OverrideTarget } from './rules/rule-overrides.js';
+export * from './rules/rule-schema.js';
 export {
   type AlertDetail,
   AlertingService,
@@ -66,5 +89,5 @@ export {
 } from './service/alerting-service.js';
 export { NewSilence, type Silence, SilenceScope, silenceActive } from './silences/silence.js';
 export { type AlertFilter, AlertStore } from './store/alert-store.js';
-export type { AlertingDatabase } from './store/alerting-schema.js';
 export { ALERTING_MIGRATIONS, migrateAlerting } from './store/alerting-migrations.js';
+export type { AlertingDatabase } from './store/alerting-schema.js';

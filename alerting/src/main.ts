@@ -4,19 +4,19 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AlertingConfig } from './config.js';
-import type { NotificationChannel } from './notify/notification-channel.js';
+import { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
 import type { ChannelDeps } from './notify/channels/channel-deps.js';
 import { createChannel } from './notify/channels/create-channel.js';
 import { NotificationStream } from './notify/channels/notification-stream.js';
-import { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
+import type { NotificationChannel } from './notify/notification-channel.js';
 import { NotificationDispatcher, type NotificationDispatcherOptions } from './notify/notification-dispatcher.js';
 import { defaultRuleSet } from './rules/default-rules.js';
 import { parseRuleFile } from './rules/rule-loader.js';
 import type { RuleSet } from './rules/rule-schema.js';
 import { AlertingService } from './service/alerting-service.js';
-import type { AlertingDatabase } from './store/alerting-schema.js';
-import { migrateAlerting } from './store/alerting-migrations.js';
 import { AlertStore } from './store/alert-store.js';
+import { migrateAlerting } from './store/alerting-migrations.js';
+import type { AlertingDatabase } from './store/alerting-schema.js';
 import { StoreDeliveryLog } from './store/store-delivery-log.js';
 
 export interface StartAlertingOptions {
@@ -70,7 +70,12 @@ export async function startAlerting(opts: StartAlertingOptions): Promise<Running
   const db = opts.db as unknown as Kysely<AlertingDatabase>;
   const rules = await loadRules(opts.config);
   const stream = new NotificationStream();
-  const deps: ChannelDeps = { logger: opts.logger, stream, ...(opts.clock ? { clock: opts.clock } : {}), ...opts.channelDeps };
+  const deps: ChannelDeps = {
+    logger: opts.logger,
+    stream,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...opts.channelDeps,
+  };
   const bindings: ChannelBinding[] = [
     { channel: { id: STREAM_CHANNEL_ID, type: 'stream', enabled: true, drill: 'send', timeoutMs: 5000 } },
     ...(await loadChannels(opts.config)),

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import {
   CountySimulator,
   DEMO_COUNTY_FILE,
@@ -8,7 +9,6 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
-import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import {
   createMetricsRegistry,
   hasCode,

@@ -29,7 +29,11 @@ export const EscalationPolicy = z
   .strict()
   .superRefine((p, ctx) => {
     if (p.levels[0]?.afterS !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['levels', 0, 'afterS'], message: 'the first level is notified at once: afterS must be 0' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['levels', 0, 'afterS'],
+        message: 'the first level is notified at once: afterS must be 0',
+      });
     }
     p.levels.forEach((level, i) => {
       const before = p.levels[i - 1];
@@ -96,7 +100,9 @@ export function dueStep(policy: EscalationPolicy, openedAt: number, step: Escala
   for (;;) {
     const due = nextDueAt(policy, openedAt, current);
     if (due === undefined || due > now) return current;
-    current = policy.levels[current.level + 1] ? { level: current.level + 1, round: 0 } : { level: current.level, round: current.round + 1 };
+    current = policy.levels[current.level + 1]
+      ? { level: current.level + 1, round: 0 }
+      : { level: current.level, round: current.round + 1 };
   }
 }
 

@@ -19,7 +19,12 @@ export type AlertAction =
  *   recovering detector never closes a fire alarm, a person does (DOMAIN.md, GB 25201).
  * - `resolve` is the platform closing an auto-resolving alert whose condition cleared.
  */
-export function applyAction(alert: Alert, action: AlertAction, at: number, seq: number): {
+export function applyAction(
+  alert: Alert,
+  action: AlertAction,
+  at: number,
+  seq: number,
+): {
   alert: Alert;
   transition: AlertTransition;
 } {

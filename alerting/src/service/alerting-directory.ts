@@ -1,8 +1,8 @@
 import { DeviceKind, PressureMedium } from '@anlian/protocol';
 import type { Kysely } from 'kysely';
 import type { DeviceInfo } from '../engine/rule-engine.js';
-import type { AlertingDatabase } from '../store/alerting-schema.js';
 import type { ContactRow } from '../store/alert-store.js';
+import type { AlertingDatabase } from '../store/alerting-schema.js';
 
 export interface DeviceEntry extends DeviceInfo {
   name: string;
@@ -86,7 +86,8 @@ export class AlertingDirectory {
   }
 
   /** The rule engine's `DeviceLookup`. */
-  readonly device = (gateway: string, device: string): DeviceEntry | undefined => this.#devices.get(`${gateway}/${device}`);
+  readonly device = (gateway: string, device: string): DeviceEntry | undefined =>
+    this.#devices.get(`${gateway}/${device}`);
 
   devices(): IterableIterator<DeviceEntry> {
     return this.#devices.values();

@@ -2,8 +2,8 @@ import type { IngestEvent, LineStore } from '@anlian/ingest';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { buildDrillReport, type DrillReport, drillReportCsv } from '../drills/drill-report.js';
 import { type Drill, drillActive, NewDrill } from '../drills/drill.js';
+import { buildDrillReport, type DrillReport, drillReportCsv } from '../drills/drill-report.js';
 import type { AlertSignal, AlertSubject } from '../engine/alert-signal.js';
 import { RuleEngine } from '../engine/rule-engine.js';
 import { AlertingError, AlertingErrorCode } from '../errors.js';
@@ -23,10 +23,10 @@ import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { AlertNotification, NotificationKind, Recipient } from '../notify/notification.js';
 import type { RuleSet } from '../rules/rule-schema.js';
 import { NewSilence, type Silence, silenceActive, silenceCovers } from '../silences/silence.js';
-import type { AlertingDatabase } from '../store/alerting-schema.js';
 import { type AlertFilter, AlertStore, type AlertWrite } from '../store/alert-store.js';
-import { AlertingDirectory } from './alerting-directory.js';
+import type { AlertingDatabase } from '../store/alerting-schema.js';
 import { alertEventLine } from './alert-event-line.js';
+import { AlertingDirectory } from './alerting-directory.js';
 import { newId } from './new-id.js';
 import { SerialWriter } from './serial-writer.js';
 
@@ -450,7 +450,10 @@ export class AlertingService {
     }
     this.#emit({ type: next.status === 'closed' ? 'closed' : 'updated', alert: next, transition });
     this.#persist(next, false, transition);
-    this.#log.info({ alert: alert.id, from: transition.from, to: transition.to, actor: transition.actor }, 'alert transition');
+    this.#log.info(
+      { alert: alert.id, from: transition.from, to: transition.to, actor: transition.actor },
+      'alert transition',
+    );
     return next;
   }
 
@@ -489,7 +492,13 @@ export class AlertingService {
     }
     await this.#writer.idle();
     const opened = await this.store.openedSince(since, county);
-    return { openBySeverity, openByKind, openTotal, openedSince: opened.opened, ...(opened.meanToAcknowledgeS !== undefined ? { meanToAcknowledgeS: opened.meanToAcknowledgeS } : {}) };
+    return {
+      openBySeverity,
+      openByKind,
+      openTotal,
+      openedSince: opened.opened,
+      ...(opened.meanToAcknowledgeS !== undefined ? { meanToAcknowledgeS: opened.meanToAcknowledgeS } : {}),
+    };
   }
 
   // ——— escalation policies ———
@@ -623,7 +632,10 @@ export class AlertingService {
     if (transition && events) {
       const line = alertEventLine(snapshot, transition);
       events
-        .write([line], { priority: 'event', ...(this.deps.eventsRetentionPolicy ? { retentionPolicy: this.deps.eventsRetentionPolicy } : {}) })
+        .write([line], {
+          priority: 'event',
+          ...(this.deps.eventsRetentionPolicy ? { retentionPolicy: this.deps.eventsRetentionPolicy } : {}),
+        })
         .catch((err: unknown) => this.#log.error({ err, alert: alert.id }, 'alert_event not written to InfluxDB'));
     }
     if (this.#flushQueued) return;

@@ -55,7 +55,8 @@ export class SerialWriter {
         for (let attempt = 1; ; attempt++) {
           try {
             await task.run();
-            if (this.#failures > 0) this.logger.info({ what: task.what, attempts: attempt }, 'alert store writable again');
+            if (this.#failures > 0)
+              this.logger.info({ what: task.what, attempts: attempt }, 'alert store writable again');
             this.#failures = 0;
             break;
           } catch (err) {
@@ -65,7 +66,10 @@ export class SerialWriter {
               break;
             }
             const waitMs = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** Math.min(attempt - 1, 10));
-            this.logger.error({ err, what: task.what, attempt, retryInMs: waitMs }, 'alert store write failed; retrying');
+            this.logger.error(
+              { err, what: task.what, attempt, retryInMs: waitMs },
+              'alert store write failed; retrying',
+            );
             await new Promise((r) => setTimeout(r, waitMs));
           }
         }

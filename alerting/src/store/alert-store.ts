@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { Drill, DrillRecipients } from '../drills/drill.js';
 import { EscalationPolicy } from '../escalation/escalation-policy.js';
 import type { Alert, AlertStatus, AlertTransition } from '../lifecycle/alert.js';
+import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { Silence } from '../silences/silence.js';
 import type { AlertingDatabase, AlertsTable } from './alerting-schema.js';
 
@@ -178,7 +178,8 @@ export class AlertStore {
     if (county !== undefined) q = q.where('county_id', '=', county);
     const row = await q.executeTakeFirst();
     const out: { opened: number; meanToAcknowledgeS?: number } = { opened: Number(row?.n ?? 0) };
-    if (row?.ack_ms !== null && row?.ack_ms !== undefined) out.meanToAcknowledgeS = Math.round(Number(row.ack_ms) / 100) / 10;
+    if (row?.ack_ms !== null && row?.ack_ms !== undefined)
+      out.meanToAcknowledgeS = Math.round(Number(row.ack_ms) / 100) / 10;
     return out;
   }
 
@@ -206,7 +207,14 @@ export class AlertStore {
       .selectFrom('devices')
       .select(['gateway_id', 'id', 'name', 'building', 'floor', 'room'])
       .execute();
-    return rows.map((r) => ({ gateway: r.gateway_id, device: r.id, name: r.name, building: r.building, floor: r.floor, room: r.room }));
+    return rows.map((r) => ({
+      gateway: r.gateway_id,
+      device: r.id,
+      name: r.name,
+      building: r.building,
+      floor: r.floor,
+      room: r.room,
+    }));
   }
 
   // ——— escalation policies ———
@@ -217,16 +225,26 @@ export class AlertStore {
   }
 
   async setPolicy(institution: string, policy: EscalationPolicy, author: string, now: number): Promise<void> {
-    const row = { institution_id: institution, policy_json: JSON.stringify(policy), updated_at: now, updated_by: author };
+    const row = {
+      institution_id: institution,
+      policy_json: JSON.stringify(policy),
+      updated_at: now,
+      updated_by: author,
+    };
     await this.db
       .insertInto('escalation_policies')
       .values(row)
-      .onConflict((oc) => oc.column('institution_id').doUpdateSet({ policy_json: row.policy_json, updated_at: now, updated_by: author }))
+      .onConflict((oc) =>
+        oc.column('institution_id').doUpdateSet({ policy_json: row.policy_json, updated_at: now, updated_by: author }),
+      )
       .execute();
   }
 
   async deletePolicy(institution: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('escalation_policies').where('institution_id', '=', institution).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('escalation_policies')
+      .where('institution_id', '=', institution)
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 
@@ -411,7 +429,11 @@ export class AlertStore {
   }
 
   async loadState(name: string): Promise<unknown> {
-    const row = await this.db.selectFrom('alerting_state').select('state_json').where('name', '=', name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('alerting_state')
+      .select('state_json')
+      .where('name', '=', name)
+      .executeTakeFirst();
     return row ? (JSON.parse(row.state_json) as unknown) : undefined;
   }
 }

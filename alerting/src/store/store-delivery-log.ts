@@ -40,7 +40,10 @@ export class StoreDeliveryLog implements DeliveryLog {
       try {
         for (const r of batch) await this.store.recordDelivery(r);
       } catch (err) {
-        this.logger.error({ err, records: batch.length }, 'delivery records not stored; keeping them for the next write');
+        this.logger.error(
+          { err, records: batch.length },
+          'delivery records not stored; keeping them for the next write',
+        );
         this.#buffer = batch.concat(this.#buffer);
         this.#timer ??= setTimeout(() => {
           this.#timer = undefined;

@@ -45,9 +45,7 @@ describe('the alarm path', () => {
     const [stored] = await service.list({});
     expect(stored).toMatchObject({ id: open[0]?.id, occurrences: 3, status: 'open' });
     const detail = await service.get(open[0]?.id as string);
-    expect(detail.transitions).toEqual([
-      expect.objectContaining({ seq: 1, from: null, to: 'open', actor: 'system' }),
-    ]);
+    expect(detail.transitions).toEqual([expect.objectContaining({ seq: 1, from: null, to: 'open', actor: 'system' })]);
   });
 
   it('never closes a fire alarm when the detector recovers; a person verifies, then closes', async () => {
@@ -109,13 +107,26 @@ describe('the alarm path', () => {
     expect(sent()).toHaveLength(1);
     at(120);
     expect(sent().at(-1)).toMatchObject({ kind: 'escalated', level: 1, notificationId: `${id}/L1R0` });
-    expect(sent().at(-1)?.recipients.map((r) => r.contactId)).toEqual(['dep']);
+    expect(
+      sent()
+        .at(-1)
+        ?.recipients.map((r) => r.contactId),
+    ).toEqual(['dep']);
     at(300);
     expect(sent().at(-1)).toMatchObject({ kind: 'escalated', level: 2 });
-    expect(sent().at(-1)?.recipients.map((r) => r.contactId)).toEqual(['duty']);
+    expect(
+      sent()
+        .at(-1)
+        ?.recipients.map((r) => r.contactId),
+    ).toEqual(['duty']);
     at(600);
     expect(sent().at(-1)).toMatchObject({ kind: 'reminder', level: 2, notificationId: `${id}/L2R1` });
-    expect(sent().at(-1)?.recipients.map((r) => r.contactId).sort()).toEqual(['dep', 'duty', 'mgr']);
+    expect(
+      sent()
+        .at(-1)
+        ?.recipients.map((r) => r.contactId)
+        .sort(),
+    ).toEqual(['dep', 'duty', 'mgr']);
     expect(sent()).toHaveLength(4);
 
     clock.now = T0 + 650 * S;
@@ -157,9 +168,9 @@ describe('the alarm path', () => {
     await service.expireSilence(silence.id, 'admin');
     service.handle(deviceEvent('ext-1', 'extinguisher', 'low_pressure', T0 + 2 * S));
     expect(notifier.sent.map((n) => n.institution.id)).toEqual(['yy-b', 'yy-a']);
-    await expect(
-      service.createSilence({ scope: {}, endsAt: T0 + S, reason: 'x' }, 'admin'),
-    ).rejects.toMatchObject({ code: 'ANL_ALERT_REQUEST_INVALID' });
+    await expect(service.createSilence({ scope: {}, endsAt: T0 + S, reason: 'x' }, 'admin')).rejects.toMatchObject({
+      code: 'ANL_ALERT_REQUEST_INVALID',
+    });
   });
 
   it('tags drill alerts, pushes them marked as drill, and scores the drill', async () => {
@@ -203,12 +214,18 @@ describe('the alarm path', () => {
 
   it('validates escalation policies and follows an institution’s own', async () => {
     const { service, notifier, clock } = fx;
-    await expect(
-      service.setPolicy('yy-a', { levels: [{ afterS: 10, roles: ['manager'] }] }, 'admin'),
-    ).rejects.toThrow(/levels\.0\.afterS: the first level is notified at once/);
+    await expect(service.setPolicy('yy-a', { levels: [{ afterS: 10, roles: ['manager'] }] }, 'admin')).rejects.toThrow(
+      /levels\.0\.afterS: the first level is notified at once/,
+    );
     await service.setPolicy(
       'yy-a',
-      { levels: [{ afterS: 0, roles: ['manager'] }, { afterS: 30, roles: ['duty_officer'] }], repeatEveryS: 0 },
+      {
+        levels: [
+          { afterS: 0, roles: ['manager'] },
+          { afterS: 30, roles: ['duty_officer'] },
+        ],
+        repeatEveryS: 0,
+      },
       'admin',
     );
     service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0));

@@ -8,7 +8,12 @@ function floodCounty(): CountyConfigInput {
   const c = testCounty();
   const gw = c.institutions[0]?.gateways?.[0];
   for (let i = 0; i < 2500; i++) {
-    gw?.devices?.push({ id: `f-${i}`, kind: 'fire', name: `烟感 ${i}`, location: { building: '2号楼', floor: '3层', room: `${i}室` } });
+    gw?.devices?.push({
+      id: `f-${i}`,
+      kind: 'fire',
+      name: `烟感 ${i}`,
+      location: { building: '2号楼', floor: '3层', room: `${i}室` },
+    });
   }
   return c;
 }
@@ -29,8 +34,14 @@ it('a flood of 10,000 alarms from one institution does not delay a fire alarm fr
     if (push.body.notification.institution.id === 'yy-a') await new Promise((r) => setTimeout(r, 200));
     return 200;
   };
-  const gwA = new TestGateway(await c.connect('gw-1', 'secret-of-gateway-1'), 'anlian/v1/youyang/yy-a/gw-1').startHeartbeats();
-  const gwB = new TestGateway(await c.connect('gw-2', 'secret-of-gateway-2'), 'anlian/v1/youyang/yy-b/gw-2').startHeartbeats();
+  const gwA = new TestGateway(
+    await c.connect('gw-1', 'secret-of-gateway-1'),
+    'anlian/v1/youyang/yy-a/gw-1',
+  ).startHeartbeats();
+  const gwB = new TestGateway(
+    await c.connect('gw-2', 'secret-of-gateway-2'),
+    'anlian/v1/youyang/yy-b/gw-2',
+  ).startHeartbeats();
   try {
     const flood: Promise<void>[] = [];
     for (let i = 0; i < 2500; i++) {
@@ -41,7 +52,10 @@ it('a flood of 10,000 alarms from one institution does not delay a fire alarm fr
 
     await gwB.event('smoke-1', 'fire', 'fire');
     const push = await until(
-      () => c.receiver.received.find((r) => r.body.notification.institution.id === 'yy-b' && r.body.notification.rule === 'fire-alarm'),
+      () =>
+        c.receiver.received.find(
+          (r) => r.body.notification.institution.id === 'yy-b' && r.body.notification.rule === 'fire-alarm',
+        ),
       "yy-b's fire alarm push",
       20_000,
     );

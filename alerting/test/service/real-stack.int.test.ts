@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { CountyConfigInput } from '@anlian/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testCounty } from './service-support.js';
 import { type County, startCounty, TestGateway, until } from './real-stack.js';
+import { testCounty } from './service-support.js';
 
 const PREFIX_A = 'anlian/v1/youyang/yy-a/gw-1';
 const PREFIX_B = 'anlian/v1/youyang/yy-b/gw-2';
@@ -80,7 +80,9 @@ describe('alerting on the real stack (MQTT → ingest → alerting → webhook, 
     expect(push.body.message.text).toContain('桃花源养老院');
     const [t, v1] = String(push.headers['x-anlian-signature']).split(',');
     const body = JSON.stringify(push.body);
-    const expected = createHmac('sha256', 'a-secret-of-16-chars').update(`${t?.slice(2)}.${body}`).digest('hex');
+    const expected = createHmac('sha256', 'a-secret-of-16-chars')
+      .update(`${t?.slice(2)}.${body}`)
+      .digest('hex');
     expect(v1).toBe(`v1=${expected}`);
 
     await c.alerting.service.acknowledge(alert.id, 'mgr', '收到');
@@ -119,7 +121,16 @@ describe('alerting on the real stack (MQTT → ingest → alerting → webhook, 
 
     // rate-of-rise: ≥ 8 °C/min over a minute of device time, below the static thresholds.
     const r0 = Date.now() - 120_000;
-    for (const [s, temp] of [[0, 25], [20, 28], [40, 31], [60, 34], [70, 37], [80, 40], [100, 43], [120, 46]] as const) {
+    for (const [s, temp] of [
+      [0, 25],
+      [20, 28],
+      [40, 31],
+      [60, 34],
+      [70, 37],
+      [80, 40],
+      [100, 43],
+      [120, 46],
+    ] as const) {
       await gwA.telemetry('k-1', { kind: 'kitchen', temperature: temp }, r0 + s * 1000);
     }
     const rise = await until(() => open('kitchen-rate-of-rise', 'k-1'), 'kitchen-rate-of-rise');
@@ -183,11 +194,25 @@ describe('alerting on the real stack (MQTT → ingest → alerting → webhook, 
 
   it('escalates to the next level after its timeout and stops at acknowledge', async () => {
     const svc = c.alerting.service;
-    await svc.setPolicy('yy-a', { levels: [{ afterS: 0, roles: ['manager'] }, { afterS: 1, roles: ['deputy'] }, { afterS: 3, roles: ['duty_officer'] }], repeatEveryS: 0 }, 'admin');
+    await svc.setPolicy(
+      'yy-a',
+      {
+        levels: [
+          { afterS: 0, roles: ['manager'] },
+          { afterS: 1, roles: ['deputy'] },
+          { afterS: 3, roles: ['duty_officer'] },
+        ],
+        repeatEveryS: 0,
+      },
+      'admin',
+    );
     await gwA.telemetry('k-1', { kind: 'kitchen', temperature: 30, gasLel: 40 });
     const alert = await until(() => open('kitchen-gas', 'k-1'), 'kitchen-gas');
     const l1 = await until(() => pushesFor(alert.id).find((p) => p.body.notification.level === 1), 'level 1');
-    expect(l1.body.notification).toMatchObject({ kind: 'escalated', recipients: [expect.objectContaining({ contactId: 'dep' })] });
+    expect(l1.body.notification).toMatchObject({
+      kind: 'escalated',
+      recipients: [expect.objectContaining({ contactId: 'dep' })],
+    });
     await svc.acknowledge(alert.id, 'dep');
     await new Promise((r) => setTimeout(r, 3000));
     expect(pushesFor(alert.id).map((p) => p.body.notification.level)).toEqual([0, 1]);
@@ -195,7 +220,17 @@ describe('alerting on the real stack (MQTT → ingest → alerting → webhook, 
   });
 
   it('resumes an escalation after a restart in the middle of it', async () => {
-    await c.alerting.service.setPolicy('yy-b', { levels: [{ afterS: 0, roles: ['manager'] }, { afterS: 2, roles: ['deputy'] }], repeatEveryS: 0 }, 'admin');
+    await c.alerting.service.setPolicy(
+      'yy-b',
+      {
+        levels: [
+          { afterS: 0, roles: ['manager'] },
+          { afterS: 2, roles: ['deputy'] },
+        ],
+        repeatEveryS: 0,
+      },
+      'admin',
+    );
     await gwB.event('smoke-3', 'fire', 'fire');
     const alert = await until(() => open('fire-alarm', 'smoke-3'), 'the alert');
     await until(() => pushesFor(alert.id).length === 1, 'level 0');
@@ -203,7 +238,10 @@ describe('alerting on the real stack (MQTT → ingest → alerting → webhook, 
     await new Promise((r) => setTimeout(r, 2500));
     expect(pushesFor(alert.id)).toHaveLength(1);
     await c.restartAlerting();
-    const l1 = await until(() => pushesFor(alert.id).find((p) => p.body.notification.level === 1), 'level 1 after restart');
+    const l1 = await until(
+      () => pushesFor(alert.id).find((p) => p.body.notification.level === 1),
+      'level 1 after restart',
+    );
     expect(l1.body.notification.notificationId).toBe(`${alert.id}/L1R0`);
     await new Promise((r) => setTimeout(r, 500));
     expect(pushesFor(alert.id).map((p) => p.body.notification.level)).toEqual([0, 1]);

@@ -1,6 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadIngestConfig, queryV1, type RunningIngest, seedCounty, silentLogger, startIngest } from '@anlian/ingest';
@@ -28,7 +28,7 @@ export class WebhookReceiver {
   url = '';
 
   async start(): Promise<void> {
-    this.#server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -43,8 +43,9 @@ export class WebhookReceiver {
         });
       });
     });
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server?.address() as AddressInfo).port}/hooks/anlian`;
+    this.#server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/anlian`;
   }
 
   /** Pushes answered 2xx. */
@@ -99,7 +100,12 @@ export async function startCounty(county: CountyConfigInput, opts: { rulesYaml?:
   const ingest = await startIngest(loadIngestConfig(env), silentLogger());
   const receiver = new WebhookReceiver();
   await receiver.start();
-  const hook = ChannelConfig.parse({ id: 'county-hook', type: 'webhook', url: receiver.url, secret: 'a-secret-of-16-chars' });
+  const hook = ChannelConfig.parse({
+    id: 'county-hook',
+    type: 'webhook',
+    url: receiver.url,
+    secret: 'a-secret-of-16-chars',
+  });
   const launch = () =>
     startAlerting({
       db: ingest.database.db,

@@ -8,9 +8,13 @@ import { Registry } from 'prom-client';
 import type { AlertNotification } from '../../src/notify/notification.js';
 import { defaultRuleSet } from '../../src/rules/default-rules.js';
 import type { RuleSet } from '../../src/rules/rule-schema.js';
-import { AlertingService, type AlertingServiceDeps, type NotificationSink } from '../../src/service/alerting-service.js';
-import type { AlertingDatabase } from '../../src/store/alerting-schema.js';
+import {
+  AlertingService,
+  type AlertingServiceDeps,
+  type NotificationSink,
+} from '../../src/service/alerting-service.js';
 import { migrateAlerting } from '../../src/store/alerting-migrations.js';
+import type { AlertingDatabase } from '../../src/store/alerting-schema.js';
 import { GW, T0 } from '../support.js';
 
 const loc = (room: string) => ({ building: '1号楼', floor: '2层', room });

@@ -45,7 +45,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('escalation_next_at', 'bigint')
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('alerts_institution_opened').on('alerts').columns(['institution_id', 'opened_at']).execute();
+  await db.schema
+    .createIndex('alerts_institution_opened')
+    .on('alerts')
+    .columns(['institution_id', 'opened_at'])
+    .execute();
   await db.schema.createIndex('alerts_status_opened').on('alerts').columns(['status', 'opened_at']).execute();
   await db.schema.createIndex('alerts_opened').on('alerts').column('opened_at').execute();
   await db.schema.createIndex('alerts_drill').on('alerts').column('drill_id').execute();
