@@ -566,6 +566,10 @@ export function skipReason(channel: NotificationChannel, n: AlertNotification): 
   const p = channel.policy;
   if (!p.enabled) return 'channel disabled';
   if (n.drill && p.drill === 'skip') return 'drill: this channel skips drills';
+  // The dashboard's stream is a screen, not a person: it shows drills whatever their recipients.
+  if (n.drill && n.drillChannelsOnly && p.drill !== 'only' && channel.type !== 'stream') {
+    return 'drill for drill channels only: this channel takes real alerts';
+  }
   if (!n.drill && p.drill === 'only') return 'not a drill: this channel takes drills only';
   if (p.minSeverity !== undefined && SEVERITY_RANK[n.severity] < SEVERITY_RANK[p.minSeverity]) {
     return `severity ${n.severity} below the channel minimum ${p.minSeverity}`;

@@ -34,6 +34,11 @@ export interface AlertNotification {
   reason: string;
   /** Drill alerts are pushed with a [演练] marker, or only to channels that take drills. */
   drill: boolean;
+  /**
+   * A drill whose recipients are the drill channels (`recipients: drill-channels`): only
+   * channels with `drill: only` take it, so real recipients are not woken by an exercise.
+   */
+  drillChannelsOnly?: boolean;
   county: string;
   institution: { id: string; name: string };
   location?: { building: string; floor: string; room: string };

@@ -402,6 +402,10 @@ export class AlertingService {
       n.device = { id: alert.device, kind: alert.deviceKind ?? d?.kind ?? 'fire', ...(d ? { name: d.name } : {}) };
       if (d) n.location = { building: d.building, floor: d.floor, room: d.room };
     }
+    if (alert.drillId !== undefined) {
+      const drill = this.#drills.find((d) => d.id === alert.drillId);
+      if (drill?.recipients === 'drill-channels') n.drillChannelsOnly = true;
+    }
     if (this.deps.publicUrl) n.link = `${this.deps.publicUrl.replace(/\/$/, '')}/m/alerts/${alert.id}`;
     try {
       this.deps.notifier.dispatch(n);

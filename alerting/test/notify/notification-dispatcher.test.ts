@@ -229,6 +229,23 @@ describe('policies and fan-out', () => {
     expect(only.calls[0]?.n.drill).toBe(true);
   });
 
+  it('sends a drill for drill channels only to `drill: only` channels and the dashboard stream', async () => {
+    const stream = new NotificationStream();
+    const live = createChannel(ChannelConfig.parse({ id: 'live', type: 'stream' }), { stream });
+    const send = new FakeChannel('managers', undefined, { policy: { drill: 'send' } });
+    const only = new FakeChannel('drill-group', undefined, { policy: { drill: 'only' } });
+    const { d, log } = dispatcher([live, send, only]);
+    d.start();
+    d.dispatch(fireAlarm({ notificationId: 'drill-2/L0R0', alertId: 'drill-2', drill: true, drillChannelsOnly: true }));
+    await until(() => log.records.length === 3);
+    expect(Object.fromEntries(log.records.map((x) => [x.deliveryId, x.status]))).toEqual({
+      'drill-2/L0R0:live': 'sent',
+      'drill-2/L0R0:managers': 'skipped',
+      'drill-2/L0R0:drill-group': 'sent',
+    });
+    expect(send.calls).toHaveLength(0);
+  });
+
   it('delivers per recipient on SMS-like channels, skipping people without an address', async () => {
     const sms = new FakeChannel('sms', undefined, { fanOut: 'recipient', type: 'sms' });
     const { d, log } = dispatcher([sms]);

@@ -212,6 +212,20 @@ describe('the alarm path', () => {
     expect(summary.openedSince).toBe(1);
   });
 
+  it('marks the pushes of a drill for drill channels only', async () => {
+    const { service, notifier } = fx;
+    await service.createDrill(
+      { name: '夜间演练', institutions: ['yy-b'], endsAt: T0 + 3600 * S, recipients: 'drill-channels' },
+      'admin',
+    );
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S, { institution: 'yy-b', gateway: 'gw-2' }));
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S));
+    expect(notifier.sent.map((n) => [n.institution.id, n.drill, n.drillChannelsOnly ?? false])).toEqual([
+      ['yy-b', true, true],
+      ['yy-a', false, false],
+    ]);
+  });
+
   it('validates escalation policies and follows an institution’s own', async () => {
     const { service, notifier, clock } = fx;
     await expect(service.setPolicy('yy-a', { levels: [{ afterS: 10, roles: ['manager'] }] }, 'admin')).rejects.toThrow(
