@@ -18,8 +18,13 @@ export { buildIngestService, type IngestService, type IngestServiceDeps } from '
 export { createLogger, type Logger, silentLogger } from './logger.js';
 export { onShutdownSignal, openStore, type RunningIngest, startIngest } from './main.js';
 export { createMetricsRegistry } from './metrics.js';
-export { LineBuilder } from './pipeline/line-protocol.js';
-export type { LineStore } from './pipeline/ingest-pipeline.js';
 export type { IngestEvent, IngestEventListener } from './pipeline/ingest-event.js';
-export { type DeviceState, type GatewayStateEntry, LatestStateCache } from './pipeline/latest-state-cache.js';
+export type { LineStore } from './pipeline/ingest-pipeline.js';
+export {
+  type DeviceState,
+  type GatewayStateEntry,
+  LatestStateCache,
+  type LatestStateSnapshot,
+} from './pipeline/latest-state-cache.js';
+export { LineBuilder } from './pipeline/line-protocol.js';
 export * from './store/index.js';

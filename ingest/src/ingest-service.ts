@@ -5,6 +5,7 @@ import { buildHealthServer, type ReadinessCheck } from './http/health-server.js'
 import type { Logger } from './logger.js';
 import { IngestPipeline, type IngestPipelineOptions, type LineStore } from './pipeline/ingest-pipeline.js';
 import { LatestStateCache } from './pipeline/latest-state-cache.js';
+import { LatestStateFile } from './pipeline/latest-state-file.js';
 import { RegistryCache, type RegistrySource } from './pipeline/registry-cache.js';
 import { SequenceWindow } from './pipeline/sequence-window.js';
 
@@ -26,6 +27,8 @@ export interface IngestServiceDeps {
   registryRefreshMs?: number;
   /** See {@link IngestPipelineOptions.eventRetentionPolicy}. */
   eventRetentionPolicy?: string;
+  /** Where the latest-state cache is kept across restarts; not kept when left out. */
+  latestStatePath?: string;
 }
 
 export interface IngestService {
@@ -48,6 +51,7 @@ export interface IngestService {
 export function buildIngestService(deps: IngestServiceDeps): IngestService {
   const log = deps.logger.child({ module: 'ingest' });
   const cache = new LatestStateCache();
+  const stateFile = deps.latestStatePath ? new LatestStateFile(deps.latestStatePath, cache, log) : undefined;
   const registry = new RegistryCache({
     source: deps.registry,
     logger: deps.logger,
@@ -91,6 +95,7 @@ export function buildIngestService(deps: IngestServiceDeps): IngestService {
     source: deps.source,
     writer: deps.writer,
     async start() {
+      await stateFile?.start();
       await registry.start();
       // Storage first: the broker must not acknowledge anything before the spool can take it.
       await deps.writer.start();
@@ -104,6 +109,7 @@ export function buildIngestService(deps: IngestServiceDeps): IngestService {
       await deps.source.stop();
       await registry.stop();
       await deps.writer.stop();
+      await stateFile?.stop();
       await http.close();
       log.info('ingest stopped');
     },

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { ExternalSubscriber } from './broker/external-subscriber.js';
@@ -69,6 +70,7 @@ export async function startIngest(
     writer,
     source,
     storePing: () => registry.ping(),
+    latestStatePath: path.join(config.dataDir, 'latest-state.json'),
     ...(config.influx.eventsRetentionPolicy ? { eventRetentionPolicy: config.influx.eventsRetentionPolicy } : {}),
   });
   try {

@@ -139,4 +139,29 @@ export class LatestStateCache {
   get size(): { devices: number; gateways: number } {
     return { devices: this.#devices.size, gateways: this.#gateways.size };
   }
+
+  /** Everything, as JSON-able data: saved so a restart does not blank the dashboard. */
+  snapshot(): LatestStateSnapshot {
+    return { version: 1, devices: [...this.#devices.values()], gateways: [...this.#gateways.values()] };
+  }
+
+  /**
+   * Takes back a saved snapshot under what is already here: an entry newer in the cache (a
+   * message that arrived before the restore) wins over the saved one.
+   */
+  restore(snapshot: LatestStateSnapshot): void {
+    for (const d of snapshot.devices) {
+      const k = LatestStateCache.key(d.gateway, d.device);
+      if (!this.#devices.has(k)) this.#devices.set(k, d);
+    }
+    for (const g of snapshot.gateways) {
+      if (!this.#gateways.has(g.gateway)) this.#gateways.set(g.gateway, g);
+    }
+  }
+}
+
+export interface LatestStateSnapshot {
+  version: 1;
+  devices: DeviceState[];
+  gateways: GatewayStateEntry[];
 }

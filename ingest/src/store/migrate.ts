@@ -61,7 +61,10 @@ export async function migrateToLatest<DB>(
   const log = logger?.child({ module: 'store-migrate', ...(opts.table ? { migrations: opts.table } : {}) });
   // The registry's table keeps kysely's default names, so existing stores stay as they are.
   const tables = opts.table
-    ? { migrationTableName: `kysely_migration_${opts.table}`, migrationLockTableName: `kysely_migration_lock_${opts.table}` }
+    ? {
+        migrationTableName: `kysely_migration_${opts.table}`,
+        migrationLockTableName: `kysely_migration_lock_${opts.table}`,
+      }
     : {};
   const migrator = new Migrator({ db, provider: new StaticMigrationProvider(migrations), ...tables });
   const { error, results = [] } = await migrator.migrateToLatest();
