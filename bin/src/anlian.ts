@@ -1,7 +1,9 @@
 // The one command-line entry: `anlian <subcommand>`. Each workspace contributes its
 // subcommands; their implementations load only when used.
 import { readFileSync } from 'node:fs';
+import { dashboardCommands } from '@anlian/dashboard/cli';
 import { simulatorCommands } from '@anlian/device-simulators/cli';
+import { gatewayCommands } from '@anlian/gateway/cli';
 import { ingestCommands } from '@anlian/ingest/cli';
 import { Command } from 'commander';
 import { upCommand } from './up-command.js';
@@ -16,7 +18,14 @@ const program = new Command('anlian')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const command of [upCommand(), ...ingestCommands(), ...simulatorCommands()]) program.addCommand(command);
+for (const command of [
+  upCommand(),
+  ...ingestCommands(),
+  ...gatewayCommands(),
+  ...dashboardCommands(),
+  ...simulatorCommands(),
+])
+  program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

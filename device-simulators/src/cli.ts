@@ -17,6 +17,12 @@ export interface SimCliOptions {
   password?: string;
   naturalFaults: boolean;
   logLevel: string;
+  /** Device mode: simulated sensors talk to a real gateway over its local protocols. */
+  deviceMode?: boolean;
+  gateway?: string;
+  lan?: string;
+  modbusListen?: string;
+  printGatewayConfig?: boolean;
 }
 
 const positiveNumber = (what: string) => (value: string) => {
@@ -89,7 +95,17 @@ export function simulatorCommands(): Command[] {
     .description('simulate a county of gateways and devices over MQTT (the demo county by default)')
     .option('--scenario <file>', 'scenario file (YAML/JSON) or the name of a shipped one, e.g. kitchen-fire-lunchtime')
     .option('--duration <time>', 'simulated time to run, e.g. 10m, 1d (default: until interrupted)')
+    .option('--device-mode', 'simulate the devices of one gateway talking to a real gateway (LAN MQTT, Modbus TCP)')
+    .option('--gateway <id>', 'device mode: whose devices (default: the county’s first gateway)')
+    .option('--lan <url>', 'device mode: the gateway’s LAN MQTT broker', 'mqtt://127.0.0.1:1884')
+    .option('--modbus-listen <host:port>', 'device mode: serve the extinguisher gauges as Modbus TCP transmitters here')
+    .option('--print-gateway-config', 'device mode: print a matching gateway configuration (JSON) and exit')
     .action(async (opts: SimCliOptions) => {
+      if (opts.deviceMode || opts.printGatewayConfig) {
+        const { runDeviceModeCommand } = await import('./device-mode/device-mode-command.js');
+        process.exitCode = await runDeviceModeCommand(opts);
+        return;
+      }
       const { runSimCommand } = await import('./sim-command.js');
       process.exitCode = await runSimCommand(opts, 'sim');
     });

@@ -10,6 +10,18 @@
 
 export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
 export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';
+export {
+  type DeviceModeLayout,
+  deviceModeLayout,
+  gatewayConfigFor,
+  lanTopic,
+} from './device-mode/device-mode-layout.js';
+export {
+  type DeviceModeOptions,
+  DeviceModeSimulator,
+  type DeviceModeStats,
+} from './device-mode/device-mode-simulator.js';
+export { ModbusRegisterServer } from './device-mode/modbus-register-server.js';
 export { formatDuration, parseDurationMs, parseSignedDurationMs } from './duration.js';
 export { SimErrorCode, SimulatorError } from './errors.js';
 export { type GeneratorOptions, generateMessages, MessageGenerator } from './generator/message-generator.js';

@@ -1,2 +1,27 @@
-// The gateway's public surface; filled in by issue 5.
-export {};
+/**
+ * @anlian/gateway — the edge gateway of an institution.
+ *
+ * - `buildGateway(deps)`: queue, uplink, heartbeat, local alarm, commands and adapters, not started.
+ * - `runGatewayCommand`: `anlian gateway --config FILE` (reads the file, starts, handles signals).
+ * - `loadGatewayConfig` / `resolveGatewayConfig`: the configuration, validated with zod.
+ * - `OutboundQueue`, `SegmentLog`, `SequenceCounter`: the durable store-and-forward parts.
+ */
+
+export { createAdapter } from './adapters/create-adapter.js';
+export type { AdapterDeps, DeviceAdapter } from './adapters/device-adapter.js';
+export type { DeviceReading, ReadingRejectReason, ReadingSink, SubmitOutcome } from './adapters/device-reading.js';
+export { LanMqttAdapter, type LanReject } from './adapters/lan-mqtt-adapter.js';
+export { decodeRegisters, ModbusTcpAdapter } from './adapters/modbus-tcp-adapter.js';
+export { LocalAlarm, type LocalFireAlarm } from './alarm/local-alarm.js';
+export { type Clock, every, systemClock } from './clock.js';
+export * from './config/gateway-config.js';
+export { loadGatewayConfig, resolveGatewayConfig } from './config/load-gateway-config.js';
+export { GatewayError, type GatewayErrorCode, GatewayErrorCodes } from './errors.js';
+export { buildGateway, type Gateway, type GatewayDeps, type GatewayStats } from './gateway-service.js';
+export { createLogger, type Logger, silentLogger } from './logger.js';
+export { runGatewayCommand } from './main.js';
+export { MESSAGE_CLASSES, type MessageClass, OutboundQueue, type QueueStats } from './queue/outbound-queue.js';
+export { SegmentLog } from './queue/segment-log.js';
+export { SequenceCounter } from './queue/sequence-counter.js';
+export { CountyUplink } from './uplink/county-uplink.js';
+export { TokenBucket } from './uplink/token-bucket.js';

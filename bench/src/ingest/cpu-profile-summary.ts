@@ -124,3 +124,21 @@ export async function summarizeCpuProfile(file: string, root: string, top = 25):
       .map(([name, v]) => ({ name, selfPercent: pct(v), totalPercent: pct(v) })),
   };
 }
+
+/** The summary as text: by module, then the top functions by self and by inclusive time. */
+export function renderProfileSummary(what: string, p: ProfileSummary): string {
+  const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
+  const out: string[] = [];
+  out.push(
+    `${what} CPU profile (${p.file}): ${f1(p.sampledSeconds)} s sampled, idle ${f1(p.idlePercent)} %, GC ${f1(p.gcPercent)} %`,
+  );
+  out.push('By module (self time, % of sampled wall time):');
+  for (const e of p.byModule) out.push(`  ${f1(e.selfPercent).padStart(5)} %  ${e.name}`);
+  out.push('Top functions by self time (self % / total %):');
+  for (const e of p.topSelf)
+    out.push(`  ${f1(e.selfPercent).padStart(5)} / ${f1(e.totalPercent).padStart(5)} %  ${e.name}`);
+  out.push('Top functions by total (inclusive) time:');
+  for (const e of p.topTotal)
+    out.push(`  ${f1(e.selfPercent).padStart(5)} / ${f1(e.totalPercent).padStart(5)} %  ${e.name}`);
+  return out.join('\n');
+}

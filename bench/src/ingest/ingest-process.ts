@@ -17,6 +17,17 @@ export interface IngestProcessOptions {
   /** Set: run under `node --cpu-prof` writing into this directory. */
   cpuProfDir?: string;
   startTimeoutMs?: number;
+  /**
+   * The child's entry module (default ingest-entry.js: `runIngestCommand`). Another entry gets the
+   * same environment, e.g. bench:alarm-latency's ingest with alerting beside it.
+   */
+  entry?: URL;
+  /** Environment for the entry beyond ingest's own (set last). */
+  env?: Record<string, string>;
+  /** Open an IPC channel: the entry reports with `process.send` (see `onMessage`). */
+  ipc?: boolean;
+  /** With `ipc`: every message from the child, from the first on (also during start-up). */
+  onMessage?: (message: unknown) => void;
 }
 
 /**
@@ -27,12 +38,16 @@ export interface IngestProcessOptions {
 export class IngestProcess {
   readonly #child: ChildProcess;
   readonly #httpUrl: string;
+  readonly #listeners = new Set<(message: unknown) => void>();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(child: ChildProcess, httpUrl: string) {
     this.#child = child;
     this.#httpUrl = httpUrl;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.on('message', (m) => {
+      for (const l of this.#listeners) l(m);
+    });
   }
 
   static async start(o: IngestProcessOptions): Promise<IngestProcess> {
@@ -52,17 +67,19 @@ export class IngestProcess {
       INFLUX_SETUP: 'true',
     });
     if (o.sessions !== undefined && o.sessions > 1) env.BENCH_INGEST_SESSIONS = String(o.sessions);
+    Object.assign(env, o.env);
     const execArgv = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
     const log = createWriteStream(o.logFile);
-    const entry = fileURLToPath(new URL('./ingest-entry.js', import.meta.url));
+    const entry = fileURLToPath(o.entry ?? new URL('./ingest-entry.js', import.meta.url));
     const child = spawn(process.execPath, [...execArgv, entry], {
       cwd: o.repoRoot,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: o.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     const ingest = new IngestProcess(child, `http://127.0.0.1:${o.httpPort}`);
+    if (o.onMessage) ingest.onMessage(o.onMessage);
     const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
     let exit: { code: number | null } | undefined;
     void ingest.exited.then((e) => {
@@ -83,6 +100,17 @@ export class IngestProcess {
 
   get pid(): number | undefined {
     return this.#child.pid;
+  }
+
+  /** Calls `listener` for every IPC message of the child (`ipc: true`); returns the function that stops it. */
+  onMessage(listener: (message: unknown) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** An IPC message to the child (`ipc: true`); dropped once it is gone. */
+  send(message: object): void {
+    if (this.#child.connected) this.#child.send(message);
   }
 
   async ready(): Promise<boolean> {

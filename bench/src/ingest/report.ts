@@ -1,4 +1,5 @@
-import type { ProfileSummary } from './cpu-profile-summary.js';
+import { type ProfileSummary, renderProfileSummary } from './cpu-profile-summary.js';
+import type { MachineInfo } from './machine-info.js';
 import { type Phase, type StepResult, TARGETS } from './step-result.js';
 
 export interface TargetVerdict {
@@ -9,15 +10,7 @@ export interface TargetVerdict {
 
 export interface BenchReport {
   startedAt: string;
-  machine: {
-    cpus: number;
-    cpuModel: string;
-    node: string;
-    mosquitto: string;
-    influxd: string;
-    /** 1, 5 and 15 minute load averages when the run started. */
-    loadAverage: number[];
-  };
+  machine: MachineInfo;
   options: Record<string, unknown>;
   setup: Record<string, unknown>;
   method: string[];
@@ -210,19 +203,8 @@ export function renderReport(r: BenchReport): string {
     ),
   );
   if (r.profile) {
-    const p = r.profile;
     out.push('');
-    out.push(
-      `Ingest CPU profile (${p.file}): ${f1(p.sampledSeconds)} s sampled, idle ${f1(p.idlePercent)} %, GC ${f1(p.gcPercent)} %`,
-    );
-    out.push('By module (self time, % of sampled wall time):');
-    for (const e of p.byModule) out.push(`  ${f1(e.selfPercent).padStart(5)} %  ${e.name}`);
-    out.push('Top functions by self time (self % / total %):');
-    for (const e of p.topSelf)
-      out.push(`  ${f1(e.selfPercent).padStart(5)} / ${f1(e.totalPercent).padStart(5)} %  ${e.name}`);
-    out.push('Top functions by total (inclusive) time:');
-    for (const e of p.topTotal)
-      out.push(`  ${f1(e.selfPercent).padStart(5)} / ${f1(e.totalPercent).padStart(5)} %  ${e.name}`);
+    out.push(renderProfileSummary('Ingest', r.profile));
   }
   return out.join('\n');
 }

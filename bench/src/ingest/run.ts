@@ -3,13 +3,11 @@
  * province against (A) a minimal counting subscriber — the baseline — and (B) the real ingest
  * service writing to InfluxDB, on a private mosquitto and influxd. See bench/README.md.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type InfluxTarget, startInfluxd } from '@anlian/ingest';
-import { DEVICE_KINDS, decodeMessage, topics } from '@anlian/protocol';
 import { freePort } from '../../../ingest/dist/testing/free-port.js';
 import { type BenchBroker, startBenchBroker } from './bench-broker.js';
 import { type BenchOptions, parseBenchOptions, USAGE } from './bench-options.js';
@@ -18,12 +16,14 @@ import { childPidByName } from './child-pid.js';
 import { summarizeCpuProfile } from './cpu-profile-summary.js';
 import { IngestProcess } from './ingest-process.js';
 import { IpcChild } from './ipc-child.js';
+import { machineInfo } from './machine-info.js';
 import { buildProvince, PROBE_GATEWAY_REGEX } from './province.js';
 import { seedRegistry } from './registry-seed.js';
 import { type BenchReport, judgeTargets, maxHeldRate, renderReport } from './report.js';
 import { type Generator, runBaselineStep, runIngestStep, type StepContext, type Subscriber } from './run-steps.js';
 import type { StepResult } from './step-result.js';
-import { telemetryPayload } from './telemetry-payload.js';
+import { type Teardown, withTeardown } from './teardown.js';
+import { checkTelemetryPayloads } from './telemetry-payload.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const INFLUX_DATABASE = 'anlian';
@@ -31,67 +31,6 @@ const BASELINE_TOPIC = '$share/bench/anlian/v1/#';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Teardown in reverse order of set-up; runs once, on success, failure or a signal. */
-class Teardown {
-  readonly #steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
-  readonly #diagnostics: { name: string; tail: () => string }[] = [];
-  #done: Promise<void> | undefined;
-
-  /** Log tails to print when the run fails (say, a server killed by something else on the machine). */
-  diagnose(name: string, tail: () => string): void {
-    this.#diagnostics.push({ name, tail });
-  }
-
-  printDiagnostics(): void {
-    for (const d of this.#diagnostics) {
-      const tail = d.tail().split('\n').slice(-15).join('\n');
-      process.stderr.write(`--- last lines of ${d.name}:\n${tail}\n`);
-    }
-  }
-
-  add(name: string, run: () => Promise<unknown> | unknown): void {
-    this.#steps.push({ name, run });
-  }
-
-  run(): Promise<void> {
-    this.#done ??= (async () => {
-      for (const s of this.#steps.reverse()) {
-        try {
-          await s.run();
-        } catch (err) {
-          process.stderr.write(`teardown: ${s.name} failed: ${(err as Error).message}\n`);
-        }
-      }
-    })();
-    return this.#done;
-  }
-}
-
-function version(cmd: string, args: string[]): string {
-  try {
-    return (
-      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-        .split('\n')[0]
-        ?.trim() ?? ''
-    );
-  } catch (err) {
-    // `mosquitto -h` exits 3 after printing its version.
-    const out = (err as { stdout?: string }).stdout ?? '';
-    return out.split('\n')[0]?.trim() ?? 'unknown';
-  }
-}
-
-/** Every kind of payload the generator sends passes the protocol's own decoder. */
-function checkPayloads(): void {
-  const addr = { county: 'bench-01', institution: 'p-0001', gateway: 'gw-p-0001' };
-  for (const kind of DEVICE_KINDS) {
-    for (let n = 0; n < 50; n++) {
-      const r = decodeMessage(topics.telemetry(addr, 'd01'), telemetryPayload(kind, Date.now(), n, n));
-      if (!r.ok) throw new Error(`generator payload for ${kind} is invalid: ${r.reason} ${r.detail}`);
-    }
-  }
-}
 
 async function main(): Promise<number> {
   let opts: BenchOptions;
@@ -106,27 +45,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  checkPayloads();
-
-  const teardown = new Teardown();
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write(`\n${signal}: stopping and cleaning up…\n`);
-    void teardown.run().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  try {
-    return await runBench(opts, teardown);
-  } catch (err) {
-    teardown.printDiagnostics();
-    throw err;
-  } finally {
-    await teardown.run();
-  }
+  checkTelemetryPayloads();
+  return withTeardown((teardown) => runBench(opts, teardown));
 }
 
 async function runBench(opts: BenchOptions, teardown: Teardown): Promise<number> {
@@ -137,14 +57,7 @@ async function runBench(opts: BenchOptions, teardown: Teardown): Promise<number>
   const tmp = await mkdtemp(join(tmpdir(), 'anlian-bench-ingest-'));
   teardown.add('temp dir', () => rm(tmp, { recursive: true, force: true }));
 
-  const machine = {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    mosquitto: version('mosquitto', ['-h']),
-    influxd: version('influxd', ['version']),
-    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
-  };
+  const machine = machineInfo();
   log(`Anlian ingest benchmark — ${startedAt.toISOString()}`);
   log(`machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, ${machine.mosquitto}, ${machine.influxd}`);
   log(`load average at start: ${machine.loadAverage.join(' ')} (other work on this machine competes with the bench)`);

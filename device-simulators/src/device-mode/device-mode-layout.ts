@@ -1,0 +1,92 @@
+import type { CountyConfig, DeviceConfig, GatewayConfig, InstitutionConfig } from '@anlian/protocol';
+import { SimErrorCode, SimulatorError } from '../errors.js';
+
+/** Modbus units a TCP endpoint can address (1…247, Modbus over serial line v1.02 §2.2). */
+const MAX_UNITS = 247;
+
+/**
+ * How the simulated devices of one gateway reach it in device mode: sensors publish on the
+ * gateway's LAN broker at `sensors/{device}/telemetry|event` (the gateway's default mapping);
+ * with Modbus on, extinguisher gauges are transmitters at unit 1, 2, … with pressure in
+ * holding register 0 (0.001 MPa) and temperature in register 1 (0.1 °C, signed).
+ */
+export interface DeviceModeLayout {
+  county: string;
+  institution: InstitutionConfig;
+  gateway: GatewayConfig;
+  /** Extinguisher device id → Modbus unit id (only with Modbus). */
+  modbusUnits: Map<string, number>;
+}
+
+export const PRESSURE_REGISTER = 0;
+export const TEMPERATURE_REGISTER = 1;
+export const PRESSURE_SCALE = 0.001;
+export const TEMPERATURE_SCALE = 0.1;
+
+export function lanTopic(device: string, message: 'telemetry' | 'event'): string {
+  return `sensors/${device}/${message}`;
+}
+
+/** Finds the gateway (default: the county's first) and assigns Modbus units. */
+export function deviceModeLayout(
+  county: CountyConfig,
+  gatewayId: string | undefined,
+  modbus: boolean,
+): DeviceModeLayout {
+  for (const institution of county.institutions) {
+    for (const gateway of institution.gateways) {
+      if (gatewayId !== undefined && gateway.id !== gatewayId) continue;
+      const modbusUnits = new Map<string, number>();
+      if (modbus) {
+        for (const d of gateway.devices) {
+          if (d.kind === 'extinguisher' && modbusUnits.size < MAX_UNITS) modbusUnits.set(d.id, modbusUnits.size + 1);
+        }
+      }
+      return { county: county.county.id, institution, gateway, modbusUnits };
+    }
+  }
+  throw new SimulatorError(
+    SimErrorCode.BAD_ARGUMENT,
+    gatewayId === undefined ? 'the county has no gateway' : `no gateway ${JSON.stringify(gatewayId)} in the county`,
+  );
+}
+
+/** The simulated devices the layout covers (cameras have no local adapter yet). */
+export function simulatedDevices(layout: DeviceModeLayout): DeviceConfig[] {
+  return layout.gateway.devices.filter((d) => d.kind !== 'camera');
+}
+
+/**
+ * A gateway configuration that matches the layout, for `anlian gateway --config` (JSON is
+ * valid YAML): the devices, the LAN broker with the default mappings, the Modbus register map.
+ */
+export function gatewayConfigFor(
+  layout: DeviceModeLayout,
+  opts: { countyUrl: string; lanPort: number; modbus?: { host: string; port: number }; dataDir: string },
+): Record<string, unknown> {
+  const devices = simulatedDevices(layout).map((d) => ({
+    id: d.id,
+    kind: d.kind,
+    ...(d.medium ? { medium: d.medium } : {}),
+    zone: `${d.location.building} ${d.location.floor} ${d.location.room}`.slice(0, 64),
+  }));
+  const registers = [...layout.modbusUnits].flatMap(([device, unitId]) => [
+    { device, unitId, address: PRESSURE_REGISTER, scale: PRESSURE_SCALE, field: 'pressure' },
+    { device, unitId, address: TEMPERATURE_REGISTER, format: 'int16', scale: TEMPERATURE_SCALE, field: 'temperature' },
+  ]);
+  return {
+    gateway: { county: layout.county, institution: layout.institution.id, id: layout.gateway.id },
+    county: {
+      url: opts.countyUrl,
+      ...(layout.gateway.secret ? { password: layout.gateway.secret } : { passwordFile: 'secret' }),
+    },
+    dataDir: opts.dataDir,
+    devices,
+    adapters: [
+      { type: 'lan-mqtt', host: '127.0.0.1', port: opts.lanPort },
+      ...(opts.modbus && registers.length > 0
+        ? [{ type: 'modbus-tcp', host: opts.modbus.host, port: opts.modbus.port, pollMs: 10_000, registers }]
+        : []),
+    ],
+  };
+}

@@ -1,0 +1,28 @@
+import type { AdapterHealth } from '@anlian/protocol';
+import type { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { DeviceEntry } from '../config/gateway-config.js';
+import type { Logger } from '../logger.js';
+import type { ReadingSink } from './device-reading.js';
+
+/**
+ * A unit that talks to local devices in their own protocol and hands normalized readings to
+ * the gateway. The constructor only assigns; `start` opens listeners, sockets and timers and
+ * `stop` releases every one of them (CONVENTIONS.md §3).
+ */
+export interface DeviceAdapter {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Reported in every heartbeat. */
+  health(): z.infer<typeof AdapterHealth>;
+}
+
+/** What every adapter gets from the gateway. */
+export interface AdapterDeps {
+  sink: ReadingSink;
+  clock: Clock;
+  logger: Logger;
+  /** The configured devices by id. */
+  devices: ReadonlyMap<string, DeviceEntry>;
+}
