@@ -52,7 +52,11 @@ export interface AlertingServiceDeps {
   clock?: () => number;
   /** How often time-based rules and escalations are evaluated. Default 1000 ms. */
   tickMs?: number;
-  /** How often the engine's state is saved when it changed. Default 5000 ms. */
+  /**
+   * How often the engine's state is saved when it changed. Default 30 s: a county's snapshot
+   * holds every device and costs tens of ms on the event loop; open alerts and escalations do
+   * not depend on it (they are in the store as they change).
+   */
   snapshotMs?: number;
   /** How often devices, institutions and contacts are reloaded from the registry. Default 60 s. */
   directoryRefreshMs?: number;
@@ -191,7 +195,7 @@ export class AlertingService {
     this.#started = true;
     const tickMs = this.deps.tickMs ?? 1000;
     this.#every(tickMs, () => this.tick());
-    this.#every(this.deps.snapshotMs ?? 5000, () => this.#saveEngine(false));
+    this.#every(this.deps.snapshotMs ?? 30_000, () => this.#saveEngine(false));
     this.#every(this.deps.directoryRefreshMs ?? 60_000, () => {
       void this.#refreshDirectory();
     });

@@ -1,4 +1,4 @@
-import { SegmentId, topics } from '@anlian/protocol';
+import { SegmentId, TOPIC_ROOT, topics } from '@anlian/protocol';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -145,9 +145,22 @@ export class ExternalSubscriber implements MessageSource {
     this.#log = opts.logger.child({ module: 'external-subscriber' });
   }
 
-  /** The shared-subscription filter this subscriber uses [MQTT-4.8.2]. */
+  /** The shared-subscription filter for everything the gateways publish [MQTT-4.8.2]. */
   get filter(): string {
     return `$share/${this.#o.shareGroup ?? 'ingest'}/${topics.allGateways()}`;
+  }
+
+  /**
+   * The filters of each lane. Events (fire alarms), status and command replies come on a session
+   * of their own, so that when ingest falls behind the telemetry waits in the broker while an
+   * alarm does not wait behind it (GB 26875.1: fire alarms take priority; bench:alarm-latency).
+   */
+  get filters(): { bulk: string[]; alarm: string[] } {
+    const share = `$share/${this.#o.shareGroup ?? 'ingest'}/${TOPIC_ROOT}/+/+/+`;
+    return {
+      bulk: [`${share}/device/+/telemetry`, `${share}/heartbeat`],
+      alarm: [`${share}/device/+/event`, `${share}/status`, `${share}/cmd/+/reply`],
+    };
   }
 
   async start(handler: MessageHandler): Promise<void> {
@@ -155,7 +168,7 @@ export class ExternalSubscriber implements MessageSource {
     const group = this.#o.shareGroup ?? 'ingest';
     // A share name must not contain '/', '+' or '#' [MQTT-4.8.2-2]; ids of the contract never do.
     if (!SegmentId.safeParse(group).success) throw new Error(`invalid share group ${JSON.stringify(group)}`);
-    const filter = this.filter;
+    const { bulk, alarm } = this.filters;
     const count = this.#o.sessions ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new Error(`sessions must be a positive integer, got ${count}`);
     const rm = this.#o.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM;
@@ -166,9 +179,10 @@ export class ExternalSubscriber implements MessageSource {
     this.#stopping = false;
     this.#metrics = brokerMetrics(this.#o.metrics);
     const ids = count === 1 ? [this.#o.clientId] : Array.from({ length: count }, (_, i) => `${this.#o.clientId}-${i}`);
-    this.#sessions = ids.map((clientId) => this.#createSession(clientId));
+    const lanes = [...ids.map((id) => ({ id, filters: bulk })), { id: `${this.#o.clientId}-alarm`, filters: alarm }];
+    this.#sessions = lanes.map((l) => this.#createSession(l.id));
     try {
-      await Promise.all(this.#sessions.map((s) => this.#connectAndSubscribe(s, filter)));
+      await Promise.all(this.#sessions.map((s, i) => this.#connectAndSubscribe(s, lanes[i]?.filters ?? bulk)));
     } catch (err) {
       await this.#endAll(true);
       this.#sessions = [];
@@ -180,7 +194,7 @@ export class ExternalSubscriber implements MessageSource {
 
   describe(): string {
     const ids = this.#sessions.length > 0 ? this.#sessions.map((s) => s.clientId) : [this.#o.clientId];
-    return `${safeUrl(this.#o.url)} ${this.filter} as ${ids.join(', ')}`;
+    return `${safeUrl(this.#o.url)} $share/${this.#o.shareGroup ?? 'ingest'}/${topics.allGateways()} as ${ids.join(', ')} (alarm lane: events, status)`;
   }
 
   connected(): boolean {
@@ -264,7 +278,7 @@ export class ExternalSubscriber implements MessageSource {
     return session;
   }
 
-  async #connectAndSubscribe(session: Session, filter: string): Promise<void> {
+  async #connectAndSubscribe(session: Session, filters: string[]): Promise<void> {
     const { client, clientId } = session;
     const timeoutMs = this.#o.connectTimeoutMs ?? 30_000;
     await new Promise<void>((resolve, reject) => {
@@ -298,9 +312,18 @@ export class ExternalSubscriber implements MessageSource {
     // every retained status to each session that subscribes to a shared filter (checked against
     // 2.0.11 in the tests), which would feed the pipeline stale statuses on every (re)start; the
     // embedded broker never does that either.
-    const granted = await client.subscribeAsync(filter, { qos: 1, rh: 2 });
+    const granted = await client.subscribeAsync(filters, { qos: 1, rh: 2 });
     const refused = granted.filter((g) => (g.qos & 0x80) !== 0);
-    if (refused.length > 0) throw new Error(`external broker refused the subscription ${filter} for ${clientId}`);
+    if (refused.length > 0) {
+      throw new Error(
+        `external broker refused the subscription ${refused.map((g) => g.topic).join(', ')} for ${clientId}`,
+      );
+    }
+    // A session resumed from before the lanes still holds the single catch-all filter; drop it, or
+    // this session would receive every message twice (the duplicates would be dropped by sequence).
+    await client.unsubscribeAsync(this.filter).catch((err: unknown) => {
+      this.#log.debug({ err, clientId }, 'no old catch-all subscription to drop');
+    });
     // From now on a refused CONNACK (credentials rotated, broker reconfigured) is retried with
     // backoff like any other outage instead of leaving the replica disconnected for good.
     client.options.reconnectOnConnackError = true;
