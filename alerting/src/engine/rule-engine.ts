@@ -17,6 +17,7 @@ import {
   type RuleSet,
   type ThresholdRule,
 } from '../rules/rule-schema.js';
+import { AbsenceSchedule } from './absence-schedule.js';
 import type { AlertInput, DeviceInput } from './alert-input.js';
 import {
   type AlertSignal,
@@ -78,14 +79,17 @@ export class RuleEngine {
   private readonly devices = new Map<string, DeviceSeenState>();
   private readonly gateways = new Map<string, GatewaySeenState>();
   /**
-   * Each device's shortest absence window in ms, computed on first need; forgotten when the
-   * registry (`watch`) or the state (`restore`) changes. Infinity: no absence rule applies.
+   * When each watched device's absence is next worth checking. A county has ~50k devices and the
+   * tick runs every second on the thread that also reads ingest's sockets (bench:alarm-latency):
+   * a tick looks only at the devices whose check fell due, not at every device.
    */
-  private absenceWindows = new WeakMap<DeviceSeenState, number>();
+  private absence: AbsenceSchedule;
   /** gateway → device keys behind it; derived from `devices`, rebuilt on restore. */
   private readonly devicesByGateway = new Map<string, Set<string>>();
 
-  constructor(private readonly opts: RuleEngineOptions) {}
+  constructor(private readonly opts: RuleEngineOptions) {
+    this.absence = new AbsenceSchedule(opts.clock());
+  }
 
   /**
    * Evaluates one accepted message and returns the signals it causes (fire alarms first).
@@ -147,49 +151,7 @@ export class RuleEngine {
       this.activateDuration(rule, c, now, out);
     }
 
-    for (const d of this.devices.values()) {
-      if (!d.watched) continue;
-      const silentMs = now - d.lastSeen;
-      // The fast path, taken by nearly every device on nearly every tick: still inside its
-      // shortest absence window. A county has ~50k devices and this runs every second on the
-      // thread that also reads ingest's sockets (bench:alarm-latency).
-      const shortest = this.absenceWindows.get(d);
-      if (shortest !== undefined && silentMs < shortest) continue;
-      const rules = this.rulesFor(d.institution, d.gateway, d.device);
-      const absence = rules.absenceFor(d.kind);
-      let windowMs = Number.POSITIVE_INFINITY;
-      for (const rule of absence) {
-        const intervalS =
-          rule.intervalS ??
-          this.opts.devices(d.gateway, d.device)?.reportIntervalS ??
-          DEFAULT_REPORT_INTERVAL_S[d.kind];
-        windowMs = Math.min(windowMs, rule.missed * intervalS * 1000);
-      }
-      this.absenceWindows.set(d, windowMs);
-      if (silentMs < windowMs) continue;
-      for (const rule of absence) {
-        const intervalS =
-          rule.intervalS ??
-          this.opts.devices(d.gateway, d.device)?.reportIntervalS ??
-          DEFAULT_REPORT_INTERVAL_S[d.kind];
-        if (silentMs < rule.missed * intervalS * 1000) continue;
-        const subject = deviceSubject(d, d.kind);
-        const key = alertKey(rule.id, subject);
-        if (this.conditions.get(key)?.active) continue;
-        if (rules.inhibitorsOf(rule.id).length > 0) {
-          const g = this.gateways.get(d.gateway);
-          // Inhibition: the gateway's one "institution blind" alert stands for all its devices.
-          if (g?.down) continue;
-          // Nothing has come through the gateway since this device's last report either: the
-          // gateway's own absence rule decides first, and then this one is inhibited.
-          if (g && g.lastSeen <= d.lastSeen) continue;
-        }
-        this.conditions.set(key, { key, rule: rule.id, subject, active: true });
-        this.raise(rule, subject, now, `no report for ${secs(silentMs)} s (${rule.missed} × ${intervalS} s)`, out, {
-          value: silentMs / 1000,
-        });
-      }
-    }
+    for (const d of this.absence.due(now)) this.checkAbsence(d, now, out);
     return this.emit(out);
   }
 
@@ -198,8 +160,6 @@ export class RuleEngine {
    * that one which never reports goes offline after its absence window.
    */
   watch(devices: Iterable<DeviceInfo>, now: number = this.opts.clock()): void {
-    // A registry reload may change report intervals.
-    this.absenceWindows = new WeakMap();
     for (const info of devices) {
       if (!this.gateways.has(info.gateway)) {
         this.gateways.set(info.gateway, { ...address(info), lastSeen: now, down: false });
@@ -236,6 +196,21 @@ export class RuleEngine {
   }
 
   /**
+   * The same as `snapshot`, serialised at once: no deep copy first (a county's state is several
+   * MB; this runs on the event loop that reads ingest's sockets).
+   */
+  snapshotJson(now: number = this.opts.clock()): string {
+    return JSON.stringify({
+      version: ENGINE_SNAPSHOT_VERSION,
+      takenAt: now,
+      alerts: [...this.alerts.values()],
+      conditions: [...this.conditions.values()],
+      devices: [...this.devices.values()],
+      gateways: [...this.gateways.values()],
+    });
+  }
+
+  /**
    * Replaces the state with a snapshot. The time between `takenAt` and `now` is downtime of
    * the engine, not silence of the devices: last-seen times and pending durations move forward
    * by it, so a restart does not flood the store with offline alerts. Rate windows keep their
@@ -252,7 +227,7 @@ export class RuleEngine {
     }
     const s = parsed.data;
     const downtime = Math.max(0, now - s.takenAt);
-    this.absenceWindows = new WeakMap();
+    this.absence = new AbsenceSchedule(now);
     this.alerts.clear();
     this.conditions.clear();
     this.devices.clear();
@@ -490,8 +465,55 @@ export class RuleEngine {
     }
   }
 
+  /**
+   * A device's absence check, when it fell due: raises what is due and schedules the next check
+   * (at the end of its nearest window not yet passed). Report intervals are read afresh each
+   * time, so a registry change takes effect at the device's next check.
+   */
+  private checkAbsence(d: DeviceSeenState, now: number, out: AlertSignal[]): void {
+    if (!d.watched) return;
+    const rules = this.rulesFor(d.institution, d.gateway, d.device);
+    const absence = rules.absenceFor(d.kind);
+    if (absence.length === 0) return;
+    const silentMs = now - d.lastSeen;
+    let next = Number.POSITIVE_INFINITY;
+    let shortest = Number.POSITIVE_INFINITY;
+    for (const rule of absence) {
+      const intervalS =
+        rule.intervalS ?? this.opts.devices(d.gateway, d.device)?.reportIntervalS ?? DEFAULT_REPORT_INTERVAL_S[d.kind];
+      const windowMs = rule.missed * intervalS * 1000;
+      shortest = Math.min(shortest, windowMs);
+      if (silentMs < windowMs) {
+        next = Math.min(next, d.lastSeen + windowMs);
+        continue;
+      }
+      const subject = deviceSubject(d, d.kind);
+      const key = alertKey(rule.id, subject);
+      if (this.conditions.get(key)?.active) continue;
+      if (rules.inhibitorsOf(rule.id).length > 0) {
+        const g = this.gateways.get(d.gateway);
+        // Inhibition: the gateway's one "institution blind" alert stands for all its devices.
+        if (g?.down) continue;
+        // Nothing has come through the gateway since this device's last report either: the
+        // gateway's own absence rule decides first, and then this one is inhibited. Look again soon.
+        if (g && g.lastSeen <= d.lastSeen) {
+          next = Math.min(next, now + 1000);
+          continue;
+        }
+      }
+      this.conditions.set(key, { key, rule: rule.id, subject, active: true });
+      this.raise(rule, subject, now, `no report for ${secs(silentMs)} s (${rule.missed} × ${intervalS} s)`, out, {
+        value: silentMs / 1000,
+      });
+    }
+    // Nothing pending (raised, or inhibited behind a down gateway): look again a window later.
+    this.absence.schedule(d, next === Number.POSITIVE_INFINITY ? now + shortest : next);
+  }
+
   private addDevice(key: string, d: DeviceSeenState): void {
     this.devices.set(key, d);
+    // Checked at the next tick, which schedules it from its rules and interval.
+    if (d.watched) this.absence.schedule(d, 0);
     let set = this.devicesByGateway.get(d.gateway);
     if (!set) {
       set = new Set();

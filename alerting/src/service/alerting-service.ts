@@ -671,7 +671,7 @@ export class AlertingService {
     if (!force && !this.#engineDirty) return;
     this.#engineDirty = false;
     const now = this.#clock();
-    const state = this.#engine.snapshot(now);
+    const state = this.#engine.snapshotJson(now);
     this.#writer.enqueue('engine state', () => this.store.saveState(ENGINE_STATE, state, now));
   }
 

@@ -419,8 +419,9 @@ export class AlertStore {
 
   // ——— engine state ———
 
+  /** Saves a state document; a string is taken as already-serialised JSON. */
   async saveState(name: string, state: unknown, now: number): Promise<void> {
-    const json = JSON.stringify(state);
+    const json = typeof state === 'string' ? state : JSON.stringify(state);
     await this.db
       .insertInto('alerting_state')
       .values({ name, state_json: json, updated_at: now })
