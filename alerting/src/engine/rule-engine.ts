@@ -84,6 +84,8 @@ export class RuleEngine {
    * a tick looks only at the devices whose check fell due, not at every device.
    */
   private absence: AbsenceSchedule;
+  /** Device keys with an absence condition active; derived from `conditions`, rebuilt on restore. */
+  private readonly absentDevices = new Set<string>();
   /** gateway → device keys behind it; derived from `devices`, rebuilt on restore. */
   private readonly devicesByGateway = new Map<string, Set<string>>();
 
@@ -234,9 +236,11 @@ export class RuleEngine {
     this.gateways.clear();
     this.devicesByGateway.clear();
     for (const a of s.alerts) this.alerts.set(a.key, a);
+    this.absentDevices.clear();
     for (const c of s.conditions) {
       if (c.sinceAt !== undefined) c.sinceAt += downtime;
       this.conditions.set(c.key, c);
+      if (c.active && c.subject.type === 'device') this.absentDevices.add(deviceKey(c.subject.gateway, c.subject.device));
     }
     for (const d of s.devices)
       this.addDevice(deviceKey(d.gateway, d.device), { ...d, lastSeen: d.lastSeen + downtime });
@@ -431,12 +435,15 @@ export class RuleEngine {
       d.kind = kind;
     }
     this.gatewaySeen(input, at, out);
-    for (const rule of rules.absenceFor(kind)) {
-      const subject = deviceSubject(d, kind);
-      const ck = alertKey(rule.id, subject);
-      if (!this.conditions.get(ck)?.active) continue;
-      this.conditions.delete(ck);
-      this.clear(rule, subject, at, 'the device reported again', out);
+    // Only a device with an absence alert open has anything to clear: no keys built otherwise.
+    if (this.absentDevices.delete(key)) {
+      for (const rule of rules.absenceFor(kind)) {
+        const subject = deviceSubject(d, kind);
+        const ck = alertKey(rule.id, subject);
+        if (!this.conditions.get(ck)?.active) continue;
+        this.conditions.delete(ck);
+        this.clear(rule, subject, at, 'the device reported again', out);
+      }
     }
     return d;
   }
@@ -502,6 +509,7 @@ export class RuleEngine {
         }
       }
       this.conditions.set(key, { key, rule: rule.id, subject, active: true });
+      this.absentDevices.add(deviceKey(d.gateway, d.device));
       this.raise(rule, subject, now, `no report for ${secs(silentMs)} s (${rule.missed} × ${intervalS} s)`, out, {
         value: silentMs / 1000,
       });
