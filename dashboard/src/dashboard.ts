@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Database, LatestStateCache } from '@anlian/ingest';
+import type { IngestEvent } from '@anlian/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import type { AlertsPort } from './alerts/alerts-port.js';
+import { AuditLog } from './audit/audit-log.js';
+import { UserStore } from './auth/user-store.js';
+import type { DashboardContext, InfluxQuery } from './http/dashboard-context.js';
+import { buildDashboardHttp } from './http/dashboard-http.js';
+import { SESSION_COOKIE } from './http/request-principal.js';
+import type { LoginLimit } from './http/routes/auth-routes.js';
+import { CountyLiveModel } from './live/county-live-model.js';
+import { DEFAULT_THRESHOLDS, type DeviceThresholds } from './live/device-thresholds.js';
+import { LiveHub } from './live/live-hub.js';
+import { RegistryEditor } from './registry/registry-editor.js';
+import { RegistryView } from './registry/registry-view.js';
+import type { DashboardDatabase } from './store/dashboard-schema.js';
+
+export interface DashboardDeps {
+  /** The operational store, migrated with `DASHBOARD_MIGRATIONS` (after ingest's and alerting's). */
+  db: Kysely<Database>;
+  /** Ingest's latest-state cache. */
+  cache: LatestStateCache;
+  /** Ingest's events: `(listener) => unsubscribe` (`IngestPipeline.onEvent`). */
+  subscribeIngest: (listener: (event: IngestEvent) => void) => () => void;
+  /** InfluxQL against the county's InfluxDB: `(q) => queryV1(target, q)`. */
+  queryInflux: InfluxQuery;
+  alerts: AlertsPort;
+  logger: Logger;
+  clock?: () => number;
+  /** The built web app; default the package's `web-dist`; null serves the API only. */
+  webRoot?: string | null;
+  /** County outline GeoJSON for the map; default the demo county's in deploy/counties. */
+  countyOutlinePath?: string;
+  /** `Secure` session cookies (set behind HTTPS). Default false. */
+  secureCookies?: boolean;
+  /** Login attempts per address and username; default 10 per 5 minutes. */
+  loginLimit?: LoginLimit;
+  /** Session idle timeout; default 12 h. */
+  sessionIdleMs?: number;
+  thresholds?: Partial<DeviceThresholds>;
+  registryRefreshMs?: number;
+  /** Batching of device values and ticker items; default 1000 ms. */
+  flushMs?: number;
+  /** Headline figures recomputed every; default 5000 ms. */
+  statsMs?: number;
+  /** How long socket.io keeps a dropped client's missed deltas for recovery; default 2 min. */
+  recoveryWindowMs?: number;
+}
+
+export interface Dashboard {
+  readonly app: FastifyInstance;
+  readonly io: Server;
+  readonly hub: LiveHub;
+  readonly users: UserStore;
+  readonly model: CountyLiveModel;
+  readonly registryView: RegistryView;
+  /** Loads the registry and open alerts and starts the live feed; does not listen. */
+  start(): Promise<void>;
+  /** Listens (after `start`); returns the base URL. */
+  listen(opts: { host: string; port: number }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web-dist/', import.meta.url));
+export const DEMO_COUNTY_OUTLINE = fileURLToPath(
+  new URL('../../deploy/counties/youyang-county.geojson', import.meta.url),
+);
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+/** Reads the session cookie from a socket.io handshake. */
+function handshakeSessionToken(socket: Socket): string | undefined {
+  const header = socket.request.headers.cookie ?? '';
+  for (const part of header.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === SESSION_COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * Wires the dashboard — HTTP API, socket.io live feed, web app — without starting it
+ * (CONVENTIONS.md §2). socket.io shares fastify's HTTP server.
+ */
+export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
+  const logger = deps.logger.child({ svc: 'dashboard' });
+  const clock = deps.clock ?? Date.now;
+  const db = deps.db as unknown as Kysely<DashboardDatabase>;
+  const registryView = new RegistryView({
+    db,
+    logger,
+    ...(deps.registryRefreshMs ? { refreshMs: deps.registryRefreshMs } : {}),
+  });
+  const users = new UserStore(db, { clock, ...(deps.sessionIdleMs ? { idleTimeoutMs: deps.sessionIdleMs } : {}) });
+  const audit = new AuditLog(db, logger, clock);
+  const model = new CountyLiveModel({
+    registry: registryView,
+    cache: deps.cache,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...deps.thresholds },
+    clock,
+  });
+  const editor = new RegistryEditor(db, logger, clock);
+  const ctx: DashboardContext = {
+    db,
+    registry: editor.registry,
+    registryView,
+    users,
+    audit,
+    alerts: deps.alerts,
+    model,
+    queryInflux: deps.queryInflux,
+    logger,
+    clock,
+    secureCookies: deps.secureCookies ?? false,
+  };
+  const app = await buildDashboardHttp({
+    ctx,
+    editor,
+    loginLimit: deps.loginLimit ?? { max: 10, timeWindowMs: 5 * 60_000 },
+    webRoot: deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot,
+    countyOutlinePath: deps.countyOutlinePath ?? DEMO_COUNTY_OUTLINE,
+    version: packageVersion(),
+  });
+  const io = new Server(app.server, {
+    path: '/socket.io/',
+    serveClient: false,
+    connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs ?? 2 * 60_000, skipMiddlewares: false },
+  });
+  const hub = new LiveHub({
+    io,
+    model,
+    alerts: deps.alerts,
+    subscribeIngest: deps.subscribeIngest,
+    authenticate: async (socket) => {
+      const token = handshakeSessionToken(socket);
+      return token ? users.resolveSession(token) : undefined;
+    },
+    logger,
+    clock,
+    ...(deps.flushMs ? { flushMs: deps.flushMs } : {}),
+    ...(deps.statsMs ? { statsMs: deps.statsMs } : {}),
+  });
+
+  let started = false;
+  return {
+    app,
+    io,
+    hub,
+    users,
+    model,
+    registryView,
+    async start() {
+      await registryView.start();
+      await hub.start();
+      await app.ready();
+      started = true;
+      logger.info({ institutions: registryView.snapshot.institutions.size }, 'dashboard started');
+    },
+    async listen(opts) {
+      await app.listen(opts);
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+      return `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      await hub.stop();
+      registryView.stop();
+      // Clients first (they would hold the HTTP server open), then the server itself.
+      io.disconnectSockets(true);
+      io.engine.close();
+      await app.close();
+      logger.info('dashboard stopped');
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { isAlertLifecycleError } from '../alerts/alerts-port.js';
+import { DashboardError, DashboardErrorCode } from '../errors.js';
+import type { RegistryEditor } from '../registry/registry-editor.js';
+import type { DashboardContext } from './dashboard-context.js';
+import { SESSION_COOKIE } from './request-principal.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { alertRoutes } from './routes/alert-routes.js';
+import { authRoutes, type LoginLimit } from './routes/auth-routes.js';
+import { countyRoutes } from './routes/county-routes.js';
+import { operationsRoutes } from './routes/operations-routes.js';
+
+export interface DashboardHttpOptions {
+  ctx: DashboardContext;
+  editor: RegistryEditor;
+  loginLimit: LoginLimit;
+  /** The built web app; null serves the API only. */
+  webRoot: string | null;
+  countyOutlinePath: string | undefined;
+  version: string;
+}
+
+/**
+ * The dashboard's fastify app: zod-typed routes (fastify-type-provider-zod), an OpenAPI document at
+ * `/api/openapi.json`, session cookies, rate-limited logins, the web app. Built, not listening.
+ */
+export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<FastifyInstance> {
+  const { ctx } = o;
+  const app = Fastify({
+    // Request lines at info would log every poll of every screen: warnings and errors only.
+    loggerInstance: ctx.logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    trustProxy: true,
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, context) => ({
+      statusCode: 429,
+      code: DashboardErrorCode.RATE_LIMITED,
+      message: `${DashboardErrorCode.RATE_LIMITED}: too many attempts; try again in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Anlian 安联网 dashboard API',
+        version: o.version,
+        description: 'County wall screen, institution and manager views, administration.',
+      },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+      security: [{ session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    const token = req.cookies[SESSION_COOKIE];
+    if (token) req.principal = (await ctx.users.resolveSession(token)) ?? null;
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const issues = err.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? ''}`.trim());
+      return reply.code(400).send({
+        code: DashboardErrorCode.BAD_REQUEST,
+        message: `${DashboardErrorCode.BAD_REQUEST}: ${issues.join('; ')}`,
+      });
+    }
+    if (err instanceof DashboardError) return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+    const status = (err as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status === 429) {
+      return reply.code(429).send({ code: DashboardErrorCode.RATE_LIMITED, message: (err as Error).message });
+    }
+    if (isAlertLifecycleError(err) && typeof status === 'number' && status >= 400 && status < 500) {
+      // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status.
+      return reply.code(status).send({ code: err.code, message: err.message });
+    }
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return reply.code(status).send({ code: DashboardErrorCode.BAD_REQUEST, message: (err as Error).message });
+    }
+    req.log.error({ err, url: req.url }, 'request failed');
+    return reply.code(500).send({ code: 'ANL_DASH_INTERNAL', message: 'internal error; see the server log' });
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await app.register(authRoutes, { ctx, loginLimit: o.loginLimit });
+  await app.register(countyRoutes, { ctx, outlinePath: o.countyOutlinePath });
+  await app.register(alertRoutes, { ctx });
+  await app.register(operationsRoutes, { ctx });
+  await app.register(adminRoutes, { ctx, editor: o.editor });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (o.webRoot !== null) {
+    if (!existsSync(o.webRoot)) {
+      throw new DashboardError(
+        DashboardErrorCode.WEB_MISSING,
+        `the web app is not built (${o.webRoot}); run: npx vite build --config dashboard/web/vite.config.ts`,
+      );
+    }
+    await app.register(fastifyStatic, {
+      root: o.webRoot,
+      // The service worker must be fetched fresh, or an old app lingers after an upgrade.
+      setHeaders: (res, path) => {
+        if (path.endsWith('sw.js') || path.endsWith('index.html')) res.header('cache-control', 'no-cache');
+      },
+    });
+  }
+  return app;
+}

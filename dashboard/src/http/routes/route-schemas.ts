@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { ROLES } from '../../store/dashboard-schema.js';
+
+/** Shapes shared by several routes' schemas (and so by the OpenAPI document). */
+
+export const ErrorBody = z.object({ code: z.string(), message: z.string() });
+
+export const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'an id of letters, digits, _ and -');
+
+export const Role = z.enum(ROLES);
+
+export const Me = z.object({
+  id: z.string(),
+  name: z.string(),
+  displayName: z.string(),
+  role: Role,
+  county: z.string(),
+  institution: z.string().nullable(),
+});
+
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+} as const;
+
+/** Live snapshots are described by the socket.io contract (live-wire.ts); here they pass as objects. */
+export const LooseObject = z.record(z.string(), z.unknown());

@@ -1,0 +1,38 @@
+import type { Alert } from '../../../src/alerts/alerts-port';
+import type { CountySnapshot, Delta } from '../../../src/live/live-wire';
+
+/** Applies one county-room delta to the snapshot held by a view. */
+export function applyCountyDelta(s: CountySnapshot, d: Delta): void {
+  switch (d.type) {
+    case 'alert': {
+      const { alert } = d.data;
+      const i = s.alerts.findIndex((a) => a.id === alert.id);
+      if (alert.status === 'closed') {
+        if (i >= 0) s.alerts.splice(i, 1);
+      } else if (i >= 0) s.alerts.splice(i, 1, alert);
+      else s.alerts.unshift(alert);
+      return;
+    }
+    case 'institution': {
+      const i = s.institutions.findIndex((x) => x.id === d.data.id);
+      const prev = s.institutions[i];
+      if (prev) s.institutions.splice(i, 1, { ...prev, ...d.data });
+      return;
+    }
+    case 'stats':
+      s.stats = d.data.stats;
+      s.panels = d.data.panels;
+      return;
+    case 'ticker':
+      s.ticker.unshift(...d.data);
+      if (s.ticker.length > 60) s.ticker.length = 60;
+      return;
+    default:
+      return;
+  }
+}
+
+/** The fire banner flashes for these until someone acknowledges them (same rule as the server). */
+export function isUnacknowledgedFire(a: Alert): boolean {
+  return a.status === 'open' && a.severity === 'critical' && (a.deviceKind === 'fire' || a.rule.startsWith('fire'));
+}

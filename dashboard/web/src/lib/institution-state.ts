@@ -1,0 +1,33 @@
+import type { Delta, InstitutionSnapshot } from '../../../src/live/live-wire';
+
+/** Applies one institution-room delta to the snapshot held by a view. */
+export function applyInstitutionDelta(s: InstitutionSnapshot, d: Delta): void {
+  switch (d.type) {
+    case 'alert': {
+      const { alert } = d.data;
+      const i = s.alerts.findIndex((a) => a.id === alert.id);
+      if (alert.status === 'closed') {
+        if (i >= 0) s.alerts.splice(i, 1);
+      } else if (i >= 0) s.alerts.splice(i, 1, alert);
+      else s.alerts.unshift(alert);
+      return;
+    }
+    case 'institution':
+      s.live = d.data;
+      s.risk = d.data.risk;
+      return;
+    case 'devices':
+      for (const dev of d.data) {
+        const i = s.devices.findIndex((x) => x.key === dev.key);
+        if (i >= 0) s.devices.splice(i, 1, dev);
+      }
+      return;
+    case 'gateway': {
+      const i = s.gateways.findIndex((g) => g.id === d.data.id);
+      if (i >= 0) s.gateways.splice(i, 1, d.data);
+      return;
+    }
+    default:
+      return;
+  }
+}
