@@ -86,6 +86,11 @@ export class RuleEngine {
   private absence: AbsenceSchedule;
   /** Device keys with an absence condition active; derived from `conditions`, rebuilt on restore. */
   private readonly absentDevices = new Set<string>();
+  /**
+   * Device keys that have (or had) a threshold condition: only their samples look conditions up.
+   * Grows to the devices that ever crossed a threshold; rebuilt on restore.
+   */
+  private readonly conditionedDevices = new Set<string>();
   /** gateway → device keys behind it; derived from `devices`, rebuilt on restore. */
   private readonly devicesByGateway = new Map<string, Set<string>>();
 
@@ -237,10 +242,14 @@ export class RuleEngine {
     this.devicesByGateway.clear();
     for (const a of s.alerts) this.alerts.set(a.key, a);
     this.absentDevices.clear();
+    this.conditionedDevices.clear();
     for (const c of s.conditions) {
       if (c.sinceAt !== undefined) c.sinceAt += downtime;
       this.conditions.set(c.key, c);
-      if (c.active && c.subject.type === 'device') this.absentDevices.add(deviceKey(c.subject.gateway, c.subject.device));
+      if (c.subject.type !== 'device') continue;
+      const dk = deviceKey(c.subject.gateway, c.subject.device);
+      this.conditionedDevices.add(dk);
+      if (c.active) this.absentDevices.add(dk);
     }
     for (const d of s.devices)
       this.addDevice(deviceKey(d.gateway, d.device), { ...d, lastSeen: d.lastSeen + downtime });
@@ -266,11 +275,18 @@ export class RuleEngine {
   private onTelemetry(input: Extract<AlertInput, { type: 'telemetry' }>, out: AlertSignal[]): void {
     const p = input.payload;
     const rules = this.rulesFor(input.institution, input.gateway, input.device);
-    const known = this.devices.get(deviceKey(input.gateway, input.device));
+    const dk = deviceKey(input.gateway, input.device);
+    const known = this.devices.get(dk);
     // A sample older than one already seen (a replay) is a report, but never drives a condition back.
     const inOrder = known?.lastTs === undefined || p.ts >= known.lastTs;
     if (inOrder) {
-      const subject = deviceSubject(input, p.kind);
+      // Built only when a rule needs it: most samples of most devices pass no threshold.
+      let subject: DeviceSubject | undefined;
+      const subjectOf = () => {
+        subject ??= deviceSubject(input, p.kind);
+        return subject;
+      };
+      const conditioned = this.conditionedDevices.has(dk);
       const medium = p.kind === 'extinguisher' ? p.medium : undefined;
       for (const rule of rules.forTelemetry(p.kind)) {
         if (rule.scope.medium !== undefined && rule.scope.medium !== medium) continue;
@@ -278,13 +294,16 @@ export class RuleEngine {
         if (value === undefined) continue;
         switch (rule.kind) {
           case 'threshold':
-            this.evalThreshold(rule, subject, value, input.receivedAt, out);
+            // The common case, without a key or an object: nothing open, nothing to raise.
+            if (!conditioned && !passes(rule.op, value, rule.raise)) break;
+            this.conditionedDevices.add(dk);
+            this.evalThreshold(rule, subjectOf(), value, input.receivedAt, out);
             break;
           case 'duration':
-            this.evalDuration(rule, subject, value, p.ts, input.receivedAt, out);
+            this.evalDuration(rule, subjectOf(), value, p.ts, input.receivedAt, out);
             break;
           case 'rate-of-rise':
-            this.evalRateOfRise(rule, subject, value, p.ts, input.receivedAt, out);
+            this.evalRateOfRise(rule, subjectOf(), value, p.ts, input.receivedAt, out);
             break;
           default: {
             const never: never = rule;
