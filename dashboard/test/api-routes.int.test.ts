@@ -194,7 +194,7 @@ describe('dashboard API', () => {
     it('operators silence; managers and viewers may not; expire ends one', async () => {
       const now = Date.now();
       const body = {
-        scope: { institution: 'inst-a', rule: 'camera-frozen' },
+        scope: { institution: 'inst-a', rule: 'camera-picture-fault' },
         startsAt: now,
         endsAt: now + 3600_000,
         reason: '维修',
@@ -233,10 +233,14 @@ describe('dashboard API', () => {
       expect((await call(operator, 'GET', '/api/drills')).json().drills).toHaveLength(1);
       expect((await call(managerA, 'GET', '/api/drills')).json().drills).toHaveLength(0);
       expect((await call(managerA, 'GET', `/api/drills/${id}/report`)).statusCode).toBe(403);
-      expect((await call(operator, 'GET', `/api/drills/${id}/report`)).json()).toHaveProperty('drill');
+      expect((await call(operator, 'GET', `/api/drills/${id}/report`)).json()).toMatchObject({
+        drill: { id, recipients: 'marker' },
+        summary: { alerts: 0, silentInstitutions: ['inst-b'] },
+      });
       const csv = await call(operator, 'GET', `/api/drills/${id}/report?format=csv`);
       expect(csv.headers['content-type']).toContain('text/csv');
-      expect(csv.body).toContain('institution,alert,rule');
+      // alerting's columns, one BOM (for Excel) and no second one.
+      expect(csv.body).toMatch(/^\uFEFFalertId,institution,rule,nameZh,severity/);
       expect((await call(operator, 'POST', `/api/drills/${id}/end`)).json().endedAt).toBeTypeOf('number');
     });
 

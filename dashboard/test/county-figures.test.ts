@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../src/alerts/alerts-port.js';
+import { alertLevel } from '../src/alerts/alert-level.js';
+import { type Alert, AlertSeverity } from '../src/alerts/alerts-port.js';
 import { InMemoryAlerts } from '../src/alerts/in-memory-alerts.js';
 import { historyQuery } from '../src/history/history-query.js';
 import { institutionLive } from '../src/live/institution-status.js';
@@ -12,6 +13,7 @@ const alert = (over: Partial<Alert>): Alert => ({
   rule: 'fire-alarm',
   name: { zh: '火警', en: 'Fire alarm' },
   severity: 'critical',
+  resolve: 'manual',
   status: 'open',
   drill: false,
   silenced: false,
@@ -23,7 +25,7 @@ const alert = (over: Partial<Alert>): Alert => ({
   occurrences: 1,
   openedAt: 0,
   lastSeenAt: 0,
-  escalation: { level: 0, state: 'active' },
+  escalation: { level: 0, round: 0, state: 'active' },
   ...over,
 });
 
@@ -52,10 +54,22 @@ describe('institution status', () => {
     expect(institutionLive('i', ['g'], online, [alert({ status: 'verified', verdict: 'real_fire' })]).status).toBe(
       'alarm',
     );
-    expect(institutionLive('i', ['g'], online, [alert({ severity: 'warning' })]).status).toBe('warning');
+    // alerting's severities: major and minor show as warnings, info leaves the institution normal.
+    expect(institutionLive('i', ['g'], online, [alert({ severity: 'major' })]).status).toBe('warning');
+    expect(institutionLive('i', ['g'], online, [alert({ severity: 'minor' })])).toMatchObject({
+      status: 'warning',
+      risk: 'orange',
+    });
+    expect(institutionLive('i', ['g'], online, [alert({ severity: 'info' })]).status).toBe('normal');
     expect(institutionLive('i', ['g'], () => undefined, []).status).toBe('offline');
     expect(institutionLive('i', ['g', 'h'], (g) => (g === 'g' ? online() : undefined), []).status).toBe('warning');
     expect(institutionLive('i', ['g'], online, [])).toMatchObject({ status: 'normal', risk: 'blue' });
+  });
+});
+
+describe('alert levels', () => {
+  it('shows critical as alarm, major and minor as warning, info as info', () => {
+    expect(AlertSeverity.options.map(alertLevel)).toEqual(['alarm', 'warning', 'warning', 'info']);
   });
 });
 
@@ -98,10 +112,16 @@ describe('in-memory alert service', () => {
     alerts.ingest({ ...base, type: 'event', payload: { v: 1, ts: 2, seq: 2, kind: 'fire', event: 'fire' } });
     alerts.ingest({ ...base, type: 'event', payload: { v: 1, ts: 3, seq: 3, kind: 'fire', event: 'restore' } });
     const [a] = (await alerts.list({})).alerts;
-    expect(a).toMatchObject({ status: 'open', occurrences: 2 });
+    // The detector recovered: the fire alarm (manual) records it and stays open.
+    expect(a).toMatchObject({ status: 'open', occurrences: 2, resolve: 'manual', clearedAt: 1000 });
     now = 61_000;
     await alerts.acknowledge(a?.id ?? '', 'op');
     expect(await alerts.summary('c', 0)).toMatchObject({ alarmsToday: 1, meanTimeToAcknowledgeMs: 60_000 });
-    expect(changes).toEqual(['raised:open', 'updated:open', 'updated:acknowledged']);
+    // alerting's lifecycle: a person verifies a fire alarm before closing it.
+    await expect(alerts.close(a?.id ?? '', 'op')).rejects.toMatchObject({
+      code: 'ANL_ALERT_TRANSITION_INVALID',
+      statusCode: 409,
+    });
+    expect(changes).toEqual(['raised:open', 'updated:open', 'updated:open', 'updated:acknowledged']);
   });
 });

@@ -179,7 +179,7 @@ export async function startHarness(
 }
 
 /** Signs in through the API; returns the Cookie header value. */
-export async function login(h: Harness, username: string, password: string): Promise<string> {
+export async function login(h: Pick<Harness, 'dashboard'>, username: string, password: string): Promise<string> {
   const res = await h.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
   if (res.statusCode !== 200) throw new Error(`login ${username} failed: ${res.statusCode} ${res.body}`);
   const cookie = res.cookies.find((c) => c.name === SESSION_COOKIE);

@@ -1,3 +1,4 @@
+import { NOMINAL_PRESSURE_MPA } from '@anlian/device-simulators';
 import type { CountyConfig, IngestEvent } from '@anlian/protocol';
 
 /**
@@ -32,7 +33,11 @@ export function demoCountyEvents(county: CountyConfig, now = Date.now()): Ingest
               payload: { v: 1, ts, seq: seq++, kind: 'fire', battery: 60 + (n % 40), signal: -60 - (n % 30) },
             });
             break;
-          case 'extinguisher':
+          case 'extinguisher': {
+            // Inside the medium's normal band (the simulator's), one gauge in 37 well under it.
+            const medium = d.medium ?? 'dry_powder';
+            const [lo, hi] = NOMINAL_PRESSURE_MPA[medium];
+            const pressure = n % 37 === 0 ? lo * 0.75 : lo + ((hi - lo) * (n % 7)) / 7;
             events.push({
               ...common,
               type: 'telemetry',
@@ -41,11 +46,12 @@ export function demoCountyEvents(county: CountyConfig, now = Date.now()): Ingest
                 ts,
                 seq: seq++,
                 kind: 'extinguisher',
-                medium: d.medium ?? 'dry_powder',
-                pressure: n % 37 === 0 ? 0.82 + (n % 5) * 0.02 : 1.15 + (n % 7) * 0.02,
+                medium,
+                pressure: Math.round(pressure * 100) / 100,
               },
             });
             break;
+          }
           case 'kitchen':
             events.push({
               ...common,

@@ -1,45 +1,41 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readCountyFile } from '@anlian/ingest';
-import type { CountyConfig } from '@anlian/protocol';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fireEvent, type Harness, startHarness } from './dashboard-harness.js';
-import { demoCountyEvents, fakeHistory } from './demo-county-feed.js';
+import { type RealCounty, startRealCounty } from './real-county.js';
 import { ensureWebBuilt } from './web-build.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const DEMO_FILE = fileURLToPath(new URL('../../deploy/counties/youyang-demo.json', import.meta.url));
 const INSTITUTION = 'yy-fuli-zhongxin';
+const GATEWAY = 'gw-yy-fuli-zhongxin-1';
+const DETECTOR = 'smk-1f-110';
 
 /**
- * The whole path in a real browser (Debian chromium through playwright-core): an operator signs
- * in and sees the demo county; a fire alarm arrives; the wall shows the banner and the red
- * institution; the institution's manager acknowledges, verifies and closes it from a 360 px phone;
- * the wall clears. Screenshots of the three views go to dashboard/test-artifacts/.
+ * The whole path in a real browser (Debian chromium through playwright-core) on the real stack:
+ * influxd, ingest with its embedded broker, alerting, the dashboard, and the device simulator
+ * driving the demo county over MQTT. An operator signs in and sees the county; a detector goes
+ * into alarm (published by its gateway); alerting raises the fire alarm; the wall shows the banner
+ * and the red institution within 2 s; the institution's manager acknowledges, verifies and closes
+ * it from a 360 px phone; the wall clears. Screenshots go to dashboard/test-artifacts/.
  */
 describe('wall screen end to end', () => {
-  let h: Harness;
+  let c: RealCounty;
   let base: string;
   let browser: Browser;
-  let county: CountyConfig;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const webRoot = await ensureWebBuilt();
-    county = await readCountyFile(DEMO_FILE);
-    h = await startHarness({
-      county,
-      deps: {
-        webRoot,
-        queryInflux: async (q) => fakeHistory(q),
-        flushMs: 200,
-        statsMs: 1000,
-      },
+    c = await startRealCounty({
+      countyFile: DEMO_FILE,
+      scriptedGateway: GATEWAY,
+      webRoot,
+      speed: 20,
+      dashboard: { flushMs: 200, statsMs: 1000 },
     });
-    for (const e of demoCountyEvents(county)) h.ingest(e);
-    base = await h.dashboard.listen({ host: '127.0.0.1', port: 0 });
+    base = c.base;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -49,7 +45,7 @@ describe('wall screen end to end', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await h?.close();
+    await c?.close();
   });
 
   const alarmIds = (page: Page) => page.getByTestId('county-map').getAttribute('data-alarm');
@@ -63,7 +59,7 @@ describe('wall screen end to end', () => {
     const wall = await wallCtx.newPage();
     await wall.goto(`${base}/#/login`);
     await wall.locator('input[name=username]').fill('operator');
-    await wall.locator('input[name=password]').fill(h.demo.operator.password);
+    await wall.locator('input[name=password]').fill(c.demo.operator.password);
     await wall.getByRole('button', { name: '登录' }).click();
     await expect.poll(() => wall.getByTestId('stat-institutions').textContent(), { timeout: 15_000 }).toBe('26');
     await expect.poll(() => alarmIds(wall)).toBe('');
@@ -71,8 +67,9 @@ describe('wall screen end to end', () => {
     await wall.waitForTimeout(1500);
     await wall.screenshot({ path: `${ARTIFACTS}wall-screen-normal.png` });
 
+    // The detector in room 110 goes into alarm: its gateway publishes the event over MQTT.
     const t0 = Date.now();
-    h.ingest(fireEvent(INSTITUTION, 'gw-yy-fuli-zhongxin-1', 'smk-1f-110', county.county.id));
+    await c.gateway.event(DETECTOR, { kind: 'fire', event: 'fire', zone: '主楼 1F 110室' });
     await wall.getByTestId('fire-banner').waitFor({ state: 'visible', timeout: 2000 });
     await expect.poll(() => alarmIds(wall), { timeout: 2000, interval: 50 }).toBe(INSTITUTION);
     const shownInMs = Date.now() - t0;
@@ -99,11 +96,12 @@ describe('wall screen end to end', () => {
     const phone = await phoneCtx.newPage();
     await phone.goto(`${base}/#/login`);
     await phone.locator('input[name=username]').fill(INSTITUTION);
-    await phone.locator('input[name=password]').fill(h.demo.managers[0]?.password ?? '');
+    await phone.locator('input[name=password]').fill(c.demo.managers[0]?.password ?? '');
     await phone.getByRole('button', { name: '登录' }).click();
     const card = phone.getByTestId('alert-card').first();
     await card.waitFor();
-    expect(await card.textContent()).toContain('火警');
+    // alerting's name for the fire-alarm rule.
+    expect(await card.textContent()).toContain('火灾报警');
     expect(await phone.getByTestId('escalation').first().textContent()).toContain('升级中');
     // Nothing wider than the phone: no sideways scrolling.
     // A string, not a function: the tests' type-check has no DOM library.
@@ -125,6 +123,10 @@ describe('wall screen end to end', () => {
     await phone.getByRole('button', { name: '提交' }).tap();
     await phone.getByTestId('all-clear').waitFor();
     await expect.poll(() => alarmIds(wall), { timeout: 2000 }).toBe('');
+    // The figures follow within a stats period (alerting's summary is re-read after each change).
+    await expect.poll(() => wall.getByTestId('stat-open').textContent(), { timeout: 5000 }).toBe('0');
+    // Let the charts finish animating the latest values before the picture.
+    await wall.waitForTimeout(800);
     await wall.screenshot({ path: `${ARTIFACTS}wall-screen-cleared.png` });
     // The same layout on a 4K wall.
     await wall.setViewportSize({ width: 3840, height: 2160 });
@@ -134,21 +136,38 @@ describe('wall screen end to end', () => {
     await wall.getByRole('button', { name: 'EN' }).click();
     await expect.poll(() => wall.locator('h1').textContent()).toContain('elder-care safety monitoring');
 
-    const audit = await h.dashboard.app.inject({
+    // In alerting's store: the whole timeline, by the manager.
+    const audit = await c.dashboard.app.inject({
       method: 'GET',
       url: `/api/alerts?institution=${INSTITUTION}&status=closed`,
       headers: { cookie: await adminCookie() },
     });
-    expect(audit.json().alerts[0]).toMatchObject({ verdict: 'false_alarm', closedBy: INSTITUTION });
+    const [closed] = audit.json().alerts;
+    expect(closed).toMatchObject({
+      rule: 'fire-alarm',
+      device: DETECTOR,
+      severity: 'critical',
+      verdict: 'false_alarm',
+      acknowledgedBy: INSTITUTION,
+      verifiedBy: INSTITUTION,
+      closedBy: INSTITUTION,
+    });
+    const detail = (await c.alerting.service.get(closed.id)).transitions.map((t) => `${t.to}:${t.actor}`);
+    expect(detail).toEqual([
+      'open:system',
+      `acknowledged:${INSTITUTION}`,
+      `verified:${INSTITUTION}`,
+      `closed:${INSTITUTION}`,
+    ]);
     await phoneCtx.close();
     await wallCtx.close();
   });
 
   async function adminCookie(): Promise<string> {
-    const res = await h.dashboard.app.inject({
+    const res = await c.dashboard.app.inject({
       method: 'POST',
       url: '/api/auth/login',
-      payload: { username: 'admin', password: h.demo.admin.password },
+      payload: { username: 'admin', password: c.demo.admin.password },
     });
     return `anl_session=${res.cookies.find((c) => c.name === 'anl_session')?.value}`;
   }

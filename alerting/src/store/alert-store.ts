@@ -139,7 +139,9 @@ export class AlertStore {
     }
     if (filter.status?.length) q = q.where('status', 'in', [...filter.status]);
     if (filter.severity?.length) q = q.where('severity', 'in', [...filter.severity]);
-    if (filter.kind !== undefined) q = q.where('device_kind', '=', filter.kind);
+    // Gateway alerts (offline, institution blind) have no device kind.
+    if (filter.kind === 'gateway') q = q.where('device_kind', 'is', null);
+    else if (filter.kind !== undefined) q = q.where('device_kind', '=', filter.kind);
     if (filter.rule !== undefined) q = q.where('rule', '=', filter.rule);
     if (filter.drill !== undefined) q = q.where('drill_id', filter.drill ? 'is not' : 'is', null);
     if (filter.drillId !== undefined) q = q.where('drill_id', '=', filter.drillId);

@@ -1,85 +1,60 @@
+import {
+  Alert,
+  AlertStatus,
+  AlertTransition,
+  DrillRecipients,
+  type DrillReport,
+  EscalationPolicy,
+  type EscalationPolicyInput,
+  Severity,
+  SilenceScope,
+  Verdict,
+} from '@anlian/alerting';
+import { DeviceKind } from '@anlian/protocol';
 import { z } from 'zod';
 
 /**
- * What the dashboard needs from alerting. The real alert service (`@anlian/alerting`) is made to
- * fit this port; tests and the stand-alone dashboard use `InMemoryAlerts`. The zod schemas are
- * the HTTP and socket.io contract as well, so what the port returns is what clients receive.
+ * What the dashboard needs from alerting. `alertsPortFrom(service)` fits `@anlian/alerting`'s
+ * `AlertingService` to it; tests and the stand-alone bench use `InMemoryAlerts`. The model is
+ * alerting's own — its zod schemas for alerts, transitions, severities, silence scopes and
+ * escalation policies are re-exported here — and the zod schemas below are the HTTP and
+ * socket.io contract, so what the port returns is what clients receive.
  */
 
-export const AlertStatus = z.enum(['open', 'acknowledged', 'verified', 'closed']);
-export type AlertStatus = z.infer<typeof AlertStatus>;
+export type { DrillReport, EscalationPolicyInput };
+export { Alert, AlertStatus, AlertTransition, EscalationPolicy, SilenceScope };
 
-export const AlertSeverity = z.enum(['critical', 'warning', 'info']);
-export type AlertSeverity = z.infer<typeof AlertSeverity>;
+/** critical / major / minor / info (alerting's `Severity`); the screens show them as levels. */
+export const AlertSeverity = Severity;
+export type AlertSeverity = Severity;
 
 /** GB 25201: a person confirms an alarm as one of these. */
-export const AlertVerdict = z.enum(['real_fire', 'false_alarm', 'test', 'device_fault']);
-export type AlertVerdict = z.infer<typeof AlertVerdict>;
+export const AlertVerdict = Verdict;
+export type AlertVerdict = Verdict;
 
-export const AlertDeviceKind = z.enum(['fire', 'extinguisher', 'kitchen', 'camera']);
-export type AlertDeviceKind = z.infer<typeof AlertDeviceKind>;
+export const AlertDeviceKind = DeviceKind;
+export type AlertDeviceKind = DeviceKind;
 
-export const LocalizedText = z.object({ zh: z.string(), en: z.string() });
-
-export const EscalationState = z.object({
-  level: z.number().int(),
-  nextAt: z.number().optional(),
-  state: z.enum(['active', 'stopped', 'done']),
-});
-
-export const Alert = z.object({
-  id: z.string(),
-  key: z.string(),
-  rule: z.string(),
-  name: LocalizedText,
-  severity: AlertSeverity,
-  status: AlertStatus,
-  verdict: AlertVerdict.optional(),
-  drill: z.boolean(),
-  drillId: z.string().optional(),
-  silenced: z.boolean(),
-  county: z.string(),
-  institution: z.string(),
-  gateway: z.string(),
-  device: z.string().optional(),
-  deviceKind: AlertDeviceKind.optional(),
-  value: z.number().optional(),
-  reason: z.string(),
-  occurrences: z.number().int(),
-  /** Epoch ms, like every time below. */
-  openedAt: z.number(),
-  lastSeenAt: z.number(),
-  acknowledgedAt: z.number().optional(),
-  acknowledgedBy: z.string().optional(),
-  verifiedAt: z.number().optional(),
-  closedAt: z.number().optional(),
-  closedBy: z.string().optional(),
-  escalation: EscalationState,
-});
-export type Alert = z.infer<typeof Alert>;
-
-export const AlertTransition = z.object({
+/**
+ * One attempt (or decision not to attempt) of one notification delivery: alerting's
+ * `DeliveryRecord`, field for field (`src/notify/delivery-log.ts`).
+ */
+export const AlertDelivery = z.object({
+  deliveryId: z.string(),
+  notificationId: z.string(),
   alertId: z.string(),
+  channelId: z.string(),
+  channelType: z.string(),
+  contactId: z.string().optional(),
+  attempt: z.number().int(),
+  status: z.enum(['sent', 'failed', 'retrying', 'gave_up', 'skipped']),
   at: z.number(),
-  from: AlertStatus.nullable(),
-  to: AlertStatus,
-  actor: z.string(),
-  note: z.string().optional(),
-  verdict: AlertVerdict.optional(),
+  error: z.string().optional(),
+  receipt: z.string().optional(),
+  latencyMs: z.number().optional(),
+  nextAttemptAt: z.number().optional(),
+  drill: z.boolean().optional(),
 });
-export type AlertTransition = z.infer<typeof AlertTransition>;
-
-/** One notification attempt; alerting owns its shape beyond these fields, so extra keys pass. */
-export const AlertDelivery = z
-  .object({
-    at: z.number(),
-    channel: z.string(),
-    recipient: z.string(),
-    status: z.string(),
-    level: z.number().int().optional(),
-    detail: z.string().optional(),
-  })
-  .loose();
 export type AlertDelivery = z.infer<typeof AlertDelivery>;
 
 export const AlertDetail = z.object({
@@ -92,7 +67,7 @@ export type AlertDetail = z.infer<typeof AlertDetail>;
 export interface AlertFilter {
   institution?: string;
   status?: AlertStatus[];
-  severity?: AlertSeverity;
+  severity?: AlertSeverity[];
   kind?: AlertDeviceKind;
   drill?: boolean;
   /** `openedAt` at or after, epoch ms. */
@@ -107,20 +82,15 @@ export interface AlertFilter {
 export const AlertPage = z.object({ alerts: z.array(Alert), nextCursor: z.string().optional() });
 export type AlertPage = z.infer<typeof AlertPage>;
 
+/** A county's alert figures for the wall screen. Drill alerts are left out. */
 export const AlertSummary = z.object({
   openByKind: z.record(z.string(), z.number().int()),
+  /** Alerts opened since the given time (the start of the county's day). */
   alarmsToday: z.number().int(),
   /** Null while no alert has been acknowledged in the period. */
   meanTimeToAcknowledgeMs: z.number().nullable(),
 });
 export type AlertSummary = z.infer<typeof AlertSummary>;
-
-export const SilenceScope = z.object({
-  institution: z.string().optional(),
-  gateway: z.string().optional(),
-  device: z.string().optional(),
-  rule: z.string().optional(),
-});
 
 export const Silence = z.object({
   id: z.string(),
@@ -131,11 +101,12 @@ export const Silence = z.object({
   author: z.string(),
   createdAt: z.number(),
   expiredAt: z.number().optional(),
+  expiredBy: z.string().optional(),
 });
 export type Silence = z.infer<typeof Silence>;
 
 export interface NewSilence {
-  scope: z.infer<typeof SilenceScope>;
+  scope: SilenceScope;
   startsAt: number;
   endsAt: number;
   reason: string;
@@ -148,9 +119,11 @@ export const Drill = z.object({
   institutions: z.array(z.string()),
   startsAt: z.number(),
   endsAt: z.number(),
+  recipients: DrillRecipients,
   author: z.string(),
   createdAt: z.number(),
   endedAt: z.number().optional(),
+  endedBy: z.string().optional(),
 });
 export type Drill = z.infer<typeof Drill>;
 
@@ -159,49 +132,56 @@ export interface NewDrill {
   startsAt: number;
   endsAt: number;
   name: string;
+  /** Default `marker`: the usual recipients, every push prefixed with [演练]. */
+  recipients?: DrillRecipients;
   author: string;
 }
 
-/** A drill report: the structured figures and the same as CSV for the spreadsheet people. */
-export const DrillReport = z.object({ json: z.record(z.string(), z.unknown()), csv: z.string() });
-export type DrillReport = z.infer<typeof DrillReport>;
-
-export const EscalationPolicy = z.object({
-  levels: z.array(z.object({ afterS: z.number().int().min(0), roles: z.array(z.string().min(1)).min(1) })).min(1),
-  repeatEveryS: z.number().int().min(0),
-});
-export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
+/** A drill's scores (alerting's `DrillReport`) and the same as CSV: UTF-8 with a BOM, for Excel. */
+export interface DrillReportDocument {
+  report: DrillReport;
+  csv: string;
+}
 
 export interface AlertChange {
   type: 'raised' | 'updated' | 'cleared';
   alert: Alert;
+  /** The lifecycle step, when the change is one (raised, acknowledged, verified, closed). */
+  transition?: AlertTransition;
 }
 
 export interface AlertsPort {
   list(filter: AlertFilter): Promise<AlertPage>;
+  /** Every alert that is not closed, drills included: what the live screens start from. */
+  openAlerts(): Promise<Alert[]>;
   /** Undefined when there is no such alert. */
   get(id: string): Promise<AlertDetail | undefined>;
-  /** Each throws an error with a `code` and `statusCode` 409 when the transition is not allowed. */
+  /**
+   * Each throws an error with a `code` and a `statusCode`: 404 for an unknown alert, 409 when the
+   * transition is not allowed (`isAlertLifecycleError`).
+   */
   acknowledge(id: string, actor: string, note?: string): Promise<Alert>;
   verify(id: string, actor: string, verdict: AlertVerdict, note?: string): Promise<Alert>;
   close(id: string, actor: string, note?: string): Promise<Alert>;
   summary(county: string, since: number): Promise<AlertSummary>;
+  /** Silences, the ended ones included, newest first. */
   listSilences(): Promise<Silence[]>;
   createSilence(silence: NewSilence): Promise<Silence>;
   expireSilence(id: string, actor: string): Promise<Silence>;
   listDrills(): Promise<Drill[]>;
   createDrill(drill: NewDrill): Promise<Drill>;
   endDrill(id: string, actor: string): Promise<Drill>;
-  drillReport(id: string): Promise<DrillReport>;
+  drillReport(id: string): Promise<DrillReportDocument>;
   getPolicy(institution: string): Promise<EscalationPolicy>;
-  setPolicy(institution: string, policy: EscalationPolicy): Promise<EscalationPolicy>;
+  setPolicy(institution: string, policy: EscalationPolicyInput, author: string): Promise<EscalationPolicy>;
   /** Returns the unsubscribe function. */
   onChange(listener: (change: AlertChange) => void): () => void;
 }
 
 /**
- * The error shape the port's lifecycle errors follow: a catalogue code and an HTTP status
- * (404 unknown alert, 409 transition not allowed). The dashboard maps them to responses as is.
+ * The error shape the port's lifecycle errors follow: a catalogue code (`ANL_ALERT_…`) and an
+ * HTTP status (404 unknown alert, 409 transition not allowed, 400 invalid request). The
+ * dashboard answers them as they are.
  */
 export interface AlertLifecycleErrorLike {
   code: string;

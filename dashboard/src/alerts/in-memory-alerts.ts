@@ -1,37 +1,37 @@
 import { randomUUID } from 'node:crypto';
+import {
+  type AlertAction,
+  AlertingErrorCode,
+  applyAction,
+  atLeast,
+  buildDrillReport,
+  DEFAULT_ESCALATION_POLICY,
+  drillReportCsv,
+  type ResolvePolicy,
+} from '@anlian/alerting';
 import type { IngestEvent } from '@anlian/protocol';
-import type {
-  Alert,
-  AlertChange,
-  AlertDelivery,
-  AlertDetail,
-  AlertDeviceKind,
-  AlertFilter,
-  AlertPage,
-  AlertSeverity,
-  AlertSummary,
-  AlertsPort,
-  AlertTransition,
-  AlertVerdict,
-  Drill,
-  DrillReport,
+import { AlertLifecycleError } from './alert-lifecycle-error.js';
+import {
+  type Alert,
+  type AlertChange,
+  type AlertDelivery,
+  type AlertDetail,
+  type AlertDeviceKind,
+  type AlertFilter,
+  type AlertPage,
+  type AlertSeverity,
+  type AlertSummary,
+  type AlertsPort,
+  type AlertTransition,
+  type AlertVerdict,
+  type Drill,
+  type DrillReportDocument,
   EscalationPolicy,
-  NewDrill,
-  NewSilence,
-  Silence,
+  type EscalationPolicyInput,
+  type NewDrill,
+  type NewSilence,
+  type Silence,
 } from './alerts-port.js';
-
-/** The lifecycle errors the real alert service raises, with the same codes and statuses. */
-export class AlertLifecycleError extends Error {
-  override readonly name = 'AlertLifecycleError';
-  constructor(
-    readonly code: 'ANL_ALERT_NOT_FOUND' | 'ANL_ALERT_TRANSITION_INVALID',
-    message: string,
-    readonly statusCode: number,
-  ) {
-    super(`${code}: ${message}`);
-  }
-}
 
 export interface InMemoryAlertsOptions {
   clock?: () => number;
@@ -39,53 +39,91 @@ export interface InMemoryAlertsOptions {
   subscribe?: (listener: (event: IngestEvent) => void) => () => void;
 }
 
-const DEFAULT_POLICY: EscalationPolicy = {
-  // DOMAIN.md: the manager first, then the deputy, then the county duty officer.
-  levels: [
-    { afterS: 0, roles: ['manager'] },
-    { afterS: 180, roles: ['deputy'] },
-    { afterS: 600, roles: ['duty_officer'] },
-  ],
-  repeatEveryS: 300,
-};
-
 interface RuleShape {
   rule: string;
   severity: AlertSeverity;
+  resolve: ResolvePolicy;
   zh: string;
   en: string;
 }
 
-/** What each device event means, in the fake; the real rules live in alerting. */
+/**
+ * What each device event means in the fake: the ids, severities and resolve policies of
+ * alerting's default event rules (alerting/src/rules/default-rules.ts); the real rules live there.
+ */
 const EVENT_RULES: Record<string, RuleShape | undefined> = {
-  'fire/fire': { rule: 'fire-alarm', severity: 'critical', zh: '火警', en: 'Fire alarm' },
-  'fire/supervisory': { rule: 'fire-supervisory', severity: 'warning', zh: '监管报警', en: 'Supervisory' },
-  'fire/fault': { rule: 'device-fault', severity: 'warning', zh: '设备故障', en: 'Device fault' },
+  'fire/fire': { rule: 'fire-alarm', severity: 'critical', resolve: 'manual', zh: '火警', en: 'Fire alarm' },
+  'fire/supervisory': {
+    rule: 'fire-supervisory',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '监管报警',
+    en: 'Supervisory signal',
+  },
+  'fire/fault': { rule: 'device-fault', severity: 'major', resolve: 'auto', zh: '设备故障', en: 'Device fault' },
   'extinguisher/low_pressure': {
-    rule: 'extinguisher-pressure',
-    severity: 'warning',
+    rule: 'extinguisher-low-pressure-event',
+    severity: 'major',
+    resolve: 'auto',
     zh: '灭火器压力异常',
     en: 'Extinguisher pressure out of range',
   },
-  'extinguisher/moved': { rule: 'extinguisher-moved', severity: 'warning', zh: '灭火器移位', en: 'Extinguisher moved' },
-  'kitchen/overheat': { rule: 'kitchen-overheat', severity: 'critical', zh: '厨房高温', en: 'Kitchen overheat' },
-  'kitchen/gas': { rule: 'kitchen-gas', severity: 'critical', zh: '燃气泄漏', en: 'Gas leak' },
+  'extinguisher/moved': {
+    rule: 'extinguisher-moved',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '灭火器移位',
+    en: 'Extinguisher moved',
+  },
+  'kitchen/overheat': {
+    rule: 'kitchen-device-alarm',
+    severity: 'critical',
+    resolve: 'manual',
+    zh: '厨房探测器报警',
+    en: 'Kitchen detector alarm',
+  },
+  'kitchen/gas': {
+    rule: 'kitchen-device-alarm',
+    severity: 'critical',
+    resolve: 'manual',
+    zh: '厨房探测器报警',
+    en: 'Kitchen detector alarm',
+  },
   'camera/signal_loss': {
     rule: 'camera-signal-loss',
-    severity: 'warning',
+    severity: 'major',
+    resolve: 'auto',
     zh: '视频信号丢失',
     en: 'Camera signal loss',
   },
-  'camera/frozen': { rule: 'camera-frozen', severity: 'warning', zh: '画面冻结', en: 'Picture frozen' },
-  'camera/black': { rule: 'camera-black', severity: 'warning', zh: '画面黑屏', en: 'Picture black' },
-  'camera/occlusion': { rule: 'camera-occlusion', severity: 'warning', zh: '镜头遮挡', en: 'Lens occluded' },
+  'camera/frozen': {
+    rule: 'camera-picture-fault',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '视频画面异常',
+    en: 'Camera picture fault',
+  },
+  'camera/black': {
+    rule: 'camera-picture-fault',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '视频画面异常',
+    en: 'Camera picture fault',
+  },
+  'camera/occlusion': {
+    rule: 'camera-picture-fault',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '视频画面异常',
+    en: 'Camera picture fault',
+  },
 };
 
 /**
- * An in-memory alert service that fits `AlertsPort`: the lifecycle rules of the real one
- * (acknowledge only open alerts; a critical alarm is verified before it is closed — GB 25201,
- * a person confirms a fire alarm), silences, drills and policies. For tests, and for the
- * stand-alone dashboard until alerting is wired in. Not durable.
+ * An in-memory alert service that fits `AlertsPort`, for unit tests and the dashboard bench:
+ * alerting's model and its lifecycle rules (`applyAction`: acknowledge only open alerts; a manual
+ * alert such as a fire alarm is verified before it is closed — GB 25201), its escalation
+ * defaults, drill reports, silences and policies. No rule engine, no pushes, not durable.
  */
 export class InMemoryAlerts implements AlertsPort {
   readonly #clock: () => number;
@@ -123,8 +161,9 @@ export class InMemoryAlerts implements AlertsPort {
         this.raise({
           key,
           rule: 'gateway-offline',
-          severity: 'warning',
-          name: { zh: '网关离线', en: 'Gateway offline' },
+          severity: 'critical',
+          resolve: 'auto',
+          name: { zh: '网关离线（机构失联）', en: 'Gateway offline: institution blind' },
           county: event.county,
           institution: event.institution,
           gateway: event.gateway,
@@ -137,12 +176,9 @@ export class InMemoryAlerts implements AlertsPort {
     if (event.type !== 'event') return;
     const p = event.payload;
     if (p.event === 'restore') {
-      // A recovering detector never closes a fire alarm by itself (DOMAIN.md); other alerts clear.
       for (const [key, id] of this.#openByKey) {
         const a = this.#alerts.get(id);
-        if (a && a.gateway === event.gateway && a.device === event.device && a.rule !== 'fire-alarm') {
-          this.clear(key, event.receivedAt);
-        }
+        if (a && a.gateway === event.gateway && a.device === event.device) this.clear(key, event.receivedAt);
       }
       return;
     }
@@ -153,6 +189,7 @@ export class InMemoryAlerts implements AlertsPort {
       key: `${shape.rule}:${event.gateway}/${event.device}`,
       rule: shape.rule,
       severity: shape.severity,
+      resolve: shape.resolve,
       name: { zh: shape.zh, en: shape.en },
       county: event.county,
       institution: event.institution,
@@ -169,6 +206,8 @@ export class InMemoryAlerts implements AlertsPort {
     key: string;
     rule: string;
     severity: AlertSeverity;
+    /** Default: manual for critical alerts (a person closes them), else auto. */
+    resolve?: ResolvePolicy;
     name: { zh: string; en: string };
     county: string;
     institution: string;
@@ -184,23 +223,31 @@ export class InMemoryAlerts implements AlertsPort {
     const existing = openId ? this.#alerts.get(openId) : undefined;
     if (existing) {
       const next: Alert = { ...existing, occurrences: existing.occurrences + 1, lastSeenAt: at, reason: input.reason };
+      delete next.clearedAt;
       this.#alerts.set(next.id, next);
       this.#emit({ type: 'updated', alert: next });
       return next;
     }
     const drill = this.#activeDrill(input.institution, at);
-    const policy = this.#policies.get(input.institution) ?? DEFAULT_POLICY;
-    const firstLevel = policy.levels[1];
+    const silence = this.#silence(input, at);
+    const policy = this.#policyFor(input.institution);
+    // As alerting does: pushed from `notifyMinSeverity`, escalated from `escalateMinSeverity`.
+    const notify = !silence && atLeast(input.severity, policy.notifyMinSeverity);
+    const second = policy.levels[1];
+    const escalates = notify && atLeast(input.severity, policy.escalateMinSeverity) && second !== undefined;
+    const id = randomUUID();
     const alert: Alert = {
-      id: randomUUID(),
+      id,
       key: input.key,
       rule: input.rule,
       name: input.name,
       severity: input.severity,
+      resolve: input.resolve ?? (input.severity === 'critical' ? 'manual' : 'auto'),
       status: 'open',
       drill: drill !== undefined,
       ...(drill ? { drillId: drill.id } : {}),
-      silenced: this.#silenced(input, at),
+      silenced: silence !== undefined,
+      ...(silence ? { silenceId: silence.id } : {}),
       county: input.county,
       institution: input.institution,
       gateway: input.gateway,
@@ -211,38 +258,57 @@ export class InMemoryAlerts implements AlertsPort {
       occurrences: 1,
       openedAt: at,
       lastSeenAt: at,
-      escalation: { level: 0, state: 'active', ...(firstLevel ? { nextAt: at + firstLevel.afterS * 1000 } : {}) },
+      escalation:
+        escalates && second
+          ? { level: 0, round: 0, state: 'active', nextAt: at + second.afterS * 1000 }
+          : { level: 0, round: 0, state: 'done' },
     };
-    this.#alerts.set(alert.id, alert);
-    this.#openByKey.set(alert.key, alert.id);
-    this.#transitions.set(alert.id, [{ alertId: alert.id, at, from: null, to: 'open', actor: 'system' }]);
-    this.#deliveries.set(alert.id, [
-      { at, channel: 'app', recipient: `${input.institution}:manager`, status: 'sent', level: 0 },
-    ]);
-    this.#emit({ type: 'raised', alert });
+    this.#alerts.set(id, alert);
+    this.#openByKey.set(alert.key, id);
+    const transition: AlertTransition = {
+      alertId: id,
+      seq: 1,
+      at,
+      from: null,
+      to: 'open',
+      actor: 'system',
+      note: input.reason,
+    };
+    this.#transitions.set(id, [transition]);
+    this.#deliveries.set(
+      id,
+      notify
+        ? [
+            {
+              deliveryId: `${id}/L0R0:dashboard`,
+              notificationId: `${id}/L0R0`,
+              alertId: id,
+              channelId: 'dashboard',
+              channelType: 'stream',
+              attempt: 1,
+              status: 'sent',
+              at,
+              ...(alert.drill ? { drill: true } : {}),
+            },
+          ]
+        : [],
+    );
+    this.#emit({ type: 'raised', alert, transition });
     return alert;
   }
 
-  /** The condition went away: a non-critical alert closes itself; a critical one waits for a person. */
+  /** The condition went away: an auto alert closes itself; a manual one (fire) waits for a person. */
   clear(key: string, at = this.#clock()): void {
     const id = this.#openByKey.get(key);
     const a = id ? this.#alerts.get(id) : undefined;
     if (!a) return;
-    if (a.severity === 'critical') return;
-    this.#openByKey.delete(key);
-    const next: Alert = {
-      ...a,
-      status: 'closed',
-      closedAt: at,
-      closedBy: 'system',
-      escalation: { ...a.escalation, state: 'stopped' },
-    };
-    delete next.escalation.nextAt;
-    this.#alerts.set(a.id, next);
-    this.#transitions
-      .get(a.id)
-      ?.push({ alertId: a.id, at, from: a.status, to: 'closed', actor: 'system', note: 'condition cleared' });
-    this.#emit({ type: 'cleared', alert: next });
+    if (a.resolve === 'manual') {
+      const next: Alert = { ...a, clearedAt: at };
+      this.#alerts.set(a.id, next);
+      this.#emit({ type: 'updated', alert: next });
+      return;
+    }
+    this.#act(a, { type: 'resolve', note: 'condition cleared' }, at);
   }
 
   async list(filter: AlertFilter): Promise<AlertPage> {
@@ -251,7 +317,7 @@ export class InMemoryAlerts implements AlertsPort {
         (a) =>
           (filter.institution === undefined || a.institution === filter.institution) &&
           (filter.status === undefined || filter.status.includes(a.status)) &&
-          (filter.severity === undefined || a.severity === filter.severity) &&
+          (filter.severity === undefined || filter.severity.includes(a.severity)) &&
           (filter.kind === undefined || a.deviceKind === filter.kind) &&
           (filter.drill === undefined || a.drill === filter.drill) &&
           (filter.from === undefined || a.openedAt >= filter.from) &&
@@ -265,6 +331,10 @@ export class InMemoryAlerts implements AlertsPort {
     return more ? { alerts, nextCursor: Buffer.from(String(offset + limit)).toString('base64url') } : { alerts };
   }
 
+  async openAlerts(): Promise<Alert[]> {
+    return [...this.#openByKey.values()].flatMap((id) => this.#alerts.get(id) ?? []);
+  }
+
   async get(id: string): Promise<AlertDetail | undefined> {
     const alert = this.#alerts.get(id);
     if (!alert) return undefined;
@@ -276,56 +346,28 @@ export class InMemoryAlerts implements AlertsPort {
   }
 
   async acknowledge(id: string, actor: string, note?: string): Promise<Alert> {
-    const a = this.#need(id);
-    if (a.status !== 'open') throw this.#invalid(a, 'acknowledged');
-    const at = this.#clock();
-    const escalation = { level: a.escalation.level, state: 'stopped' as const };
-    return this.#transition(
-      a,
-      { ...a, status: 'acknowledged', acknowledgedAt: at, acknowledgedBy: actor, escalation },
-      actor,
-      at,
-      note,
-    );
+    return this.#act(this.#need(id), { type: 'acknowledge', actor, note });
   }
 
   async verify(id: string, actor: string, verdict: AlertVerdict, note?: string): Promise<Alert> {
-    const a = this.#need(id);
-    if (a.status !== 'open' && a.status !== 'acknowledged') throw this.#invalid(a, 'verified');
-    const at = this.#clock();
-    const escalation = { level: a.escalation.level, state: 'stopped' as const };
-    const next: Alert = {
-      ...a,
-      status: 'verified',
-      verdict,
-      verifiedAt: at,
-      acknowledgedAt: a.acknowledgedAt ?? at,
-      acknowledgedBy: a.acknowledgedBy ?? actor,
-      escalation,
-    };
-    return this.#transition(a, next, actor, at, note, verdict);
+    return this.#act(this.#need(id), { type: 'verify', actor, verdict, note });
   }
 
   async close(id: string, actor: string, note?: string): Promise<Alert> {
-    const a = this.#need(id);
-    if (a.status === 'closed') throw this.#invalid(a, 'closed');
-    // GB 25201: a fire alarm is confirmed by a person (verified) before it is closed.
-    if (a.severity === 'critical' && a.status !== 'verified') throw this.#invalid(a, 'closed');
-    const at = this.#clock();
-    this.#openByKey.delete(a.key);
-    const escalation = { level: a.escalation.level, state: 'done' as const };
-    return this.#transition(a, { ...a, status: 'closed', closedAt: at, closedBy: actor, escalation }, actor, at, note);
+    return this.#act(this.#need(id), { type: 'close', actor, note });
   }
 
   async summary(county: string, since: number): Promise<AlertSummary> {
-    const openByKind: Record<string, number> = { fire: 0, extinguisher: 0, kitchen: 0, camera: 0, gateway: 0 };
+    const openByKind: Record<string, number> = {};
     let alarmsToday = 0;
     let ackSum = 0;
     let ackN = 0;
     for (const a of this.#alerts.values()) {
       if (a.county !== county || a.drill) continue;
-      if (a.status !== 'closed')
-        openByKind[a.deviceKind ?? 'gateway'] = (openByKind[a.deviceKind ?? 'gateway'] ?? 0) + 1;
+      if (a.status !== 'closed') {
+        const kind = a.deviceKind ?? 'gateway';
+        openByKind[kind] = (openByKind[kind] ?? 0) + 1;
+      }
       if (a.openedAt >= since) {
         alarmsToday++;
         if (a.acknowledgedAt !== undefined) {
@@ -347,10 +389,10 @@ export class InMemoryAlerts implements AlertsPort {
     return silence;
   }
 
-  async expireSilence(id: string, _actor: string): Promise<Silence> {
+  async expireSilence(id: string, actor: string): Promise<Silence> {
     const s = this.#silences.get(id);
-    if (!s) throw new AlertLifecycleError('ANL_ALERT_NOT_FOUND', `silence ${id} not found`, 404);
-    const next = { ...s, expiredAt: this.#clock() };
+    if (!s || s.expiredAt !== undefined) throw notFound(`no active silence ${id}`);
+    const next = { ...s, expiredAt: this.#clock(), expiredBy: actor };
     this.#silences.set(id, next);
     return next;
   }
@@ -359,50 +401,51 @@ export class InMemoryAlerts implements AlertsPort {
     return [...this.#drills.values()].sort((a, b) => b.startsAt - a.startsAt);
   }
 
-  async createDrill(d: NewDrill): Promise<Drill> {
-    const drill: Drill = { id: randomUUID(), ...d, createdAt: this.#clock() };
+  async createDrill({ recipients, ...d }: NewDrill): Promise<Drill> {
+    const drill: Drill = { id: randomUUID(), ...d, recipients: recipients ?? 'marker', createdAt: this.#clock() };
     this.#drills.set(drill.id, drill);
     return drill;
   }
 
-  async endDrill(id: string, _actor: string): Promise<Drill> {
+  async endDrill(id: string, actor: string): Promise<Drill> {
     const d = this.#drills.get(id);
-    if (!d) throw new AlertLifecycleError('ANL_ALERT_NOT_FOUND', `drill ${id} not found`, 404);
-    const next = { ...d, endedAt: this.#clock() };
+    if (!d || d.endedAt !== undefined) throw notFound(`no running drill ${id}`);
+    const next = { ...d, endedAt: this.#clock(), endedBy: actor };
     this.#drills.set(id, next);
     return next;
   }
 
-  async drillReport(id: string): Promise<DrillReport> {
+  async drillReport(id: string): Promise<DrillReportDocument> {
     const d = this.#drills.get(id);
-    if (!d) throw new AlertLifecycleError('ANL_ALERT_NOT_FOUND', `drill ${id} not found`, 404);
+    if (!d) throw notFound(`no drill ${id}`);
     const alerts = [...this.#alerts.values()].filter((a) => a.drillId === id);
-    const rows = alerts.map((a) => ({
-      institution: a.institution,
-      alert: a.id,
-      rule: a.rule,
-      openedAt: a.openedAt,
-      acknowledgeS: a.acknowledgedAt !== undefined ? (a.acknowledgedAt - a.openedAt) / 1000 : null,
-    }));
-    const csv = [
-      'institution,alert,rule,openedAt,acknowledgeS',
-      ...rows.map((r) => `${r.institution},${r.alert},${r.rule},${r.openedAt},${r.acknowledgeS ?? ''}`),
-    ].join('\n');
-    return { json: { drill: d, alerts: rows }, csv };
+    const report = buildDrillReport(d, alerts, this.#clock());
+    return { report, csv: drillReportCsv(report) };
   }
 
   async getPolicy(institution: string): Promise<EscalationPolicy> {
-    return this.#policies.get(institution) ?? DEFAULT_POLICY;
+    return this.#policyFor(institution);
   }
 
-  async setPolicy(institution: string, policy: EscalationPolicy): Promise<EscalationPolicy> {
-    this.#policies.set(institution, policy);
-    return policy;
+  async setPolicy(institution: string, input: EscalationPolicyInput, _author: string): Promise<EscalationPolicy> {
+    const parsed = EscalationPolicy.safeParse(input);
+    if (!parsed.success) {
+      throw new AlertLifecycleError(
+        AlertingErrorCode.REQUEST_INVALID,
+        `invalid escalation policy: ${parsed.error.message}`,
+      );
+    }
+    this.#policies.set(institution, parsed.data);
+    return parsed.data;
   }
 
   onChange(listener: (change: AlertChange) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  #policyFor(institution: string): EscalationPolicy {
+    return this.#policies.get(institution) ?? this.#policies.get('*') ?? DEFAULT_ESCALATION_POLICY;
   }
 
   #emit(change: AlertChange): void {
@@ -411,42 +454,39 @@ export class InMemoryAlerts implements AlertsPort {
 
   #need(id: string): Alert {
     const a = this.#alerts.get(id);
-    if (!a) throw new AlertLifecycleError('ANL_ALERT_NOT_FOUND', `alert ${id} not found`, 404);
+    if (!a) throw notFound(`no alert ${id}`);
     return a;
   }
 
-  #invalid(a: Alert, to: string): AlertLifecycleError {
-    return new AlertLifecycleError(
-      'ANL_ALERT_TRANSITION_INVALID',
-      `alert ${a.id} is ${a.status}; it cannot become ${to}`,
-      409,
-    );
-  }
-
-  #transition(prev: Alert, next: Alert, actor: string, at: number, note?: string, verdict?: AlertVerdict): Alert {
+  /** alerting's lifecycle rules (`applyAction`), its errors in the port's form. */
+  #act(prev: Alert, action: AlertAction, at = this.#clock()): Alert {
+    const transitions = this.#transitions.get(prev.id) ?? [];
+    let applied: ReturnType<typeof applyAction>;
+    try {
+      applied = applyAction(prev, action, at, transitions.length + 1);
+    } catch (err) {
+      throw AlertLifecycleError.from(err);
+    }
+    const { alert: next, transition } = applied;
     this.#alerts.set(next.id, next);
-    this.#transitions.get(next.id)?.push({
-      alertId: next.id,
-      at,
-      from: prev.status,
-      to: next.status,
-      actor,
-      ...(note !== undefined ? { note } : {}),
-      ...(verdict !== undefined ? { verdict } : {}),
-    });
-    this.#emit({ type: next.status === 'closed' ? 'cleared' : 'updated', alert: next });
+    transitions.push(transition);
+    this.#transitions.set(next.id, transitions);
+    if (next.status === 'closed') this.#openByKey.delete(next.key);
+    this.#emit({ type: next.status === 'closed' ? 'cleared' : 'updated', alert: next, transition });
     return next;
   }
 
   #activeDrill(institution: string, at: number): Drill | undefined {
     for (const d of this.#drills.values()) {
-      if (d.institutions.includes(institution) && d.startsAt <= at && at < d.endsAt && d.endedAt === undefined)
-        return d;
+      if (d.institutions.includes(institution) && d.startsAt <= at && at < (d.endedAt ?? d.endsAt)) return d;
     }
     return undefined;
   }
 
-  #silenced(a: { institution: string; gateway: string; device?: string; rule: string }, at: number): boolean {
+  #silence(
+    a: { institution: string; gateway: string; device?: string; rule: string },
+    at: number,
+  ): Silence | undefined {
     for (const s of this.#silences.values()) {
       if (s.expiredAt !== undefined || at < s.startsAt || at >= s.endsAt) continue;
       const sc = s.scope;
@@ -456,9 +496,13 @@ export class InMemoryAlerts implements AlertsPort {
         (sc.device === undefined || sc.device === a.device) &&
         (sc.rule === undefined || sc.rule === a.rule)
       ) {
-        return true;
+        return s;
       }
     }
-    return false;
+    return undefined;
   }
+}
+
+function notFound(message: string): AlertLifecycleError {
+  return new AlertLifecycleError(AlertingErrorCode.NOT_FOUND, message);
 }

@@ -1,5 +1,6 @@
 import type { LatestStateCache } from '@anlian/ingest';
 import type { IngestEvent, PressureMedium } from '@anlian/protocol';
+import { alertLevel } from '../alerts/alert-level.js';
 import type { Alert, AlertChange, AlertSummary } from '../alerts/alerts-port.js';
 import type { RegistryView } from '../registry/registry-view.js';
 import { type DeviceThresholds, pressureOutOfRange } from './device-thresholds.js';
@@ -94,15 +95,16 @@ export class CountyLiveModel {
               ? { zh: '已核实', en: 'verified' }
               : { zh: '更新', en: 'updated' };
     const item: TickerItem = {
-      at: a.lastSeenAt > (a.closedAt ?? 0) ? a.lastSeenAt : (a.closedAt ?? a.lastSeenAt),
+      // When it happened: the transition's time (acknowledged, verified, closed), else the last occurrence.
+      at: change.transition?.at ?? Math.max(a.lastSeenAt, a.closedAt ?? 0),
       institution: a.institution,
       kind: a.deviceKind ?? 'gateway',
       text: {
         zh: `${this.#instName(a.institution)} ${a.name.zh} ${verb.zh}`,
         en: `${a.institution} ${a.name.en} ${verb.en}`,
       },
-      // A raise carries the alert's severity; acknowledging or closing it is news, not alarm.
-      severity: change.type === 'raised' ? a.severity : 'info',
+      // A raise carries the alert's level; acknowledging or closing it is news, not alarm.
+      level: change.type === 'raised' ? alertLevel(a.severity) : 'info',
     };
     if (change.type !== 'updated' || a.status !== 'open') this.#pushTicker(item);
     return item;
@@ -122,9 +124,9 @@ export class CountyLiveModel {
           zh: `${this.#instName(e.institution)} ${where} ${text.zh}`,
           en: `${e.institution} ${where} ${text.en}`,
         },
-        severity:
+        level:
           e.payload.event === 'fire'
-            ? 'critical'
+            ? 'alarm'
             : e.payload.event === 'restore' || e.payload.event === 'test'
               ? 'info'
               : 'warning',
@@ -139,7 +141,7 @@ export class CountyLiveModel {
           zh: `${this.#instName(e.institution)} 网关${online ? '上线' : '离线'}`,
           en: `${e.institution} gateway ${online ? 'online' : 'offline'}`,
         },
-        severity: online ? 'info' : 'warning',
+        level: online ? 'info' : 'warning',
       };
     }
     if (item) this.#pushTicker(item);
@@ -166,7 +168,8 @@ export class CountyLiveModel {
       out.push(a);
     }
     // Worst first, then newest: what the operator must look at is on top.
-    const rank = (a: Alert) => (isUnacknowledgedFire(a) ? 0 : isAlarm(a) ? 1 : a.severity === 'warning' ? 2 : 3);
+    const rank = (a: Alert) =>
+      isUnacknowledgedFire(a) ? 0 : isAlarm(a) ? 1 : alertLevel(a.severity) === 'warning' ? 2 : 3;
     return out.sort((x, y) => rank(x) - rank(y) || y.openedAt - x.openedAt);
   }
 

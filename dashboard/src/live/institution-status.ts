@@ -1,4 +1,5 @@
 import type { GatewayStateEntry } from '@anlian/ingest';
+import { alertLevel } from '../alerts/alert-level.js';
 import type { Alert } from '../alerts/alerts-port.js';
 
 /** What the wall screen colours an institution by, worst first. */
@@ -18,9 +19,9 @@ export interface InstitutionLive {
   risk: RiskLevel;
 }
 
-/** A critical alert that still stands: open, acknowledged, or verified as a real fire. */
+/** An alarm-level (critical) alert that still stands: open, acknowledged, or verified as a real fire. */
 export function isAlarm(a: Alert): boolean {
-  if (a.severity !== 'critical' || a.status === 'closed') return false;
+  if (alertLevel(a.severity) !== 'alarm' || a.status === 'closed') return false;
   return a.status !== 'verified' || a.verdict === 'real_fire';
 }
 
@@ -47,7 +48,7 @@ export function institutionLive(
     if (isAlarm(a)) {
       alarm = true;
       if (a.status === 'open') pulse = true;
-    } else if (a.severity !== 'info') warning = true;
+    } else if (alertLevel(a.severity) !== 'info') warning = true;
   }
   let online = 0;
   for (const g of gatewayIds) if (gatewayState(g)?.state === 'online') online++;

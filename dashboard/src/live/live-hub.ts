@@ -54,8 +54,7 @@ export class LiveHub {
 
   async start(): Promise<void> {
     const { io, alerts, model } = this.#o;
-    const page = await alerts.list({ status: ['open', 'acknowledged', 'verified'], limit: 10_000 });
-    model.loadAlerts(page.alerts);
+    model.loadAlerts(await alerts.openAlerts());
     await this.#refreshSummaries();
     for (const id of this.#allInstitutions()) this.#lastInstitution.set(id, JSON.stringify(model.institutionLive(id)));
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AlertLevel } from '../alerts/alert-level.js';
 import type { Alert } from '../alerts/alerts-port.js';
 import type { InstitutionLive, InstitutionStatus, RiskLevel } from './institution-status.js';
 
@@ -53,7 +54,8 @@ export interface TickerItem {
   institution: string;
   kind: string;
   text: { zh: string; en: string };
-  severity: 'critical' | 'warning' | 'info';
+  /** How the screens colour it: an alert's level (`alertLevel`), or the event's. */
+  level: AlertLevel;
 }
 
 export interface InstitutionMarker extends InstitutionLive {

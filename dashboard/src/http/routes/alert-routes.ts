@@ -44,7 +44,12 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
             .pipe(z.array(AlertStatus))
             .optional()
             .describe('comma-separated statuses'),
-          severity: AlertSeverity.optional(),
+          severity: z
+            .string()
+            .transform((s) => s.split(','))
+            .pipe(z.array(AlertSeverity))
+            .optional()
+            .describe('comma-separated severities: critical, major, minor, info'),
           kind: AlertDeviceKind.optional(),
           drill: z
             .enum(['true', 'false'])
@@ -151,7 +156,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Close an alert (a fire alarm must be verified first)',
+        summary: 'Close an alert (a manual one, such as a fire alarm, must be verified first)',
         params: z.object({ id: z.string().min(1).max(128) }),
         body: z.object({ note: Note.optional() }).default({}),
         response: { 200: Alert, ...errorResponses },

@@ -1,3 +1,4 @@
+import { DrillRecipients } from '@anlian/alerting';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Drill, EscalationPolicy, Silence, SilenceScope } from '../../alerts/alerts-port.js';
@@ -126,6 +127,9 @@ export const operationsRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> 
             institutions: z.array(Id).min(1),
             startsAt: z.number().int(),
             endsAt: z.number().int(),
+            recipients: DrillRecipients.optional().describe(
+              'marker (default): the usual recipients, pushes marked [演练]; drill-channels: only channels that take drills',
+            ),
           })
           .refine((d) => d.endsAt > d.startsAt, { message: 'endsAt must be after startsAt', path: ['endsAt'] }),
         response: { 200: Drill, ...errorResponses },
@@ -181,17 +185,17 @@ export const operationsRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> 
     async (req, reply) => {
       const p = need(req, 'read');
       await visibleDrill(p, req.params.id);
-      const report = await ctx.alerts.drillReport(req.params.id);
+      const { report, csv } = await ctx.alerts.drillReport(req.params.id);
       if (req.query.format === 'csv') {
         return (
           reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', `attachment; filename="drill-${req.params.id}.csv"`)
-            // A BOM so that Excel opens the Chinese text as UTF-8.
-            .send(`\uFEFF${report.csv}`)
+            // A BOM so that Excel opens the Chinese text as UTF-8 (alerting's CSV carries one already).
+            .send(csv.startsWith('\uFEFF') ? csv : `\uFEFF${csv}`)
         );
       }
-      return report.json;
+      return report;
     },
   );
 
@@ -226,7 +230,7 @@ export const operationsRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> 
       const p = needInstitution(req, 'managePolicy', req.params.id, countyOf);
       if (!canSeeInstitution(p, req.params.id))
         throw new DashboardError(DashboardErrorCode.FORBIDDEN, 'not your institution');
-      const policy = await ctx.alerts.setPolicy(req.params.id, req.body);
+      const policy = await ctx.alerts.setPolicy(req.params.id, req.body, p.name);
       await ctx.audit.record(p, 'policy.set', {
         target: req.params.id,
         institution: req.params.id,

@@ -86,6 +86,7 @@ const DICT = {
   occurrences: ['次', 'times'],
   drill: ['演练', 'drill'],
   silenced: ['已静默', 'silenced'],
+  conditionCleared: ['探测器已复位，待人工关闭', 'condition cleared, awaiting a person'],
   online: ['在线', 'online'],
   connecting: ['连接中…', 'connecting…'],
   disconnected: ['连接已断开，正在重连', 'disconnected, reconnecting'],
