@@ -3,6 +3,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import {
+  alertsPortFrom,
+  buildDashboard,
+  type DemoUsers,
+  loadDashboardConfig,
+  migrateDashboard,
+  seedDemoUsers,
+} from '@anlian/dashboard';
+import {
   CountySimulator,
   DEMO_COUNTY_FILE,
   loadCountyFile,
@@ -17,6 +25,7 @@ import {
   loadIngestConfig,
   onShutdownSignal,
   openStore,
+  queryV1,
   Registry,
   readCountyFile,
   startInfluxd,
@@ -118,8 +127,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
     );
   }
   let alertingConfig: ReturnType<typeof loadAlertingConfig>;
+  let dashboardConfig: ReturnType<typeof loadDashboardConfig>;
   try {
     alertingConfig = loadAlertingConfig(env);
+    dashboardConfig = loadDashboardConfig(env);
   } catch (err) {
     await influxd?.halt();
     return fail((err as Error).message);
@@ -144,6 +155,38 @@ export async function runUp(opts: UpOptions): Promise<void> {
     throw err;
   });
 
+  // The wall screen, the manager and institution views, on the same store, cache and events.
+  await migrateDashboard(running.database.db, logger);
+  const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
+  const demoUsers: DemoUsers | undefined =
+    opts.demo && county ? await seedDemoUsers(running.database.db, county.id) : undefined;
+  const dashboard = await buildDashboard({
+    db: running.database.db,
+    cache: running.service.cache,
+    subscribeIngest: (listener) => running.service.pipeline.onEvent(listener),
+    queryInflux: (q) => queryV1(config.influx.target, q),
+    alerts: alertsPortFrom(alerting.service),
+    logger,
+    secureCookies: dashboardConfig.ANLIAN_DASHBOARD_SECURE_COOKIES,
+    ...(dashboardConfig.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: dashboardConfig.ANLIAN_COUNTY_GEOJSON } : {}),
+  });
+  let dashboardUrl: string;
+  try {
+    await dashboard.start();
+    dashboardUrl = await dashboard.listen({
+      host: dashboardConfig.ANLIAN_DASHBOARD_HOST,
+      port: dashboardConfig.ANLIAN_DASHBOARD_PORT,
+    });
+  } catch (err) {
+    await dashboard.stop().catch(() => {});
+    await alerting.stop();
+    await running.stop();
+    await influxd?.halt();
+    return fail(
+      `the dashboard cannot listen on ${dashboardConfig.ANLIAN_DASHBOARD_HOST}:${dashboardConfig.ANLIAN_DASHBOARD_PORT} (${(err as Error).message}); set ANLIAN_DASHBOARD_PORT to another port.`,
+    );
+  }
+
   let sim: CountySimulator | undefined;
   if (opts.demo) {
     const county = await loadCountyFile(countyFile);
@@ -167,6 +210,13 @@ export async function runUp(opts: UpOptions): Promise<void> {
     `  MQTT broker     mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
     `  health          ${running.urls.http}/healthz   ${running.urls.http}/readyz   ${running.urls.http}/metrics`,
     `  latest state    ${running.urls.http}/v1/state/devices   ${running.urls.http}/v1/state/gateways`,
+    `  dashboard       ${dashboardUrl}/   (大屏 wall screen ${dashboardUrl}/#/wall${demoUsers ? `?kiosk=${demoUsers.kioskToken}` : ''})`,
+    ...(demoUsers
+      ? [
+          `                  demo logins: ${demoUsers.admin.username} / ${demoUsers.admin.password} (county admin), ${demoUsers.operator.username} / ${demoUsers.operator.password} (operator),`,
+          `                  each institution's manager: <institution id> / ${demoUsers.managers[0]?.password ?? ''} (phone view ${dashboardUrl}/#/m)`,
+        ]
+      : []),
     `  alerting        ${alerting.service.openAlerts().length} open alerts; rules ${alertingConfig.rulesFile ?? 'default (shared/DOMAIN.md)'}; channels ${alertingConfig.channelsFile ?? 'none configured (dashboard stream only; set ANLIAN_ALERT_CHANNELS_FILE)'}`,
     `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
     `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
@@ -187,6 +237,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     process.stdout.write('\nstopping …\n');
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
+    await dashboard.stop();
     await alerting.stop();
     await sim?.stop();
     await running.stop();
