@@ -24,7 +24,7 @@ describe('event rules', () => {
         resolve: 'manual',
         subject: { type: 'device', ...GW, device: 'smoke-101', kind: 'fire' },
         at,
-        reason: 'fire event fire',
+        reason: '火警（fire/fire）',
       },
     ]);
     expect(seen).toEqual(signals);

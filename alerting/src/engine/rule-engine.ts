@@ -265,8 +265,9 @@ export class RuleEngine {
     const subject = deviceSubject(input, p.kind);
     // GB 26875.1: a fire alarm goes ahead of everything else; one indexed lookup, no rule scan.
     for (const rule of rules.forEvent(p.kind, p.event)) {
-      const zone = p.zone ? ` (zone ${p.zone})` : '';
-      this.raise(rule, subject, at, `${p.kind} event ${p.event}${zone}`, out);
+      // Shown on the wall screen and the manager's phone: Chinese first, the code for operators.
+      const zone = p.zone ? `，${p.zone}` : '';
+      this.raise(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）`, out);
     }
     for (const rule of rules.clearedBy(p.kind, p.event)) this.clear(rule, subject, at, `${p.event} event`, out);
     this.deviceSeen(input, p.kind, rules, out);
@@ -656,6 +657,25 @@ export class RuleEngine {
 }
 
 // -------------------------------------------------------------------- helpers
+
+/** Device event types in the words of the monitoring center (GB 26875.3 component states). */
+const EVENT_ZH: Readonly<Record<string, string>> = {
+  fire: '火警',
+  fault: '故障',
+  supervisory: '监管报警',
+  disabled: '屏蔽',
+  restore: '恢复',
+  test: '测试',
+  tamper: '防拆报警',
+  low_pressure: '压力低',
+  moved: '移位',
+  overheat: '超温',
+  gas: '可燃气体',
+  signal_loss: '视频信号丢失',
+  frozen: '画面冻结',
+  black: '画面黑屏',
+  occlusion: '镜头遮挡',
+};
 
 function deviceKey(gateway: string, device: string): string {
   return `${gateway}/${device}`;
