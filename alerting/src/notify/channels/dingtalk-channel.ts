@@ -1,17 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { DingtalkChannelConfig } from '../channel-config.js';
-import { httpAttempt, jsonHeaders } from '../http-attempt.js';
 import { formatNotification, truncateUtf8 } from '../message-format.js';
 import type { AlertNotification } from '../notification.js';
-import {
-  type ChannelPolicy,
-  channelPolicy,
-  type NotificationChannel,
-  type SendContext,
-  type SendResult,
-} from '../notification-channel.js';
-import type { ChannelDeps } from './channel-deps.js';
+import type { NotificationChannel, SendContext, SendResult } from '../notification-channel.js';
 import { errcodeResult } from './errcode-result.js';
+import { JsonPostChannel } from './json-post-channel.js';
 
 /** DingTalk accepts up to 20,000 bytes of message content. */
 const CONTENT_MAX_BYTES = 20_000;
@@ -32,22 +25,11 @@ export function dingtalkSign(timestampMs: number, secret: string): string {
 }
 
 /** DingTalk custom robot (自定义机器人): POST JSON to the webhook, `at.atMobiles` rings phones. */
-export class DingtalkChannel implements NotificationChannel {
+export class DingtalkChannel extends JsonPostChannel<DingtalkChannelConfig> implements NotificationChannel {
   readonly type = 'dingtalk' as const;
-  readonly fanOut = 'channel' as const;
-  readonly id: string;
-  readonly policy: ChannelPolicy;
-
-  constructor(
-    private readonly config: DingtalkChannelConfig,
-    private readonly deps: ChannelDeps = {},
-  ) {
-    this.id = config.id;
-    this.policy = channelPolicy(config);
-  }
 
   body(n: AlertNotification): Record<string, unknown> {
-    const msg = formatNotification(n, (this.deps.clock ?? Date.now)());
+    const msg = formatNotification(n, this.clock());
     const atMobiles = [...new Set(n.recipients.flatMap((r) => (r.phone ? [r.phone] : [])))];
     const atUserIds = [...new Set(n.recipients.flatMap((r) => (r.dingtalkUserId ? [r.dingtalkUserId] : [])))];
     const at = { atMobiles, atUserIds, isAtAll: false };
@@ -72,18 +54,7 @@ export class DingtalkChannel implements NotificationChannel {
   }
 
   async send(n: AlertNotification, ctx: SendContext): Promise<SendResult> {
-    const clock = this.deps.clock ?? Date.now;
-    const out = await httpAttempt(
-      this.deps.fetch ?? fetch,
-      {
-        url: this.url(clock()),
-        headers: jsonHeaders(),
-        body: JSON.stringify(this.body(n)),
-        timeoutMs: this.config.timeoutMs,
-        signal: ctx.signal,
-      },
-      clock,
-    );
+    const out = await this.post(this.url(this.clock()), JSON.stringify(this.body(n)), ctx.signal);
     if (!out.ok) return out.failure;
     return errcodeResult(out.response.json, out.response.text, RETRYABLE_ERRCODES);
   }

@@ -1,16 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { FeishuChannelConfig } from '../channel-config.js';
-import { httpAttempt, jsonHeaders, quote } from '../http-attempt.js';
+import { quote } from '../http-attempt.js';
 import { formatNotification, truncateUtf8 } from '../message-format.js';
 import type { AlertNotification } from '../notification.js';
-import {
-  type ChannelPolicy,
-  channelPolicy,
-  type NotificationChannel,
-  type SendContext,
-  type SendResult,
-} from '../notification-channel.js';
-import type { ChannelDeps } from './channel-deps.js';
+import type { NotificationChannel, SendContext, SendResult } from '../notification-channel.js';
+import { JsonPostChannel } from './json-post-channel.js';
 
 /** Feishu rejects request bodies over 20 KB; leave room for the JSON around the text. */
 const TEXT_MAX_BYTES = 18_000;
@@ -34,19 +28,8 @@ function escapeXml(s: string): string {
 }
 
 /** Feishu custom bot (自定义机器人): POST JSON; `code` 0 is success, whatever the HTTP status. */
-export class FeishuChannel implements NotificationChannel {
+export class FeishuChannel extends JsonPostChannel<FeishuChannelConfig> implements NotificationChannel {
   readonly type = 'feishu' as const;
-  readonly fanOut = 'channel' as const;
-  readonly id: string;
-  readonly policy: ChannelPolicy;
-
-  constructor(
-    private readonly config: FeishuChannelConfig,
-    private readonly deps: ChannelDeps = {},
-  ) {
-    this.id = config.id;
-    this.policy = channelPolicy(config);
-  }
 
   body(n: AlertNotification, now: number): Record<string, unknown> {
     const msg = formatNotification(n, now);
@@ -64,18 +47,7 @@ export class FeishuChannel implements NotificationChannel {
   }
 
   async send(n: AlertNotification, ctx: SendContext): Promise<SendResult> {
-    const clock = this.deps.clock ?? Date.now;
-    const out = await httpAttempt(
-      this.deps.fetch ?? fetch,
-      {
-        url: this.config.webhookUrl,
-        headers: jsonHeaders(),
-        body: JSON.stringify(this.body(n, clock())),
-        timeoutMs: this.config.timeoutMs,
-        signal: ctx.signal,
-      },
-      clock,
-    );
+    const out = await this.post(this.config.webhookUrl, JSON.stringify(this.body(n, this.clock())), ctx.signal);
     if (out.ok) return feishuResult(out.response.json, out.response.text);
     // Feishu answers some rejections with HTTP 400 and a `code` (9499, 19021): the code says more.
     if (out.response !== undefined && out.response.status < 500 && hasCode(out.response.json)) {

@@ -1,16 +1,9 @@
 import { createHmac } from 'node:crypto';
 import type { WebhookChannelConfig } from '../channel-config.js';
-import { httpAttempt, jsonHeaders } from '../http-attempt.js';
 import { formatNotification } from '../message-format.js';
 import type { AlertNotification } from '../notification.js';
-import {
-  type ChannelPolicy,
-  channelPolicy,
-  type NotificationChannel,
-  type SendContext,
-  type SendResult,
-} from '../notification-channel.js';
-import type { ChannelDeps } from './channel-deps.js';
+import type { NotificationChannel, SendContext, SendResult } from '../notification-channel.js';
+import { JsonPostChannel } from './json-post-channel.js';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-anlian-signature';
 export const WEBHOOK_EVENT_TYPE = 'anlian.alert.notification';
@@ -26,19 +19,8 @@ export function webhookSignature(secret: string, timestampS: number, body: strin
  * answer a repeat from its store. Receivers verify `X-Anlian-Signature: t=<unix s>,v1=<hex>`
  * and reject stale `t` to stop replays. 2xx is delivered; `id` in a JSON answer is the receipt.
  */
-export class WebhookChannel implements NotificationChannel {
+export class WebhookChannel extends JsonPostChannel<WebhookChannelConfig> implements NotificationChannel {
   readonly type = 'webhook' as const;
-  readonly fanOut = 'channel' as const;
-  readonly id: string;
-  readonly policy: ChannelPolicy;
-
-  constructor(
-    private readonly config: WebhookChannelConfig,
-    private readonly deps: ChannelDeps = {},
-  ) {
-    this.id = config.id;
-    this.policy = channelPolicy(config);
-  }
 
   body(n: AlertNotification, idempotencyKey: string, now: number): Record<string, unknown> {
     return {
@@ -51,26 +33,15 @@ export class WebhookChannel implements NotificationChannel {
   }
 
   async send(n: AlertNotification, ctx: SendContext): Promise<SendResult> {
-    const clock = this.deps.clock ?? Date.now;
-    const now = clock();
+    const now = this.clock();
     const body = JSON.stringify(this.body(n, ctx.idempotencyKey, now));
     const t = Math.floor(now / 1000);
-    const out = await httpAttempt(
-      this.deps.fetch ?? fetch,
-      {
-        url: this.config.url,
-        headers: jsonHeaders({
-          ...this.config.headers,
-          'idempotency-key': ctx.idempotencyKey,
-          'x-anlian-attempt': String(ctx.attempt),
-          [WEBHOOK_SIGNATURE_HEADER]: `t=${t},v1=${webhookSignature(this.config.secret, t, body)}`,
-        }),
-        body,
-        timeoutMs: this.config.timeoutMs,
-        signal: ctx.signal,
-      },
-      clock,
-    );
+    const out = await this.post(this.config.url, body, ctx.signal, {
+      ...this.config.headers,
+      'idempotency-key': ctx.idempotencyKey,
+      'x-anlian-attempt': String(ctx.attempt),
+      [WEBHOOK_SIGNATURE_HEADER]: `t=${t},v1=${webhookSignature(this.config.secret, t, body)}`,
+    });
     if (!out.ok) return out.failure;
     const id = (out.response.json as { id?: unknown } | undefined)?.id;
     const receipt = typeof id === 'string' ? id : (out.response.headers.get('x-request-id') ?? undefined);
