@@ -1,5 +1,5 @@
 import { DeviceKind, PressureMedium } from '@anlian/protocol';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DeviceInfo } from '../engine/rule-engine.js';
 import type { ContactRow } from '../store/alert-store.js';
 import type { AlertingDatabase } from '../store/alerting-schema.js';
@@ -29,7 +29,26 @@ export class AlertingDirectory {
 
   constructor(private readonly db: Kysely<AlertingDatabase>) {}
 
-  async refresh(): Promise<void> {
+  #version: string | undefined;
+
+  /**
+   * Reloads when the registry changed (counts and latest `updated_at` of devices, institutions
+   * and contacts); returns whether it did. A county's 50k devices take a few hundred ms to load
+   * on the event loop, so an unchanged registry is not reloaded.
+   */
+  async refresh(): Promise<boolean> {
+    const { rows } = await sql<Record<string, string | number | bigint | null>>`
+      select
+        (select count(*) from institutions) as i_n,
+        (select max(updated_at) from institutions) as i_max,
+        (select count(*) from devices) as d_n,
+        (select max(updated_at) from devices) as d_max,
+        (select count(*) from contacts) as c_n,
+        (select max(updated_at) from contacts) as c_max`.execute(this.db);
+    const version = Object.values(rows[0] ?? {})
+      .map((v) => String(v ?? ''))
+      .join(':');
+    if (version === this.#version) return false;
     const [devices, institutions, contacts] = await Promise.all([
       this.db
         .selectFrom('devices')
@@ -83,6 +102,8 @@ export class AlertingDirectory {
     this.#devices = byDevice;
     this.#institutions = new Map(institutions.map((i) => [i.id, { id: i.id, county: i.county_id, name: i.name }]));
     this.#contacts = byContactInstitution;
+    this.#version = version;
+    return true;
   }
 
   /** The rule engine's `DeviceLookup`. */

@@ -681,8 +681,7 @@ export class AlertingService {
 
   async #refreshDirectory(): Promise<void> {
     try {
-      await this.directory.refresh();
-      this.#engine.watch(this.directory.devices(), this.#clock());
+      if (await this.directory.refresh()) this.#engine.watch(this.directory.devices(), this.#clock());
       this.#silences = await this.store.silences(this.#clock());
     } catch (err) {
       this.#log.warn({ err }, 'registry reload for alerting failed; keeping the previous one');
