@@ -13,6 +13,7 @@ import {
   DEFAULT_HEARTBEAT_INTERVAL_S,
   type DurationRule,
   isUpperLimit,
+  type NumericField,
   type RateOfRiseRule,
   type RuleSet,
   type ThresholdRule,
@@ -144,7 +145,7 @@ export class RuleEngine {
         if (silentMs < rule.missed * intervalS * 1000) continue;
         g.down = true;
         this.conditions.set(key, { key, rule: rule.id, subject, active: true });
-        this.raise(rule, subject, now, `no message for ${secs(silentMs)} s (${rule.missed} × ${intervalS} s)`, out, {
+        this.raise(rule, subject, now, `网关 ${secs(silentMs)} 秒无消息（${rule.missed} × ${intervalS} 秒）`, out, {
           value: silentMs / 1000,
         });
       }
@@ -269,7 +270,8 @@ export class RuleEngine {
       const zone = p.zone ? `，${p.zone}` : '';
       this.raise(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）`, out);
     }
-    for (const rule of rules.clearedBy(p.kind, p.event)) this.clear(rule, subject, at, `${p.event} event`, out);
+    for (const rule of rules.clearedBy(p.kind, p.event))
+      this.clear(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}）`, out);
     this.deviceSeen(input, p.kind, rules, out);
   }
 
@@ -331,7 +333,13 @@ export class RuleEngine {
       const key = alertKey(rule.id, subject);
       this.conditions.set(key, { key, rule: rule.id, subject, active: true });
       // A will repeated while the alert is open (e.g. a retained status on resubscribe) is a repeat.
-      this.raise(rule, subject, at, `gateway status offline (${input.payload.reason ?? 'no reason given'})`, out);
+      this.raise(
+        rule,
+        subject,
+        at,
+        `网关离线：${STATUS_REASON_ZH[input.payload.reason ?? ''] ?? '未说明原因'}（${input.payload.reason ?? '-'}）`,
+        out,
+      );
     }
   }
 
@@ -349,10 +357,17 @@ export class RuleEngine {
     if (!c?.active) {
       if (!passes(rule.op, value, rule.raise)) return;
       this.conditions.set(key, { key, rule: rule.id, subject, active: true, value });
-      this.raise(rule, subject, at, `${rule.field} ${value} ${rule.op} ${rule.raise}`, out, { value });
+      this.raise(rule, subject, at, `${fieldZh(rule.field, value)} ${OP_ZH[rule.op]} ${rule.raise}`, out, { value });
     } else if (isCleared(rule.op, value, rule.clear ?? rule.raise)) {
       this.conditions.delete(key);
-      this.clear(rule, subject, at, `${rule.field} ${value} back past ${rule.clear ?? rule.raise}`, out, value);
+      this.clear(
+        rule,
+        subject,
+        at,
+        `${fieldZh(rule.field, value)}，已回到 ${rule.clear ?? rule.raise} 以内`,
+        out,
+        value,
+      );
     } else {
       c.value = value;
     }
@@ -371,7 +386,14 @@ export class RuleEngine {
     if (c?.active) {
       if (isCleared(rule.op, value, rule.clear ?? rule.raise)) {
         this.conditions.delete(key);
-        this.clear(rule, subject, at, `${rule.field} ${value} back past ${rule.clear ?? rule.raise}`, out, value);
+        this.clear(
+          rule,
+          subject,
+          at,
+          `${fieldZh(rule.field, value)}，已回到 ${rule.clear ?? rule.raise} 以内`,
+          out,
+          value,
+        );
       } else {
         c.value = value;
       }
@@ -392,7 +414,7 @@ export class RuleEngine {
     c.active = true;
     c.since = undefined;
     c.sinceAt = undefined;
-    const reason = `${rule.field} ${c.value ?? '?'} ${rule.op} ${rule.raise} for ${rule.forS} s`;
+    const reason = `${fieldZh(rule.field, c.value)} ${OP_ZH[rule.op]} ${rule.raise} 持续 ${rule.forS} 秒`;
     this.raise(rule, c.subject, at, reason, out, c.value === undefined ? {} : { value: c.value });
   }
 
@@ -423,7 +445,7 @@ export class RuleEngine {
       if (!r.dense || !r.segmentRates.every((rate) => rate >= limit)) return;
       c.active = true;
       const slowest = Math.min(...r.segmentRates);
-      const reason = `${rule.field} rising ≥ ${round(slowest)}/min for ${rule.windowS} s (limit ${rule.risePerMin}/min)`;
+      const reason = `${FIELD_ZH[rule.field].name}上升 ≥ ${round(slowest)}/分钟，持续 ${rule.windowS} 秒（限值 ${rule.risePerMin}/分钟）`;
       this.raise(rule, subject, at, reason, out, { value: round(r.overallRate) });
     } else if (r.overallRate < (rule.clearPerMin ?? rule.risePerMin / 2)) {
       c.active = false;
@@ -431,7 +453,7 @@ export class RuleEngine {
         rule,
         subject,
         at,
-        `${rule.field} rise down to ${round(r.overallRate)}/min`,
+        `${FIELD_ZH[rule.field].name}上升已降至 ${round(r.overallRate)}/分钟`,
         out,
         round(r.overallRate),
       );
@@ -462,7 +484,7 @@ export class RuleEngine {
         const ck = alertKey(rule.id, subject);
         if (!this.conditions.get(ck)?.active) continue;
         this.conditions.delete(ck);
-        this.clear(rule, subject, at, 'the device reported again', out);
+        this.clear(rule, subject, at, '设备已恢复上报', out);
       }
     }
     return d;
@@ -483,7 +505,7 @@ export class RuleEngine {
       const key = alertKey(rule.id, subject);
       if (!this.conditions.get(key)?.active) continue;
       this.conditions.delete(key);
-      this.clear(rule, subject, at, 'the gateway reported again', out);
+      this.clear(rule, subject, at, '网关已恢复通信', out);
     }
     // Its devices could not report while it was down: each gets a fresh absence window now.
     for (const dk of this.devicesByGateway.get(g.gateway) ?? []) {
@@ -530,7 +552,7 @@ export class RuleEngine {
       }
       this.conditions.set(key, { key, rule: rule.id, subject, active: true });
       this.absentDevices.add(deviceKey(d.gateway, d.device));
-      this.raise(rule, subject, now, `no report for ${secs(silentMs)} s (${rule.missed} × ${intervalS} s)`, out, {
+      this.raise(rule, subject, now, `${secs(silentMs)} 秒无上报（${rule.missed} × ${intervalS} 秒）`, out, {
         value: silentMs / 1000,
       });
     }
@@ -719,6 +741,33 @@ function passes(op: Comparison, value: number, limit: number): boolean {
 /** Hysteresis: left only strictly past `clear` (below it for an upper limit, above it for a lower one). */
 function isCleared(op: Comparison, value: number, clear: number): boolean {
   return isUpperLimit(op) ? value < clear : value > clear;
+}
+
+/** Field names and units in the words of the screens (alert reasons are read by people). */
+const FIELD_ZH: Readonly<Record<NumericField, { name: string; unit: string }>> = {
+  temperature: { name: '温度', unit: ' °C' },
+  pressure: { name: '压力', unit: ' MPa' },
+  gasLel: { name: '可燃气体', unit: ' %LEL' },
+  smoke: { name: '烟雾浓度', unit: ' dB/m' },
+  battery: { name: '电量', unit: ' %' },
+  signal: { name: '信号', unit: ' dBm' },
+  fps: { name: '帧率', unit: ' fps' },
+  bitrateKbps: { name: '码率', unit: ' kbps' },
+};
+
+/** Why a gateway said `offline` (protocol `StatusPayload.reason`). */
+const STATUS_REASON_ZH: Readonly<Record<string, string>> = {
+  will: '连接意外中断（遗嘱消息）',
+  shutdown: '网关正常关机',
+  'uplink-lost': '上行链路中断',
+  connect: '连接状态变化',
+};
+
+const OP_ZH: Readonly<Record<Comparison, string>> = { '>': '>', '>=': '≥', '<': '<', '<=': '≤' };
+
+function fieldZh(field: NumericField, value: number | undefined): string {
+  const f = FIELD_ZH[field];
+  return `${f.name} ${value ?? '?'}${f.unit}`;
 }
 
 function secs(ms: number): number {
