@@ -358,19 +358,28 @@ export class RuleEngine {
       if (!passes(rule.op, value, rule.raise)) return;
       this.conditions.set(key, { key, rule: rule.id, subject, active: true, value });
       this.raise(rule, subject, at, `${fieldZh(rule.field, value)} ${OP_ZH[rule.op]} ${rule.raise}`, out, { value });
-    } else if (isCleared(rule.op, value, rule.clear ?? rule.raise)) {
-      this.conditions.delete(key);
-      this.clear(
-        rule,
-        subject,
-        at,
-        `${fieldZh(rule.field, value)}，已回到 ${rule.clear ?? rule.raise} 以内`,
-        out,
-        value,
-      );
     } else {
-      c.value = value;
+      this.holdOrClear(rule, key, c, subject, value, at, out);
     }
+  }
+
+  /** An active threshold or duration condition: cleared past its hysteresis limit, else updated. */
+  private holdOrClear(
+    rule: ThresholdRule | DurationRule,
+    key: string,
+    c: ConditionState,
+    subject: DeviceSubject,
+    value: number,
+    at: number,
+    out: AlertSignal[],
+  ): void {
+    const limit = rule.clear ?? rule.raise;
+    if (!isCleared(rule.op, value, limit)) {
+      c.value = value;
+      return;
+    }
+    this.conditions.delete(key);
+    this.clear(rule, subject, at, `${fieldZh(rule.field, value)}，已回到 ${limit} 以内`, out, value);
   }
 
   private evalDuration(
@@ -384,19 +393,7 @@ export class RuleEngine {
     const key = alertKey(rule.id, subject);
     const c = this.conditions.get(key);
     if (c?.active) {
-      if (isCleared(rule.op, value, rule.clear ?? rule.raise)) {
-        this.conditions.delete(key);
-        this.clear(
-          rule,
-          subject,
-          at,
-          `${fieldZh(rule.field, value)}，已回到 ${rule.clear ?? rule.raise} 以内`,
-          out,
-          value,
-        );
-      } else {
-        c.value = value;
-      }
+      this.holdOrClear(rule, key, c, subject, value, at, out);
       return;
     }
     if (!passes(rule.op, value, rule.raise)) {

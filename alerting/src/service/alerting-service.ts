@@ -171,10 +171,11 @@ export class AlertingService {
     await this.#reloadPolicies();
     this.#silences = await this.store.silences(now);
     this.#drills = await this.store.drills();
+    const seqs = await this.store.openTransitionSeqs();
     for (const alert of await this.store.openAlerts()) {
       this.#open.set(alert.key, alert);
       this.#byId.set(alert.id, alert);
-      this.#seq.set(alert.id, await this.store.lastTransitionSeq(alert.id));
+      this.#seq.set(alert.id, seqs.get(alert.id) ?? 0);
     }
     const saved = await this.store.loadState(ENGINE_STATE);
     if (saved !== undefined) {
@@ -308,7 +309,7 @@ export class AlertingService {
       const step = { level: 0, round: 0 };
       const escalates = atLeast(alert.severity, policy.escalateMinSeverity);
       const nextAt = escalates ? nextDueAt(policy, alert.openedAt, step) : undefined;
-      alert.escalation = nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
+      alert.escalation = scheduled(step, nextAt);
       // GB 26875.1 (10 s to the center) — the first push goes before anything is stored.
       this.#dispatch(alert, policy, step, 'raised');
       if (receivedAt !== undefined) this.#m.raiseToDispatch.observe((this.#clock() - receivedAt) / 1000);
@@ -358,13 +359,10 @@ export class AlertingService {
     const policy = this.policyFor(alert.institution);
     const from: EscalationStep = { level: alert.escalation.level, round: alert.escalation.round };
     const step = dueStep(policy, alert.openedAt, from, now);
-    if (step.level === from.level && step.round === from.round) {
-      // The policy changed under the alert: reschedule from it.
-      const nextAt = nextDueAt(policy, alert.openedAt, step);
-      alert.escalation = nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
-    } else {
-      const nextAt = nextDueAt(policy, alert.openedAt, step);
-      alert.escalation = nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
+    const nextAt = nextDueAt(policy, alert.openedAt, step);
+    alert.escalation = scheduled(step, nextAt);
+    // No step further (the policy changed under the alert): only rescheduled, nobody notified again.
+    if (step.level !== from.level || step.round !== from.round) {
       this.#dispatch(alert, policy, step, step.round > 0 ? 'reminder' : 'escalated');
       this.#log.warn({ alert: alert.id, level: step.level, round: step.round }, 'alert escalated: not acknowledged');
     }
@@ -628,7 +626,9 @@ export class AlertingService {
   // ——— internals ———
 
   #persist(alert: Alert, insert: boolean, transition?: AlertTransition): void {
-    const snapshot: Alert = structuredClone(alert);
+    // The alert itself, not a copy: a flush writes whatever its latest state is by then, and a
+    // later change of the same alert only replaces the entry (a flood of repeats, one row write).
+    const snapshot = alert;
     const pending = this.#pending.get(alert.id);
     if (pending) {
       pending.alert = snapshot;
@@ -699,6 +699,11 @@ export class AlertingService {
     for (const a of this.#open.values()) counts[a.severity] = (counts[a.severity] ?? 0) + 1;
     for (const [severity, n] of Object.entries(counts)) this.#m.open.set({ severity }, n);
   }
+}
+
+/** An alert's escalation on `step`: active until `nextAt`, or done when nothing follows. */
+function scheduled(step: EscalationStep, nextAt: number | undefined): Alert['escalation'] {
+  return nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
 }
 
 function requestError(what: string, issues: readonly { path: PropertyKey[]; message: string }[]): AlertingError {

@@ -23,12 +23,6 @@ export interface AlertFilter {
   before?: string | undefined;
 }
 
-export interface AlertSummaryRow {
-  severity: string;
-  deviceKind: string | null;
-  open: number;
-}
-
 /** One alert's pending write: its latest state, and the transitions since the last write. */
 export interface AlertWrite {
   alert: Alert;
@@ -73,22 +67,6 @@ export class AlertStore {
     });
   }
 
-  async insertAlert(alert: Alert, transition: AlertTransition, now: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('alerts').values(toRow(alert, now)).execute();
-      await trx.insertInto('alert_transitions').values(transitionRow(transition)).execute();
-    });
-  }
-
-  /** Writes the alert's current state, and its transition when there is one, atomically. */
-  async updateAlert(alert: Alert, now: number, transition?: AlertTransition): Promise<void> {
-    const { id, ...row } = toRow(alert, now);
-    await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('alerts').set(row).where('id', '=', id).execute();
-      if (transition) await trx.insertInto('alert_transitions').values(transitionRow(transition)).execute();
-    });
-  }
-
   async openAlerts(): Promise<Alert[]> {
     const rows = await this.db.selectFrom('alerts').selectAll().where('status', '!=', 'closed').execute();
     return rows.map(fromRow);
@@ -121,13 +99,16 @@ export class AlertStore {
     });
   }
 
-  async lastTransitionSeq(alertId: string): Promise<number> {
-    const row = await this.db
+  /** The last transition number of each alert not closed: where a restarted service continues. */
+  async openTransitionSeqs(): Promise<Map<string, number>> {
+    const rows = await this.db
       .selectFrom('alert_transitions')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('alert_id', '=', alertId)
-      .executeTakeFirst();
-    return Number(row?.seq ?? 0);
+      .innerJoin('alerts', 'alerts.id', 'alert_transitions.alert_id')
+      .select(['alert_transitions.alert_id as id', (eb) => eb.fn.max('alert_transitions.seq').as('seq')])
+      .where('alerts.status', '!=', 'closed')
+      .groupBy('alert_transitions.alert_id')
+      .execute();
+    return new Map(rows.map((r) => [r.id, Number(r.seq)]));
   }
 
   async list(filter: AlertFilter): Promise<Alert[]> {
@@ -155,18 +136,6 @@ export class AlertStore {
     return rows.map(fromRow);
   }
 
-  /** Open alerts by severity and device kind; `county` bounds it to one county. */
-  async openSummary(county?: string): Promise<AlertSummaryRow[]> {
-    let q = this.db
-      .selectFrom('alerts')
-      .select(['severity', 'device_kind', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('status', '!=', 'closed')
-      .where('drill_id', 'is', null);
-    if (county !== undefined) q = q.where('county_id', '=', county);
-    const rows = await q.groupBy(['severity', 'device_kind']).execute();
-    return rows.map((r) => ({ severity: r.severity, deviceKind: r.device_kind, open: Number(r.n) }));
-  }
-
   /** Alerts opened since `since` and the mean seconds to acknowledge those acknowledged. */
   async openedSince(since: number, county?: string): Promise<{ opened: number; meanToAcknowledgeS?: number }> {
     let q = this.db
@@ -183,40 +152,6 @@ export class AlertStore {
     if (row?.ack_ms !== null && row?.ack_ms !== undefined)
       out.meanToAcknowledgeS = Math.round(Number(row.ack_ms) / 100) / 10;
     return out;
-  }
-
-  // ——— contacts (the registry's) ———
-
-  async contacts(institution: string): Promise<ContactRow[]> {
-    const rows = await this.db.selectFrom('contacts').selectAll().where('institution_id', '=', institution).execute();
-    return rows.map((r) => {
-      const c: ContactRow = { institution: r.institution_id, id: r.id, name: r.name, role: r.role, phone: r.phone };
-      if (r.wecom_user_id) c.wecomUserId = r.wecom_user_id;
-      if (r.dingtalk_user_id) c.dingtalkUserId = r.dingtalk_user_id;
-      return c;
-    });
-  }
-
-  async institutionNames(): Promise<Map<string, { name: string; county: string }>> {
-    const rows = await this.db.selectFrom('institutions').select(['id', 'name', 'county_id']).execute();
-    return new Map(rows.map((r) => [r.id, { name: r.name, county: r.county_id }]));
-  }
-
-  async deviceLocations(): Promise<
-    { gateway: string; device: string; name: string; building: string; floor: string; room: string }[]
-  > {
-    const rows = await this.db
-      .selectFrom('devices')
-      .select(['gateway_id', 'id', 'name', 'building', 'floor', 'room'])
-      .execute();
-    return rows.map((r) => ({
-      gateway: r.gateway_id,
-      device: r.id,
-      name: r.name,
-      building: r.building,
-      floor: r.floor,
-      room: r.room,
-    }));
   }
 
   // ——— escalation policies ———
