@@ -397,7 +397,7 @@ export class CountyLiveModel {
       online,
       state,
       receivedAt: st?.receivedAt ?? null,
-      values: st?.values ?? {},
+      values: st ? { ...st.values } : {},
       ...(st?.lastEvent ? { lastEvent: st.lastEvent } : {}),
     };
   }

@@ -379,8 +379,25 @@ export class ExternalSubscriber implements MessageSource {
     } else if (packet.qos === 0) {
       callback();
     }
-    const delivery = Promise.resolve()
-      .then(() => handler(msg))
+    this.#deliver(session, metrics, Promise.resolve(msg).then(handler), packet.qos, callback, ack, acks);
+  }
+
+  /**
+   * Acknowledges (or not) once the handler settles. Its own function, so that its closures share
+   * a context with scalars only: in `#onMessage` they would keep the packet and the message alive
+   * until the write to the spool, long enough at 10,000 msg/s to be promoted to the old
+   * generation (bench:ingest with a sampling heap profile).
+   */
+  #deliver(
+    session: Session,
+    metrics: BrokerMetrics,
+    handled: Promise<void>,
+    qos: number,
+    callback: (error?: Error) => void,
+    ack: PendingAck | undefined,
+    acks: AckQueue | undefined,
+  ): void {
+    const delivery = handled
       .then(
         () => {
           metrics.delivered.inc({ source: 'external', outcome: 'accepted' });
@@ -389,17 +406,17 @@ export class ExternalSubscriber implements MessageSource {
           if (ack && acks) {
             ack.accepted = true;
             this.#sendAcks(session, acks);
-          } else if (packet.qos !== 0) callback();
+          } else if (qos !== 0) callback();
         },
         (err: unknown) => {
           metrics.delivered.inc({ source: 'external', outcome: 'failed' });
           session.handlerFailed = true;
           this.#log.error(
-            { err, clientId: session.clientId, topic: packet.topic },
+            { err, clientId: session.clientId },
             'pipeline failed: reconnecting without PUBACK so the broker redelivers',
           );
           if (acks) acks.dead = true;
-          else if (packet.qos !== 0) callback(err instanceof Error ? err : new Error(String(err)));
+          else if (qos !== 0) callback(err instanceof Error ? err : new Error(String(err)));
           // MQTT 5 brokers resend unacknowledged messages only when the session resumes.
           if (!this.#stopping && (!acks || session.client.stream === acks.stream)) session.client.stream.destroy();
         },
