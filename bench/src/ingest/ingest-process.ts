@@ -68,7 +68,9 @@ export class IngestProcess {
     });
     if (o.sessions !== undefined && o.sessions > 1) env.BENCH_INGEST_SESSIONS = String(o.sessions);
     Object.assign(env, o.env);
-    const execArgv = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+    // BENCH_INGEST_NODE_FLAGS: extra Node flags for an experiment (e.g. --trace-gc; its output goes to the log).
+    const extra = (process.env.BENCH_INGEST_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const execArgv = [...extra, ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
     const log = createWriteStream(o.logFile);
     const entry = fileURLToPath(o.entry ?? new URL('./ingest-entry.js', import.meta.url));
     const child = spawn(process.execPath, [...execArgv, entry], {
