@@ -23,6 +23,7 @@ export interface BenchReport {
 }
 
 const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : n === Infinity ? '∞' : '—');
+const lagMs = (ms: number) => (ms === Infinity ? '>1 h' : f0(ms));
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
 
 /** Highest rate a phase held, counting only an unbroken run of held steps from the lowest rate. */
@@ -146,7 +147,7 @@ export function renderReport(r: BenchReport): string {
         'gen tick lag ms',
         'ack drain ms',
         'drain ms',
-        'ingest lagMs p50/p99/max',
+        'ingest lag p50/p99/max ≤',
         'CPU µs/msg',
       ],
       r.steps.map((s) => {
@@ -165,7 +166,7 @@ export function renderReport(r: BenchReport): string {
           f1(s.generator.maxTickLagMs),
           f0(s.generator.ackDrainMs),
           f0(s.drainMs),
-          s.ingestLag ? `${f0(s.ingestLag.p50)}/${f0(s.ingestLag.p99)}/${f0(s.ingestLag.max)}` : '',
+          s.ingestLag ? `${lagMs(s.ingestLag.p50)}/${lagMs(s.ingestLag.p99)}/${lagMs(s.ingestLag.max)}` : '',
           u && s.delivered > 0 ? f1((u.cpuSeconds * 1e6) / s.delivered) : '',
         ];
       }),

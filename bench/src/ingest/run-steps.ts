@@ -4,7 +4,7 @@ import type { IngestProcess } from './ingest-process.js';
 import type { IpcChild } from './ipc-child.js';
 import { ProcessSampler } from './process-sampler.js';
 import { type StepResult, TARGETS } from './step-result.js';
-import { countStored, ProbePoller, storedLag } from './stored-points.js';
+import { countStored, ProbePoller, receiveLag } from './stored-points.js';
 
 export type Generator = IpcChild<GeneratorCommand, GeneratorReport>;
 export type Subscriber = IpcChild<SubscriberCommand, SubscriberReport>;
@@ -157,6 +157,7 @@ export async function runIngestStep(
       () => undefined, // A missed scrape only lowers the sample count.
     );
   const memoryTimer = setInterval(() => void scrapeMemory(), 5000);
+  const metricsBefore = await ingest.metrics().catch(() => new Map<string, number>());
   const { result: gen } = await runGenerator(ctx);
   stopLog();
   offProbes();
@@ -193,7 +194,6 @@ export async function runIngestStep(
   const probe = await poller.stop();
   if (poller.lastError) notes.push(`a probe query failed: ${poller.lastError}`);
   stored = await countStored(target, gen.firstPublishAt, gen.lastPublishAt);
-  const lag = await storedLag(target, gen.firstPublishAt, gen.lastPublishAt);
   const metrics = await ingest.metrics().catch((err: unknown) => {
     notes.push(`metrics scrape failed: ${(err as Error).message}`);
     return new Map<string, number>();
@@ -222,7 +222,7 @@ export async function runIngestStep(
     loss,
     achievedRate: sustainedRate(stored, ctx.durationS, lastChange - gen.lastPublishAt, summary.p50),
     latency: { what: 'publish → visible in InfluxDB (1 % probe gateways)', samples: summary.count, ...pick(summary) },
-    ingestLag: lag,
+    ingestLag: receiveLag(metricsBefore, metrics),
     usage,
     generator: { maxTickLagMs: gen.maxTickLagMs, ackDrainMs: gen.ackDrainMs },
     drainMs,

@@ -245,7 +245,7 @@ const METHOD = [
   '- Latency: baseline — receive time − payload ts, every message. Ingest — "stored" means queryable: 1 gateway',
   '  in 100 is a probe; its messages are polled for in InfluxDB in a loop, and a point counts as stored at the',
   '  end of the first query that returns it (an upper bound, late by at most one poll). Probes never seen count',
-  '  as infinite. ingest lagMs is ingest’s own field (its receive time − ts), for comparison.',
+  '  as infinite. ingest lag is ingest’s own receive time − ts (its lag histogram, as bucket bounds), for comparison.',
   '- Achieved rate: delivered ÷ (duration + backlog); backlog = how much later than one p50 latency after the',
   '  last publish the last message arrived (baseline) or the InfluxDB count became complete (ingest, polled).',
   '- CPU and RSS: /proc/PID/stat utime+stime over the step including its drain (% of one core), VmRSS sampled',

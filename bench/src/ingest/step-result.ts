@@ -38,7 +38,7 @@ export interface StepResult {
     p99: number;
     max: number;
   };
-  /** Ingest only: its own `lagMs` field (publish → ingest receive), worst measurement. */
+  /** Ingest only: publish → ingest receive from its lag histogram (telemetry), bucket upper bounds, ms. */
   ingestLag?: { p50: number; p99: number; max: number };
   /** The measured process ('baseline' or 'ingest') plus the others, over the step and its drain. */
   usage: Record<string, ProcessUsage>;

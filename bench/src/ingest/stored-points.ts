@@ -28,28 +28,30 @@ export async function countStored(target: InfluxTarget, fromMs: number, toMs: nu
 }
 
 /**
- * Ingest's own `lagMs` field (its receive time − `ts`): publish → ingest receive, per measurement
- * (InfluxQL percentiles do not combine across measurements, so the worst one is reported).
+ * Ingest's own receive lag (its receive time − `ts`) over a step, from the difference of two
+ * scrapes of its `anlian_ingest_receive_lag_seconds` histogram (telemetry): p50, p99 and max as
+ * the upper bound of the bucket they fall in, in ms (Infinity past the last bucket).
  */
-export async function storedLag(
-  target: InfluxTarget,
-  fromMs: number,
-  toMs: number,
-): Promise<{ p50: number; p99: number; max: number }> {
-  const series = await querySeries(
-    target,
-    `SELECT percentile(lagMs, 50), percentile(lagMs, 99), max(lagMs) FROM ${FROM} WHERE time >= ${fromMs}ms AND time <= ${toMs}ms`,
-  );
-  const worst = { p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
-  for (const s of series) {
-    const row = s.values[0];
-    if (!row) continue;
-    const [p50, p99, max] = [Number(row[1]), Number(row[2]), Number(row[3])];
-    worst.p50 = Number.isNaN(worst.p50) ? p50 : Math.max(worst.p50, p50);
-    worst.p99 = Number.isNaN(worst.p99) ? p99 : Math.max(worst.p99, p99);
-    worst.max = Number.isNaN(worst.max) ? max : Math.max(worst.max, max);
+export function receiveLag(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): { p50: number; p99: number; max: number } | undefined {
+  const buckets: { le: number; count: number }[] = [];
+  for (const [key, value] of after) {
+    const m = /^anlian_ingest_receive_lag_seconds_bucket\{(.*)\}$/.exec(key);
+    if (!m || !/(^|,)type="telemetry"/.test(m[1] as string)) continue;
+    const le = /(?:^|,)le="([^"]+)"/.exec(m[1] as string)?.[1];
+    if (le === undefined) continue;
+    buckets.push({
+      le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le) * 1000,
+      count: value - (before.get(key) ?? 0),
+    });
   }
-  return worst;
+  buckets.sort((x, y) => x.le - y.le);
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total <= 0) return undefined;
+  const at = (q: number) => buckets.find((b) => b.count >= q * total)?.le ?? Number.POSITIVE_INFINITY;
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
 export interface ProbeResult {

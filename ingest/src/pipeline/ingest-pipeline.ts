@@ -90,6 +90,9 @@ export class IngestPipeline {
   readonly #unconfirmed: Counter;
   readonly #listenerErrors: Counter;
   readonly #storeSeconds: Histogram;
+  readonly #lag: Histogram<'type'>;
+  /** `#lag` per type, bound once. */
+  readonly #lagBy = new Map<string, { observe(v: number): void }>();
   readonly #rejectLog = new Map<IngestRejectReason, { windowStart: number; logged: number; suppressed: number }>();
   #group: PendingGroup | undefined;
   /**
@@ -139,6 +142,13 @@ export class IngestPipeline {
       name: 'anlian_ingest_store_seconds',
       help: 'Time from arrival to durable acceptance in the spool',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.#lag = new Histogram({
+      name: 'anlian_ingest_receive_lag_seconds',
+      help: 'Device time to county receive time, by topic type (a backlog being replayed, or a skewed device clock)',
+      labelNames: ['type'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
       registers,
     });
   }
@@ -319,6 +329,14 @@ export class IngestPipeline {
       this.#acceptedBy.set(m.type, accepted);
     }
     accepted.inc();
+    if (m.type !== 'status' && m.type !== 'command-reply') {
+      let lag = this.#lagBy.get(m.type);
+      if (!lag) {
+        lag = this.#lag.labels(m.type);
+        this.#lagBy.set(m.type, lag);
+      }
+      lag.observe(Math.max(0, receivedAt - m.payload.ts) / 1000);
+    }
     if (line === undefined) return;
 
     return this.#stored(

@@ -29,7 +29,7 @@ class MemoryStore implements LineStore {
   }
 }
 
-async function setup() {
+async function setup(now?: () => number) {
   const sightings: UnconfirmedSighting[] = [];
   const source: RegistrySource = {
     listGateways: async () => [
@@ -58,6 +58,7 @@ async function setup() {
     window: new SequenceWindow(1024),
     logger: silentLogger(),
     metrics,
+    ...(now ? { now } : {}),
   });
   const events: IngestEvent[] = [];
   pipeline.onEvent((e) => events.push(e));
@@ -74,7 +75,18 @@ async function setup() {
     const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
     return v?.value ?? 0;
   };
-  return { pipeline, store, cache, events, send, metric, registry, sightings };
+  /** A histogram bucket's cumulative count (prom-client gives `le` as a number). */
+  const bucket = async (name: string, le: number, labels: Record<string, string>) => {
+    const m = (await metrics.getMetricsAsJSON()).find((x) => x.name === name);
+    const v = m?.values.find(
+      (x) =>
+        x.metricName === `${name}_bucket` &&
+        x.labels.le === le &&
+        Object.entries(labels).every(([k, val]) => x.labels[k] === val),
+    );
+    return v?.value ?? Number.NaN;
+  };
+  return { pipeline, store, cache, events, send, metric, bucket, registry, sightings };
 }
 
 const kitchen = (seq: number, temperature = 30) => ({ v: 1, ts: ts + seq, seq, kind: 'kitchen', temperature });
@@ -89,6 +101,18 @@ describe('IngestPipeline', () => {
     expect(t.cache.device('gw-1', 'k1')?.values).toEqual({ temperature: 41.5 });
     expect(t.events.map((e) => e.type)).toEqual(['telemetry']);
     expect(await t.metric('anlian_ingest_duplicates_total')).toBe(1);
+  });
+
+  it('measures how late each message arrives, by type', async () => {
+    const { send, bucket } = await setup(() => ts + 1_500);
+    const t = topics.telemetry(gw, 'k1');
+    await send(t, { ...kitchen(1), ts });
+    await send(t, { ...kitchen(2), ts: ts + 1_400 });
+    const lag = (le: number) => bucket('anlian_ingest_receive_lag_seconds', le, { type: 'telemetry' });
+    expect(await lag(0.05)).toBe(0);
+    expect(await lag(0.1)).toBe(1);
+    expect(await lag(1)).toBe(1);
+    expect(await lag(2)).toBe(2);
   });
 
   it('writes the messages of one event-loop turn in one write per priority', async () => {

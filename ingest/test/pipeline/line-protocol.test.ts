@@ -10,7 +10,7 @@ describe('line protocol', () => {
     expect(
       telemetryLine(ctx, 'ext-1', { v: 1, ts, seq: 42, kind: 'extinguisher', medium: 'dry_powder', pressure: 1 }),
     ).toBe(
-      'extinguisher,county=youyang,device=ext-1,gateway=gw-1,institution=yy-a,medium=dry_powder,type=telemetry lagMs=500i,pressure=1,seq=42i 1763870400000',
+      'extinguisher,county=youyang,device=ext-1,gateway=gw-1,institution=yy-a,medium=dry_powder,type=telemetry pressure=1,seq=42i 1763870400000',
     );
   });
 
@@ -124,7 +124,6 @@ describe('line protocol', () => {
           .tag('institution', c.institution)
           .tag('gateway', c.gateway)
           .intField('seq', 7)
-          .intField('lagMs', 500)
           .timestamp(ts)
           .tag('device', `d ${text}`)
           .tag('type', 'telemetry')
