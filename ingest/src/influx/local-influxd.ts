@@ -123,6 +123,10 @@ bind-address = ${q(`127.0.0.1:${rpcPort}`)}
   dir = ${q(join(dir, 'data'))}
   wal-dir = ${q(join(dir, 'wal'))}
   query-log-enabled = false
+  # Snapshot the in-memory cache to TSM files at 100 MB rather than 25 MB: fewer, larger files to
+  # compact. Writing 10,000 points/s of ingest's shapes for 120 s this took influxd from 79 to
+  # 53 µs of CPU per point; the cost is up to ~100 MB more resident memory and WAL to replay.
+  cache-snapshot-memory-size = "100m"
 
 [monitor]
   store-enabled = false
