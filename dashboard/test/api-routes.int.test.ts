@@ -382,6 +382,62 @@ describe('dashboard API', () => {
       ).toBe(400);
     });
 
+    it('answers invalid requests with one issue per field, for the forms to show beside it', async () => {
+      const bad = await call(admin, 'PUT', '/api/admin/institutions/inst-a', {
+        name: '',
+        address: '测试路1号',
+        location: { lng: 108.7, lat: 95 },
+        beds: -1,
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ code: 'ANL_DASH_BAD_REQUEST', message: expect.stringContaining('/beds') });
+      expect(bad.json().issues).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ in: 'body', path: '/name', code: 'too_small', origin: 'string', minimum: 1 }),
+          expect.objectContaining({ in: 'body', path: '/location/lat', code: 'too_big', maximum: 90 }),
+          expect.objectContaining({ in: 'body', path: '/beds', code: 'too_small', origin: 'number', minimum: 0 }),
+        ]),
+      );
+      const badId = await call(admin, 'PUT', '/api/admin/devices/gw-a/bad%20id', {
+        kind: 'fire',
+        name: '感烟',
+        location: { building: '主楼', floor: '1F', room: '101' },
+      });
+      expect(badId.json().issues).toEqual([
+        expect.objectContaining({ in: 'params', path: '/device', code: 'invalid_format' }),
+      ]);
+      // alerting's own rules of a policy, at the level that breaks them.
+      const policy = await call(admin, 'PUT', '/api/institutions/inst-a/escalation-policy', {
+        levels: [
+          { afterS: 0, roles: ['manager'] },
+          { afterS: 300, roles: ['deputy'] },
+          { afterS: 120, roles: ['duty_officer'] },
+        ],
+        repeatEveryS: 10,
+      });
+      expect(policy.statusCode).toBe(400);
+      expect(policy.json().issues).toEqual([
+        expect.objectContaining({ path: '/levels/2/afterS', code: 'custom' }),
+        expect.objectContaining({ path: '/repeatEveryS', code: 'custom' }),
+      ]);
+      // Nothing was changed by any of them.
+      expect((await call(admin, 'GET', '/api/institutions')).json().institutions[0]).toMatchObject({ beds: 50 });
+    });
+
+    it('refuses duplicate contact ids with a 400 at the second one, keeping the contacts as they were', async () => {
+      const res = await call(admin, 'PUT', '/api/admin/institutions/inst-b/contacts', {
+        contacts: [
+          { id: 'duty', name: '王五', role: 'duty_officer', phone: '13800138002' },
+          { id: 'duty', name: '赵六', role: 'duty_officer', phone: '13800138003' },
+        ],
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().issues).toEqual([expect.objectContaining({ path: '/contacts/1/id', code: 'custom' })]);
+      expect((await call(admin, 'GET', '/api/admin/institutions/inst-b/contacts')).json().contacts).toEqual([
+        { id: 'mgr', name: '张三', role: 'manager', phone: '13800138000' },
+      ]);
+    });
+
     it('exports the registry as Excel and CSV and imports it back, reporting changes', async () => {
       const xlsx = await call(admin, 'GET', '/api/admin/registry/export?format=xlsx');
       expect(xlsx.statusCode).toBe(200);
@@ -422,6 +478,12 @@ describe('dashboard API', () => {
       });
       expect(broken.statusCode).toBe(400);
       expect(broken.json().code).toBe('ANL_DASH_IMPORT_INVALID');
+      // Each problem on its own, for the page to list.
+      expect(broken.json().issues).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ in: 'file', path: '', message: expect.stringContaining('kind') }),
+        ]),
+      );
     });
   });
 

@@ -35,6 +35,8 @@ export interface RealCounty {
   demo: DemoUsers;
   /** The dashboard's base URL. */
   base: string;
+  /** Ingest's embedded broker, where gateways log in with their id and secret. */
+  brokerUrl: string;
   /** Every gateway but the scripted one, as `anlian up --demo` drives them. */
   simulator: CountySimulator;
   /** The gateway whose detector the test sets off. */
@@ -148,7 +150,7 @@ export async function startRealCounty(opts: {
     await simulator.start();
     // The simulator's gateways stop (offline, shutdown) before alerting does: not the county going blind.
     teardown.push(() => alerting.stop());
-    return { county, ingest, alerting, dashboard, demo, base, simulator, gateway, close };
+    return { county, ingest, alerting, dashboard, demo, base, brokerUrl, simulator, gateway, close };
   } catch (err) {
     await close().catch(() => {
       // The start-up error is the one to report; teardown failures after it are its consequences.

@@ -1,12 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, launchBrowser } from './browser.js';
 import { type RealCounty, startRealCounty } from './real-county.js';
 import { ensureWebBuilt } from './web-build.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const DEMO_FILE = fileURLToPath(new URL('../../deploy/counties/youyang-demo.json', import.meta.url));
 const INSTITUTION = 'yy-fuli-zhongxin';
 const GATEWAY = 'gw-yy-fuli-zhongxin-1';
@@ -26,7 +24,6 @@ describe('wall screen end to end', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     const webRoot = await ensureWebBuilt();
     c = await startRealCounty({
       countyFile: DEMO_FILE,
@@ -36,12 +33,7 @@ describe('wall screen end to end', () => {
       dashboard: { flushMs: 200, statsMs: 1000 },
     });
     base = c.base;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // Root in CI containers has no user namespaces for the sandbox; kiosk screens play the alarm without a click.
-      args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--disable-gpu'],
-    });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

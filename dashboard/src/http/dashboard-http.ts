@@ -3,7 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchemaValidationError } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -20,6 +20,7 @@ import { alertRoutes } from './routes/alert-routes.js';
 import { authRoutes, type LoginLimit } from './routes/auth-routes.js';
 import { countyRoutes } from './routes/county-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
+import type { ErrorIssue } from './routes/route-schemas.js';
 
 export interface DashboardHttpOptions {
   ctx: DashboardContext;
@@ -79,9 +80,20 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
       return reply.code(400).send({
         code: DashboardErrorCode.BAD_REQUEST,
         message: `${DashboardErrorCode.BAD_REQUEST}: ${issues.join('; ')}`,
+        issues: validationIssues(err.validation, (err as { validationContext?: unknown }).validationContext),
       });
     }
-    if (err instanceof DashboardError) return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+    if (err instanceof DashboardError) {
+      // An import's problems (one per spreadsheet row) go out one by one, for the page to list.
+      const issues = Array.isArray(err.details)
+        ? err.details
+            .filter((d): d is string => typeof d === 'string')
+            .map((message) => ({ in: 'file' as const, path: '', code: 'custom', message }))
+        : undefined;
+      return reply
+        .code(err.statusCode)
+        .send({ code: err.code, message: err.message, ...(issues?.length ? { issues } : {}) });
+    }
     const status = (err as { statusCode?: unknown }).statusCode;
     if (typeof status === 'number' && status === 429) {
       return reply.code(429).send({ code: DashboardErrorCode.RATE_LIMITED, message: (err as Error).message });
@@ -121,4 +133,23 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
     });
   }
   return app;
+}
+
+const PARTS = new Set<ErrorIssue['in']>(['body', 'querystring', 'params', 'headers']);
+
+/** zod's issues as fastify-type-provider-zod hands them over, in the API's `ErrorIssue` shape. */
+function validationIssues(validation: FastifySchemaValidationError[], context: unknown): ErrorIssue[] {
+  const part = PARTS.has(context as ErrorIssue['in']) ? (context as ErrorIssue['in']) : 'body';
+  return validation.map((v) => {
+    const { origin, minimum, maximum } = v.params;
+    return {
+      in: part,
+      path: v.instancePath === '/' ? '' : v.instancePath,
+      code: v.keyword,
+      message: v.message ?? '',
+      ...(typeof origin === 'string' ? { origin } : {}),
+      ...(typeof minimum === 'number' ? { minimum } : {}),
+      ...(typeof maximum === 'number' ? { maximum } : {}),
+    };
+  });
 }

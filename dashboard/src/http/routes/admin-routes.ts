@@ -487,7 +487,20 @@ export const adminRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; editor:
         tags: ['admin'],
         summary: 'Replace the contacts of an institution',
         params: z.object({ id: Id }),
-        body: z.object({ contacts: z.array(ContactConfig).max(100) }),
+        body: z.object({
+          contacts: z
+            .array(ContactConfig)
+            .max(100)
+            // Ids are the store's key per institution: a duplicate would fail the insert (as the county file refuses it).
+            .superRefine((contacts, zctx) => {
+              const seen = new Set<string>();
+              contacts.forEach((c, i) => {
+                if (seen.has(c.id))
+                  zctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate contact id "${c.id}"` });
+                seen.add(c.id);
+              });
+            }),
+        }),
         response: { 200: z.object({ contacts: z.number() }), ...errorResponses },
       },
     },

@@ -98,11 +98,20 @@ const DICT = {
 } as const satisfies Record<string, readonly [string, string]>;
 export type MessageKey = keyof typeof DICT;
 
-/** The message in the current language, with `{name}` placeholders filled. */
-export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
-  const text = DICT[key][locale.value === 'zh' ? 0 : 1];
-  return text.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
+/**
+ * A `t` for a dictionary of [Chinese, English] pairs: the message in the current language, with
+ * `{name}` placeholders filled. Views with many messages of their own (admin) keep their own
+ * dictionary beside them.
+ */
+export function translator<K extends string>(
+  dict: Record<K, readonly [string, string]>,
+): (key: K, vars?: Record<string, string | number>) => string {
+  return (key, vars = {}) =>
+    dict[key][locale.value === 'zh' ? 0 : 1].replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
 }
+
+/** The message in the current language, with `{name}` placeholders filled. */
+export const t: (key: MessageKey, vars?: Record<string, string | number>) => string = translator(DICT);
 
 /** A server-side localized pair. */
 export function tr(text: { zh: string; en: string }): string {
