@@ -98,7 +98,8 @@ export interface RegistryOptions {
 
 interface VerifiedEntry {
   digest: Buffer;
-  identity: GatewayIdentity;
+  /** The stored hash the secret was verified against: a rotation anywhere changes it. */
+  hash: string;
   at: EpochMs;
 }
 
@@ -168,23 +169,26 @@ export class Registry implements GatewayDirectory {
     return summary;
   }
 
+  /**
+   * Checks a gateway's credentials against the store. Every call reads the gateway's row (one
+   * primary-key lookup), so that a rotation or a disable made by any process sharing the store —
+   * the dashboard's admin page, `anlian seed` — takes effect at the next CONNECT. What the cache
+   * saves is the scrypt: a secret verified against the same stored hash within the TTL is not
+   * hashed again.
+   */
   async verifyGateway(id: string, secret: string): Promise<GatewayIdentity | null> {
     const digest = secretDigest(secret, this.#digestKey);
-    const hit = this.#verified.get(id);
-    if (hit && this.#clock() - hit.at < this.#cacheTtlMs && timingSafeEqual(hit.digest, digest)) {
-      return { ...hit.identity };
-    }
     const flightKey = `${id}\0${digest.toString('base64')}`;
     let flight = this.#inflight.get(flightKey);
     if (!flight) {
-      flight = this.#verifySlow(id, secret, digest).finally(() => this.#inflight.delete(flightKey));
+      flight = this.#verify(id, secret, digest).finally(() => this.#inflight.delete(flightKey));
       this.#inflight.set(flightKey, flight);
     }
     const identity = await flight;
     return identity ? { ...identity } : null;
   }
 
-  async #verifySlow(id: string, secret: string, digest: Buffer): Promise<GatewayIdentity | null> {
+  async #verify(id: string, secret: string, digest: Buffer): Promise<GatewayIdentity | null> {
     const generation = this.#generation;
     const row = await this.#db
       .selectFrom('gateways')
@@ -198,21 +202,33 @@ export class Registry implements GatewayDirectory {
       ])
       .where('gateways.id', '=', id)
       .executeTakeFirst();
-    if (row?.enabled !== 1 || !row.secret_hash) return null;
-    if (!(await verifySecret(secret, row.secret_hash))) return null;
+    if (row?.enabled !== 1 || !row.secret_hash) {
+      this.#verified.delete(id);
+      return null;
+    }
     const identity: GatewayIdentity = {
       id: row.id,
       county: row.county_id,
       institution: row.institution_id,
       enabled: true,
     };
+    const hit = this.#verified.get(id);
+    if (
+      hit &&
+      hit.hash === row.secret_hash &&
+      this.#clock() - hit.at < this.#cacheTtlMs &&
+      timingSafeEqual(hit.digest, digest)
+    ) {
+      return identity;
+    }
+    if (!(await verifySecret(secret, row.secret_hash))) return null;
     if (generation === this.#generation) {
       this.#verified.delete(id);
       if (this.#verified.size >= this.#cacheMax) {
         const oldest = this.#verified.keys().next();
         if (!oldest.done) this.#verified.delete(oldest.value);
       }
-      this.#verified.set(id, { digest, identity, at: this.#clock() });
+      this.#verified.set(id, { digest, hash: row.secret_hash, at: this.#clock() });
     }
     return identity;
   }
