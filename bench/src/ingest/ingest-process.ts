@@ -68,6 +68,11 @@ export class IngestProcess {
     });
     if (o.sessions !== undefined && o.sessions > 1) env.BENCH_INGEST_SESSIONS = String(o.sessions);
     Object.assign(env, o.env);
+    // BENCH_INGEST_ENV='K=V K2=V2': ingest configuration for an experiment (the run's log shows it).
+    for (const kv of (process.env.BENCH_INGEST_ENV ?? '').split(' ').filter(Boolean)) {
+      const i = kv.indexOf('=');
+      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
     // BENCH_INGEST_NODE_FLAGS: extra Node flags for an experiment (e.g. --trace-gc; its output goes to the log).
     const extra = (process.env.BENCH_INGEST_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const execArgv = [...extra, ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];

@@ -163,6 +163,8 @@ export class Spool {
   private queue: PendingAppend[] = [];
   private pumping: Promise<void> | undefined;
   private dirty = false;
+  /** fdatasyncs under way on the active file. */
+  private readonly syncs = new Set<Promise<void>>();
   private fsyncTimer: NodeJS.Timeout | undefined;
   /** Serialises operations on the active file handle (write, fsync, roll, close). */
   private lock: Promise<void> = Promise.resolve();
@@ -421,6 +423,7 @@ export class Spool {
     const handle = this.activeHandle;
     const last = this.segments[this.segments.length - 1];
     if (handle === undefined || last === undefined) return;
+    await this.syncsDone();
     await handle.datasync();
     await handle.close();
     this.activeHandle = undefined;
@@ -563,13 +566,31 @@ export class Spool {
     await rename(tmp, join(this.dir, CURSOR_FILE));
   }
 
-  /** fdatasync of the active segment if anything was written since the last one. */
-  sync(): Promise<void> {
-    return this.exclusive(async () => {
-      if (!this.dirty || this.activeHandle === undefined) return;
+  /**
+   * fdatasync of the active segment if anything was written since the last one. Appends go on
+   * while it runs (it makes durable what was written before it started): under InfluxDB's own
+   * disk traffic one took up to 115 ms, and every append — and every PUBACK — waited behind it.
+   * Rolling and closing wait for it before they close the file.
+   */
+  async sync(): Promise<void> {
+    const started = await this.exclusive(async () => {
+      if (!this.dirty || this.activeHandle === undefined) return undefined;
       this.dirty = false;
-      await this.activeHandle.datasync();
+      const syncing = this.activeHandle.datasync();
+      this.syncs.add(syncing);
+      void syncing.then(
+        () => this.syncs.delete(syncing),
+        () => this.syncs.delete(syncing),
+      );
+      // Wrapped, so that the lock does not wait for the sync itself.
+      return { syncing };
     });
+    await started?.syncing;
+  }
+
+  /** Waits for fdatasyncs under way on the active file (before it is closed). */
+  private async syncsDone(): Promise<void> {
+    await Promise.allSettled([...this.syncs]);
   }
 
   /** Waits for queued appends, syncs and closes the files. Pending lines stay on disk. */
@@ -587,6 +608,7 @@ export class Spool {
       this.activeHandle = undefined;
       if (handle !== undefined) {
         try {
+          await this.syncsDone();
           await handle.datasync();
         } finally {
           await handle.close();
