@@ -29,10 +29,10 @@ describe('AbsenceSchedule', () => {
 });
 
 describe('RuleEngine.snapshotJson', () => {
-  it('is the snapshot, serialised, and restores like it', () => {
+  it('is the snapshot, serialised, and restores like it', async () => {
     const { engine } = makeEngine({ devices: [{ ...GW, device: 'smoke-1', kind: 'fire' }] });
     engine.watch([{ ...GW, device: 'smoke-1', kind: 'fire' }], T0);
     engine.tick(T0 + 1000);
-    expect(JSON.parse(engine.snapshotJson(T0 + 2000))).toEqual(engine.snapshot(T0 + 2000));
+    expect(JSON.parse(await engine.snapshotJson(T0 + 2000))).toEqual(engine.snapshot(T0 + 2000));
   });
 });

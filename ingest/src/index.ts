@@ -15,6 +15,7 @@ export { InfluxWriter } from './influx/influx-writer.js';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influx/local-influxd.js';
 export { queryV1 } from './influx/query.js';
 export { buildIngestService, type IngestService, type IngestServiceDeps } from './ingest-service.js';
+export { stringifyInSlices } from './json-in-slices.js';
 export { createLogger, type Logger, silentLogger } from './logger.js';
 export { onShutdownSignal, openStore, type RunningIngest, startIngest } from './main.js';
 export { createMetricsRegistry } from './metrics.js';

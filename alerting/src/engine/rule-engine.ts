@@ -1,3 +1,4 @@
+import { stringifyInSlices } from '@anlian/ingest';
 import {
   DEFAULT_REPORT_INTERVAL_S,
   type DeviceKind,
@@ -204,18 +205,19 @@ export class RuleEngine {
   }
 
   /**
-   * The same as `snapshot`, serialised at once: no deep copy first (a county's state is several
-   * MB; this runs on the event loop that reads ingest's sockets).
+   * The same as `snapshot`, serialised without a deep copy first and a slice at a time, letting
+   * the event loop (which reads ingest's sockets) go between slices: a county's state is several MB.
    */
-  snapshotJson(now: number = this.opts.clock()): string {
-    return JSON.stringify({
-      version: ENGINE_SNAPSHOT_VERSION,
-      takenAt: now,
-      alerts: [...this.alerts.values()],
-      conditions: [...this.conditions.values()],
-      devices: [...this.devices.values()],
-      gateways: [...this.gateways.values()],
-    });
+  snapshotJson(now: number = this.opts.clock()): Promise<string> {
+    return stringifyInSlices(
+      { version: ENGINE_SNAPSHOT_VERSION, takenAt: now },
+      {
+        alerts: [...this.alerts.values()],
+        conditions: [...this.conditions.values()],
+        devices: [...this.devices.values()],
+        gateways: [...this.gateways.values()],
+      },
+    );
   }
 
   /**

@@ -671,8 +671,9 @@ export class AlertingService {
     if (!force && !this.#engineDirty) return;
     this.#engineDirty = false;
     const now = this.#clock();
+    // Serialised now (in slices), written in turn with the alert changes.
     const state = this.#engine.snapshotJson(now);
-    this.#writer.enqueue('engine state', () => this.store.saveState(ENGINE_STATE, state, now));
+    this.#writer.enqueue('engine state', async () => this.store.saveState(ENGINE_STATE, await state, now));
   }
 
   async #reloadPolicies(): Promise<void> {

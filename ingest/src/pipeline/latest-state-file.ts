@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { stringifyInSlices } from '../json-in-slices.js';
 import type { Logger } from '../logger.js';
 import type { LatestStateCache, LatestStateSnapshot } from './latest-state-cache.js';
 
@@ -47,7 +48,8 @@ export class LatestStateFile {
     this.#saving ??= (async () => {
       const tmp = `${this.path}.tmp`;
       try {
-        await writeFile(tmp, JSON.stringify(this.cache.snapshot()));
+        const { version, devices, gateways } = this.cache.snapshot();
+        await writeFile(tmp, await stringifyInSlices({ version }, { devices, gateways }));
         await rename(tmp, this.path);
       } catch (err) {
         this.logger.warn({ err, path: this.path }, 'latest state not saved');

@@ -78,7 +78,8 @@ async function setup(now?: () => number) {
   /** A histogram bucket's cumulative count (prom-client gives `le` as a number). */
   const bucket = async (name: string, le: number, labels: Record<string, string>) => {
     const m = (await metrics.getMetricsAsJSON()).find((x) => x.name === name);
-    const v = m?.values.find(
+    const values = (m?.values ?? []) as { metricName?: string; labels: Record<string, unknown>; value: number }[];
+    const v = values.find(
       (x) =>
         x.metricName === `${name}_bucket` &&
         x.labels.le === le &&
