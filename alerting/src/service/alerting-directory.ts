@@ -1,3 +1,4 @@
+import { readDevicePages } from '@anlian/ingest';
 import { DeviceKind, PressureMedium } from '@anlian/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { DeviceInfo } from '../engine/rule-engine.js';
@@ -49,27 +50,25 @@ export class AlertingDirectory {
       .map((v) => String(v ?? ''))
       .join(':');
     if (version === this.#version) return false;
-    const [devices, institutions, contacts] = await Promise.all([
-      this.db
-        .selectFrom('devices')
-        .innerJoin('institutions', 'institutions.id', 'devices.institution_id')
-        .select([
-          'devices.gateway_id',
-          'devices.id',
-          'devices.institution_id',
-          'institutions.county_id',
-          'devices.kind',
-          'devices.medium',
-          'devices.report_interval_s',
-          'devices.name',
-          'devices.building',
-          'devices.floor',
-          'devices.room',
-        ])
-        .execute(),
+    const [institutions, contacts] = await Promise.all([
       this.db.selectFrom('institutions').select(['id', 'county_id', 'name']).execute(),
       this.db.selectFrom('contacts').selectAll().execute(),
     ]);
+    const devices = await readDevicePages(this.db, (q) =>
+      q.select([
+        'devices.gateway_id',
+        'devices.id',
+        'devices.institution_id',
+        'institutions.county_id',
+        'devices.kind',
+        'devices.medium',
+        'devices.report_interval_s',
+        'devices.name',
+        'devices.building',
+        'devices.floor',
+        'devices.room',
+      ]),
+    );
     const byDevice = new Map<string, DeviceEntry>();
     for (const d of devices) {
       const kind = DeviceKind.safeParse(d.kind);

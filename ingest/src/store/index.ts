@@ -12,6 +12,7 @@ export {
   type StoreDialect,
 } from './database.js';
 export { buildDemoCounty, DEMO_COUNTY_COMMENT } from './demo-county.js';
+export { readDevicePages } from './device-pages.js';
 export { StoreError, StoreErrorCode } from './errors.js';
 export { type JsonErrorPosition, jsonErrorPosition } from './json-error-position.js';
 export { migrateToLatest, type NamedMigration, STORE_MIGRATIONS, StaticMigrationProvider } from './migrate.js';

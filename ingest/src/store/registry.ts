@@ -10,6 +10,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { GatewayDirectory, GatewayIdentity } from '../gateway-directory.js';
 import { type ImportSummary, importCountyConfig } from './county-import.js';
+import { readDevicePages } from './device-pages.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import type { Database, EpochMs } from './schema.js';
 import { hashSecret, mosquittoHash, secretDigest, verifySecret } from './secret-hash.js';
@@ -94,6 +95,21 @@ export interface RegistryOptions {
    */
   verifyCacheTtlMs?: number;
   verifyCacheMaxEntries?: number;
+}
+
+/** A row of `Registry.deviceIndex`'s query. */
+interface DeviceIndexRow {
+  county_id: string;
+  institution_id: string;
+  gateway_id: string;
+  id: string;
+  kind: string;
+  name: string;
+  medium: string | null;
+  report_interval_s: number | null;
+  building: string;
+  floor: string;
+  room: string;
 }
 
 interface VerifiedEntry {
@@ -335,26 +351,34 @@ export class Registry implements GatewayDirectory {
   }
 
   /** Confirmed devices keyed `${gatewayId}/${deviceId}`. */
-  async deviceIndex(): Promise<Map<string, DeviceRecord>> {
-    const rows = await this.#db
-      .selectFrom('devices')
-      .innerJoin('institutions', 'institutions.id', 'devices.institution_id')
-      .select([
-        'institutions.county_id',
-        'devices.institution_id',
-        'devices.gateway_id',
-        'devices.id',
-        'devices.kind',
-        'devices.name',
-        'devices.medium',
-        'devices.report_interval_s',
-        'devices.building',
-        'devices.floor',
-        'devices.room',
-      ])
-      .where('devices.confirmed', '=', 1)
-      .execute();
+  /** Every confirmed device, keyed `gateway/device` (read in pages: `readDevicePages`). */
+  async deviceIndex(pageSize = 2000): Promise<Map<string, DeviceRecord>> {
+    const rows = await readDevicePages(
+      this.#db,
+      (q) =>
+        q
+          .select([
+            'institutions.county_id',
+            'devices.institution_id',
+            'devices.gateway_id',
+            'devices.id',
+            'devices.kind',
+            'devices.name',
+            'devices.medium',
+            'devices.report_interval_s',
+            'devices.building',
+            'devices.floor',
+            'devices.room',
+          ])
+          .where('devices.confirmed', '=', 1),
+      pageSize,
+    );
     const index = new Map<string, DeviceRecord>();
+    this.#indexDevices(rows, index);
+    return index;
+  }
+
+  #indexDevices(rows: readonly DeviceIndexRow[], index: Map<string, DeviceRecord>): void {
     for (const r of rows) {
       const kind = asDeviceKind(r.kind);
       if (!kind) {
@@ -377,7 +401,6 @@ export class Registry implements GatewayDirectory {
         location: { building: r.building, floor: r.floor, room: r.room },
       });
     }
-    return index;
   }
 
   /**

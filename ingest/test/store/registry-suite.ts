@@ -384,6 +384,15 @@ export function registrySuite(factory: DialectFactory): void {
   });
 
   describe('devices', () => {
+    it('reads the index page by page in key order, with every device once', async () => {
+      const registry = new Registry(store.db, { clock });
+      const whole = await registry.deviceIndex();
+      for (const pageSize of [1, 2, 4, 5]) {
+        const paged = await registry.deviceIndex(pageSize);
+        expect([...paged.entries()].sort()).toEqual([...whole.entries()].sort());
+      }
+    });
+
     it('indexes confirmed devices with per-kind default report intervals', async () => {
       const index = await new Registry(store.db, { clock }).deviceIndex();
       expect(index.size).toBe(5);
