@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -401,7 +402,12 @@ export class Spool {
     let written = 0;
     try {
       while (written < data.length) {
-        const { bytesWritten } = await handle.write(data, written, data.length - written, active.size + written);
+        // Synchronous: a group is one event-loop turn's messages (~100 KB at 10,000 msg/s), written
+        // to the page cache in well under a millisecond. Through the thread pool its completion
+        // waited for the next turn of a busy loop, and every message of the group (and its PUBACK)
+        // with it: 50–250 ms at 10,000 msg/s, long enough for the messages to be promoted to V8's
+        // old generation. Durability is unchanged: fdatasync still runs every `fsyncIntervalMs`.
+        const bytesWritten = writeSync(handle.fd, data, written, data.length - written, active.size + written);
         if (bytesWritten <= 0) throw new Error('write made no progress');
         written += bytesWritten;
       }
