@@ -273,14 +273,25 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         if (m.cls === 'alarm') alarm.acknowledged(m.id);
       });
       pump.start();
+      let adaptersStarted: Promise<unknown> = Promise.resolve();
       uplink.on('up', () => {
         pump.attach(uplink);
-        heartbeat.beat();
+        // The first heartbeat of a connection carries the adapters' health: not before they have started.
+        void adaptersStarted.then(() => heartbeat.beat());
       });
       uplink.on('down', () => pump.detach());
       heartbeat.start();
-      const failures = await startAdapters(config.adapters);
+      // The county link before the adapters: creating its mqtt.js client switches off mqtt-packet's
+      // packet-id cache (county-uplink.ts) before the LAN broker can write a first packet, which
+      // would build it (~7 MB). The replay may begin meanwhile; a reload waits for the adapters.
       uplink.start();
+      const starting = startAdapters(config.adapters);
+      adaptersStarted = starting.catch(() => {});
+      reloading = starting.then(
+        (): CommandOutcome => ({ ok: true }),
+        (err: unknown): CommandOutcome => ({ ok: false, detail: (err as Error).message }),
+      );
+      const failures = await starting;
       log.info(
         {
           gateway: address.gateway,

@@ -10,7 +10,8 @@ import { startCountyIngest, testDevices } from './support/county-ingest.js';
 import { gatewayFileConfig, tempDir, waitFor } from './support/gateway-fixture.js';
 import { startLinkProxy } from './support/link-proxy.js';
 
-const ENTRY = fileURLToPath(new URL('../dist/gateway-entry.js', import.meta.url));
+// The gateway as deployed: the launcher execs node with the gateway's flags (bin/anlian-gateway).
+const LAUNCHER = fileURLToPath(new URL('../bin/anlian-gateway', import.meta.url));
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,7 +25,10 @@ interface GatewayProcess {
 }
 
 function spawnGateway(configFile: string): GatewayProcess {
-  const child = spawn(process.execPath, [ENTRY, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(LAUNCHER, ['--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE: process.execPath },
+  });
   let output = '';
   const keep = (c: Buffer) => {
     output = (output + c.toString('utf8')).slice(-20_000);
@@ -88,6 +92,10 @@ describe('the gateway process', () => {
     );
     if (!sensor) throw new Error(`the gateway's LAN broker did not come up:\n${gw.output()}`);
     cleanups.push(() => sensor.endAsync(true));
+    // The launcher exec'd node: the pid signalled below is the gateway itself, with its flags.
+    const argv = (await readFile(`/proc/${gw.child.pid}/cmdline`, 'utf8')).split('\0');
+    expect(argv).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--no-concurrent-recompilation']));
+    expect(argv.some((a) => a.endsWith('/gateway-entry.js'))).toBe(true);
 
     // 30 readings per device while the county link is down; each PUBACK means "queued".
     const t0 = Date.UTC(2026, 10, 23, 3, 0, 0);

@@ -1,9 +1,10 @@
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QueueConfig } from '../src/config/gateway-config.js';
 import { silentLogger } from '../src/logger.js';
 import { type MessageClass, type OutboundMessage, OutboundQueue } from '../src/queue/outbound-queue.js';
+import { SegmentLog } from '../src/queue/segment-log.js';
 import { SequenceCounter } from '../src/queue/sequence-counter.js';
 import { tempDir } from './support/gateway-fixture.js';
 
@@ -131,6 +132,36 @@ describe('OutboundQueue', () => {
     drain(q);
     expect(segs()).toBe(1);
     expect(q.stats().bytes).toBeLessThan(64 * 1024 + 2000);
+    q.close();
+  });
+
+  it('arms no timer while idle; fsyncs telemetry and writes acknowledgements within their bounds', async () => {
+    vi.useFakeTimers();
+    cleanups.push(() => {
+      vi.restoreAllMocks();
+      vi.useRealTimers();
+    });
+    const { q, dir } = await openQueue({ telemetryFsyncMs: 1000 });
+    // An idle gateway does not wake up for its queue.
+    expect(vi.getTimerCount()).toBe(0);
+    const syncs = vi.spyOn(SegmentLog.prototype, 'sync');
+    put(q, 'telemetry', 'a', 1);
+    put(q, 'telemetry', 'a', 2);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(999);
+    expect(syncs).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(syncs).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(0);
+
+    const acks = path.join(dir, 'telemetry', 'acks.json');
+    expect(drain(q)).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(999);
+    expect(existsSync(acks)).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(JSON.parse(readFileSync(acks, 'utf8'))).toEqual({ through: 2, extra: [] });
+    expect(vi.getTimerCount()).toBe(0);
     q.close();
   });
 

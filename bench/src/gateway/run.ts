@@ -2,7 +2,7 @@
 // what it costs on the box. Prints the figures next to a baseline measured in the same run (raw
 // mqtt.js publishing to the same broker) and writes them to bench/results/gateway-<time>.json.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,12 +43,26 @@ const READINGS = Number(args.readings);
 const INFLIGHT = Number(args.inflight);
 const IDLE_S = Number(args['idle-seconds']);
 const TOTAL = DEVICES * READINGS;
-// What gateway/README.md recommends for small boxes: a small young generation and a heap cap.
-// GATEWAY_NODE_FLAGS='' measures Node's defaults.
-const GATEWAY_NODE_FLAGS = (process.env.GATEWAY_NODE_FLAGS ?? '--max-semi-space-size=1 --max-old-space-size=48')
-  .split(' ')
-  .filter(Boolean);
+// The gateway as deployed: its launcher (deploy/gateway/anlian-gateway.service runs it), which
+// execs node with the gateway's flags, so the measured process is the one a box runs.
+// GATEWAY_NODE_FLAGS runs `node $GATEWAY_NODE_FLAGS gateway-entry.js` instead, to compare
+// flags; GATEWAY_NODE_FLAGS='' measures Node's defaults (what `anlian gateway` gets).
+const GATEWAY_LAUNCHER = fileURLToPath(new URL('../../../gateway/bin/anlian-gateway', import.meta.url));
 const GATEWAY_ENTRY = fileURLToPath(new URL('../../../gateway/dist/gateway-entry.js', import.meta.url));
+const GATEWAY_NODE_FLAGS = process.env.GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean);
+const gatewayCommand = (configFile: string): [string, string[]] =>
+  GATEWAY_NODE_FLAGS === undefined
+    ? [GATEWAY_LAUNCHER, ['--config', configFile]]
+    : [process.execPath, [...GATEWAY_NODE_FLAGS, GATEWAY_ENTRY, '--config', configFile]];
+/** The measured process's own command line, as the kernel has it (after the launcher's exec). */
+async function commandLine(pid: number): Promise<string[]> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+    if (argv.some((a) => a.endsWith('gateway-entry.js')) || Date.now() > until) return argv;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
 const PREFIX = 'anlian/v1/bench/inst-bench/gw-bench';
 const deviceId = (i: number) => `dev-${String(i).padStart(4, '0')}`;
@@ -126,7 +140,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'anlian-bench-gw-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   process.stdout.write(
-    `bench:gateway — ${DEVICES} devices, backlog ${fmt(TOTAL)} messages, QoS 1 window ${INFLIGHT}; gateway node flags: ${GATEWAY_NODE_FLAGS.join(' ') || '(defaults)'}\n`,
+    `bench:gateway — ${DEVICES} devices, backlog ${fmt(TOTAL)} messages, QoS 1 window ${INFLIGHT}; gateway: ${GATEWAY_NODE_FLAGS === undefined ? 'gateway/bin/anlian-gateway, as deployed' : `node ${GATEWAY_NODE_FLAGS.join(' ') || '(default flags)'} gateway-entry.js`}\n`,
   );
 
   // Baseline: raw mqtt.js → the same kind of broker, same topics and payloads, same window.
@@ -165,8 +179,11 @@ async function main(): Promise<void> {
   };
   const configFile = path.join(dir, 'gateway.json');
   await writeFile(configFile, JSON.stringify(config));
-  const gw: ChildProcess = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, GATEWAY_ENTRY, '--config', configFile], {
+  const [command, commandArgs] = gatewayCommand(configFile);
+  const gw: ChildProcess = spawn(command, commandArgs, {
     stdio: ['ignore', 'ignore', 'inherit'],
+    // The launcher runs `node` from PATH unless NODE says which: the bench's own.
+    env: { ...process.env, NODE: process.execPath },
   });
   const gwExited = new Promise((resolve) => gw.once('exit', resolve));
   cleanups.push(async () => {
@@ -174,6 +191,11 @@ async function main(): Promise<void> {
     await gwExited;
   });
   const pid = gw.pid as number;
+  const argv = await commandLine(pid);
+  const entryAt = argv.findIndex((a) => a.endsWith('gateway-entry.js'));
+  if (entryAt < 0) throw new Error(`the measured process is not the gateway: ${argv.join(' ')}`);
+  const nodeFlags = argv.slice(1, entryAt);
+  process.stdout.write(`  gateway process: node ${nodeFlags.join(' ') || '(default flags)'} gateway-entry.js\n`);
 
   const whole = new ProcessSampler({ gateway: pid });
   whole.start(100);
@@ -230,7 +252,8 @@ async function main(): Promise<void> {
     devices: DEVICES,
     backlog: TOTAL,
     inflight: INFLIGHT,
-    gatewayNodeFlags: GATEWAY_NODE_FLAGS,
+    gatewayCommand: [command, ...commandArgs],
+    gatewayNodeFlags: nodeFlags,
     baseline: { rawMqttPublishPerS: baselineRate, seconds: rawPublishS, brokerCounted: rawCount.count },
     enqueue: { perS: TOTAL / enqueueS, seconds: enqueueS, cpuPercent: enqueue.cpuPercent, maxRssMb: enqueue.maxRssMb },
     drain: { perS: drainRate, seconds: drainS, cpuPercent: drain.cpuPercent, maxRssMb: drain.maxRssMb },
@@ -249,7 +272,7 @@ async function main(): Promise<void> {
       '',
       '  figure                          gateway          baseline / target',
       `  backlog drain                   ${fmt(drainRate).padStart(8)} msg/s   raw mqtt.js ${fmt(baselineRate)} msg/s; target ≥ 5,000  ${ok(drainRate >= 5000)}`,
-      `  RSS, whole run (max)            ${fmt(all.maxRssMb, 1).padStart(8)} MB      at start ${fmt(atStart.maxRssMb, 1)} MB; target ≤ 80  ${ok(all.maxRssMb <= 80)}`,
+      `  RSS, whole run (max)            ${fmt(all.maxRssMb, 1).padStart(8)} MB      at start ${fmt(atStart.maxRssMb, 1)} MB, steady state (max) ${fmt(idle.maxRssMb, 1)} MB; target ≤ 80  ${ok(all.maxRssMb <= 80)}`,
       `  CPU, steady state (${DEVICES / 30 < 10 ? fmt(DEVICES / 30, 1) : fmt(DEVICES / 30)} msg/s)    ${fmt(idle.cpuPercent, 2).padStart(8)} %       target < 2  ${ok(idle.cpuPercent < 2)}`,
       `  CPU while draining              ${fmt(drain.cpuPercent, 1).padStart(8)} %       of one core`,
       '',

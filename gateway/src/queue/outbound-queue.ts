@@ -39,7 +39,10 @@ export interface OutboundQueueOptions {
   logger: Logger;
 }
 
-const ACK_PERSIST_MS = 250;
+// The acknowledgement state is written (not fsync'd) at most this long after an acknowledgement. A
+// lost one only means a resend the county drops by `seq`, so a second's worth is a fair bound; a
+// write (file, rename) costs about as much CPU as forwarding a message, and wears the box's flash.
+const ACK_PERSIST_MS = 1000;
 const THIN_LOG_EVERY_MS = 10_000;
 
 /**
@@ -47,7 +50,7 @@ const THIN_LOG_EVERY_MS = 10_000;
  *
  * Fsync policy: a fire alarm or event is fsync'd before `durable` resolves (the local sensor is
  * acknowledged only then; events of one event-loop turn share one fsync). Telemetry is in the
- * file when `enqueue` returns — it survives SIGKILL — and is fsync'd every `telemetryFsyncMs`.
+ * file when `enqueue` returns — it survives SIGKILL — and is fsync'd at most `telemetryFsyncMs` later.
  *
  * Full-queue policy (bytes on disk against `maxBytes`): past `thinAbovePercent`, only one of
  * every `thinKeepEvery` telemetry readings of a device is queued; at `maxBytes` the oldest
@@ -66,7 +69,9 @@ export class OutboundQueue {
   #thinLogAt = 0;
   #thinSinceLog = 0;
   #eventSync: Promise<void> | undefined;
+  /** Armed by the first telemetry append after an fsync; none while nothing is appended. */
   #telemetryTimer: NodeJS.Timeout | undefined;
+  /** Armed by the first acknowledgement after a write of the acknowledgement state. */
   #ackTimer: NodeJS.Timeout | undefined;
   #open = false;
 
@@ -85,9 +90,6 @@ export class OutboundQueue {
   open(): void {
     for (const cls of MESSAGE_CLASSES) this.#logs[cls].open();
     this.#open = true;
-    this.#armTelemetrySync();
-    this.#ackTimer = setInterval(() => this.#persistAcks(), ACK_PERSIST_MS);
-    this.#ackTimer.unref();
     const s = this.stats();
     this.#log.info({ depth: s.depth, bytes: s.bytes }, 'queue opened');
   }
@@ -95,7 +97,8 @@ export class OutboundQueue {
   /** New limits (on reload); the directory and segment size stay. */
   reconfigure(config: QueueConfig): void {
     this.#config = { ...config, segmentBytes: this.#config.segmentBytes };
-    this.#armTelemetrySync();
+    // What was appended under the old period is fsync'd now; the new period starts clean.
+    if (this.#telemetryTimer) this.#syncTelemetry();
   }
 
   onEnqueue(listener: (cls: MessageClass) => void): () => void {
@@ -126,6 +129,7 @@ export class OutboundQueue {
     let durable: Promise<void>;
     if (cls === 'telemetry') {
       if (this.#config.telemetryFsyncMs === 0) this.#logs.telemetry.sync();
+      else this.#scheduleTelemetrySync();
       durable = Promise.resolve();
     } else {
       durable = this.#syncEvents();
@@ -154,6 +158,7 @@ export class OutboundQueue {
 
   ack(msg: { cls: MessageClass; id: number }): void {
     if (!this.#logs[msg.cls].ack(msg.id)) return;
+    this.#schedulePersistAcks();
     for (const l of this.#ackListeners) l(msg);
   }
 
@@ -185,8 +190,10 @@ export class OutboundQueue {
   close(): void {
     if (!this.#open) return;
     this.#open = false;
-    clearInterval(this.#telemetryTimer);
-    clearInterval(this.#ackTimer);
+    clearTimeout(this.#telemetryTimer);
+    clearTimeout(this.#ackTimer);
+    this.#telemetryTimer = undefined;
+    this.#ackTimer = undefined;
     for (const cls of MESSAGE_CLASSES) this.#logs[cls].close();
     this.#log.info({ depth: this.depth() }, 'queue closed');
   }
@@ -206,6 +213,7 @@ export class OutboundQueue {
       if (after === bytes) break;
       bytes = after;
       this.#dropped += dropped;
+      this.#schedulePersistAcks();
       this.#log.error(
         { dropped, droppedTotal: this.#dropped, bytes, maxBytes },
         'queue full: oldest telemetry segment dropped (events are kept)',
@@ -257,22 +265,35 @@ export class OutboundQueue {
     return this.#eventSync;
   }
 
-  #armTelemetrySync(): void {
-    clearInterval(this.#telemetryTimer);
-    this.#telemetryTimer = undefined;
-    const ms = this.#config.telemetryFsyncMs;
-    if (!this.#open || ms === 0) return;
-    this.#telemetryTimer = setInterval(() => {
-      try {
-        this.#logs.telemetry.sync();
-      } catch (err) {
-        this.#log.error({ err }, 'fsync of the telemetry queue failed');
-      }
-    }, ms);
+  // The two deferred writes are one-shot timers armed by the work they cover, not intervals: an
+  // idle gateway (nothing appended, nothing acknowledged) does not wake up for them at all.
+  // Telemetry is fsync'd at most `telemetryFsyncMs` after its append, an acknowledgement written
+  // at most ACK_PERSIST_MS after it arrived.
+
+  #scheduleTelemetrySync(): void {
+    if (this.#telemetryTimer) return;
+    this.#telemetryTimer = setTimeout(() => this.#syncTelemetry(), this.#config.telemetryFsyncMs);
     this.#telemetryTimer.unref();
   }
 
+  #syncTelemetry(): void {
+    clearTimeout(this.#telemetryTimer);
+    this.#telemetryTimer = undefined;
+    try {
+      this.#logs.telemetry.sync();
+    } catch (err) {
+      this.#log.error({ err }, 'fsync of the telemetry queue failed');
+    }
+  }
+
+  #schedulePersistAcks(): void {
+    if (this.#ackTimer || !this.#open) return;
+    this.#ackTimer = setTimeout(() => this.#persistAcks(), ACK_PERSIST_MS);
+    this.#ackTimer.unref();
+  }
+
   #persistAcks(): void {
+    this.#ackTimer = undefined;
     for (const cls of MESSAGE_CLASSES) {
       try {
         this.#logs[cls].persistAcks();

@@ -209,6 +209,11 @@ export class CountyUplink extends EventEmitter<UplinkEvents> implements QosOnePu
       keepalive: link.keepaliveS,
       connectTimeout: link.connectTimeoutMs,
       reconnectPeriod: 0,
+      // mqtt-packet (mqtt.js's and aedes's encoder, one module) otherwise builds a cache of 65,536
+      // two-byte Buffers for packet ids on the first packet either of them writes: ~7 MB of heap
+      // for ever, a tenth of the gateway's memory. The switch is the module's, so it also covers
+      // the LAN broker, provided this client exists before aedes writes (buildGateway's start()).
+      writeCache: false,
       will: {
         topic: topics.status(address),
         payload: Buffer.from(this.#status('offline', 'will')),
