@@ -15,11 +15,22 @@ describe('stringifyInSlices', () => {
   });
 
   it('lets the event loop run between slices', async () => {
-    let turns = 0;
-    const timer = setInterval(() => turns++, 0);
     const items = Array.from({ length: 50 }, (_, i) => i);
-    await stringifyInSlices({}, { items }, 1);
-    clearInterval(timer);
-    expect(turns).toBeGreaterThan(0);
+    const writing = stringifyInSlices({}, { items }, 1);
+    // Queued after the first slice: it runs before the end only if the slices yield to the loop.
+    let ranBetween = false;
+    setImmediate(() => {
+      ranBetween = true;
+    });
+    await writing;
+    expect(ranBetween).toBe(true);
+    // Without slices (everything in one), nothing else runs meanwhile.
+    const whole = stringifyInSlices({}, { items }, 100);
+    let ranMeanwhile = false;
+    setImmediate(() => {
+      ranMeanwhile = true;
+    });
+    await whole;
+    expect(ranMeanwhile).toBe(false);
   });
 });
