@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface IngestProcessOptions {
@@ -24,6 +25,8 @@ export interface IngestProcessOptions {
   entry?: URL;
   /** Environment for the entry beyond ingest's own (set last). */
   env?: Record<string, string>;
+  /** Node flags of the process, before any experiment's (`shippedIngestNodeFlags()` for ingest as deployed). */
+  nodeFlags?: string[];
   /** Open an IPC channel: the entry reports with `process.send` (see `onMessage`). */
   ipc?: boolean;
   /** With `ipc`: every message from the child, from the first on (also during start-up). */
@@ -75,7 +78,11 @@ export class IngestProcess {
     }
     // BENCH_INGEST_NODE_FLAGS: extra Node flags for an experiment (e.g. --trace-gc; its output goes to the log).
     const extra = (process.env.BENCH_INGEST_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const execArgv = [...extra, ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
+    const execArgv = [
+      ...(o.nodeFlags ?? []),
+      ...extra,
+      ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+    ];
     const log = createWriteStream(o.logFile);
     const entry = fileURLToPath(o.entry ?? new URL('./ingest-entry.js', import.meta.url));
     const child = spawn(process.execPath, [...execArgv, entry], {
@@ -163,4 +170,14 @@ export class IngestProcess {
   kill(): void {
     this.#child.kill('SIGKILL');
   }
+}
+
+/**
+ * The Node flags ingest runs with where it is deployed (ingest/bin/node-flags, read by the
+ * launcher ingest/bin/anlian-ingest and the systemd unit): bench:ingest measures ingest as deployed.
+ */
+export function shippedIngestNodeFlags(repoRoot: string): string[] {
+  return readFileSync(join(repoRoot, 'ingest', 'bin', 'node-flags'), 'utf8')
+    .split(/\s+/)
+    .filter(Boolean);
 }

@@ -14,7 +14,7 @@ import { type BenchOptions, parseBenchOptions, USAGE } from './bench-options.js'
 import type { GeneratorCommand, GeneratorReport, SubscriberCommand, SubscriberReport } from './child-messages.js';
 import { childPidByName } from './child-pid.js';
 import { summarizeCpuProfile } from './cpu-profile-summary.js';
-import { IngestProcess } from './ingest-process.js';
+import { IngestProcess, shippedIngestNodeFlags } from './ingest-process.js';
 import { IpcChild } from './ipc-child.js';
 import { machineInfo } from './machine-info.js';
 import { buildProvince, PROBE_GATEWAY_REGEX } from './province.js';
@@ -165,11 +165,13 @@ async function runBench(opts: BenchOptions, teardown: Teardown): Promise<number>
       httpPort: await freePort(),
       logFile,
       sessions: opts.ingestSessions,
+      nodeFlags: shippedIngestNodeFlags(REPO_ROOT),
       ...(profileDir ? { cpuProfDir: profileDir } : {}),
     });
     teardown.add('ingest', () => ingest.stop());
     log(
-      `\ningest: ${opts.ingestSessions > 1 ? `startIngest with ${opts.ingestSessions} broker sessions (experiment)` : 'runIngestCommand() as in anlian ingest'} ` +
+      `\ningest: node ${[...shippedIngestNodeFlags(REPO_ROOT), ...(process.env.BENCH_INGEST_NODE_FLAGS ?? '').split(' ').filter(Boolean)].join(' ')} (ingest/bin/node-flags, as deployed); ` +
+        `${opts.ingestSessions > 1 ? `startIngest with ${opts.ingestSessions} broker sessions (experiment)` : 'runIngestCommand() as in anlian ingest'} ` +
         `(pid ${ingest.pid}), external broker mode; log ${logFile}`,
     );
     await sleep(2000);

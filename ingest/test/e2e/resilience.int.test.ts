@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topics } from '@anlian/protocol';
@@ -52,9 +53,14 @@ describe('ingest resilience', () => {
   it('ingest killed with SIGKILL mid-stream and restarted: nothing it accepted is lost', async () => {
     h = await startHarness({ ANLIAN_HTTP_PORT: '0' });
     const harness = h;
-    const spawnIngest = async () => {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'bin/anlian.js'), 'ingest'], {
-        env: { ...process.env, ...harness.env, ANLIAN_LOG_LEVEL: 'info' },
+    // First `anlian ingest`; after the kill, the launcher a server runs (ingest/bin/anlian-ingest).
+    const spawnIngest = async (how: 'anlian' | 'launcher') => {
+      const [cmd, args] =
+        how === 'anlian'
+          ? [process.execPath, [path.join(repoRoot, 'bin/anlian.js'), 'ingest']]
+          : [path.join(repoRoot, 'ingest/bin/anlian-ingest'), []];
+      const child = spawn(cmd, args, {
+        env: { ...process.env, ...harness.env, ANLIAN_LOG_LEVEL: 'info', NODE: process.execPath },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
@@ -69,7 +75,7 @@ describe('ingest resilience', () => {
       if (!ready || child.exitCode !== null) throw new Error(`ingest did not start:\n${out}`);
       return child;
     };
-    let child = await spawnIngest();
+    let child = await spawnIngest('anlian');
     const a = await harness.connect('gw-a', { reconnectPeriod: 100 });
     const base = Date.UTC(2026, 10, 23, 7, 0, 0);
     const total = 3000;
@@ -86,7 +92,11 @@ describe('ingest resilience', () => {
       if (seq === 1200) {
         child.kill('SIGKILL');
         await once(child, 'exit');
-        child = await spawnIngest();
+        child = await spawnIngest('launcher');
+        // The launcher execs node with ingest's memory flags: the process is ingest itself.
+        const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+        expect(cmdline).toEqual(expect.arrayContaining(['--max-old-space-size=256', '--max-semi-space-size=8']));
+        expect(cmdline.some((a) => a.endsWith('ingest/dist/ingest-entry.js'))).toBe(true);
       }
     }
     // Every publish is acknowledged in the end (the client resends what the killed process never acknowledged)…
