@@ -25,7 +25,7 @@ import type { RuleSet } from '../rules/rule-schema.js';
 import { NewSilence, type Silence, silenceActive, silenceCovers } from '../silences/silence.js';
 import { type AlertFilter, AlertStore, type AlertWrite } from '../store/alert-store.js';
 import type { AlertingDatabase } from '../store/alerting-schema.js';
-import { alertEventLine } from './alert-event-line.js';
+import { AlertEventTimes, alertEventLine } from './alert-event-line.js';
 import { AlertingDirectory } from './alerting-directory.js';
 import { newId } from './new-id.js';
 import { SerialWriter } from './serial-writer.js';
@@ -106,6 +106,8 @@ export class AlertingService {
   readonly #byId = new Map<string, Alert>();
   readonly #seq = new Map<string, number>();
   #pending = new Map<string, AlertWrite>();
+  /** Distinct InfluxDB times for `alert_event` points of one series. */
+  readonly #eventTimes = new AlertEventTimes();
   #flushQueued = false;
   #policies = new Map<string, EscalationPolicy>();
   #silences: Silence[] = [];
@@ -638,7 +640,7 @@ export class AlertingService {
     }
     const events = this.deps.events;
     if (transition && events) {
-      const line = alertEventLine(snapshot, transition);
+      const line = alertEventLine(snapshot, transition, this.#eventTimes.at(snapshot, transition));
       events
         .write([line], {
           priority: 'event',

@@ -81,6 +81,32 @@ describe('the alarm path', () => {
     expect(service.openAlerts()[0]?.id).not.toBe(id);
   });
 
+  it('gives every transition its own alert_event time, also when several fall in one millisecond', async () => {
+    await fx.service.stop();
+    const written: string[] = [];
+    fx = await startService(store, {
+      deps: {
+        events: {
+          write: async (lines: string[]) => {
+            written.push(...lines);
+          },
+        },
+      },
+    });
+    const { service } = fx;
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0));
+    const id = service.openAlerts()[0]?.id as string;
+    // The clock stands still: acknowledged, verified and closed in the millisecond it opened.
+    await service.acknowledge(id, 'mgr', '收到');
+    await service.verify(id, 'mgr', 'test', '演示');
+    await service.close(id, 'mgr');
+    const times = written.map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+    expect(written.map((l) => /,to="([a-z]+)"/.exec(l)?.[1])).toEqual(['open', 'acknowledged', 'verified', 'closed']);
+    expect(times).toEqual([T0, T0 + 1, T0 + 2, T0 + 3]);
+    // The store keeps each transition's exact time.
+    expect((await service.get(id)).transitions.map((t) => t.at)).toEqual([T0, T0, T0, T0]);
+  });
+
   it('closes an auto-resolving alert when its condition clears', async () => {
     const { service } = fx;
     service.handle(kitchen('k-1', 51, T0));
