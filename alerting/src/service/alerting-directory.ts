@@ -1,6 +1,6 @@
-import { readDevicePages } from '@anlian/ingest';
+import { readDevicePages, registryChangeProbe } from '@anlian/ingest';
 import { DeviceKind, PressureMedium } from '@anlian/protocol';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DeviceInfo } from '../engine/rule-engine.js';
 import type { ContactRow } from '../store/alert-store.js';
 import type { AlertingDatabase } from '../store/alerting-schema.js';
@@ -38,17 +38,7 @@ export class AlertingDirectory {
    * on the event loop, so an unchanged registry is not reloaded.
    */
   async refresh(): Promise<boolean> {
-    const { rows } = await sql<Record<string, string | number | bigint | null>>`
-      select
-        (select count(*) from institutions) as i_n,
-        (select max(updated_at) from institutions) as i_max,
-        (select count(*) from devices) as d_n,
-        (select max(updated_at) from devices) as d_max,
-        (select count(*) from contacts) as c_n,
-        (select max(updated_at) from contacts) as c_max`.execute(this.db);
-    const version = Object.values(rows[0] ?? {})
-      .map((v) => String(v ?? ''))
-      .join(':');
+    const version = await registryChangeProbe(this.db, ['institutions', 'devices', 'contacts']);
     if (version === this.#version) return false;
     const [institutions, contacts] = await Promise.all([
       this.db.selectFrom('institutions').select(['id', 'county_id', 'name']).execute(),

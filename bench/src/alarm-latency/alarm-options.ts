@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { positiveInt } from '../ingest/bench-options.js';
 
 export interface AlarmBenchOptions {
   /** Background telemetry, msg/s (the ingest bench's generator). */
@@ -42,14 +43,6 @@ export const USAGE = `Usage: npm run bench:alarm-latency -- [options]
   --profile              run ingest + alerting under node --cpu-prof and print where its CPU goes
   --results DIR          where the JSON and the ingest log go (default bench/results)
 `;
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`--${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  return n;
-}
 
 function interval(raw: string | undefined): { min: number; max: number } {
   if (raw === undefined) return { min: 200, max: 500 };

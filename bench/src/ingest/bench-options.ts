@@ -49,7 +49,8 @@ export const USAGE = `Usage: npm run bench:ingest -- [options]
   --results DIR         where the JSON (and profile) go (default bench/results)
 `;
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+/** A `--name` value that must be a positive integer; `fallback` when it is absent. */
+export function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0)

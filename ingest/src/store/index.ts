@@ -1,3 +1,4 @@
+export { type RegistryTable, registryChangeProbe } from './change-probe.js';
 export {
   type EntityChanges,
   type ImportResult,

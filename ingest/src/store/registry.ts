@@ -9,6 +9,7 @@ import {
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { GatewayDirectory, GatewayIdentity } from '../gateway-directory.js';
+import { registryChangeProbe } from './change-probe.js';
 import { type ImportSummary, importCountyConfig } from './county-import.js';
 import { readDevicePages } from './device-pages.js';
 import { StoreError, StoreErrorCode } from './errors.js';
@@ -337,17 +338,8 @@ export class Registry implements GatewayDirectory {
    * count, so an unchanged fingerprint means there is nothing to reload. It can miss a change made
    * in the same millisecond as the latest one before it: callers still reload now and then.
    */
-  async changeProbe(): Promise<string> {
-    const { rows } = await sql<Record<string, string | number | bigint | null>>`
-      select
-        (select count(*) from institutions) as i_n,
-        (select max(updated_at) from institutions) as i_max,
-        (select count(*) from gateways) as g_n,
-        (select max(updated_at) from gateways) as g_max,
-        (select count(*) from devices) as d_n,
-        (select max(updated_at) from devices) as d_max`.execute(this.#db);
-    const r = rows[0] ?? {};
-    return [r.i_n, r.i_max, r.g_n, r.g_max, r.d_n, r.d_max].map((v) => String(v ?? '')).join(':');
+  changeProbe(): Promise<string> {
+    return registryChangeProbe(this.#db, ['institutions', 'gateways', 'devices']);
   }
 
   /** Confirmed devices keyed `${gatewayId}/${deviceId}`. */

@@ -1,16 +1,20 @@
 import type { Alert } from '../../../src/alerts/alerts-port';
 import type { CountySnapshot, Delta } from '../../../src/live/live-wire';
 
+/** Puts an alert delta into a view's list: a closed alert leaves it, a new one goes first. */
+export function upsertAlert(alerts: Alert[], alert: Alert): void {
+  const i = alerts.findIndex((a) => a.id === alert.id);
+  if (alert.status === 'closed') {
+    if (i >= 0) alerts.splice(i, 1);
+  } else if (i >= 0) alerts.splice(i, 1, alert);
+  else alerts.unshift(alert);
+}
+
 /** Applies one county-room delta to the snapshot held by a view. */
 export function applyCountyDelta(s: CountySnapshot, d: Delta): void {
   switch (d.type) {
     case 'alert': {
-      const { alert } = d.data;
-      const i = s.alerts.findIndex((a) => a.id === alert.id);
-      if (alert.status === 'closed') {
-        if (i >= 0) s.alerts.splice(i, 1);
-      } else if (i >= 0) s.alerts.splice(i, 1, alert);
-      else s.alerts.unshift(alert);
+      upsertAlert(s.alerts, d.data.alert);
       return;
     }
     case 'institution': {

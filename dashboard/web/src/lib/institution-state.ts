@@ -1,15 +1,11 @@
 import type { Delta, InstitutionSnapshot } from '../../../src/live/live-wire';
+import { upsertAlert } from './county-state';
 
 /** Applies one institution-room delta to the snapshot held by a view. */
 export function applyInstitutionDelta(s: InstitutionSnapshot, d: Delta): void {
   switch (d.type) {
     case 'alert': {
-      const { alert } = d.data;
-      const i = s.alerts.findIndex((a) => a.id === alert.id);
-      if (alert.status === 'closed') {
-        if (i >= 0) s.alerts.splice(i, 1);
-      } else if (i >= 0) s.alerts.splice(i, 1, alert);
-      else s.alerts.unshift(alert);
+      upsertAlert(s.alerts, d.data.alert);
       return;
     }
     case 'institution':
