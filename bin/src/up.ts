@@ -17,9 +17,9 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
-import { type IngestConfig, loadIngestConfig, openStore, startIngest } from '@anlian/ingest';
+import { type IngestConfig, loadIngestConfig, startIngest } from '@anlian/ingest';
 import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
-import { Registry, readCountyFile } from '@anlian/store';
+import { openStore, Registry, readCountyFile } from '@anlian/store';
 import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import { pino } from 'pino';
 import { terminalLogStream } from './terminal-log-stream.js';

@@ -1,5 +1,6 @@
-import { type IngestConfig, openStore } from '@anlian/ingest';
+import type { IngestConfig } from '@anlian/ingest';
 import type { OpenedDatabase } from '@anlian/store';
+import { openStore } from '@anlian/store';
 import type { Logger } from 'pino';
 import { migrateDashboard } from './dashboard-migrations.js';
 
