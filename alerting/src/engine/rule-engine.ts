@@ -752,6 +752,8 @@ const FIELD_ZH: Readonly<Record<NumericField, { name: string; unit: string }>> =
   signal: { name: '信号', unit: ' dBm' },
   fps: { name: '帧率', unit: ' fps' },
   bitrateKbps: { name: '码率', unit: ' kbps' },
+  residualCurrent: { name: '剩余电流', unit: ' mA' },
+  cableTemperature: { name: '线缆温度', unit: ' °C' },
 };
 
 /** Why a gateway said `offline` (protocol `StatusPayload.reason`). */
