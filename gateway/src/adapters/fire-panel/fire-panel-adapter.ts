@@ -267,6 +267,9 @@ export class FirePanelAdapter implements DeviceAdapter, DutyCheckCapable {
       return true;
     },
     received: (session, frame) => this.#received(session, frame),
+    denied: () => {
+      this.#counts.denied++;
+    },
     closed: (session, reason) => {
       this.#sessions.delete(session);
       const link = session.address === undefined ? undefined : this.#links.get(session.address);
@@ -321,7 +324,6 @@ export class FirePanelAdapter implements DeviceAdapter, DutyCheckCapable {
       });
     }
     const v = await verdict;
-    if (v === 'deny') this.#counts.denied++;
     return answer ? 'none' : v;
   }
 

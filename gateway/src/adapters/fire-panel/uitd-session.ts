@@ -24,6 +24,8 @@ export interface SessionHandler {
    */
   received(session: UitdSession, frame: Frame): Promise<'confirm' | 'deny' | 'none'>;
   closed(session: UitdSession, reason: string): void;
+  /** A frame was denied (否认): counted in the adapter's health. */
+  denied(session: UitdSession, serial: number, why: string): void;
 }
 
 export interface UitdSessionOptions {
@@ -166,6 +168,7 @@ export class UitdSession {
 
   #deny(serial: number, why: string): void {
     this.stats.denied++;
+    this.#o.handler.denied(this, serial, why);
     this.#log.warn({ remote: this.remote, address: this.address, serial, why }, 'UITD frame denied');
     this.#answer(serial, Command.deny);
   }
