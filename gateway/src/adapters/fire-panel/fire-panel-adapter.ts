@@ -252,7 +252,7 @@ export class FirePanelAdapter implements DeviceAdapter, DutyCheckCapable {
       this.#log.info({ remote: session.remote, address, device: link.entry.device }, 'UITD link up');
       if (link.offline) {
         link.offline = false;
-        this.#submit({
+        this.#submitAside({
           device: link.entry.device,
           message: 'event',
           fields: { event: 'restore', zone: '用户信息传输装置', detail: '用户信息传输装置链路恢复' },
@@ -286,7 +286,7 @@ export class FirePanelAdapter implements DeviceAdapter, DutyCheckCapable {
       link.offlineTimer = undefined;
       if (link.session || link.offline || !this.#running) return;
       link.offline = true;
-      this.#submit({
+      this.#submitAside({
         device: link.entry.device,
         message: 'event',
         fields: {
@@ -372,13 +372,21 @@ export class FirePanelAdapter implements DeviceAdapter, DutyCheckCapable {
     return outcome.durable;
   }
 
+  /** A reading nobody waits for (link events, liveness): a failure to keep it is logged. */
+  #submitAside(r: DeviceReading): void {
+    const d = this.#submit(r);
+    if (d instanceof Promise) {
+      d.catch((err: unknown) => this.#log.error({ err, device: r.device }, 'fire-panel reading not made durable'));
+    }
+  }
+
   /** Keeps the UITD device (and listed devices whose telemetry needs no value) reporting while the link is up. */
   #liveness(): void {
     for (const link of this.#links.values()) {
       if (!link.session) continue;
       for (const device of [link.entry.device, ...link.panel.componentDevices()]) {
         const kind = this.#d.devices.get(device)?.kind;
-        if (kind === 'fire' || kind === 'electrical') this.#submit({ device, message: 'telemetry', fields: {} });
+        if (kind === 'fire' || kind === 'electrical') this.#submitAside({ device, message: 'telemetry', fields: {} });
       }
     }
   }
