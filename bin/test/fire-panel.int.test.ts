@@ -155,3 +155,84 @@ describe('fire panel: simulated UITD → gateway (GB/T 26875.3) → county', () 
     expect(stack.alerting.service.openAlerts(INSTITUTION).some((a) => a.rule === 'fire-alarm')).toBe(false);
   });
 });
+
+describe('duty checks (查岗): county → gateway → UITD type 91 → answer or silence → county', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  async function setUp(dutyCheck: { answer: true; afterMs: number; operator: number } | { answer: false }) {
+    const stack = await startFirePanelStack();
+    cleanup.push(() => stack.close());
+    const uitd = new SimulatedUitd({
+      host: '127.0.0.1',
+      port: stack.panelPort,
+      address: UITD_ADDRESS,
+      heartbeatMs: 0,
+      reconnectMs: false,
+      dutyCheck,
+    });
+    cleanup.push(() => uitd.stop());
+    await uitd.start();
+    await waitFor(() => stack.gateway.uplink.connected && stack.gateway.adapters()[0]?.health().ok);
+    // A gateway's first connection subscribes to its commands after it says "online": wait for it.
+    await stack.commandsReady();
+    return { stack, uitd };
+  }
+
+  it('answered: recorded as answered with the operator, no alert', async () => {
+    const { stack, uitd } = await setUp({ answer: true, afterMs: 300, operator: 7 });
+    const asked = new Promise<number>((resolve) => uitd.once('duty-check', resolve));
+    const { checks, done } = await stack.dutyChecks.request({
+      institution: INSTITUTION,
+      requestedBy: 'operator-1',
+      answerWindowS: 3,
+    });
+    expect(checks).toHaveLength(1);
+    expect((await stack.dutyChecks.list({ institution: INSTITUTION }))[0]).toMatchObject({
+      status: 'pending',
+      requestedBy: 'operator-1',
+    });
+    expect(await asked).toBe(1); // one minute: the shortest window the frame carries
+    const [check] = await done;
+    expect(check).toMatchObject({ status: 'answered', operator: 7, gateway: GATEWAY });
+    expect((await stack.dutyChecks.list({ institution: INSTITUTION }))[0]).toMatchObject({
+      status: 'answered',
+      operator: 7,
+    });
+    expect(stack.alerting.service.openAlerts(INSTITUTION).some((a) => a.rule === 'duty-check-unanswered')).toBe(false);
+  });
+
+  it('unanswered: recorded, and an alert on the gateway that the next answered check clears', async () => {
+    const { stack, uitd } = await setUp({ answer: false });
+    const { done } = await stack.dutyChecks.request({
+      institution: INSTITUTION,
+      requestedBy: 'operator-1',
+      answerWindowS: 2,
+    });
+    const [check] = await done;
+    expect(check).toMatchObject({ status: 'unanswered' });
+    expect(check?.detail).toContain('无人应答');
+    const alert = await waitFor(() =>
+      stack.alerting.service.openAlerts(INSTITUTION).find((a) => a.rule === 'duty-check-unanswered'),
+    );
+    expect(alert).toMatchObject({ severity: 'major', gateway: GATEWAY });
+    expect(alert.reason).toContain('未应答查岗');
+    // Somebody is back in the room: the next check is answered by hand and the alert clears.
+    uitd.once('duty-check', () => void uitd.answerDutyCheck(3));
+    const again = await stack.dutyChecks.request({
+      institution: INSTITUTION,
+      requestedBy: 'operator-1',
+      answerWindowS: 3,
+    });
+    expect((await again.done)[0]).toMatchObject({ status: 'answered', operator: 3 });
+    await waitFor(
+      () => !stack.alerting.service.openAlerts(INSTITUTION).some((a) => a.rule === 'duty-check-unanswered'),
+    );
+    expect((await stack.dutyChecks.list({ institution: INSTITUTION })).map((c) => c.status)).toEqual([
+      'answered',
+      'unanswered',
+    ]);
+  });
+});

@@ -6,6 +6,8 @@
  * - `Registry`, `openDatabase`, `migrateToLatest`: the operational store (kysely).
  * - `InfluxWriter`, `queryV1`, `startInfluxd`: the storage path.
  */
+
+export { EmbeddedBroker, type InProcessMqtt } from './broker/embedded-broker.js';
 export type { InboundMessage, MessageHandler, MessageSource } from './broker/message-source.js';
 export { describeIngestConfig, type IngestConfig, loadIngestConfig } from './config.js';
 export { hasCode, IngestError } from './errors.js';

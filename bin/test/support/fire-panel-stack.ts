@@ -3,10 +3,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadAlertingConfig, type RunningAlerting, startAlerting } from '@anlian/alerting';
+import {
+  DutyCheckService,
+  loadAlertingConfig,
+  type RunningAlerting,
+  startAlerting,
+  TransportGatewayCommands,
+} from '@anlian/alerting';
 import { buildGateway, type Gateway, silentLogger as gatewaySilentLogger, resolveGatewayConfig } from '@anlian/gateway';
 import {
   createMetricsRegistry,
+  EmbeddedBroker,
   loadIngestConfig,
   type RunningIngest,
   seedCounty,
@@ -28,6 +35,11 @@ export interface FirePanelStack {
   ingest: RunningIngest;
   alerting: RunningAlerting;
   gateway: Gateway;
+  /** The county's duty checks, through the embedded broker's in-process link (as in `anlian up`). */
+  dutyChecks: DutyCheckService;
+  commands: TransportGatewayCommands;
+  /** Resolves once the gateway answers a ping: its command subscription is in place. */
+  commandsReady(): Promise<void>;
   /** The fire-panel adapter's port on the gateway (the UITD connects here). */
   panelPort: number;
   close(): Promise<void>;
@@ -134,12 +146,42 @@ export async function startFirePanelStack(
     logger: gatewaySilentLogger(),
   });
   await gateway.start();
+  const broker = ingest.service.source;
+  if (!(broker instanceof EmbeddedBroker)) throw new Error('the stack runs the embedded broker');
+  const commands = new TransportGatewayCommands({
+    transport: broker.countyLink(),
+    county: COUNTY,
+    logger: silentLogger(),
+  });
+  await commands.start();
+  const dutyChecks = new DutyCheckService({
+    db: ingest.database.db as never,
+    commands,
+    raise: (signal) => alerting.service.signal(signal),
+    logger: silentLogger(),
+    replyGraceMs: 5000,
+  });
   return {
     ingest,
     alerting,
     gateway,
+    dutyChecks,
+    commands,
+    async commandsReady() {
+      const target = { county: COUNTY, institution: INSTITUTION, gateway: GATEWAY };
+      for (let i = 0; i < 40; i++) {
+        const ok = await commands.send(target, 'ping', undefined, { timeoutMs: 500 }).then(
+          () => true,
+          () => false,
+        );
+        if (ok) return;
+      }
+      throw new Error('the gateway never answered a ping');
+    },
     panelPort,
     async close() {
+      await dutyChecks.stop();
+      await commands.stop();
       await gateway.stop().catch(() => {});
       await alerting.stop().catch(() => {});
       await ingest.stop().catch(() => {});
