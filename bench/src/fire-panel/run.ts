@@ -7,9 +7,11 @@ import { parseArgs } from 'node:util';
 import { type AlertChange, loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import { SimulatedUitd } from '@anlian/device-simulators';
 import { buildGateway, silentLogger as gatewayLogger, resolveGatewayConfig } from '@anlian/gateway';
-import { createMetricsRegistry, loadIngestConfig, seedCounty, silentLogger, startIngest } from '@anlian/ingest';
-import { freePort } from '@anlian/ingest/testing';
+import { loadIngestConfig, startIngest } from '@anlian/ingest';
 import { encodePayload, topics } from '@anlian/protocol';
+import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
+import { seedCounty } from '@anlian/store';
+import { freePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { componentStatusStream, decoderThroughput, jsonBaseline } from './decoder-throughput.js';
 

@@ -11,17 +11,11 @@ import {
   TransportGatewayCommands,
 } from '@anlian/alerting';
 import { buildGateway, type Gateway, silentLogger as gatewaySilentLogger, resolveGatewayConfig } from '@anlian/gateway';
-import {
-  createMetricsRegistry,
-  EmbeddedBroker,
-  loadIngestConfig,
-  type RunningIngest,
-  seedCounty,
-  silentLogger,
-  startIngest,
-} from '@anlian/ingest';
-import { freePort } from '@anlian/ingest/testing';
+import { EmbeddedBroker, loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
 import type { CountyConfigInput } from '@anlian/protocol';
+import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
+import { seedCounty } from '@anlian/store';
+import { freePort } from '@anlian/testing';
 
 export const COUNTY = 'fpcounty';
 export const INSTITUTION = 'inst-fp';

@@ -1,6 +1,6 @@
 import type { DeviceKind } from '@anlian/protocol';
-import type { GatewayIdentity } from '../gateway-directory.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '@anlian/runtime';
+import type { GatewayIdentity } from '@anlian/store';
 
 /** What the pipeline needs of a registered device. */
 export interface KnownDevice {
