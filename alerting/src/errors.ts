@@ -28,6 +28,8 @@ export const AlertingErrorCode = {
   UNAVAILABLE: 'ANL_ALERT_UNAVAILABLE',
   /** A service called the alerting API without the county's service token (HTTP 401). */
   UNAUTHORIZED: 'ANL_ALERT_UNAUTHORIZED',
+  /** A gateway did not answer a county command (`…/cmd/{name}/reply`) in time. */
+  COMMAND_TIMEOUT: 'ANL_ALERT_COMMAND_TIMEOUT',
 } as const;
 export type AlertingErrorCode = (typeof AlertingErrorCode)[keyof typeof AlertingErrorCode];
 

@@ -9,8 +9,8 @@ import {
   drillReportCsv,
   type ResolvePolicy,
 } from '@anlian/alerting';
-import type { IngestEvent } from '@anlian/protocol';
 import { AlertLifecycleError } from '@anlian/alerting/client';
+import type { IngestEvent } from '@anlian/protocol';
 import {
   type Alert,
   type AlertChange,

@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { MessageSource } from './broker/message-source.js';
 import { buildHealthServer, type ReadinessCheck } from './http/health-server.js';
 import { IngestPipeline, type IngestPipelineOptions, type LineStore } from './pipeline/ingest-pipeline.js';
-import { LatestStateCache } from './pipeline/latest-state-cache.js';
+import { LatestStateCache } from '@anlian/bus';
 import { LatestStateFile } from './pipeline/latest-state-file.js';
 import { RegistryCache, type RegistrySource } from './pipeline/registry-cache.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@anlian/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LatestStateCache } from '../../src/pipeline/latest-state-cache.js';
+import { LatestStateCache } from '@anlian/bus';
 import { LatestStateFile } from '../../src/pipeline/latest-state-file.js';
 
 const id = { county: 'c', institution: 'i', gateway: 'gw', device: 'smoke-1', kind: 'fire' as const, confirmed: true };
