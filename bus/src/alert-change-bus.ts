@@ -178,12 +178,18 @@ export class AlertBus {
     }
     if (parsed.type === 'alert-change') {
       const r = AlertChangeSchema.safeParse(json);
-      if (!r.success) return this.#rejectSchema(topic, r.error.issues);
+      if (!r.success) {
+        this.#rejectSchema(topic, r.error.issues);
+        return;
+      }
       this.#m.received.inc({ what: 'change' });
       for (const l of this.#changeListeners) this.#safely(() => l(r.data));
     } else {
       const r = AlertingConfigSchema.safeParse(json);
-      if (!r.success) return this.#rejectSchema(topic, r.error.issues);
+      if (!r.success) {
+        this.#rejectSchema(topic, r.error.issues);
+        return;
+      }
       this.#m.received.inc({ what: 'config' });
       for (const l of this.#configListeners) this.#safely(() => l(r.data));
     }

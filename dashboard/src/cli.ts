@@ -11,7 +11,9 @@ function envHelp(): string {
 /** The subcommands this package contributes to `anlian`. Implementations load on use. */
 export function dashboardCommands(): Command[] {
   const dashboard = new Command('dashboard')
-    .description('run a dashboard node of the production form: the wall screen, the institution, manager and admin views and their API, on the broker, alerting, PostgreSQL and (for several nodes) Redis')
+    .description(
+      'run a dashboard node of the production form: the wall screen, the institution, manager and admin views and their API, on the broker, alerting, PostgreSQL and (for several nodes) Redis',
+    )
     .addHelpText('after', envHelp())
     .action(async () => {
       const { runDashboardCommand } = await import('./main.js');

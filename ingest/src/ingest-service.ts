@@ -1,3 +1,4 @@
+import { LatestStateCache } from '@anlian/bus';
 import { SequenceWindow } from '@anlian/protocol';
 import type { Logger } from '@anlian/runtime';
 import type { FastifyInstance } from 'fastify';
@@ -5,7 +6,6 @@ import type { Registry } from 'prom-client';
 import type { MessageSource } from './broker/message-source.js';
 import { buildHealthServer, type ReadinessCheck } from './http/health-server.js';
 import { IngestPipeline, type IngestPipelineOptions, type LineStore } from './pipeline/ingest-pipeline.js';
-import { LatestStateCache } from '@anlian/bus';
 import { LatestStateFile } from './pipeline/latest-state-file.js';
 import { RegistryCache, type RegistrySource } from './pipeline/registry-cache.js';
 

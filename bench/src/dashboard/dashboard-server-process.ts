@@ -4,9 +4,9 @@
 // alarms at a fixed rate that alerting raises and the bench verifies and closes.
 import { createServer } from 'node:http';
 import { alertingApiOf, startAlerting } from '@anlian/alerting';
+import { LatestStateCache } from '@anlian/bus';
 import { buildDashboard, type DashboardDatabase, migrateDashboard, SESSION_COOKIE, UserStore } from '@anlian/dashboard';
 import { buildLoadCounty } from '@anlian/device-simulators';
-import { LatestStateCache } from '@anlian/bus';
 import type { IngestEvent } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';

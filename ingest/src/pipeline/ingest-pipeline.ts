@@ -1,3 +1,4 @@
+import { LatestStateCache } from '@anlian/bus';
 import type { SequenceWindow } from '@anlian/protocol';
 import { type DeviceKind, decodeMessage, isFireAlarm } from '@anlian/protocol';
 import type { Logger } from '@anlian/runtime';
@@ -6,7 +7,6 @@ import type { LineStore } from '@anlian/timeseries';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { InboundMessage } from '../broker/message-source.js';
 import type { IngestEvent, IngestEventListener } from './ingest-event.js';
-import { LatestStateCache } from '@anlian/bus';
 import { eventLine, heartbeatLine, type PointContext, statusLine, statusTime, telemetryLine } from './line-protocol.js';
 import type { RegistryCache } from './registry-cache.js';
 

@@ -1,10 +1,10 @@
+import { LatestStateCache } from '@anlian/bus';
 import { SequenceWindow, topics } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { describe, expect, it } from 'vitest';
 import { IngestError } from '../../src/errors.js';
 import type { IngestEvent } from '../../src/pipeline/ingest-event.js';
 import { IngestPipeline, type LineStore } from '../../src/pipeline/ingest-pipeline.js';
-import { LatestStateCache } from '@anlian/bus';
 import { RegistryCache, type RegistrySource, type UnconfirmedSighting } from '../../src/pipeline/registry-cache.js';
 
 const gw = { county: 'youyang', institution: 'yy-a', gateway: 'gw-1' };
