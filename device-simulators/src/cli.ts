@@ -15,6 +15,7 @@ export interface SimCliOptions {
   settle?: string;
   username?: string;
   password?: string;
+  caFile?: string;
   naturalFaults: boolean;
   logLevel: string;
   /** Device mode: simulated sensors talk to a real gateway over its local protocols. */
@@ -77,6 +78,10 @@ function commonOptions(cmd: Command): Command {
       new Option('--password <password>', 'MQTT password for every gateway (default: the gateway’s demo secret)').env(
         'ANLIAN_SIM_PASSWORD',
       ),
+    )
+    .option(
+      '--ca-file <file>',
+      'PEM of the CA that signed the broker’s certificate (mqtts://), as a gateway’s county.caFile',
     )
     .option('--no-natural-faults', 'no random slow leaks or camera drop-outs, only the scenario’s faults')
     .addOption(

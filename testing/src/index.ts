@@ -6,3 +6,5 @@ export { freePort } from '@anlian/timeseries';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
 export * from './postgres.js';
+export * from './redis.js';
+export * from './tls-certificates.js';
