@@ -182,6 +182,15 @@ describe('dashboard API', () => {
       expect(verify.json()).toMatchObject({ status: 'verified', verdict: 'false_alarm' });
       const close = await call(managerA, 'POST', `/api/alerts/${alertA}/close`, { note: '已处理' });
       expect(close.json()).toMatchObject({ status: 'closed', closedBy: 'inst-a' });
+      // The handling record names the people, not their user names.
+      const record = (await call(operator, 'GET', `/api/alerts/${alertA}`)).json();
+      expect(record.actors).toEqual({ 'inst-a': '测试养老院A负责人' });
+      expect(record.transitions.map((t: { to: string; note?: string }) => `${t.to}:${t.note ?? ''}`)).toEqual([
+        'open:主楼 1F 101',
+        'acknowledged:已到现场',
+        'verified:厨房油烟',
+        'closed:已处理',
+      ]);
       const audit = (await call(admin, 'GET', '/api/admin/audit?institution=inst-a'))
         .json()
         .entries.map((e: { action: string }) => e.action);

@@ -17,6 +17,12 @@ import { errorResponses, Id } from './route-schemas.js';
 
 const Note = z.string().trim().min(1).max(1000);
 
+/** An alert with its handling record, and the display names of the people in it. */
+const AlertRecord = AlertDetail.extend({
+  /** By user name: who acknowledged, verified and closed it (`张三`, not `yy-a-mgr`). */
+  actors: z.record(z.string(), z.string()),
+});
+
 /** Alerts: the list, one alert with its timeline, and the operator's acknowledge → verify → close. */
 export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = async (app, { ctx }) => {
   /** The alert, when the principal may see it; 404 rather than 403 for another county's alert. */
@@ -90,12 +96,21 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
     {
       schema: {
         tags: ['alerts'],
-        summary: 'One alert with its timeline (transitions) and notification deliveries',
+        summary: 'One alert with its timeline (transitions), notification deliveries and the names of who acted',
         params: z.object({ id: z.string().min(1).max(128) }),
-        response: { 200: AlertDetail, ...errorResponses },
+        response: { 200: AlertRecord, ...errorResponses },
       },
     },
-    async (req) => visibleAlert(need(req, 'read'), req.params.id),
+    async (req) => {
+      const detail = await visibleAlert(need(req, 'read'), req.params.id);
+      const actors: Record<string, string> = {};
+      // A handful of people per alert; `system` and `drill:…` are the platform, not users.
+      for (const name of new Set(detail.transitions.map((t) => t.actor))) {
+        const user = await ctx.users.userByName(name);
+        if (user) actors[name] = user.displayName;
+      }
+      return { ...detail, actors };
+    },
   );
 
   const act = async (

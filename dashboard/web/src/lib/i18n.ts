@@ -95,6 +95,19 @@ const DICT = {
   save: ['保存', 'Save'],
   cancel: ['取消', 'Cancel'],
   submit: ['提交', 'Submit'],
+  handlingRecord: ['处置记录', 'Handling record'],
+  noHandled: ['近期没有已处置的告警', 'No alerts handled recently'],
+  stepRaised: ['报警', 'Raised'],
+  stepAcknowledged: ['确认', 'Acknowledged'],
+  stepVerified: ['核实', 'Verified'],
+  stepClosed: ['关闭', 'Closed'],
+  stepResolved: ['已自动恢复', 'Cleared by itself'],
+  chooseVerdict: ['请选择核实结果', 'Choose what it was'],
+  enableNotices: ['开启火警系统通知', 'Turn on fire-alarm notifications'],
+  noticesDenied: [
+    '系统通知已被浏览器禁止，请在浏览器设置中允许',
+    'Notifications are blocked; allow them in the browser settings',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 export type MessageKey = keyof typeof DICT;
 
