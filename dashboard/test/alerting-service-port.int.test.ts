@@ -128,6 +128,10 @@ describe('alertsPortFrom(AlertingService)', () => {
     ]);
     expect((await f.port.list({ status: ['open'], kind: 'fire' })).alerts).toHaveLength(2);
     expect((await f.port.list({ institution: 'inst-b', status: ['closed'] })).alerts).toHaveLength(0);
+    // The alert history's filters: what a person found, and the gateways' own alerts.
+    expect((await f.port.list({ verdict: ['false_alarm'] })).alerts.map((a) => a.verdict)).toEqual(['false_alarm']);
+    expect((await f.port.list({ verdict: ['real_fire', 'test'] })).alerts).toEqual([]);
+    expect((await f.port.list({ kind: 'gateway' })).alerts).toEqual([]);
     expect(await f.port.summary('testcounty', T0)).toMatchObject({
       openByKind: { fire: 2, camera: 1, extinguisher: 1 },
       alarmsToday: 5,

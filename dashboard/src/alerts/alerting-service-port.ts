@@ -26,6 +26,7 @@ export function alertsPortFrom(service: AlertingService): AlertsPort {
         institution: filter.institution,
         status: filter.status,
         severity: filter.severity,
+        verdict: filter.verdict,
         kind: filter.kind,
         drill: filter.drill,
         from: filter.from,

@@ -318,7 +318,9 @@ export class InMemoryAlerts implements AlertsPort {
           (filter.institution === undefined || a.institution === filter.institution) &&
           (filter.status === undefined || filter.status.includes(a.status)) &&
           (filter.severity === undefined || filter.severity.includes(a.severity)) &&
-          (filter.kind === undefined || a.deviceKind === filter.kind) &&
+          (filter.verdict === undefined || (a.verdict !== undefined && filter.verdict.includes(a.verdict))) &&
+          (filter.kind === undefined ||
+            (filter.kind === 'gateway' ? a.deviceKind === undefined : a.deviceKind === filter.kind)) &&
           (filter.drill === undefined || a.drill === filter.drill) &&
           (filter.from === undefined || a.openedAt >= filter.from) &&
           (filter.to === undefined || a.openedAt < filter.to),

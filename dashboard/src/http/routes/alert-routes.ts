@@ -56,7 +56,16 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
             .pipe(z.array(AlertSeverity))
             .optional()
             .describe('comma-separated severities: critical, major, minor, info'),
-          kind: AlertDeviceKind.optional(),
+          verdict: z
+            .string()
+            .transform((s) => s.split(','))
+            .pipe(z.array(AlertVerdict))
+            .optional()
+            .describe('comma-separated verdicts: real_fire, false_alarm, test, device_fault'),
+          kind: z
+            .union([AlertDeviceKind, z.literal('gateway')])
+            .optional()
+            .describe('a device kind, or gateway for gateway alerts (offline)'),
           drill: z
             .enum(['true', 'false'])
             .transform((s) => s === 'true')
@@ -80,6 +89,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
         ...(institution !== undefined ? { institution } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.severity ? { severity: q.severity } : {}),
+        ...(q.verdict ? { verdict: q.verdict } : {}),
         ...(q.kind ? { kind: q.kind } : {}),
         ...(q.drill !== undefined ? { drill: q.drill } : {}),
         ...(q.from !== undefined ? { from: q.from } : {}),
