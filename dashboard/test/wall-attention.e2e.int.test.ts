@@ -120,7 +120,7 @@ describe('wall screen: attention', () => {
       await wall.waitForTimeout(500);
     }
     expect([...seen]).toEqual(['inst-a']);
-    expect(await spotlight().textContent()).toContain('火警 · 主楼 1F 101');
+    expect(await spotlight().textContent()).toContain('火警 · 主楼 1F 101 · ');
     await wall.screenshot({ path: `${ARTIFACTS}wall-idle-fire.png` });
   });
 });

@@ -1,6 +1,7 @@
 import {
   DEFAULT_REPORT_INTERVAL_S,
   type DeviceKind,
+  type EventType,
   type GatewayAddress,
   type PressureMedium,
   type TelemetryPayload,
@@ -267,13 +268,8 @@ export class RuleEngine {
     const rules = this.rulesFor(input.institution, input.gateway, input.device);
     const subject = deviceSubject(input, p.kind);
     // GB 26875.1: a fire alarm goes ahead of everything else; one indexed lookup, no rule scan.
-    for (const rule of rules.forEvent(p.kind, p.event)) {
-      // Shown on the wall screen and the manager's phone: Chinese first, the code for operators.
-      const zone = p.zone ? `，${p.zone}` : '';
-      this.raise(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）`, out);
-    }
-    for (const rule of rules.clearedBy(p.kind, p.event))
-      this.clear(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}）`, out);
+    for (const rule of rules.forEvent(p.kind, p.event)) this.raise(rule, subject, at, eventReason(p), out);
+    for (const rule of rules.clearedBy(p.kind, p.event)) this.clear(rule, subject, at, eventReason(p), out);
     this.deviceSeen(input, p.kind, rules, out);
   }
 
@@ -335,13 +331,7 @@ export class RuleEngine {
       const key = alertKey(rule.id, subject);
       this.conditions.set(key, { key, rule: rule.id, subject, active: true });
       // A will repeated while the alert is open (e.g. a retained status on resubscribe) is a repeat.
-      this.raise(
-        rule,
-        subject,
-        at,
-        `网关离线：${STATUS_REASON_ZH[input.payload.reason ?? ''] ?? '未说明原因'}（${input.payload.reason ?? '-'}）`,
-        out,
-      );
+      this.raise(rule, subject, at, `网关离线：${STATUS_REASON_ZH[input.payload.reason ?? ''] ?? '未说明原因'}`, out);
     }
   }
 
@@ -679,8 +669,12 @@ export class RuleEngine {
 
 // -------------------------------------------------------------------- helpers
 
-/** Device event types in the words of the monitoring center (GB 26875.3 component states). */
-const EVENT_ZH: Readonly<Record<string, string>> = {
+/**
+ * Device event types in the words of the monitoring center (GB 26875.3 component states). Every
+ * event of the protocol has one: alert reasons are read by people (the wall screen, the manager's
+ * phone, the pushes), never a code such as `fire/fire`.
+ */
+export const EVENT_ZH: Readonly<Record<EventType, string>> = {
   fire: '火警',
   fault: '故障',
   supervisory: '监管报警',
@@ -697,6 +691,12 @@ const EVENT_ZH: Readonly<Record<string, string>> = {
   black: '画面黑屏',
   occlusion: '镜头遮挡',
 };
+
+/** `火警：主楼 3F 东走廊`, or the event alone when the device names no place. */
+function eventReason(p: { event: EventType; zone?: string | undefined }): string {
+  const zone = p.zone?.trim();
+  return zone ? `${EVENT_ZH[p.event]}：${zone}` : EVENT_ZH[p.event];
+}
 
 function deviceKey(gateway: string, device: string): string {
   return `${gateway}/${device}`;
@@ -756,7 +756,7 @@ const FIELD_ZH: Readonly<Record<NumericField, { name: string; unit: string }>> =
 
 /** Why a gateway said `offline` (protocol `StatusPayload.reason`). */
 const STATUS_REASON_ZH: Readonly<Record<string, string>> = {
-  will: '连接意外中断（遗嘱消息）',
+  will: '连接意外中断',
   shutdown: '网关正常关机',
   'uplink-lost': '上行链路中断',
   connect: '连接状态变化',

@@ -167,7 +167,7 @@ export class InMemoryAlerts implements AlertsPort {
           county: event.county,
           institution: event.institution,
           gateway: event.gateway,
-          reason: `网关 ${event.gateway} 离线${event.payload.reason ? ` (${event.payload.reason})` : ''}`,
+          reason: '网关离线',
           at: event.receivedAt,
         });
       } else this.clear(key, event.receivedAt);
@@ -196,7 +196,7 @@ export class InMemoryAlerts implements AlertsPort {
       gateway: event.gateway,
       device: event.device,
       deviceKind: p.kind,
-      reason: where || `${p.kind} ${p.event}`,
+      reason: where || shape.zh,
       at: event.receivedAt,
     });
   }
