@@ -96,5 +96,11 @@ describe('manager phone view', () => {
     expect(steps[3]).toMatch(/关闭测试养老院A负责人已处置$/);
     expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     await shot('handled');
+
+    // The institution's alert history, from the footer: on the phone too, nothing wider than it.
+    await phone.getByRole('link', { name: '告警记录' }).tap();
+    await phone.locator(`[data-testid=history-row][data-alert="${closed?.id}"]`).waitFor();
+    expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    await shot('history');
   });
 });
