@@ -24,6 +24,8 @@ export const AlertingErrorCode = {
   CHANNEL_THREW: 'ANL_ALERT_CHANNEL_THREW',
   /** The channel directory threw while looking up an institution's channels. */
   CHANNEL_LOOKUP_FAILED: 'ANL_ALERT_CHANNEL_LOOKUP_FAILED',
+  /** A gateway did not answer a county command (`…/cmd/{name}/reply`) in time. */
+  COMMAND_TIMEOUT: 'ANL_ALERT_COMMAND_TIMEOUT',
 } as const;
 export type AlertingErrorCode = (typeof AlertingErrorCode)[keyof typeof AlertingErrorCode];
 

@@ -5,10 +5,26 @@ export {
   httpStatusOf,
   VerifyBody,
 } from './api/alerting-api.js';
+export {
+  type CommandTransport,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  type GatewayCommands,
+  type GatewayTarget,
+  mqttCommandTransport,
+  TransportGatewayCommands,
+} from './commands/gateway-commands.js';
 // The alert lifecycle, its store and the service (issue 4).
 export { type AlertingConfig, AlertingConfigSchema, loadAlertingConfig } from './config.js';
 export { type Drill, DrillRecipients, drillActive, NewDrill } from './drills/drill.js';
 export { buildDrillReport, type DrillAlertScore, type DrillReport, drillReportCsv } from './drills/drill-report.js';
+export {
+  type AlertSignalSink,
+  DUTY_CHECK_RULE,
+  type DutyCheck,
+  DutyCheckService,
+  type DutyCheckServiceOptions,
+  type DutyCheckStatus,
+} from './duty-checks/duty-check-service.js';
 export type { AlertInput } from './engine/alert-input.js';
 export {
   type AlertSignal,

@@ -1,6 +1,7 @@
 import {
   CameraEventType,
   type DeviceKind,
+  ElectricalEventType,
   ExtinguisherEventType,
   FireEventType,
   KitchenEventType,
@@ -41,12 +42,18 @@ describe('event rules', () => {
     const { engine } = makeEngine();
     const [fire] = engine.handle(deviceEvent('smoke-301', 'fire', 'fire', T0, { zone: '主楼 3F 东走廊' }));
     expect(fire?.reason).toBe('火警：主楼 3F 东走廊');
+    // What a fire panel said about the detector comes after the place.
+    const [panel] = engine.handle(
+      deviceEvent('uitd-1', 'fire', 'fire', T0, { zone: '二楼 东走廊 208房', detail: '感烟火灾探测器 3回路17号' }),
+    );
+    expect(panel?.reason).toBe('火警：二楼 东走廊 208房（感烟火灾探测器 3回路17号）');
     // Every event of the contract that a default rule raises on: Chinese, no `kind/event` or code.
     const events: [DeviceKind, string][] = [
       ...FireEventType.options.map((e) => ['fire', e] as [DeviceKind, string]),
       ...ExtinguisherEventType.options.map((e) => ['extinguisher', e] as [DeviceKind, string]),
       ...KitchenEventType.options.map((e) => ['kitchen', e] as [DeviceKind, string]),
       ...CameraEventType.options.map((e) => ['camera', e] as [DeviceKind, string]),
+      ...ElectricalEventType.options.map((e) => ['electrical', e] as [DeviceKind, string]),
     ];
     let n = 0;
     for (const [kind, event] of events) {

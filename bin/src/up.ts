@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
+import { DutyCheckService, loadAlertingConfig, startAlerting, TransportGatewayCommands } from '@anlian/alerting';
 import {
   alertsPortFrom,
   buildDashboard,
@@ -17,19 +17,10 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
-import {
-  createMetricsRegistry,
-  hasCode,
-  type Influxd,
-  type IngestConfig,
-  loadIngestConfig,
-  onShutdownSignal,
-  openStore,
-  queryV1,
-  startInfluxd,
-  startIngest,
-} from '@anlian/ingest';
+import { EmbeddedBroker, type IngestConfig, loadIngestConfig, openStore, startIngest } from '@anlian/ingest';
+import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
 import { Registry, readCountyFile } from '@anlian/store';
+import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import { pino } from 'pino';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
@@ -157,6 +148,24 @@ export async function runUp(opts: UpOptions): Promise<void> {
   // The wall screen, the manager and institution views, on the same store, cache and events.
   await migrateDashboard(running.database.db, logger);
   const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
+
+  // County → gateway commands (duty checks, 查岗) through the embedded broker, in process: it admits
+  // only gateways over TCP. The services issue makes alerting a broker client like any other.
+  const broker = running.service.source;
+  const commands =
+    broker instanceof EmbeddedBroker && county
+      ? new TransportGatewayCommands({ transport: broker.countyLink(), county: county.id, logger })
+      : undefined;
+  await commands?.start();
+  const dutyChecks = commands
+    ? new DutyCheckService({
+        db: running.database.db as never,
+        commands,
+        raise: (signal) => alerting.service.signal(signal),
+        logger,
+      })
+    : undefined;
+  dutyChecks?.start();
   const demoUsers: DemoUsers | undefined =
     opts.demo && county ? await seedDemoUsers(running.database.db, county.id) : undefined;
   const dashboard = await buildDashboard({
@@ -237,6 +246,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
     await dashboard.stop();
+    await dutyChecks?.stop();
+    await commands?.stop();
     await alerting.stop();
     await sim?.stop();
     await running.stop();

@@ -690,12 +690,20 @@ export const EVENT_ZH: Readonly<Record<EventType, string>> = {
   frozen: '画面冻结',
   black: '画面黑屏',
   occlusion: '镜头遮挡',
+  offline: '链路中断',
+  leakage: '剩余电流报警',
 };
 
-/** `火警：主楼 3F 东走廊`, or the event alone when the device names no place. */
-function eventReason(p: { event: EventType; zone?: string | undefined }): string {
+/**
+ * What happened and where, for people: `火警：主楼 3F 东走廊`, with what the device said when it
+ * said something (a fire panel's `感烟火灾探测器 3回路17号 火警`, a UITD's `主电故障`):
+ * `火警：二楼 东走廊 208房（感烟火灾探测器 3回路17号 火警）`, `故障：主电故障`, or the event alone.
+ */
+function eventReason(p: { event: EventType; zone?: string | undefined; detail?: string | undefined }): string {
   const zone = p.zone?.trim();
-  return zone ? `${EVENT_ZH[p.event]}：${zone}` : EVENT_ZH[p.event];
+  const detail = p.detail?.trim();
+  if (zone && detail) return `${EVENT_ZH[p.event]}：${zone}（${detail}）`;
+  return zone || detail ? `${EVENT_ZH[p.event]}：${zone || detail}` : EVENT_ZH[p.event];
 }
 
 function deviceKey(gateway: string, device: string): string {
@@ -752,6 +760,8 @@ const FIELD_ZH: Readonly<Record<NumericField, { name: string; unit: string }>> =
   signal: { name: '信号', unit: ' dBm' },
   fps: { name: '帧率', unit: ' fps' },
   bitrateKbps: { name: '码率', unit: ' kbps' },
+  residualCurrent: { name: '剩余电流', unit: ' mA' },
+  cableTemperature: { name: '线缆温度', unit: ' °C' },
 };
 
 /** Why a gateway said `offline` (protocol `StatusPayload.reason`). */

@@ -32,6 +32,7 @@ const DICT = {
   extinguisher: ['灭火器压力', 'Extinguishers'],
   kitchen: ['厨房温度', 'Kitchen temperature'],
   camera: ['视频监控', 'Cameras'],
+  electrical: ['电气火灾', 'Electrical fire'],
   gateway: ['网关', 'Gateway'],
   outOfRange: ['压力异常', 'out of range'],
   healthy: ['正常', 'healthy'],
