@@ -63,7 +63,7 @@ describe('loadIngestConfig', () => {
       keyFile: path.resolve('tls/broker.key'),
     });
     expect(() => loadIngestConfig({ ANLIAN_MQTT_TLS_PORT: '8883' })).toThrow(
-      /ANLIAN_MQTT_TLS_CERT: the mqtts listener needs[^]*ANLIAN_MQTT_TLS_KEY: the mqtts listener needs/,
+      /ANLIAN_MQTT_TLS_CERT: the mqtts listener needs[\s\S]*ANLIAN_MQTT_TLS_KEY: the mqtts listener needs/,
     );
     expect(() => loadIngestConfig({ ANLIAN_MQTT_TLS_CERT: 'c', ANLIAN_MQTT_TLS_KEY: 'k' })).toThrow(
       /ANLIAN_MQTT_TLS_PORT/,

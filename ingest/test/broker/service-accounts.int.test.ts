@@ -64,7 +64,7 @@ function inbox(client: MqttClient) {
 describe('county service accounts on mosquitto 2', () => {
   let authDir: string;
   let broker: Mosquitto;
-  const service = (role: CountyServiceRole, id = role) =>
+  const service = (role: CountyServiceRole, id: string = role) =>
     connectClient(broker.url, {
       protocolVersion: 5,
       clientId: `${id}-${process.pid}`,
