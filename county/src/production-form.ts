@@ -225,7 +225,7 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
       broker: `${mosquitto.url} (user ${role})`,
       influx: influxd.url,
     });
-    const service = async (role: CountyService, i: number, env: NodeJS.ProcessEnv, port: number) =>
+    const service = (role: CountyService, i: number, env: NodeJS.ProcessEnv, port: number) =>
       new ServiceProcess({
         name: `${role}-${i}`,
         role,
@@ -248,7 +248,7 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
     for (let i = 1; i <= replicas.ingest; i++) {
       const port = await freePort();
       ingest.push(
-        await service(
+        service(
           'ingest',
           i,
           {
@@ -273,7 +273,7 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
     for (let i = 1; i <= replicas.alerting; i++) {
       const port = await freePort();
       alerting.push(
-        await service(
+        service(
           'alerting',
           i,
           {
@@ -295,7 +295,7 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
     const dashboards: ServiceProcess[] = [];
     for (let i = 1; i <= replicas.dashboard; i++) {
       const port = await freePort();
-      const d = await service(
+      const d = service(
         'dashboard',
         i,
         {
