@@ -1,0 +1,28 @@
+/**
+ * @anlian/reports — supervision reports (Excel, PDF) per institution and per county, computed
+ * from InfluxDB and the operational store, their archive and monthly schedule; Grafana
+ * dashboards as code.
+ */
+export { ReportError, ReportErrorCode } from './errors.js';
+export {
+  computeFigures,
+  drillResponseScore,
+  type FigureOptions,
+  type FigureRequest,
+} from './figures/compute-figures.js';
+export { downIntervals, type Interval, totalLength, unionClipped } from './figures/intervals.js';
+export * from './figures/report-figures.js';
+export { mean, nearestRank } from './figures/stats.js';
+export { Condition, call, field, ident, oneOf, Select, simRunCondition, str, where } from './influxql/influxql.js';
+export { PeriodRequest, previousMonth, type ReportPeriod, resolvePeriod } from './period.js';
+export { type InfluxQuery, InfluxReader, type InfluxSeries } from './read/influx-reader.js';
+export { LIVE_SOURCE, ReportSource, simRunOf, sourceKey } from './read/report-source.js';
+export type { ReportReadDatabase } from './read/report-tables.js';
+export { StoreReader } from './read/store-reader.js';
+export { StoreSupervisionSource, type SupervisionSource } from './read/supervision-source.js';
+export { CjkFonts, type FontFace, NOTO_CJK_BOLD, NOTO_CJK_REGULAR } from './render/cjk-font.js';
+export { writeExcelReport } from './render/excel-report.js';
+export { writePdfReport } from './render/pdf-report.js';
+export type { Lang } from './render/report-labels.js';
+export { reportSections } from './render/report-sections.js';
+export { neutralizeCellText } from './render/spreadsheet-text.js';
