@@ -23,7 +23,7 @@ export interface FigureOptions {
   deviceOfflineRules?: readonly string[];
   /** Absence rules whose alerts mark a gateway, and so all its devices, offline. */
   gatewayOfflineRules?: readonly string[];
-  /** Camera events that make the picture unusable until a `restore` (视频质量诊断). */
+  /** Camera events that make the picture unusable until a `restore` (视频质量诊断; a device fault). */
   cameraFaultEvents?: readonly string[];
   /** GB 50440: more than this many fire alarms from one detector in a day must be followed up. */
   fireAlarmDailyLimit?: number;
@@ -48,7 +48,7 @@ export interface FigureDeps {
 const DEFAULTS = {
   deviceOfflineRules: ['device-offline', 'camera-offline'],
   gatewayOfflineRules: ['gateway-offline'],
-  cameraFaultEvents: ['signal_loss', 'frozen', 'black', 'occlusion'],
+  cameraFaultEvents: ['signal_loss', 'frozen', 'black', 'occlusion', 'fault'],
   fireAlarmDailyLimit: 5,
   cameraLookbackMs: 7 * 86_400_000,
 } as const;

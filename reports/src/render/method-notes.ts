@@ -50,8 +50,8 @@ export function methodNotes(f: ReportFigures, lang: Lang): Record<SectionId, str
         'Hazards opened, closed and overdue in the period, and each institution’s latest risk grade, from the ' +
         'supervision module (issue 16).',
       cameras:
-        'Time-weighted like the online rate; a camera is also unavailable from a signal-loss, frozen, black or ' +
-        'occluded picture event (视频质量诊断) until its restore event (InfluxDB camera events; 7 days before the ' +
+        'Time-weighted like the online rate; a camera is also unavailable from a signal-loss, frozen, black, ' +
+        'occluded picture or device-fault event (视频质量诊断) until its restore event (InfluxDB camera events; 7 days before the ' +
         'period read for the state at its start).',
     };
   }
@@ -79,7 +79,7 @@ export function methodNotes(f: ReportFigures, lang: Lang): Record<SectionId, str
       '参演机构未产生任何报警计 0 分；演练得分为平均分。',
     hazards: '本周期新增、整改完成及逾期隐患，以及各机构期末最新风险等级，取自监管业务模块（第 16 号议题）。',
     cameras:
-      '与设备在线率同法按时间加权；此外，自信号丢失、画面冻结、黑屏、遮挡事件（视频质量诊断）起至恢复事件止，摄像机计为不可用' +
+      '与设备在线率同法按时间加权；此外，自信号丢失、画面冻结、黑屏、遮挡（视频质量诊断）或设备故障事件起至恢复事件止，摄像机计为不可用' +
       '（InfluxDB 摄像机事件；读取周期开始前 7 天的事件以确定起始状态）。',
   };
 }
