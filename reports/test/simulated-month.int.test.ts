@@ -339,7 +339,7 @@ describe('a report over a simulated month', () => {
     for (const d of figures.drills.drills) {
       const mine = history.alerts.filter((a) => a.drillId === d.id);
       expect(d.alerts).toBe(mine.length);
-      const points = mine.map((a) => {
+      const points: number[] = mine.map((a) => {
         const s = ((a.acknowledgedAt ?? Infinity) - a.openedAt) / 1000;
         return s <= 60 ? 100 : s <= 180 ? 60 : s <= 300 ? 30 : 0;
       });

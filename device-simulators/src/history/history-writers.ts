@@ -29,7 +29,7 @@ interface HistoryTables {
 export type HistoryRunState = 'absent' | 'incomplete' | 'complete';
 
 /** Whether the run is in the store: a run whose writing was interrupted is `incomplete`. */
-export async function historyRunState(db: Kysely<unknown>, runId: string): Promise<HistoryRunState> {
+export async function historyRunState<DB>(db: Kysely<DB>, runId: string): Promise<HistoryRunState> {
   const row = await (db as unknown as Kysely<HistoryTables>)
     .selectFrom('sim_runs')
     .select(['completed_at'])
@@ -97,7 +97,7 @@ async function insertChunks(
  * attempt of the same run. The run is marked complete last, so a reader that sees it complete
  * sees all of it. A complete run is left alone.
  */
-export async function writeHistoryToStore(db: Kysely<unknown>, h: SimulatedHistory, now: number): Promise<boolean> {
+export async function writeHistoryToStore<DB>(db: Kysely<DB>, h: SimulatedHistory, now: number): Promise<boolean> {
   const state = await historyRunState(db, h.runId);
   if (state === 'complete') return false;
   await (db as unknown as Kysely<HistoryTables>).transaction().execute(async (trx) => {
@@ -186,7 +186,7 @@ export async function writeHistoryToStore(db: Kysely<unknown>, h: SimulatedHisto
 }
 
 /** Marks the run complete once its InfluxDB points are written too. */
-export async function completeHistoryRun(db: Kysely<unknown>, runId: string, now: number): Promise<void> {
+export async function completeHistoryRun<DB>(db: Kysely<DB>, runId: string, now: number): Promise<void> {
   await (db as unknown as Kysely<HistoryTables>)
     .updateTable('sim_runs')
     .set({ completed_at: now })

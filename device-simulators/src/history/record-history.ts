@@ -9,10 +9,10 @@ import {
   writeHistoryToStore,
 } from './history-writers.js';
 
-export interface RecordHistoryOptions {
+export interface RecordHistoryOptions<DB> {
   history: SimulatedHistory;
   /** The operational store, migrated (store, alerting). */
-  db: Kysely<unknown>;
+  db: Kysely<DB>;
   influx: InfluxLineTarget;
   /**
    * `events` (default): status changes, device events and alert events only — what the reports
@@ -28,8 +28,8 @@ export interface RecordHistoryOptions {
  * complete — so a reader never trusts a half-written run, and a writer interrupted half-way
  * starts it again. Returns what was written; nothing when the run is already complete.
  */
-export async function recordHistory(
-  o: RecordHistoryOptions,
+export async function recordHistory<DB>(
+  o: RecordHistoryOptions<DB>,
 ): Promise<{ written: boolean; alerts: number; lines: number }> {
   const now = o.now ?? Date.now();
   const h = o.history;
