@@ -3,6 +3,11 @@
  * from InfluxDB and the operational store, their archive and monthly schedule; Grafana
  * dashboards as code.
  */
+
+export { MonthlyReportScheduler, type MonthlyReportSchedulerOptions } from './archive/monthly-report-scheduler.js';
+export { type ArchivedReport, type ArchiveEntry, ReportArchive, StoreLease } from './archive/report-archive.js';
+export { FileReportStorage, type ReportStorage } from './archive/report-storage.js';
+export { migrateReports, REPORTS_MIGRATIONS } from './archive/reports-migrations.js';
 export { ReportError, ReportErrorCode } from './errors.js';
 export {
   computeFigures,
@@ -18,6 +23,7 @@ export { PeriodRequest, previousMonth, type ReportPeriod, resolvePeriod } from '
 export { type InfluxQuery, InfluxReader, type InfluxSeries } from './read/influx-reader.js';
 export { LIVE_SOURCE, ReportSource, simRunOf, sourceKey } from './read/report-source.js';
 export type { ReportReadDatabase } from './read/report-tables.js';
+export type { SimRunRow } from './read/store-reader.js';
 export { StoreReader } from './read/store-reader.js';
 export { StoreSupervisionSource, type SupervisionSource } from './read/supervision-source.js';
 export { CjkFonts, type FontFace, NOTO_CJK_BOLD, NOTO_CJK_REGULAR } from './render/cjk-font.js';
@@ -26,3 +32,4 @@ export { writePdfReport } from './render/pdf-report.js';
 export type { Lang } from './render/report-labels.js';
 export { reportSections } from './render/report-sections.js';
 export { neutralizeCellText } from './render/spreadsheet-text.js';
+export { type ReportFile, type ReportRequest, ReportService, type ReportServiceDeps } from './report-service.js';
