@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Database } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ArchivedReport, ArchiveEntry } from './archive/report-archive.js';
@@ -20,7 +21,7 @@ import type { Lang } from './render/report-labels.js';
 
 export interface ReportServiceDeps {
   /** The operational store (registry, alerting's tables, the reports' own; migrated). */
-  db: Kysely<unknown>;
+  db: Kysely<Database>;
   queryInflux: InfluxQuery;
   storage: ReportStorage;
   /** The PDF's CJK font, loaded on first use (`CjkFonts.load`). */
@@ -86,7 +87,7 @@ export class ReportService {
 
   constructor(deps: ReportServiceDeps) {
     this.#d = deps;
-    this.reader = new StoreReader(deps.db as Kysely<ReportReadDatabase>);
+    this.reader = new StoreReader(deps.db as unknown as Kysely<ReportReadDatabase>);
     this.archive = new ReportArchive(deps.db);
     this.#influx = new InfluxReader(deps.queryInflux, deps.influxPolicies);
     this.#log = deps.logger.child({ module: 'reports' });

@@ -1,3 +1,4 @@
+import type { Database } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { ReportArchiveDatabase, ReportArchiveTable } from './report-archive-tables.js';
 
@@ -53,7 +54,7 @@ function fromRow(r: ReportArchiveTable): ArchiveEntry {
 export class ReportArchive {
   readonly #db: Kysely<ReportArchiveDatabase>;
 
-  constructor(db: Kysely<unknown>) {
+  constructor(db: Kysely<Database>) {
     this.#db = db as unknown as Kysely<ReportArchiveDatabase>;
   }
 
@@ -123,7 +124,7 @@ export class ReportArchive {
 export class StoreLease {
   readonly #db: Kysely<ReportArchiveDatabase>;
 
-  constructor(db: Kysely<unknown>) {
+  constructor(db: Kysely<Database>) {
     this.#db = db as unknown as Kysely<ReportArchiveDatabase>;
   }
 

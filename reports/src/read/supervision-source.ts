@@ -1,3 +1,4 @@
+import type { Database } from '@anlian/store';
 import { type Kysely, sql } from 'kysely';
 import type { ReportFigures } from '../figures/report-figures.js';
 import type { ScopeFilter, StoreReader } from './store-reader.js';
@@ -15,7 +16,7 @@ export interface SupervisionSource {
  */
 export class StoreSupervisionSource implements SupervisionSource {
   constructor(
-    private readonly db: Kysely<unknown>,
+    private readonly db: Kysely<Database>,
     private readonly reader: StoreReader,
   ) {}
 
