@@ -86,7 +86,11 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { county?: CountyConfigInput; deps?: Partial<DashboardDeps>; seedUsers?: boolean } = {},
+  opts: {
+    county?: CountyConfigInput;
+    deps?: Partial<DashboardDeps> | ((db: Kysely<Database>) => Promise<Partial<DashboardDeps>>);
+    seedUsers?: boolean;
+  } = {},
 ): Promise<Harness> {
   const { db, close } = openDatabase({ sqlitePath: ':memory:' });
   await migrateToLatest(db);
@@ -98,6 +102,7 @@ export async function startHarness(
   const alerts = new InMemoryAlerts({ subscribe: bus.subscribe });
   alerts.start();
   const influxQueries: string[] = [];
+  const extra = typeof opts.deps === 'function' ? await opts.deps(db) : opts.deps;
   const dashboard = await buildDashboard({
     db,
     cache,
@@ -118,7 +123,7 @@ export async function startHarness(
     webRoot: null,
     flushMs: 100,
     statsMs: 500,
-    ...opts.deps,
+    ...extra,
   });
   const demo = await seedDemoUsers(db, county.county.id);
   await dashboard.start();

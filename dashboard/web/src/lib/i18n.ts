@@ -95,6 +95,7 @@ const DICT = {
   save: ['保存', 'Save'],
   cancel: ['取消', 'Cancel'],
   submit: ['提交', 'Submit'],
+  reports: ['报表', 'Reports'],
 } as const satisfies Record<string, readonly [string, string]>;
 export type MessageKey = keyof typeof DICT;
 
