@@ -18,6 +18,15 @@ export {
 export { downIntervals, type Interval, totalLength, unionClipped } from './figures/intervals.js';
 export * from './figures/report-figures.js';
 export { mean, nearestRank } from './figures/stats.js';
+export { anlianDashboards, dashboardJson, GENERATED_NOTE, type GrafanaCounty } from './grafana/anlian-dashboards.js';
+export { INFLUX_DS, PROMETHEUS_DS } from './grafana/datasources.js';
+export {
+  grafanaCountyFromFile,
+  grafanaCountyFromStore,
+  grafanaFiles,
+  writeGrafanaFiles,
+} from './grafana/grafana-files.js';
+export { InfluxQLTargetBuilder } from './grafana/influxql-target.js';
 export { Condition, call, field, ident, oneOf, Select, simRunCondition, str, where } from './influxql/influxql.js';
 export { PeriodRequest, previousMonth, type ReportPeriod, resolvePeriod } from './period.js';
 export { type InfluxQuery, InfluxReader, type InfluxSeries } from './read/influx-reader.js';

@@ -8,6 +8,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeFigures } from '../src/figures/compute-figures.js';
 import type { ReportFigures } from '../src/figures/report-figures.js';
+import { grafanaCountyFromFile, grafanaFiles } from '../src/grafana/grafana-files.js';
 import { resolvePeriod } from '../src/period.js';
 import { InfluxReader } from '../src/read/influx-reader.js';
 import { StoreReader } from '../src/read/store-reader.js';
@@ -380,5 +381,38 @@ describe('a report over a simulated month', () => {
       rows.push((r.values as unknown[]).slice(1));
     });
     expect(rows.find((r) => r[0] === '合计')?.[4]).toBeCloseTo(figures.online.total.rate ?? -1, 12);
+  });
+
+  it("runs every Grafana panel's InfluxQL on the month (the simulation run in place of live data)", async () => {
+    const files = grafanaFiles(grafanaCountyFromFile(history.county));
+    let withData = 0;
+    let queries = 0;
+    for (const [rel, content] of files) {
+      if (!rel.endsWith('.json')) continue;
+      const d = JSON.parse(content) as {
+        panels: { title: string; targets?: { query?: string }[] }[];
+        annotations: { list?: { target?: { query?: string } }[] };
+      };
+      const qs = [
+        ...d.panels.flatMap((p) => (p.targets ?? []).map((t) => [p.title, t.query] as const)),
+        ...(d.annotations.list ?? []).map((a) => ['annotation', a.target?.query] as const),
+      ];
+      for (const [title, q] of qs) {
+        if (q === undefined) continue;
+        // Grafana's macros as Grafana expands them; the run's data in place of live data.
+        const sql = q
+          .replaceAll('$timeFilter', `time >= ${period.fromMs}ms AND time < ${period.toMs}ms`)
+          .replaceAll('$__interval', '1h')
+          .replaceAll('$institution', 'inst-a')
+          .replaceAll(`"sim_run" = ''`, `"sim_run" = '${RUN}'`);
+        const [r] = await stack.query(sql);
+        expect(r?.error, `${rel} ${title}: ${sql}`).toBeUndefined();
+        queries++;
+        if ((r?.series?.length ?? 0) > 0) withData++;
+      }
+    }
+    expect(queries).toBeGreaterThan(25);
+    // Heartbeats and kind-specific fields the history does not write aside, panels show the month.
+    expect(withData / queries).toBeGreaterThan(0.7);
   });
 });
