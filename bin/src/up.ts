@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import {
@@ -29,8 +30,19 @@ import {
   startInfluxd,
   startIngest,
 } from '@anlian/ingest';
+import {
+  CjkFonts,
+  FileReportStorage,
+  MonthlyReportScheduler,
+  migrateReports,
+  ReportService,
+  type ReportSource,
+  StoreLease,
+  WorkerRenderer,
+} from '@anlian/reports';
 import { Registry, readCountyFile } from '@anlian/store';
 import { pino } from 'pino';
+import { ensureDemoHistory } from './demo-history.js';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
 
@@ -159,6 +171,47 @@ export async function runUp(opts: UpOptions): Promise<void> {
   const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
   const demoUsers: DemoUsers | undefined =
     opts.demo && county ? await seedDemoUsers(running.database.db, county.id) : undefined;
+
+  // Supervision reports (issue 17): on demand from the dashboard, and last month's on the 1st.
+  await migrateReports(running.database.db, logger);
+  let fonts: CjkFonts | undefined;
+  const reports = new ReportService({
+    db: running.database.db,
+    queryInflux: (q) => queryV1(config.influx.target, q),
+    storage: new FileReportStorage(path.join(dataDir, 'reports')),
+    fonts: () => {
+      fonts ??= CjkFonts.load();
+      return fonts;
+    },
+    logger,
+    // Off the event loop that carries the alarm path (issue 17): PDFs are laid out on a worker.
+    renderer: new WorkerRenderer(),
+    ...(config.influx.eventsRetentionPolicy ? { influxPolicies: { events: config.influx.eventsRetentionPolicy } } : {}),
+  });
+  const reportSchedule = new MonthlyReportScheduler({
+    service: reports,
+    lease: new StoreLease(running.database.db),
+    holder: `${os.hostname()}:${process.pid}`,
+    logger,
+  });
+  // The demo county's month of history, so that its report for the last 30 days has data.
+  let demoHistory: Awaited<ReturnType<typeof ensureDemoHistory>> | undefined;
+  if (opts.demo && county) {
+    demoHistory = await ensureDemoHistory({
+      db: running.database.db,
+      county: await loadCountyFile(countyFile),
+      seed: Number(opts.seed),
+      influx: config.influx,
+      logger,
+    }).catch((err: unknown) => {
+      logger.error({ err }, 'demo history not written; reports show live data only');
+      return undefined;
+    });
+  }
+  const reportDefault: ReportSource | undefined = demoHistory
+    ? { kind: 'simulation', runId: demoHistory.runId }
+    : undefined;
+
   const dashboard = await buildDashboard({
     db: running.database.db,
     cache: running.service.cache,
@@ -167,6 +220,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     alerts: alertsPortFrom(alerting.service),
     logger,
     secureCookies: dashboardConfig.ANLIAN_DASHBOARD_SECURE_COOKIES,
+    reports: { service: reports, ...(reportDefault ? { defaultSource: reportDefault } : {}) },
     ...(dashboardConfig.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: dashboardConfig.ANLIAN_COUNTY_GEOJSON } : {}),
   });
   let dashboardUrl: string;
@@ -222,6 +276,12 @@ export async function runUp(opts: UpOptions): Promise<void> {
     sim
       ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
       : '  simulator       off (add --demo for the simulated county)',
+    `  reports         ${dashboardUrl}/#/reports   (last month's on the 1st, into ${path.join(dataDir, 'reports')})`,
+    ...(demoHistory
+      ? [
+          `                  demo history: simulation run ${demoHistory.runId} (the 30 days before the first start${demoHistory.created ? `; ${demoHistory.alerts} alerts written now` : ''}) — the report page reads it by default`,
+        ]
+      : []),
     '',
     'Look at the data (kitchen temperatures of the last 5 minutes, per institution):',
     `  curl -sG ${influxUrl}/query --data-urlencode db=${config.influx.target.database} --data-urlencode "q=SELECT last(temperature) FROM kitchen WHERE time > now() - 5m GROUP BY institution"`,
@@ -236,6 +296,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
     process.stdout.write('\nstopping …\n');
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
+    await reportSchedule.stop();
+    await reports.close();
     await dashboard.stop();
     await alerting.stop();
     await sim?.stop();
@@ -244,6 +306,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     process.stdout.write(`stopped; data kept in ${dataDir}\n`);
     logger.flush();
   });
+  reportSchedule.start();
   const t0 = Date.now();
   await sim?.start();
   logger.info({ ms: Date.now() - t0 }, 'simulator started');

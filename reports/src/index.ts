@@ -39,6 +39,7 @@ export { CjkFonts, type FontFace, NOTO_CJK_BOLD, NOTO_CJK_REGULAR } from './rend
 export { writeExcelReport } from './render/excel-report.js';
 export { writePdfReport } from './render/pdf-report.js';
 export type { Lang } from './render/report-labels.js';
+export { InProcessRenderer, type ReportRenderer, WorkerRenderer } from './render/report-renderer.js';
 export { reportSections } from './render/report-sections.js';
 export { neutralizeCellText } from './render/spreadsheet-text.js';
 export { type ReportFile, type ReportRequest, ReportService, type ReportServiceDeps } from './report-service.js';

@@ -12,20 +12,21 @@ import { type PeriodRequest, resolvePeriod } from './period.js';
 import { type InfluxPolicies, type InfluxQuery, InfluxReader } from './read/influx-reader.js';
 import { type ReportSource, sourceKey } from './read/report-source.js';
 import type { ReportReadDatabase } from './read/report-tables.js';
-import { type SimRunRow, StoreReader } from './read/store-reader.js';
+import { type CountyRow, type SimRunRow, StoreReader } from './read/store-reader.js';
 import { StoreSupervisionSource, type SupervisionSource } from './read/supervision-source.js';
 import type { CjkFonts } from './render/cjk-font.js';
-import { writeExcelReport } from './render/excel-report.js';
-import { writePdfReport } from './render/pdf-report.js';
 import type { Lang } from './render/report-labels.js';
+import { InProcessRenderer, type ReportRenderer } from './render/report-renderer.js';
 
 export interface ReportServiceDeps {
   /** The operational store (registry, alerting's tables, the reports' own; migrated). */
   db: Kysely<Database>;
   queryInflux: InfluxQuery;
   storage: ReportStorage;
-  /** The PDF's CJK font, loaded on first use (`CjkFonts.load`). */
+  /** The PDF's CJK font, loaded on first use (`CjkFonts.load`); used by the default renderer. */
   fonts: () => CjkFonts;
+  /** Default: on this thread. `anlian up` renders on a worker (`WorkerRenderer`). */
+  renderer?: ReportRenderer;
   logger: Logger;
   clock?: () => number;
   supervision?: SupervisionSource;
@@ -84,6 +85,7 @@ export class ReportService {
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #supervision: SupervisionSource;
+  readonly #renderer: ReportRenderer;
 
   constructor(deps: ReportServiceDeps) {
     this.#d = deps;
@@ -93,9 +95,15 @@ export class ReportService {
     this.#log = deps.logger.child({ module: 'reports' });
     this.#clock = deps.clock ?? Date.now;
     this.#supervision = deps.supervision ?? new StoreSupervisionSource(deps.db, this.reader);
+    this.#renderer = deps.renderer ?? new InProcessRenderer(deps.fonts);
   }
 
-  async county(id?: string): Promise<{ id: string; name: string; timezone: string }> {
+  /** Stops the renderer's worker, if any. */
+  close(): Promise<void> {
+    return this.#renderer.close();
+  }
+
+  async county(id?: string): Promise<CountyRow> {
     if (id !== undefined) return this.reader.county(id);
     const only = await this.reader.onlyCounty();
     if (!only) throw new ReportError(ReportErrorCode.NOT_FOUND, 'the store holds no county');
@@ -132,7 +140,7 @@ export class ReportService {
     const started = performance.now();
     const lang = req.lang ?? 'zh';
     const f = await this.figures(req);
-    const [xlsx, pdf] = [await writeExcelReport(f, lang), await writePdfReport(f, this.#d.fonts(), lang)];
+    const { xlsx, pdf } = await this.#renderer.render(f, lang);
     const id = `rp-${f.generatedAt.toString(36)}-${randomBytes(4).toString('hex')}`;
     const base = `${f.county.id}/${f.period.key.replace(/[^A-Za-z0-9_.-]/g, '_')}/${id}`;
     const entry: ArchiveEntry = {

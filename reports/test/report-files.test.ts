@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CjkFonts } from '../src/render/cjk-font.js';
 import { writeExcelReport } from '../src/render/excel-report.js';
 import { writePdfReport } from '../src/render/pdf-report.js';
+import { WorkerRenderer } from '../src/render/report-renderer.js';
 import { figuresFixture } from './figures-fixture.js';
 
 const run = promisify(execFile);
@@ -160,5 +161,22 @@ describe('report files', () => {
     const { stdout: text } = await run('pdftotext', ['-layout', file, '-']);
     for (const p of text.split('\f').filter((x) => x.trim() !== '')) expect(p).toContain('模拟数据');
     expect(text).toContain('sim-test-1');
+  });
+
+  it('renders on a worker thread the same files as on this one (the PDF byte for byte)', async () => {
+    const renderer = new WorkerRenderer();
+    try {
+      const f = figuresFixture();
+      const [a, b] = await Promise.all([renderer.render(f, 'zh'), renderer.render(f, 'en')]);
+      expect(a.pdf.equals(await writePdfReport(f, fonts))).toBe(true);
+      expect(a.xlsx.subarray(0, 2).toString()).toBe('PK');
+      const file = join(dir, 'en.pdf');
+      await writeFile(file, b.pdf);
+      const { stdout } = await run('pdftotext', ['-layout', file, '-']);
+      expect(stdout).toContain('Device online rate');
+      expect(stdout).toContain('Page 1 of');
+    } finally {
+      await renderer.close();
+    }
   });
 });

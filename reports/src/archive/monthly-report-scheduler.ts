@@ -34,6 +34,7 @@ export class MonthlyReportScheduler {
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  #stopping = false;
 
   constructor(o: MonthlyReportSchedulerOptions) {
     this.#o = o;
@@ -43,13 +44,16 @@ export class MonthlyReportScheduler {
 
   start(): void {
     if (this.#timer) return;
+    this.#stopping = false;
     this.#timer = setInterval(() => {
       void this.check();
     }, this.#o.checkEveryMs ?? 600_000);
     void this.check();
   }
 
+  /** Stops the timer; a generation under way finishes the report it is on and stops there. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#running;
@@ -73,6 +77,8 @@ export class MonthlyReportScheduler {
     const today = cal.dateOf(now);
     const monthStart = cal.startOfDay(today.year, today.month, 1);
     if (now < monthStart + (this.#o.dueAfterMs ?? 3_600_000)) return;
+    // A county registered after last month ended has nothing to report on for it.
+    if (county.createdAt >= monthStart) return;
     const month = previousMonth(county.timezone, now);
     const scopes: (string | undefined)[] = [undefined];
     if (this.#o.perInstitution ?? true) {
@@ -91,6 +97,7 @@ export class MonthlyReportScheduler {
     try {
       this.#log.info({ month, reports: due.length }, 'generating the monthly reports');
       for (const scope of due) {
+        if (this.#stopping) return;
         // Another node may have finished while this one waited for the lease.
         if (await service.archive.hasScheduled(keyOf(scope))) continue;
         await service.generate({

@@ -14,6 +14,7 @@ export interface CountyRow {
   id: string;
   name: string;
   timezone: string;
+  createdAt: number;
 }
 
 export interface InstitutionRow {
@@ -106,16 +107,21 @@ export class StoreReader {
   async county(id: string): Promise<CountyRow> {
     const row = await this.db
       .selectFrom('counties')
-      .select(['id', 'name', 'timezone'])
+      .select(['id', 'name', 'timezone', 'created_at as createdAt'])
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row) throw new ReportError(ReportErrorCode.NOT_FOUND, `no county ${id}`);
-    return row;
+    return { ...row, createdAt: Number(row.createdAt) };
   }
 
   /** The first county of the store (a county's store holds one). */
   async onlyCounty(): Promise<CountyRow | undefined> {
-    return this.db.selectFrom('counties').select(['id', 'name', 'timezone']).orderBy('id').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('counties')
+      .select(['id', 'name', 'timezone', 'created_at as createdAt'])
+      .orderBy('id')
+      .executeTakeFirst();
+    return row ? { ...row, createdAt: Number(row.createdAt) } : undefined;
   }
 
   async institutions(f: ScopeFilter): Promise<InstitutionRow[]> {
