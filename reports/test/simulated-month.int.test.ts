@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generateHistory, recordHistory, type SimulatedHistory } from '@anlian/device-simulators';
@@ -374,6 +374,10 @@ describe('a report over a simulated month', () => {
     expect(stdout).toContain(RUN);
     expect(stdout).toContain(`${((figures.online.total.rate ?? 0) * 100).toFixed(2)}%`);
     expect(stdout).toContain('甲镇敬老院');
+    // The first page, for a look (reports/test-artifacts is git-ignored).
+    const artifacts = new URL('../test-artifacts/', import.meta.url).pathname;
+    await mkdir(artifacts, { recursive: true });
+    await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', '-singlefile', file, join(artifacts, 'simulated-month-page1')]);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load((await writeExcelReport(figures)) as unknown as ArrayBuffer);
     const rows: unknown[][] = [];
