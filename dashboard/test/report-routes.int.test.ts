@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrateAlerting } from '@anlian/alerting';
-import { silentLogger } from '@anlian/ingest';
 import { CjkFonts, FileReportStorage, migrateReports, ReportService } from '@anlian/reports';
+import { silentLogger } from '@anlian/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, login, startHarness } from './dashboard-harness.js';
 

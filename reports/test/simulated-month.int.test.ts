@@ -377,7 +377,18 @@ describe('a report over a simulated month', () => {
     // The first page, for a look (reports/test-artifacts is git-ignored).
     const artifacts = new URL('../test-artifacts/', import.meta.url).pathname;
     await mkdir(artifacts, { recursive: true });
-    await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', '-singlefile', file, join(artifacts, 'simulated-month-page1')]);
+    await run('pdftoppm', [
+      '-png',
+      '-r',
+      '60',
+      '-f',
+      '1',
+      '-l',
+      '1',
+      '-singlefile',
+      file,
+      join(artifacts, 'simulated-month-page1'),
+    ]);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load((await writeExcelReport(figures)) as unknown as ArrayBuffer);
     const rows: unknown[][] = [];

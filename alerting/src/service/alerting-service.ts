@@ -1,4 +1,5 @@
-import type { IngestEvent, LineStore } from '@anlian/ingest';
+import type { IngestEvent } from '@anlian/protocol';
+import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -245,6 +246,15 @@ export class AlertingService {
       const next = alert.escalation.nextAt;
       if (alert.escalation.state === 'active' && next !== undefined && next <= now) this.#escalate(alert, now);
     }
+  }
+
+  /**
+   * A condition found outside the rule engine (an unanswered duty check): raised, repeated or
+   * cleared exactly as the engine's signals are — pushed, escalated, silenced, drilled, stored.
+   */
+  signal(s: AlertSignal): void {
+    if (!this.#started) return;
+    this.#onSignal(s, s.type === 'raise' ? s.at : undefined);
   }
 
   onChange(listener: (change: AlertChange) => void): () => void {

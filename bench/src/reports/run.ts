@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { migrateAlerting } from '@anlian/alerting';
 import { DEMO_COUNTY_FILE, generateHistory, loadCountyFile, recordHistory } from '@anlian/device-simulators';
-import { queryV1 } from '@anlian/ingest';
 import {
   CjkFonts,
   computeFigures,
@@ -21,6 +20,7 @@ import {
 } from '@anlian/reports';
 import { importCountyConfig, migrateToLatest, openDatabase } from '@anlian/store';
 import { startInfluxd } from '@anlian/testing';
+import { queryV1 } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import { scaledCounty } from './scaled-county.js';
 

@@ -29,7 +29,7 @@ export interface HistoryOptions {
   seed?: number;
   description?: string;
   /** Rates per device or gateway and 30 days; defaults in `DEFAULT_HISTORY_RATES`. */
-  rates?: Partial<HistoryRates>;
+  rates?: Partial<Omit<HistoryRates, 'deviceOutages'>> & { deviceOutages?: Partial<HistoryRates['deviceOutages']> };
 }
 
 /** Expected occurrences per 30 days, per device (or gateway, or institution). */
@@ -50,7 +50,7 @@ export interface HistoryRates {
 
 export const DEFAULT_HISTORY_RATES: HistoryRates = {
   gatewayOutages: 1,
-  deviceOutages: { fire: 0.04, extinguisher: 0.04, kitchen: 0.06, camera: 0.1 },
+  deviceOutages: { fire: 0.04, extinguisher: 0.04, kitchen: 0.06, camera: 0.1, electrical: 0.04 },
   fireFalseAlarms: 0.04,
   kitchenAlarms: 0.3,
   deviceFaults: 0.01,

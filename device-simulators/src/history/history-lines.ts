@@ -1,5 +1,5 @@
-import { LineBuilder } from '@anlian/ingest';
 import type { TelemetryPayload } from '@anlian/protocol';
+import { LineBuilder } from '@anlian/timeseries';
 import type { HistoryAlert, SimulatedHistory } from './history-model.js';
 import type { HistoryReading } from './history-telemetry.js';
 

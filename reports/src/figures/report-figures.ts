@@ -1,5 +1,5 @@
 /** Device kinds the reports break figures down by; `gateway` for alerts about a gateway itself. */
-export const DEVICE_KINDS = ['fire', 'extinguisher', 'kitchen', 'camera'] as const;
+export const DEVICE_KINDS = ['fire', 'extinguisher', 'kitchen', 'camera', 'electrical'] as const;
 export const ALARM_KINDS = [...DEVICE_KINDS, 'gateway'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 

@@ -28,6 +28,7 @@ const KIND_ZH: Record<string, string> = {
   extinguisher: '灭火器/水压',
   kitchen: '厨房监测',
   camera: '视频监控',
+  electrical: '电气火灾监测',
 };
 
 /** Fields each kind's dashboard draws, with the aggregate that matters (worst case first). */
@@ -49,6 +50,11 @@ const KIND_FIELDS: Record<string, { field: string; fn: 'mean' | 'min' | 'max'; z
   camera: [
     { field: 'fps', fn: 'mean', zh: '平均帧率', unit: 'fps' },
     { field: 'bitrateKbps', fn: 'mean', zh: '平均码率（kbit/s）', unit: 'none' },
+  ],
+  // GB 50116-2013 §9.2.3: residual current alarms at 300–500 mA.
+  electrical: [
+    { field: 'residualCurrent', fn: 'max', zh: '最大剩余电流（mA）', unit: 'none' },
+    { field: 'cableTemperature', fn: 'max', zh: '最高线缆温度', unit: 'celsius' },
   ],
 };
 

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { anlianDashboards, dashboardJson, type GrafanaCounty } from './anlian-dashboards.js';
 import { dashboardsYaml, datasourcesYaml } from './datasources.js';
 
-const KIND_ORDER = ['fire', 'extinguisher', 'kitchen', 'camera'];
+const KIND_ORDER = ['fire', 'extinguisher', 'kitchen', 'camera', 'electrical'];
 const byKindOrder = (kinds: Iterable<string>) =>
   [...new Set(kinds)].sort(
     (a, b) => ((KIND_ORDER.indexOf(a) + 99) % 99) - ((KIND_ORDER.indexOf(b) + 99) % 99) || a.localeCompare(b),

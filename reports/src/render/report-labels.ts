@@ -44,6 +44,7 @@ const LABELS: Record<string, { zh: string; en: string }> = {
   kind_extinguisher: { zh: '灭火器/水压', en: 'Extinguisher / water pressure' },
   kind_kitchen: { zh: '厨房监测', en: 'Kitchen' },
   kind_camera: { zh: '视频监控', en: 'Cameras' },
+  kind_electrical: { zh: '电气火灾监测', en: 'Electrical fire monitoring' },
   kind_gateway: { zh: '网关', en: 'Gateway' },
   alarms: { zh: '二、报警统计', en: '2. Alarms' },
   alarmsTotal: { zh: '报警数', en: 'Alarms' },
