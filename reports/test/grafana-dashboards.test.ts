@@ -100,7 +100,7 @@ describe('Grafana dashboards as code', () => {
 
   it('read live data only, from the provisioned data sources, and metrics the services export', () => {
     const datasources = files.get('provisioning/datasources/anlian.yaml') ?? '';
-    const metricSources = ['ingest/src', 'alerting/src']
+    const metricSources = ['ingest/src', 'alerting/src', 'timeseries/src', 'runtime/src', 'bus/src']
       .flatMap((dir) =>
         readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => join(REPO_ROOT, dir, f)),
       )
