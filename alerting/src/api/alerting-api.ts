@@ -16,6 +16,7 @@ export const AlertListQuery = z
     institution: SegmentId.optional(),
     status: csv(AlertStatus).optional(),
     severity: csv(Severity).optional(),
+    verdict: csv(Verdict).optional(),
     kind: z.union([DeviceKind, z.literal('gateway')]).optional(),
     rule: SegmentId.optional(),
     drill: z

@@ -63,7 +63,10 @@ export interface AlertFilter {
   institution?: string;
   status?: AlertStatus[];
   severity?: AlertSeverity[];
-  kind?: AlertDeviceKind;
+  /** Verified as one of these (GB 25201); alerts nobody verified have no verdict. */
+  verdict?: AlertVerdict[];
+  /** A device kind, or `gateway` for the gateway's own alerts (offline: the institution is blind). */
+  kind?: AlertDeviceKind | 'gateway';
   drill?: boolean;
   /** `openedAt` at or after, epoch ms. */
   from?: number;

@@ -31,6 +31,7 @@ export function alertingApiOf(service: AlertingService): AlertingApi {
         institution: filter.institution,
         status: filter.status,
         severity: filter.severity,
+        verdict: filter.verdict,
         kind: filter.kind,
         drill: filter.drill,
         from: filter.from,

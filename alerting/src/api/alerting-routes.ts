@@ -44,7 +44,8 @@ export function registerAlertingRoutes(app: FastifyInstance, opts: { api: Alerti
     institution: SegmentId.optional(),
     status: csv(AlertStatus).optional(),
     severity: csv(Severity).optional(),
-    kind: DeviceKind.optional(),
+    verdict: csv(Verdict).optional(),
+    kind: z.union([DeviceKind, z.literal('gateway')]).optional(),
     drill: z
       .enum(['true', 'false'])
       .transform((v) => v === 'true')
