@@ -113,6 +113,31 @@ export class AlertStore {
     return new Map(rows.map((r) => [r.id, Number(r.seq)]));
   }
 
+  /**
+   * The latest alert of each key (by opening time): whether the condition a standby saw was
+   * raised and is still open, or a person closed it after. Keys without an alert are absent.
+   */
+  async latestByKeys(keys: readonly string[]): Promise<Map<string, { status: string; closedAt?: number }>> {
+    const out = new Map<string, { status: string; closedAt?: number; openedAt: number }>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('alerts')
+        .select(['key', 'status', 'opened_at', 'closed_at'])
+        .where('key', 'in', keys.slice(i, i + 500))
+        .execute();
+      for (const r of rows) {
+        const prev = out.get(r.key);
+        if (prev && prev.openedAt >= r.opened_at) continue;
+        out.set(r.key, {
+          status: r.status,
+          openedAt: r.opened_at,
+          ...(r.closed_at !== null ? { closedAt: r.closed_at } : {}),
+        });
+      }
+    }
+    return out;
+  }
+
   async list(filter: AlertFilter): Promise<Alert[]> {
     // A simulation run's records are history for its reports, never live alerts.
     let q = this.db.selectFrom('alerts').selectAll().where('sim_run', 'is', null);
