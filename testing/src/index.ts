@@ -8,3 +8,4 @@ export * from './mosquitto.js';
 export * from './postgres.js';
 export * from './redis.js';
 export * from './tls-certificates.js';
+export { type ReceivedPush, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
