@@ -558,6 +558,11 @@ export class AlertingService {
     return [...own, ...others];
   }
 
+  /** Whether this node acts for the institution now (it holds its partition). */
+  actsFor(institution: string): boolean {
+    return this.#acts(institution);
+  }
+
   /** Which partitions this node holds, for health output and tests. */
   partitions(): ReturnType<PartitionLeases['describe']> {
     return this.#leases.describe();
