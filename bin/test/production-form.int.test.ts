@@ -139,7 +139,8 @@ async function counter(url: string, name: string, labels: string): Promise<numbe
 /**
  * The production form (issue 11), every part a real process started through the same unit as
  * `anlian cluster up`: mosquitto with TLS and per-service accounts, PostgreSQL, Redis, influxd,
- * two ingest replicas, alerting, two dashboard nodes on the Redis Streams adapter. The fire alarm
+ * two ingest replicas, two alerting nodes (one acting, one standby), two dashboard nodes on the
+ * Redis Streams adapter. The fire alarm
  * is a plain one: drills tag theirs with `drillId` (issue 13), not on main when this was written.
  */
 describe('the production form', () => {
@@ -165,10 +166,9 @@ describe('the production form', () => {
       dataDir: path.join(dir, 'cluster'),
       cli: path.join(repoRoot, 'bin', 'anlian.js'),
       countyFile: file,
-      // TODO(issue 12): two alerting nodes once they share the work (leases). Two independent
-      // nodes today each raise and push the same fire alarm under their own alert id, and a
-      // dashboard's acknowledgement reaches only the node that does not know the other's (404).
-      replicas: { ingest: 2, alerting: 1, dashboard: 2 },
+      // Two alerting nodes on one partition (PostgreSQL advisory-lock lease): one acts, one is a
+      // warm standby that hears everything and must neither raise nor push what the other does.
+      replicas: { ingest: 2, alerting: 2, dashboard: 2 },
       env: { alerting: { ANLIAN_ALERT_CHANNELS_FILE: channels } },
       logLevel: 'warn',
     });
@@ -189,6 +189,23 @@ describe('the production form', () => {
     const wall1 = await wallScreen(d1.url, operator.username, operator.password);
     const wall2 = await wallScreen(d2.url, operator.username, operator.password);
     sockets.push(wall1.socket, wall2.socket);
+    // Exactly one alerting node acts for the county's one partition, the other stands by.
+    const held = await until(
+      'one alerting node holding the partition',
+      async () => {
+        const h = await Promise.all(
+          form.alerting.map(async (n) => {
+            const r = (await (
+              await fetch(`${n.url}/v1/node`, { headers: { authorization: `Bearer ${form.serviceToken}` } })
+            ).json()) as { partitions: { held: number[] } };
+            return r.partitions.held;
+          }),
+        );
+        return h.flat().length === 1 ? h : undefined;
+      },
+      15_000,
+    );
+    expect(held.map((h) => h.length).sort()).toEqual([0, 1]);
 
     const gw = await gatewayOverTls(form, GW_A);
     clients.push(gw);
@@ -237,7 +254,7 @@ describe('the production form', () => {
       headers: { 'content-type': 'application/json', cookie: wall1.cookie },
       body: JSON.stringify({ note: '已派人到场' }),
     });
-    expect(ack.status).toBe(200);
+    expect(ack.status, await ack.clone().text()).toBe(200);
     // … seen on node 2's socket.
     const seenOn2 = await until(
       'the acknowledgement on the other node',
