@@ -234,7 +234,11 @@ export async function runUp(opts: UpOptions): Promise<void> {
   const lines = [
     '',
     '安联网 Anlian — all-in-one county',
-    `  county          ${summary.institutions} institutions, ${summary.gateways} gateways, ${summary.devices.total} devices (fire ${by.fire}, extinguisher ${by.extinguisher}, kitchen ${by.kitchen}, camera ${by.camera})${seeded ? `  — seeded from ${path.relative(process.cwd(), countyFile) || countyFile}` : ''}`,
+    `  county          ${summary.institutions} institutions, ${summary.gateways} gateways, ${summary.devices.total} devices (${Object.entries(
+      by,
+    )
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ')})${seeded ? `  — seeded from ${path.relative(process.cwd(), countyFile) || countyFile}` : ''}`,
     `  MQTT broker     embedded (aedes) mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
     config.mqtt.tls
       ? `                  and mqtts://${config.mqtt.host}:${config.mqtt.tls.port}   (TLS, certificate ${config.mqtt.tls.certFile})`

@@ -416,7 +416,11 @@ export function describeProductionForm(f: ProductionForm): string {
   return [
     '',
     '安联网 Anlian — production form on one machine',
-    `  county       ${f.county}: ${f.summary.institutions} institutions, ${f.summary.gateways} gateways, ${f.summary.devices.total} devices (fire ${by.fire}, extinguisher ${by.extinguisher}, kitchen ${by.kitchen}, camera ${by.camera})`,
+    `  county       ${f.county}: ${f.summary.institutions} institutions, ${f.summary.gateways} gateways, ${f.summary.devices.total} devices (${Object.entries(
+      by,
+    )
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ')})`,
     `  mosquitto    gateways ${f.broker.tlsUrl} (TLS, CA ${f.certificates.caFile}); services ${f.broker.url}   pid ${f.broker.pid ?? '-'}`,
     `               accounts and ACL from anlian broker-config in ${f.broker.authDir}`,
     `  PostgreSQL   ${f.postgres.url}   pid ${f.postgres.pid ?? '-'}`,
