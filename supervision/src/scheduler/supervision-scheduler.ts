@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { InstitutionGrader } from '../grading/institution-grader.js';
-import type { Hazard } from '../hazards/hazard.js';
+import { type Hazard, WORK_PENDING } from '../hazards/hazard.js';
 import type { HazardLedger } from '../hazards/hazard-ledger.js';
 import { escalateEveryMs, remindBeforeMs } from '../hazards/ledger-policy.js';
 import type { SupervisionNotifier } from '../hazards/supervision-notifier.js';
@@ -43,6 +43,8 @@ export interface TickReport {
   reminded: number;
   scanned: boolean;
   graded: number;
+  /** The next escalation or reminder due in this county, if any. */
+  nextDueAt?: number;
 }
 
 interface CountyState {
@@ -69,7 +71,8 @@ export class SupervisionScheduler {
   readonly #dirty = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #nudgeTimer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
+  /** Ticks run one after another, never two at once. */
+  #chain: Promise<void> = Promise.resolve();
   #started = false;
   #metrics:
     | { escalations: Counter; reminders: Counter; opened: Counter; grading: Histogram; failures: Counter<'step'> }
@@ -103,11 +106,12 @@ export class SupervisionScheduler {
     clearTimeout(this.#nudgeTimer);
     this.#timer = undefined;
     this.#nudgeTimer = undefined;
-    await this.#running?.catch(() => undefined);
+    await this.#chain;
     for (const lease of this.#leases.values()) {
       await lease.release().catch((err: unknown) => this.#log.warn({ err }, 'could not release the lease'));
     }
     this.#leases.clear();
+    this.#counties.clear();
     this.#log.info('supervision scheduler stopped');
   }
 
@@ -117,10 +121,7 @@ export class SupervisionScheduler {
     if (!this.#started || this.#nudgeTimer) return;
     this.#nudgeTimer = setTimeout(() => {
       this.#nudgeTimer = undefined;
-      if (this.#running) return;
-      this.#running = this.tick().finally(() => {
-        this.#running = undefined;
-      });
+      void this.#run();
     }, 1000);
   }
 
@@ -134,15 +135,32 @@ export class SupervisionScheduler {
 
   #schedule(delayMs: number): void {
     if (!this.#started) return;
+    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      const run = (this.#running ?? Promise.resolve()).then(() => this.tick());
-      this.#running = run.finally(() => {
-        if (this.#running === run) this.#running = undefined;
-        this.#schedule(this.#tickMs);
-      });
-      this.#running.catch((err: unknown) => this.#log.error({ err }, 'supervision tick failed'));
+      void this.#run();
     }, delayMs);
+  }
+
+  /**
+   * Runs a tick (after the one in flight, if any), then sleeps until the next tick — or until the
+   * next deadline or reminder falls due if that is sooner, so escalation happens at the deadline.
+   */
+  #run(): Promise<void> {
+    this.#chain = this.#chain.then(async () => {
+      if (!this.#started) return;
+      let delay = this.#tickMs;
+      try {
+        const reports = await this.tick();
+        const due = Math.min(...reports.map((r) => r.nextDueAt ?? Number.POSITIVE_INFINITY));
+        // At least a second apart, so a due item that cannot be claimed does not spin.
+        delay = Math.max(1000, Math.min(this.#tickMs, due - this.#clock()));
+      } catch (err) {
+        this.#log.error({ err }, 'supervision tick failed');
+      }
+      this.#schedule(delay);
+    });
+    return this.#chain;
   }
 
   async #countyTick(county: string, now: number): Promise<TickReport> {
@@ -211,7 +229,30 @@ export class SupervisionScheduler {
       }
       if (report.graded > 0) this.#metrics?.grading.observe((performance.now() - t0) / 1000);
     });
+    await this.#step('next due', async () => {
+      report.nextDueAt = await this.#nextDue(county, now, remindBeforeMs(ledgerPolicy));
+    });
     return report;
+  }
+
+  /** The earliest escalation or reminder still to come in the county. */
+  async #nextDue(county: string, now: number, remindBefore: number): Promise<number | undefined> {
+    const row = await this.o.db
+      .selectFrom('hazards')
+      .select((eb) => [
+        eb.fn.min('next_escalation_at').as('escalation'),
+        eb.fn
+          .min(eb.case().when('reminded_at', 'is', null).then(eb.ref('deadline_at')).else(null).end())
+          .as('deadline'),
+      ])
+      .where('county_id', '=', county)
+      .where('status', 'in', [...WORK_PENDING])
+      .executeTakeFirst();
+    const candidates = [
+      row?.escalation === null || row?.escalation === undefined ? undefined : Number(row.escalation),
+      row?.deadline === null || row?.deadline === undefined ? undefined : Number(row.deadline) - remindBefore,
+    ].filter((x): x is number => x !== undefined && x > now);
+    return candidates.length > 0 ? Math.min(...candidates) : undefined;
   }
 
   /** Institutions whose grade inputs changed since `since`, and those never graded. */
