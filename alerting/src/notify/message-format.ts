@@ -1,6 +1,6 @@
 import type { DeviceKind } from '@anlian/protocol';
 import type { Severity } from '../rules/rule-schema.js';
-import type { AlertNotification } from './notification.js';
+import { type AlertNotification, isHazardNotice } from './notification.js';
 
 /** The texts of one notification; every channel picks the variant it can show. */
 export interface FormattedMessage {
@@ -63,6 +63,8 @@ function isFire(n: AlertNotification): boolean {
 export function notificationTag(n: AlertNotification): string {
   if (n.kind === 'resolved') return '已恢复';
   if (n.kind === 'closed') return '已关闭';
+  if (n.kind === 'hazard-overdue') return '隐患逾期';
+  if (n.kind === 'hazard-due-soon') return '整改提醒';
   return isFire(n) ? '火警' : SEVERITY_TAG[n.severity];
 }
 
@@ -106,6 +108,12 @@ function statusLine(n: AlertNotification, now: number): string | undefined {
       return `告警已恢复（告警时间 ${chinaTime(n.at)}，持续 ${since}）`;
     case 'closed':
       return `告警已关闭（告警时间 ${chinaTime(n.at)}）`;
+    case 'hazard-overdue': {
+      const roles = rolesOf(n);
+      return `整改逾期：整改期限 ${chinaTime(n.at, 'datetime')}，已逾期 ${since}${roles === '' ? '' : `，已通报${roles}`}`;
+    }
+    case 'hazard-due-soon':
+      return `整改期限 ${chinaTime(n.at, 'datetime')}，还剩 ${elapsedZh(n.at - now)}`;
     default: {
       const unknown: never = n.kind;
       return String(unknown);
@@ -116,20 +124,23 @@ function statusLine(n: AlertNotification, now: number): string | undefined {
 /** What the person should do; GB 25201: confirm by the fastest means, a real fire means 119. */
 function actionLine(n: AlertNotification): string | undefined {
   if (n.kind === 'resolved' || n.kind === 'closed') return undefined;
+  if (n.kind === 'hazard-overdue') return '请督促整改责任人立即整改，并在平台跟踪复查、销号。';
+  if (n.kind === 'hazard-due-soon') return '请按期完成整改，并在平台提交整改措施和照片。';
   if (n.drill) return '本条为应急演练消息，请按演练预案处置，无需拨打119。';
   if (isFire(n)) return '请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。';
   if (n.severity === 'critical') return '请立即核实处置，并在平台确认告警。';
   return '请及时核实处置。';
 }
 
-function deviceLine(n: AlertNotification): string {
-  if (n.device === undefined) return `网关：${n.gateway}`;
+function deviceLine(n: AlertNotification): string | undefined {
+  if (n.device === undefined) return n.gateway === '' ? undefined : `网关：${n.gateway}`;
   const name = n.device.name ?? n.device.id;
   return `设备：${name}（${KIND_ZH[n.device.kind]} ${n.device.id}），网关 ${n.gateway}`;
 }
 
 function titleOf(n: AlertNotification, now: number): string {
-  const ended = n.kind === 'resolved' || n.kind === 'closed';
+  // An ended alert and a hazard notice are dated when they are sent (a hazard's `at` is its deadline).
+  const ended = n.kind === 'resolved' || n.kind === 'closed' || isHazardNotice(n);
   const where = locationZh(n.location);
   const parts = [n.institution.name, ...(where === '' ? [] : [where]), n.title.zh, chinaTime(ended ? now : n.at)];
   return `${n.drill ? DRILL_MARKER : ''}【${notificationTag(n)}】${parts.join(' ')}`;
@@ -143,7 +154,8 @@ export function formatNotification(n: AlertNotification, now: number): Formatted
   const title = titleOf(n, now);
   const status = statusLine(n, now);
   const action = actionLine(n);
-  const details = [deviceLine(n), `详情：${n.reason}`];
+  const device = deviceLine(n);
+  const details = [...(device === undefined ? [] : [device]), `详情：${n.reason}`];
   if (n.occurrences !== undefined && n.occurrences > 1) details.push(`累计发生 ${n.occurrences} 次`);
 
   const text = [
@@ -159,7 +171,7 @@ export function formatNotification(n: AlertNotification, now: number): Formatted
     ...(status === undefined ? [] : [`**${status}**`]),
     details.map((d) => `> ${d}`).join('\n'),
     ...(action === undefined ? [] : [`**${action}**`]),
-    ...(n.link === undefined ? [] : [`[查看并确认告警](${n.link})`]),
+    ...(n.link === undefined ? [] : [isHazardNotice(n) ? `[查看隐患](${n.link})` : `[查看并确认告警](${n.link})`]),
   ].join('\n\n');
 
   return { title, text, markdown };
@@ -187,6 +199,8 @@ export function smsTemplateParams(n: AlertNotification, now: number): Record<str
     note = `已${elapsedZh(now - n.at).replaceAll(' ', '')}无人确认。`;
   else if (n.kind === 'resolved') note = '告警已恢复。';
   else if (n.kind === 'closed') note = '告警已关闭。';
+  else if (n.kind === 'hazard-overdue') note = '隐患整改已逾期。';
+  else if (n.kind === 'hazard-due-soon') note = '隐患整改即将到期。';
   return {
     tag: n.drill ? `演练${tag}` : tag,
     institution: clip(n.institution.name),
