@@ -3,12 +3,14 @@ import type { CountyConfigInput, IngestEvent } from '@anlian/protocol';
 import { CountyConfig } from '@anlian/protocol';
 import type { Database } from '@anlian/store';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
+import { buildSupervision, migrateSupervision, type Supervision } from '@anlian/supervision';
 import type { Kysely } from 'kysely';
 import {
   buildDashboard,
   type Dashboard,
   type DashboardDeps,
   type DemoUsers,
+  hazardAuditFrom,
   InMemoryAlerts,
   migrateDashboard,
   SESSION_COOKIE,
@@ -80,13 +82,21 @@ export interface Harness {
   bus: EventBus;
   demo: DemoUsers;
   influxQueries: string[];
+  /** Built when `startHarness({ supervision: true })`; its scheduler is not started. */
+  supervision: Supervision | undefined;
   /** Emits an ingest event to the cache (as the pipeline does) and to listeners. */
   ingest(e: IngestEvent): void;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  opts: { county?: CountyConfigInput; deps?: Partial<DashboardDeps>; seedUsers?: boolean } = {},
+  opts: {
+    county?: CountyConfigInput;
+    deps?: Partial<DashboardDeps>;
+    seedUsers?: boolean;
+    supervision?: boolean;
+    clock?: () => number;
+  } = {},
 ): Promise<Harness> {
   const { db, close } = openDatabase({ sqlitePath: ':memory:' });
   await migrateToLatest(db);
@@ -98,6 +108,16 @@ export async function startHarness(
   const alerts = new InMemoryAlerts({ subscribe: bus.subscribe });
   alerts.start();
   const influxQueries: string[] = [];
+  let supervision: Supervision | undefined;
+  if (opts.supervision) {
+    await migrateSupervision(db);
+    supervision = buildSupervision({
+      db,
+      logger: silentLogger(),
+      audit: hazardAuditFrom(db, silentLogger(), opts.clock),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+  }
   const dashboard = await buildDashboard({
     db,
     cache,
@@ -118,6 +138,8 @@ export async function startHarness(
     webRoot: null,
     flushMs: 100,
     statsMs: 500,
+    ...(supervision ? { supervision } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...opts.deps,
   });
   const demo = await seedDemoUsers(db, county.county.id);
@@ -130,6 +152,7 @@ export async function startHarness(
     bus,
     demo,
     influxQueries,
+    supervision,
     ingest(e) {
       if (e.type === 'telemetry') {
         const { v: _v, ts, seq: _s, ...values } = e.payload;
@@ -172,6 +195,7 @@ export async function startHarness(
       bus.emit(e);
     },
     async close() {
+      await supervision?.scheduler.stop();
       alerts.stop();
       await dashboard.stop();
       await close();

@@ -36,6 +36,13 @@ export function elapsedZh(ms: number): string {
   return min % 60 === 0 ? `${h} 小时` : `${h} 小时 ${min % 60} 分钟`;
 }
 
+/** A hazard's deadlines are days apart: `3 天 4 小时` from two days on, `elapsedZh` below. */
+function daysElapsedZh(ms: number): string {
+  const h = Math.floor(Math.max(0, ms) / 3_600_000);
+  if (h < 48) return elapsedZh(ms);
+  return h % 24 === 0 ? `${h / 24} 天` : `${Math.floor(h / 24)} 天 ${h % 24} 小时`;
+}
+
 const SEVERITY_TAG: Record<Severity, string> = { critical: '紧急告警', major: '告警', minor: '提示', info: '通知' };
 
 const ROLE_ZH: Record<string, string> = {
@@ -110,10 +117,10 @@ function statusLine(n: AlertNotification, now: number): string | undefined {
       return `告警已关闭（告警时间 ${chinaTime(n.at)}）`;
     case 'hazard-overdue': {
       const roles = rolesOf(n);
-      return `整改逾期：整改期限 ${chinaTime(n.at, 'datetime')}，已逾期 ${since}${roles === '' ? '' : `，已通报${roles}`}`;
+      return `整改逾期：整改期限 ${chinaTime(n.at, 'datetime')}，已逾期 ${daysElapsedZh(now - n.at)}${roles === '' ? '' : `，已通报${roles}`}`;
     }
     case 'hazard-due-soon':
-      return `整改期限 ${chinaTime(n.at, 'datetime')}，还剩 ${elapsedZh(n.at - now)}`;
+      return `整改期限 ${chinaTime(n.at, 'datetime')}，还剩 ${daysElapsedZh(n.at - now)}`;
     default: {
       const unknown: never = n.kind;
       return String(unknown);
