@@ -127,7 +127,8 @@ export const institutionFileRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContex
       );
       const byKind: Record<string, { total: number; online: number }> = {};
       for (const d of snap.devices) {
-        const k = (byKind[d.kind] ??= { total: 0, online: 0 });
+        const k = byKind[d.kind] ?? { total: 0, online: 0 };
+        byKind[d.kind] = k;
         k.total++;
         if (d.online) k.online++;
       }
