@@ -46,6 +46,8 @@ export {
 } from './lifecycle/alert.js';
 export { type AlertAction, applyAction } from './lifecycle/alert-lifecycle.js';
 export {
+  buildNotificationDispatcher,
+  channelDirectory,
   loadChannels,
   loadRules,
   type RunningAlerting,

@@ -10,7 +10,11 @@ import type { ChannelDeps } from './notify/channels/channel-deps.js';
 import { createChannel } from './notify/channels/create-channel.js';
 import { NotificationStream } from './notify/channels/notification-stream.js';
 import type { NotificationChannel } from './notify/notification-channel.js';
-import { NotificationDispatcher, type NotificationDispatcherOptions } from './notify/notification-dispatcher.js';
+import {
+  type ChannelDirectory,
+  NotificationDispatcher,
+  type NotificationDispatcherOptions,
+} from './notify/notification-dispatcher.js';
 import { defaultRuleSet } from './rules/default-rules.js';
 import { parseRuleFile } from './rules/rule-loader.js';
 import type { RuleSet } from './rules/rule-schema.js';
@@ -60,6 +64,49 @@ export async function loadChannels(config: AlertingConfig): Promise<ChannelBindi
   return parseChannelFile(await readFile(config.channelsFile, 'utf8'), config.channelsFile);
 }
 
+/** The channels of each institution: the county-wide ones and its own (`institutions:` in the file). */
+export function channelDirectory(bindings: readonly ChannelBinding[], deps: ChannelDeps): ChannelDirectory {
+  const countyWide: NotificationChannel[] = [];
+  const byInstitution = new Map<string, NotificationChannel[]>();
+  for (const b of bindings) {
+    const channel = createChannel(b.channel, deps);
+    if (!b.institutions) countyWide.push(channel);
+    else for (const i of b.institutions) byInstitution.set(i, [...(byInstitution.get(i) ?? []), channel]);
+  }
+  return (institution: string) => {
+    const own = byInstitution.get(institution);
+    return own ? [...countyWide, ...own] : countyWide;
+  };
+}
+
+/**
+ * The notification channels of the channel file with their dispatcher and the store's delivery
+ * log, for a process that pushes without running the alert service (the dashboard's hazard
+ * escalations in `anlian dashboard`). `start()` before dispatching; `stop()` drains.
+ */
+export async function buildNotificationDispatcher(opts: {
+  db: Kysely<Database>;
+  config: AlertingConfig;
+  logger: Logger;
+  metrics: Registry;
+}): Promise<{ dispatcher: NotificationDispatcher; stop(): Promise<void> }> {
+  const log = opts.logger.child({ module: 'alerting' });
+  const deliveryLog = new StoreDeliveryLog(new AlertStore(opts.db as unknown as Kysely<AlertingDatabase>), log);
+  const dispatcher = new NotificationDispatcher({
+    channels: channelDirectory(await loadChannels(opts.config), { logger: opts.logger }),
+    log: deliveryLog,
+    logger: opts.logger,
+    metrics: opts.metrics,
+  });
+  return {
+    dispatcher,
+    async stop() {
+      await dispatcher.stop();
+      await deliveryLog.stop();
+    },
+  };
+}
+
 /**
  * Builds and starts alerting beside a running ingest (in one process: `anlian up`, or
  * `anlian ingest` with alerting): migrates its tables, loads rules and channels, and subscribes
@@ -82,18 +129,7 @@ export async function startAlerting(opts: StartAlertingOptions): Promise<Running
     ...(await loadChannels(opts.config)),
     ...(opts.channels ?? []),
   ];
-  const countyWide: NotificationChannel[] = [];
-  const byInstitution = new Map<string, NotificationChannel[]>();
-  for (const b of bindings) {
-    const channel = createChannel(b.channel, deps);
-    if (!b.institutions) countyWide.push(channel);
-    else for (const i of b.institutions) byInstitution.set(i, [...(byInstitution.get(i) ?? []), channel]);
-  }
-  const directory = (institution: string) => {
-    const own = byInstitution.get(institution);
-    return own ? [...countyWide, ...own] : countyWide;
-  };
-
+  const directory = channelDirectory(bindings, deps);
   const deliveryLog = new StoreDeliveryLog(new AlertStore(db), log);
   const dispatcher = new NotificationDispatcher({
     channels: directory,

@@ -1,16 +1,22 @@
-import { LatestStateCache, loadIngestConfig, onShutdownSignal, queryV1 } from '@anlian/ingest';
+import { buildNotificationDispatcher, loadAlertingConfig } from '@anlian/alerting';
+import { createMetricsRegistry, LatestStateCache, loadIngestConfig, onShutdownSignal, queryV1 } from '@anlian/ingest';
+import { buildSupervision } from '@anlian/supervision';
 import { pino } from 'pino';
 import { InMemoryAlerts } from './alerts/in-memory-alerts.js';
 import { loadDashboardConfig } from './config.js';
 import { buildDashboard } from './dashboard.js';
 import { IngestStatePoller } from './ingest-state-poller.js';
 import { openDashboardStore } from './store/open-dashboard-store.js';
+import { hazardAuditFrom } from './supervision/hazard-audit.js';
+import { hazardNotifierFrom } from './supervision/hazard-notifier.js';
 
 /**
  * `anlian dashboard`: the dashboard in its own process, next to a separate ingest (whose latest
  * state it polls) on the same store and InfluxDB. Until alerting runs as a service of its own,
  * alerts here come from an in-memory alert service fed by gateway state changes only: run
- * `anlian up` for the full picture.
+ * `anlian up` for the full picture. The supervision scheduler runs here too — once per county
+ * across dashboard nodes (a store lease) — and pushes overdue hazards through the channels of
+ * `ANLIAN_ALERT_CHANNELS_FILE`.
  */
 export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadDashboardConfig(env);
@@ -29,12 +35,28 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     logger,
   });
   const alerts = new InMemoryAlerts({ subscribe: poller.subscribe });
+  const alertingConfig = loadAlertingConfig(env);
+  const metrics = createMetricsRegistry();
+  const channels = await buildNotificationDispatcher({ db: store.db, config: alertingConfig, logger, metrics });
+  const supervision = buildSupervision({
+    db: store.db,
+    logger,
+    metrics,
+    audit: hazardAuditFrom(store.db, logger),
+    notifier: hazardNotifierFrom({
+      dispatch: (n) => channels.dispatcher.dispatch(n),
+      db: store.db,
+      publicUrl: alertingConfig.publicUrl,
+      logger,
+    }),
+  });
   const dashboard = await buildDashboard({
     db: store.db,
     cache,
     subscribeIngest: poller.subscribe,
     queryInflux: (q) => queryV1(ingestConfig.influx.target, q),
     alerts,
+    supervision,
     logger,
     secureCookies: config.ANLIAN_DASHBOARD_SECURE_COOKIES,
     ...(config.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: config.ANLIAN_COUNTY_GEOJSON } : {}),
@@ -42,6 +64,8 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
   alerts.start();
   await poller.start();
   await dashboard.start();
+  channels.dispatcher.start();
+  supervision.scheduler.start();
   const url = await dashboard.listen({ host: config.ANLIAN_DASHBOARD_HOST, port: config.ANLIAN_DASHBOARD_PORT });
   logger.info({ url }, 'dashboard ready');
   process.stdout.write(
@@ -50,6 +74,8 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
   onShutdownSignal(logger, async () => {
     poller.stop();
     alerts.stop();
+    await supervision.scheduler.stop();
+    await channels.stop();
     await dashboard.stop();
     await store.close();
   });

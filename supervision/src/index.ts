@@ -20,6 +20,7 @@ export {
 export { ChecklistStore } from './checklists/checklist-store.js';
 export { chinaDate, chinaDateTime, chinaStartOfDay } from './china-time.js';
 export { CountyInput, CountyInputKind, CountyInputs } from './county-inputs/county-inputs.js';
+export { type DemoSeedResult, seedSupervisionDemo } from './demo/supervision-demo.js';
 export { isSupervisionError, SupervisionError, SupervisionErrorCode } from './errors.js';
 export { type HazardFigures, type SeverityFigures, SupervisionFigures } from './figures/supervision-figures.js';
 export {

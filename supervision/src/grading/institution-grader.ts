@@ -76,47 +76,56 @@ export class InstitutionGrader {
       county,
       explanations.map((e) => e.institution),
     );
+    const rows = explanations.map((e) => ({ e, explanation_json: JSON.stringify(e) }));
+    const points = rows.filter(({ e }) => {
+      const prev = last.get(e.institution);
+      const newDay = prev === undefined || chinaStartOfDay(prev.at) !== chinaStartOfDay(at);
+      return prev === undefined || (at > prev.at && (prev.grade !== e.grade || newDay));
+    });
+    // Two statements for the whole county (multi-row upsert and insert), in chunks that stay
+    // under SQLite's bound-parameter limit: a 250-institution county regrades in one pass.
     await this.#db.transaction().execute(async (tx) => {
-      for (const e of explanations) {
-        const explanation_json = JSON.stringify(e);
+      for (let i = 0; i < rows.length; i += 100) {
         await tx
           .insertInto('institution_grades')
-          .values({
-            institution_id: e.institution,
-            county_id: county,
-            grade: e.grade,
-            score: e.score,
-            computed_at: at,
-            explanation_json,
-            reason: opts.reason,
-          })
-          .onConflict((oc) =>
-            oc.column('institution_id').doUpdateSet({
+          .values(
+            rows.slice(i, i + 100).map(({ e, explanation_json }) => ({
+              institution_id: e.institution,
+              county_id: county,
               grade: e.grade,
               score: e.score,
               computed_at: at,
               explanation_json,
               reason: opts.reason,
-              county_id: county,
-            }),
+            })),
+          )
+          .onConflict((oc) =>
+            oc.column('institution_id').doUpdateSet((eb) => ({
+              county_id: eb.ref('excluded.county_id'),
+              grade: eb.ref('excluded.grade'),
+              score: eb.ref('excluded.score'),
+              computed_at: eb.ref('excluded.computed_at'),
+              explanation_json: eb.ref('excluded.explanation_json'),
+              reason: eb.ref('excluded.reason'),
+            })),
           )
           .execute();
-        const prev = last.get(e.institution);
-        const newDay = prev === undefined || chinaStartOfDay(prev.at) !== chinaStartOfDay(at);
-        if (prev === undefined || (at > prev.at && (prev.grade !== e.grade || newDay))) {
-          await tx
-            .insertInto('institution_grade_history')
-            .values({
+      }
+      for (let i = 0; i < points.length; i += 100) {
+        await tx
+          .insertInto('institution_grade_history')
+          .values(
+            points.slice(i, i + 100).map(({ e, explanation_json }) => ({
               institution_id: e.institution,
               at,
               county_id: county,
               grade: e.grade,
               score: e.score,
               explanation_json,
-            })
-            .onConflict((oc) => oc.columns(['institution_id', 'at']).doNothing())
-            .execute();
-        }
+            })),
+          )
+          .onConflict((oc) => oc.columns(['institution_id', 'at']).doNothing())
+          .execute();
       }
     });
     const changed = explanations.filter((e) => last.get(e.institution)?.grade !== e.grade).length;

@@ -275,11 +275,16 @@ export class HazardLedger {
   }
 
   /** The institution starts the work: assigned → rectifying. */
-  async start(id: string, note: string | null, actor: Actor): Promise<Hazard> {
-    return this.#transition(id, actor, async (h, now) => {
-      if (h.status !== 'assigned') throw invalid(h, 'start');
-      return { event: 'rectifying', to: 'rectifying', patch: { rectifying_at: now }, note };
-    });
+  async start(id: string, note: string | null, actor: Actor, at?: number): Promise<Hazard> {
+    return this.#transition(
+      id,
+      actor,
+      async (h, now) => {
+        if (h.status !== 'assigned') throw invalid(h, 'start');
+        return { event: 'rectifying', to: 'rectifying', patch: { rectifying_at: now }, note };
+      },
+      at,
+    );
   }
 
   /**
@@ -727,7 +732,7 @@ export class HazardLedger {
         step.note ?? null,
         step.detail ?? null,
       );
-      return tx.selectFrom('hazards').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return { ...row, ...step.patch, status: step.to, seq, updated_at: now } as HazardRow;
     });
     const hazard = hazardFromRow(updated, now);
     if (step) await this.#after(hazard, step.event, actor, now, step.note ?? null, step.detail ?? null);

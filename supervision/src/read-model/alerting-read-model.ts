@@ -93,6 +93,7 @@ export class AlertingReadModel {
   readonly #db: Kysely<ReadTables>;
   readonly #log: Logger;
   #available: boolean | undefined;
+  #checkedAt: number | undefined;
 
   private constructor(db: Kysely<ReadTables>, logger: Logger) {
     this.#db = db;
@@ -104,12 +105,17 @@ export class AlertingReadModel {
     return new AlertingReadModel(db as unknown as Kysely<ReadTables>, logger);
   }
 
-  /** Whether alerting's tables exist; checked until they do (alerting may migrate after us). */
+  /**
+   * Whether alerting's tables exist: once they do, for good; while they do not, asked again at
+   * most once a minute (alerting may migrate after us; introspection is not free).
+   */
   async available(): Promise<boolean> {
     if (this.#available) return true;
+    if (this.#checkedAt !== undefined && performance.now() - this.#checkedAt < 60_000) return false;
     const tables = await this.#db.introspection.getTables();
     const names = new Set(tables.map((t) => t.name));
     this.#available = names.has('alerts') && names.has('drills');
+    this.#checkedAt = performance.now();
     if (!this.#available) this.#log.debug('alerting tables absent: alert-based sources and factors are skipped');
     return this.#available;
   }
