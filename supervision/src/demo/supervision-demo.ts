@@ -198,8 +198,10 @@ export async function seedSupervisionDemo(
   // Risk propensity per institution: most run well, a few do not (a realistic spread of grades).
   const risk = new Map(institutions.map((i) => [i.id, random() ** 1.8]));
   const ranked = [...risk].sort((a, b) => b[1] - a[1]);
-  ranked.slice(0, 2).forEach(([id, r]) => risk.set(id, Math.max(r, 0.88)));
-  ranked.slice(2, 6).forEach(([id, r]) => risk.set(id, Math.max(r, 0.6)));
+  for (const [k, [id, r]] of ranked.entries()) {
+    if (k < 2) risk.set(id, Math.max(r, 0.88));
+    else if (k < 6) risk.set(id, Math.max(r, 0.6));
+  }
 
   const plan: Planned[] = [];
   const at = (t: number, run: () => Promise<void>) => {
