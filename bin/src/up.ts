@@ -6,6 +6,8 @@ import {
   alertsPortFrom,
   buildDashboard,
   type DemoUsers,
+  hazardAuditFrom,
+  hazardNotifierFrom,
   loadDashboardConfig,
   migrateDashboard,
   seedDemoUsers,
@@ -30,6 +32,13 @@ import {
   startIngest,
 } from '@anlian/ingest';
 import { Registry, readCountyFile } from '@anlian/store';
+import {
+  buildSupervision,
+  type DemoSeedResult,
+  migrateSupervision,
+  type Supervision,
+  seedSupervisionDemo,
+} from '@anlian/supervision';
 import { pino } from 'pino';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
@@ -56,6 +65,16 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** One line for the banner: open and overdue hazards, and how many institutions have each grade. */
+async function supervisionSummary(supervision: Supervision, county: string | undefined): Promise<string> {
+  if (county === undefined) return 'no county';
+  const open = await supervision.ledger.list({ county, open: true, limit: 1 });
+  const overdue = await supervision.ledger.list({ county, overdue: true, limit: 1 });
+  const grades = await supervision.grader.current(county);
+  const n = (g: string) => grades.filter((x) => x.grade === g).length;
+  return `${open.total} open hazards (${overdue.total} overdue); grades 红 ${n('red')} · 橙 ${n('orange')} · 黄 ${n('yellow')} · 蓝 ${n('blue')}`;
 }
 
 /** `anlian up`: everything of a county in one process, on embedded defaults. */
@@ -159,12 +178,41 @@ export async function runUp(opts: UpOptions): Promise<void> {
   const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
   const demoUsers: DemoUsers | undefined =
     opts.demo && county ? await seedDemoUsers(running.database.db, county.id) : undefined;
+
+  // Supervision (issue 16): the hazard ledger, grades, inspections; overdue hazards reach the
+  // county duty officer through alerting's channels. Its scheduler runs once per county (a lease).
+  await migrateSupervision(running.database.db, logger);
+  const supervision: Supervision = buildSupervision({
+    db: running.database.db,
+    logger,
+    metrics,
+    audit: hazardAuditFrom(running.database.db, logger),
+    notifier: hazardNotifierFrom({
+      dispatch: (n) => alerting.dispatcher.dispatch(n),
+      db: running.database.db,
+      publicUrl: alertingConfig.publicUrl,
+      logger,
+    }),
+  });
+  // The demo county's supervision history, generated from the simulator's seed on the first start.
+  let demoHistory: DemoSeedResult | undefined;
+  if (opts.demo && county) {
+    const t0 = Date.now();
+    demoHistory = await seedSupervisionDemo(running.database.db, {
+      county: county.id,
+      seed: Number(opts.seed),
+      now: t0,
+      logger,
+    });
+    if (demoHistory.seeded) logger.info({ ms: Date.now() - t0, ...demoHistory }, 'demo supervision history generated');
+  }
   const dashboard = await buildDashboard({
     db: running.database.db,
     cache: running.service.cache,
     subscribeIngest: (listener) => running.service.pipeline.onEvent(listener),
     queryInflux: (q) => queryV1(config.influx.target, q),
     alerts: alertsPortFrom(alerting.service),
+    supervision,
     logger,
     secureCookies: dashboardConfig.ANLIAN_DASHBOARD_SECURE_COOKIES,
     ...(dashboardConfig.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: dashboardConfig.ANLIAN_COUNTY_GEOJSON } : {}),
@@ -176,6 +224,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
       host: dashboardConfig.ANLIAN_DASHBOARD_HOST,
       port: dashboardConfig.ANLIAN_DASHBOARD_PORT,
     });
+    supervision.scheduler.start();
   } catch (err) {
     await dashboard.stop().catch(() => {});
     await alerting.stop();
@@ -216,6 +265,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
           `                  each institution's manager: <institution id> / ${demoUsers.managers[0]?.password ?? ''} (phone view ${dashboardUrl}/#/m)`,
         ]
       : []),
+    `  supervision     ${await supervisionSummary(supervision, county?.id)}${demoHistory?.seeded ? `  — ${demoHistory.days} days of history generated from seed ${opts.seed} (${demoHistory.hazards} hazards, ${demoHistory.inspections} inspections)` : ''}`,
+    `                  hazards ${dashboardUrl}/#/hazards   risk grades ${dashboardUrl}/#/grades   inspections on a phone ${dashboardUrl}/#/m/inspect`,
     `  alerting        ${alerting.service.openAlerts().length} open alerts; rules ${alertingConfig.rulesFile ?? 'default (shared/DOMAIN.md)'}; channels ${alertingConfig.channelsFile ?? 'none configured (dashboard stream only; set ANLIAN_ALERT_CHANNELS_FILE)'}`,
     `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
     `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
@@ -236,6 +287,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     process.stdout.write('\nstopping …\n');
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
+    await supervision.scheduler.stop();
     await dashboard.stop();
     await alerting.stop();
     await sim?.stop();

@@ -8,6 +8,15 @@ import { needInstitution } from '../request-principal.js';
 import { errorResponses, Id } from './route-schemas.js';
 
 const DAY_MS = 86_400_000;
+const ContactOut = z.object({ id: z.string(), name: z.string(), role: z.string(), phone: z.string() });
+
+const contactsOf = (ctx: DashboardContext, institution: string) =>
+  ctx.db
+    .selectFrom('contacts')
+    .select(['id', 'name', 'role', 'phone'])
+    .where('institution_id', '=', institution)
+    .orderBy('id')
+    .execute();
 
 const DrillScore = z.object({
   drill: Drill,
@@ -49,7 +58,7 @@ export const InstitutionFile = z.object({
   drills: z.array(DrillScore),
   inspections: z.array(Inspection),
   countyInputs: z.array(CountyInput),
-  contacts: z.array(z.object({ id: z.string(), name: z.string(), role: z.string(), phone: z.string() })),
+  contacts: z.array(ContactOut),
   devices: z.object({
     total: z.number(),
     online: z.number(),
@@ -67,6 +76,22 @@ export const institutionFileRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContex
   app,
   { ctx, supervision: sup },
 ) => {
+  app.get(
+    '/api/institutions/:id/contacts',
+    {
+      schema: {
+        tags: ['supervision'],
+        summary: 'The institution’s contacts (owners of its hazards), to those who may see it',
+        params: z.object({ id: Id }),
+        response: { 200: z.object({ contacts: z.array(ContactOut) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      needInstitution(req, 'read', req.params.id, (id) => ctx.model.countyOf(id));
+      return { contacts: await contactsOf(ctx, req.params.id) };
+    },
+  );
+
   app.get(
     '/api/institutions/:id/file',
     {
@@ -93,12 +118,7 @@ export const institutionFileRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContex
         ctx.alerts.listDrills(),
         sup.inspections.list({ county: p.county, institution: id, limit: 50 }),
         sup.countyInputs.list({ county: p.county, institution: id, from: now - 365 * DAY_MS }),
-        ctx.db
-          .selectFrom('contacts')
-          .select(['id', 'name', 'role', 'phone'])
-          .where('institution_id', '=', id)
-          .orderBy('id')
-          .execute(),
+        contactsOf(ctx, id),
       ]);
       const verdicts: Record<string, number> = {};
       for (const a of alerts.alerts) {
