@@ -202,6 +202,8 @@ export async function seedSupervisionDemo(
     if (k < 2) risk.set(id, Math.max(r, 0.88));
     else if (k < 6) risk.set(id, Math.max(r, 0.6));
   }
+  /** The county's worst case: a major hazard left unrectified past its deadline (挂牌督办). */
+  const flagged = new Set(ranked.slice(0, 1).map(([id]) => id));
 
   const plan: Planned[] = [];
   const at = (t: number, run: () => Promise<void>) => {
@@ -216,6 +218,7 @@ export async function seedSupervisionDemo(
     deadlineDays: number,
     r: number,
     auto: boolean,
+    neverSubmitted = false,
   ) => {
     const h = () => {
       const x = get();
@@ -234,8 +237,9 @@ export async function seedSupervisionDemo(
             sim.now,
           )),
       );
-    if (random() > 0.88 - 0.45 * r) return; // never submitted: overdue once past the deadline
-    const submitAt = started + deadlineDays * (0.2 + 0.9 * r * random() + 0.4 * random()) * DAY;
+    if (neverSubmitted || random() > 0.95 - 0.35 * r) return; // never submitted: overdue once past the deadline
+    // Well-run institutions submit well within the deadline; poorly run ones often late.
+    const submitAt = Math.max(started + HOUR, t0 + deadlineDays * (0.3 + 0.5 * random() + 0.9 * r * random()) * DAY);
     if (auto) at(submitAt - uniform(0.1, 0.8) * DAY, async () => void (await sup.ledger.causeCleared(h().id, sim.now)));
     const measures = pick([
       '已更换并试验合格，附整改照片',
@@ -396,6 +400,35 @@ export async function seedSupervisionDemo(
         result.hazards++;
       });
       planLoop(inst.id, () => hazard, t, policy.deadlineDays[spec.severity], r, false);
+    }
+
+    if (flagged.has(inst.id)) {
+      const spec = COUNTY_HAZARDS.find((c) => c.severity === 'major');
+      const t = workTime(uniform(days - 45, days - 35));
+      let hazard: Hazard | undefined;
+      if (spec) {
+        at(t, async () => {
+          hazard = (
+            await sup.ledger.open(
+              {
+                ...spec,
+                institution: inst.id,
+                source: 'manual',
+                ...(managerContact
+                  ? { ownerContactId: managerContact.contactId, deadlineAt: t + policy.deadlineDays.major * DAY }
+                  : {}),
+                supervisor: OPERATOR.name,
+                note: '联合检查发现，挂牌督办',
+                foundAt: t,
+                generated: marker,
+              },
+              OPERATOR,
+            )
+          ).hazard;
+          result.hazards++;
+        });
+        planLoop(inst.id, () => hazard, t, policy.deadlineDays.major, r, false, true);
+      }
     }
 
     // The county's own inputs (seeds 003/004): complaints and violations.
