@@ -95,8 +95,14 @@ export async function buildHistory(database: Kysely<Database>, spec: HistorySpec
     if (!gw) continue;
     const total = Math.round(spec.alertsPerInstitutionPerDay * spec.days * (0.5 + random()));
     for (let k = 0; k < total; k++) {
-      let u = random();
-      const [rule, kind] = RULES.find(([, , share]) => (u -= share) < 0) ?? RULES[0] ?? ['fire-alarm', 'fire', 1];
+      // A rule by its share: the first whose cumulative share passes a uniform draw.
+      const u = random();
+      let cumulative = 0;
+      const [rule, kind] = RULES.find(([, , share]) => {
+        cumulative += share;
+        return u < cumulative;
+      }) ??
+        RULES[0] ?? ['fire-alarm', 'fire', 1];
       const device = kind === '' ? undefined : gw.devices.find((d) => d.kind === kind && random() < 0.2);
       const opened = start + random() * spec.days * DAY;
       const closed = opened + (rule === 'fire-alarm' ? 10 * 60_000 : random() * 2 * DAY);
@@ -167,7 +173,7 @@ export async function buildHistory(database: Kysely<Database>, spec: HistorySpec
       if (status === 'reviewed' || status === 'closed')
         events.push(['accepted', 'reviewed', Math.round((submitted ?? found) + DAY)]);
       if (closed !== null) events.push(['closed', 'closed', Math.round(closed)]);
-      events.forEach(([event, to, at], i) =>
+      for (const [i, [event, to, at]] of events.entries()) {
         transitions.push({
           hazard_id: id,
           seq: i + 1,
@@ -179,8 +185,8 @@ export async function buildHistory(database: Kysely<Database>, spec: HistorySpec
           role: 'county_operator',
           note: null,
           detail_json: null,
-        }),
-      );
+        });
+      }
       hazards.push({
         id,
         county_id: BENCH_COUNTY,
