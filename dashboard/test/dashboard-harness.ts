@@ -1,6 +1,7 @@
-import { LatestStateCache, silentLogger } from '@anlian/ingest';
+import { LatestStateCache } from '@anlian/bus';
 import type { CountyConfigInput, IngestEvent } from '@anlian/protocol';
 import { CountyConfig } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import { buildSupervision, migrateSupervision, type Supervision } from '@anlian/supervision';
@@ -11,11 +12,11 @@ import {
   type DashboardDeps,
   type DemoUsers,
   hazardAuditFrom,
-  InMemoryAlerts,
   migrateDashboard,
   SESSION_COOKIE,
   seedDemoUsers,
 } from '../src/index.js';
+import { InMemoryAlerts } from './in-memory-alerts.js';
 
 /** A small county: two institutions with one gateway each and a device of every kind. */
 export const SMALL_COUNTY: CountyConfigInput = {

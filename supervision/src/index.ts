@@ -98,7 +98,7 @@ export {
   sniffImageType,
 } from './photos/photo-store.js';
 export { AlertingReadModel, type FireAlarmCounts, type OpenAlertRecord } from './read-model/alerting-read-model.js';
-export { type DutyCheckReadModel, NO_DUTY_CHECKS } from './read-model/duty-check-read-model.js';
+export { type DutyCheckReadModel, NO_DUTY_CHECKS, StoreDutyChecks } from './read-model/duty-check-read-model.js';
 export { StoreLease } from './scheduler/store-lease.js';
 export { SupervisionScheduler, type TickReport } from './scheduler/supervision-scheduler.js';
 export { seededRandom, seedOf } from './seeded-random.js';

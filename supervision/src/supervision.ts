@@ -12,7 +12,7 @@ import { InspectionDraws } from './inspections/inspection-draw.js';
 import { InspectionService } from './inspections/inspection-service.js';
 import { DatabasePhotoStore, type PhotoStore } from './photos/photo-store.js';
 import { AlertingReadModel } from './read-model/alerting-read-model.js';
-import { type DutyCheckReadModel, NO_DUTY_CHECKS } from './read-model/duty-check-read-model.js';
+import { type DutyCheckReadModel, StoreDutyChecks } from './read-model/duty-check-read-model.js';
 import { SupervisionScheduler } from './scheduler/supervision-scheduler.js';
 import { SupervisionSettings } from './settings/supervision-settings.js';
 import { AutoHazardReconciler } from './sources/auto-hazard-reconciler.js';
@@ -30,7 +30,7 @@ export interface SupervisionDeps {
   notifier?: SupervisionNotifier;
   /** Default: photos in the operational store. */
   photos?: PhotoStore;
-  /** Default: none recorded (until the fire-panel work's duty checks are on the store). */
+  /** Default: alerting's `duty_checks` on this store (the fire-panel work's duty checks, 查岗). */
   dutyChecks?: DutyCheckReadModel;
   scheduler?: { tickMs?: number; holder?: string; leaseTtlMs?: number };
 }
@@ -61,7 +61,7 @@ export function buildSupervision(deps: SupervisionDeps): Supervision {
   const logger = deps.logger.child({ svc: 'supervision' });
   const settings = new SupervisionSettings(db, clock);
   const alerts = AlertingReadModel.over(db, logger);
-  const dutyChecks = deps.dutyChecks ?? NO_DUTY_CHECKS;
+  const dutyChecks = deps.dutyChecks ?? StoreDutyChecks.over(db, logger);
   const ledger = new HazardLedger({ db, logger, clock, ...(deps.audit ? { audit: deps.audit } : {}) });
   const checklists = new ChecklistStore(db, clock);
   const grader = new InstitutionGrader({ db, alerts, dutyChecks, settings, logger, clock });

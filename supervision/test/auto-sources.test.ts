@@ -1,5 +1,5 @@
 import { type AlertingDatabase, AlertingService, defaultRuleSet, type NotificationSink } from '@anlian/alerting';
-import { silentLogger } from '@anlian/ingest';
+import { silentLogger } from '@anlian/runtime';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -239,6 +239,50 @@ describe('sources without their data', () => {
       const r = await f.sup.reconciler.reconcile('youyang', T0);
       expect(r.skipped).toEqual(expect.arrayContaining(['camera-down', 'false-alarms', 'drill-missed']));
       expect((await f.sup.ledger.get(hazard.id))?.causeClearedAt).toBeNull();
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('opens one hazard for duty checks the fire control room did not answer (alerting’s duty_checks)', async () => {
+    const f = await openFixture();
+    try {
+      const row = (id: string, status: string, at: number) => ({
+        id,
+        county_id: 'youyang',
+        institution_id: 'yy-a',
+        gateway_id: 'gw-1',
+        requested_at: at,
+        requested_by: 'operator',
+        source: 'schedule',
+        answer_window_s: 600,
+        status,
+        answered_at: status === 'answered' ? at + 60_000 : null,
+        operator: null,
+        completed_at: at + 600_000,
+        detail: null,
+      });
+      await (f.db as unknown as Kysely<AlertingDatabase>)
+        .insertInto('duty_checks')
+        .values([
+          row('dc_1', 'answered', T0 - 5 * HOUR),
+          row('dc_2', 'unanswered', T0 - 3 * HOUR),
+          row('dc_3', 'unreachable', T0 - 2 * HOUR),
+        ])
+        .execute();
+      await f.sup.reconciler.reconcile('youyang', T0);
+      await f.sup.reconciler.reconcile('youyang', T0 + MIN);
+      const duty = (await f.sup.ledger.list({ county: 'youyang' })).hazards.filter(
+        (h) => h.sourceRule === 'duty-check-missed',
+      );
+      expect(duty).toHaveLength(1);
+      expect(duty[0]).toMatchObject({ institution: 'yy-a', evidence: expect.objectContaining({ unanswered: 2 }) });
+      // A day without a missed check: the cause is gone (the hazard waits for its review).
+      await f.sup.reconciler.reconcile('youyang', T0 + 23 * HOUR);
+      expect((await f.sup.ledger.get(duty[0]?.id ?? ''))?.causeClearedAt).toBe(T0 + 23 * HOUR);
+      // And the grade counts them.
+      const [e] = await f.sup.grader.explain('youyang', { at: T0, institutions: ['yy-a'] });
+      expect(e?.factors.find((x) => x.id === 'duty_checks_missed')?.value).toBe(2);
     } finally {
       await f.close();
     }

@@ -1,4 +1,4 @@
-import { silentLogger } from '@anlian/ingest';
+import { silentLogger } from '@anlian/runtime';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HazardNotice, SupervisionNotifier } from '../src/hazards/supervision-notifier.js';
 import { buildSupervision } from '../src/supervision.js';

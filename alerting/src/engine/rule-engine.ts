@@ -270,7 +270,9 @@ export class RuleEngine {
     for (const rule of rules.forEvent(p.kind, p.event)) {
       // Shown on the wall screen and the manager's phone: Chinese first, the code for operators.
       const zone = p.zone ? `，${p.zone}` : '';
-      this.raise(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）`, out);
+      // What the device said, e.g. a fire panel's `感烟火灾探测器 3回路17号 火警`.
+      const detail = p.detail ? `：${p.detail}` : '';
+      this.raise(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${detail}`, out);
     }
     for (const rule of rules.clearedBy(p.kind, p.event))
       this.clear(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}）`, out);
@@ -696,6 +698,8 @@ const EVENT_ZH: Readonly<Record<string, string>> = {
   frozen: '画面冻结',
   black: '画面黑屏',
   occlusion: '镜头遮挡',
+  offline: '链路中断',
+  leakage: '剩余电流报警',
 };
 
 function deviceKey(gateway: string, device: string): string {
@@ -752,6 +756,8 @@ const FIELD_ZH: Readonly<Record<NumericField, { name: string; unit: string }>> =
   signal: { name: '信号', unit: ' dBm' },
   fps: { name: '帧率', unit: ' fps' },
   bitrateKbps: { name: '码率', unit: ' kbps' },
+  residualCurrent: { name: '剩余电流', unit: ' mA' },
+  cableTemperature: { name: '线缆温度', unit: ' °C' },
 };
 
 /** Why a gateway said `offline` (protocol `StatusPayload.reason`). */

@@ -1,7 +1,7 @@
 // One grading run in a process of its own, so that its time and peak memory are its own:
 // BENCH_MODE=grade grades every institution of the county and stores the grades (what the
 // scheduler does); BENCH_MODE=baseline runs only the raw SQL the grader reads its inputs with.
-import { silentLogger } from '@anlian/ingest';
+import { silentLogger } from '@anlian/runtime';
 import { openDatabase } from '@anlian/store';
 import { buildSupervision } from '@anlian/supervision';
 import { sql } from 'kysely';

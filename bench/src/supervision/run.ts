@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildDashboard, InMemoryAlerts, SESSION_COOKIE, seedDemoUsers } from '@anlian/dashboard';
-import { LatestStateCache, silentLogger } from '@anlian/ingest';
+import { alertingApiOf, startAlerting } from '@anlian/alerting';
+import { LatestStateCache } from '@anlian/bus';
+import { buildDashboard, SESSION_COOKIE, seedDemoUsers } from '@anlian/dashboard';
+import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { openDatabase } from '@anlian/store';
 import { buildSupervision } from '@anlian/supervision';
 import { startPostgres, type TestPostgres } from '@anlian/testing';
@@ -108,7 +110,15 @@ async function listLatencies(store: string): Promise<StoreResult['list']> {
   const opened = store.startsWith('postgres') ? openDatabase({ url: store }) : openDatabase({ sqlitePath: store });
   const { db } = opened;
   const cache = new LatestStateCache();
-  const alerts = new InMemoryAlerts({ subscribe: () => () => undefined });
+  // Alerting on the same store (its month of alerts), fed nothing: the list does not ask it.
+  const alerting = await startAlerting({
+    db,
+    config: { rulesFile: undefined, channelsFile: undefined, publicUrl: undefined, tickMs: 60_000 },
+    logger: silentLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    subscribe: () => () => undefined,
+  });
+  const alerts = alertingApiOf(alerting.service);
   const supervision = buildSupervision({ db, logger: silentLogger(), clock: () => spec.now });
   const dashboard = await buildDashboard({
     db,
@@ -151,8 +161,8 @@ async function listLatencies(store: string): Promise<StoreResult['list']> {
       'open overdue, HTTP API': percentiles(await timed(requests, () => page('limit=50&open=true&overdue=true'))),
     };
   } finally {
-    alerts.stop();
     await dashboard.stop();
+    await alerting.stop();
     await opened.close();
   }
 }

@@ -1,75 +1,56 @@
-import type { AlertNotification, Recipient } from '@anlian/alerting';
-import type { Database } from '@anlian/store';
+import type { NoticeInput, NoticeReceipt } from '@anlian/alerting/client';
 import { HAZARD_SEVERITY_ZH, type HazardNotice, type SupervisionNotifier } from '@anlian/supervision';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 
 export interface HazardNotifierOptions {
-  /** Alerting's dispatcher (`NotificationDispatcher.dispatch`): the existing channels. */
-  dispatch: (n: AlertNotification) => void;
-  /** The operational store: the institution's contacts are looked up when a notice goes out. */
-  db: Kysely<Database>;
+  /**
+   * Alerting's `sendNotice` — in process in `anlian up` (`alerting.api`), over HTTP to
+   * `anlian alerting` in the production form (`AlertingClient`): the county's existing channels.
+   */
+  send: (notice: NoticeInput) => Promise<NoticeReceipt>;
   /** The dashboard's public address, for the link in the message. */
   publicUrl?: string | undefined;
   logger: Logger;
 }
 
 /**
- * Supervision's notifier port on alerting's dispatcher (issue 16: overdue hazards go to the county
- * duty officer "through the existing notification channels"). A notice is a notification of its
- * own kind (`hazard-overdue`, `hazard-due-soon`), never critical, with an id per hazard and round
- * so that a retried or repeated round is delivered once.
+ * Supervision's notifier port on alerting (issue 16: overdue hazards go to the county duty officer
+ * "through the existing notification channels"). Alerting picks the recipients among the
+ * institution's contacts — the `duty_officer` for an overdue hazard, the owner (else the manager)
+ * for a reminder — and pushes a notice of its own kind (`hazard-overdue`, `hazard-due-soon`), never
+ * critical, with an id per hazard, round and deadline so that a repeated round is delivered once.
  */
 export function hazardNotifierFrom(o: HazardNotifierOptions): SupervisionNotifier {
   const log = o.logger.child({ module: 'hazard-notifier' });
-  const contacts = async (institution: string) =>
-    o.db.selectFrom('contacts').selectAll().where('institution_id', '=', institution).orderBy('id').execute();
-  const recipient = (c: Awaited<ReturnType<typeof contacts>>[number]): Recipient => ({
-    contactId: c.id,
-    name: c.name,
-    role: c.role,
-    phone: c.phone,
-    ...(c.wecom_user_id ? { wecomUserId: c.wecom_user_id } : {}),
-    ...(c.dingtalk_user_id ? { dingtalkUserId: c.dingtalk_user_id } : {}),
-  });
-  const send = (n: HazardNotice, kind: AlertNotification['kind'], recipients: Recipient[]) => {
+  const send = async (n: HazardNotice, kind: NoticeInput['kind'], to: NoticeInput['to']) => {
     const h = n.hazard;
     const owner = h.owner ? `，整改责任人 ${h.owner.name}` : '';
-    const notification: AlertNotification = {
-      notificationId: `hazard:${h.id}/${kind}-${n.round}-${h.deadlineAt ?? 0}`,
-      alertId: `hazard:${h.id}`,
-      kind,
-      severity: 'major',
-      rule: kind,
-      title: { zh: h.title, en: h.title },
-      reason: `${HAZARD_SEVERITY_ZH[h.severity]}${owner}${h.location ? `，位置 ${h.location}` : ''}${n.round > 0 ? `，第${n.round}次通报` : ''}`,
-      drill: false,
-      county: h.county,
-      institution: { id: h.institution, name: n.institutionName },
-      gateway: '',
-      at: h.deadlineAt ?? n.at,
-      level: n.round,
-      recipients,
-      ...(o.publicUrl ? { link: `${o.publicUrl.replace(/\/$/, '')}/#/hazards/${encodeURIComponent(h.id)}` } : {}),
-    };
     try {
-      o.dispatch(notification);
+      const receipt = await o.send({
+        id: `hazard:${h.id}/${kind}-${n.round}-${h.deadlineAt ?? 0}`,
+        kind,
+        institution: h.institution,
+        subject: `hazard:${h.id}`,
+        title: h.title,
+        reason: `${HAZARD_SEVERITY_ZH[h.severity]}${owner}${h.location ? `，位置 ${h.location}` : ''}${n.round > 0 ? `，第${n.round}次通报` : ''}`,
+        at: h.deadlineAt ?? n.at,
+        round: n.round,
+        to,
+        ...(o.publicUrl ? { link: `${o.publicUrl.replace(/\/$/, '')}/#/hazards/${encodeURIComponent(h.id)}` } : {}),
+      });
+      if (receipt.recipients === 0)
+        log.warn({ hazard: h.id, kind }, 'hazard notice has no recipient among the contacts');
     } catch (err) {
-      log.error({ err, hazard: h.id }, 'hazard notice not dispatched');
+      // The escalation is in the ledger either way; alerting retries its own deliveries.
+      log.error({ err, hazard: h.id, kind }, 'hazard notice not sent');
     }
   };
   return {
-    async notifyCountyDutyOfficer(n) {
-      const all = await contacts(n.hazard.institution);
-      const duty = all.filter((c) => c.role === 'duty_officer');
-      if (duty.length === 0)
-        log.warn({ institution: n.hazard.institution }, 'no county duty officer among the contacts');
-      send(n, 'hazard-overdue', duty.map(recipient));
-    },
-    async remindOwner(n) {
-      const all = await contacts(n.hazard.institution);
-      const owner = all.find((c) => c.id === n.hazard.owner?.contactId) ?? all.find((c) => c.role === 'manager');
-      send(n, 'hazard-due-soon', owner ? [recipient(owner)] : []);
-    },
+    notifyCountyDutyOfficer: (n) => send(n, 'hazard-overdue', { roles: ['duty_officer'], contacts: [] }),
+    remindOwner: (n) =>
+      send(n, 'hazard-due-soon', {
+        roles: n.hazard.owner ? [] : ['manager'],
+        contacts: n.hazard.owner ? [n.hazard.owner.contactId] : [],
+      }),
   };
 }

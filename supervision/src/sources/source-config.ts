@@ -63,8 +63,8 @@ export type DrillMissedSource = z.infer<typeof DrillMissedSource>;
 
 /**
  * Unanswered duty checks (查岗, GB 26875.3 type 91; GB 25506: the control room is staffed around
- * the clock): more than `maxUnanswered` in `windowHours`. Reads the fire-panel work's duty-check
- * records through `DutyCheckReadModel`; off until that exists on the store.
+ * the clock): more than `maxUnanswered` in `windowHours`. Reads alerting's duty-check records
+ * through `DutyCheckReadModel` (skipped, never cleared, on a store without them).
  */
 export const DutyCheckSource = z.object({
   ...SourceCommon,
@@ -187,8 +187,7 @@ export const DEFAULT_SOURCES_INPUT: SourcesConfigInput = {
     {
       id: 'duty-check-missed',
       kind: 'duty-check-missed',
-      // Off until the fire-panel work (issue 15) records duty checks on the store.
-      enabled: false,
+      // Alerting's duty checks (issue 15): any check unanswered in 24 h (GB 25506: staffed around the clock).
       title: { zh: '消防控制室查岗未应答', en: 'Fire control room did not answer a duty check' },
       category: 'daily_management',
       deadlineDays: 3,
