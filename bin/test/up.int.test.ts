@@ -39,7 +39,12 @@ describe('anlian up', () => {
 
   it('brings up the demo county, stores its data, stops cleanly, and reuses the data on a second start', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-up-'));
-    const [mqttPort, httpPort, influxPort] = [await freePort(), await freePort(), await freePort()];
+    const [mqttPort, httpPort, influxPort, dashboardPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     // No INFLUX_URL: `up` starts its own influxd.
     const { INFLUX_URL: _none, ...inherited } = process.env;
     const env = {
@@ -47,6 +52,7 @@ describe('anlian up', () => {
       ANLIAN_MQTT_HOST: '127.0.0.1',
       ANLIAN_MQTT_PORT: String(mqttPort),
       ANLIAN_HTTP_PORT: String(httpPort),
+      ANLIAN_DASHBOARD_PORT: String(dashboardPort),
     };
     const start = async () => {
       const child = spawn(
@@ -62,7 +68,8 @@ describe('anlian up', () => {
       child.stderr?.on('data', (d: Buffer) => {
         out.text += d.toString();
       });
-      const banner = await poll(async () => (out.text.includes('Ctrl-C stops everything') ? true : undefined), 90_000);
+      // The first start also generates the demo county's supervision history (seconds).
+      const banner = await poll(async () => (out.text.includes('Ctrl-C stops everything') ? true : undefined), 150_000);
       if (!banner) throw new Error(`anlian up did not start:\n${out.text}`);
       return { child, out };
     };
@@ -78,6 +85,11 @@ describe('anlian up', () => {
     expect(first.out.text).toContain('seeded from');
     expect(first.out.text).toContain(`mqtt://127.0.0.1:${mqttPort}`);
     expect(first.out.text).toContain(`http://127.0.0.1:${influxPort}`);
+    // Supervision runs, with the demo county's history generated from the simulator's seed.
+    expect(first.out.text).toMatch(/supervision\s+\d+ open hazards \(\d+ overdue\); grades 红 \d+/);
+    expect(first.out.text).toContain('days of history generated from seed 1');
+    const grades = await fetch(`http://127.0.0.1:${dashboardPort}/api/grades`);
+    expect(grades.status).toBe(401);
     // The demo county's data flows into InfluxDB.
     const stored = await poll(async () => ((await kitchenPoints()) > 0 ? kitchenPoints() : undefined), 60_000);
     expect(stored).toBeGreaterThan(0);
@@ -93,9 +105,11 @@ describe('anlian up', () => {
     // A second start reuses the store and InfluxDB's data: no new seeding, nothing lost.
     const second = await start();
     expect(second.out.text).not.toContain('seeded from');
+    expect(second.out.text).not.toContain('days of history generated');
+    expect(second.out.text).toMatch(/supervision\s+\d+ open hazards/);
     expect(await kitchenPoints()).toBeGreaterThanOrEqual(stored ?? 0);
     second.child.kill('SIGINT');
     await once(second.child, 'exit');
     expect(second.child.exitCode).toBe(0);
-  }, 240_000);
+  }, 360_000);
 });
