@@ -126,6 +126,7 @@ export async function startAlerting(opts: StartAlertingOptions): Promise<Running
     eventsRetentionPolicy: opts.eventsRetentionPolicy,
     tickMs: opts.config.tickMs,
     publicUrl: opts.config.publicUrl,
+    silenceMaxMs: opts.config.silenceMaxHours * 3600_000,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const running = service;

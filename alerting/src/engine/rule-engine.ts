@@ -13,6 +13,7 @@ import {
   type Comparison,
   DEFAULT_HEARTBEAT_INTERVAL_S,
   type DurationRule,
+  isFireRule,
   isUpperLimit,
   type NumericField,
   type RateOfRiseRule,
@@ -266,15 +267,20 @@ export class RuleEngine {
     const at = input.receivedAt;
     const rules = this.rulesFor(input.institution, input.gateway, input.device);
     const subject = deviceSubject(input, p.kind);
+    // Maintenance is a device reporting `disabled` (屏蔽); its fire alarm still goes out, marked.
+    const disabled = this.devices.get(deviceKey(input.gateway, input.device))?.disabled === true;
     // GB 26875.1: a fire alarm goes ahead of everything else; one indexed lookup, no rule scan.
     for (const rule of rules.forEvent(p.kind, p.event)) {
       // Shown on the wall screen and the manager's phone: Chinese first, the code for operators.
       const zone = p.zone ? `，${p.zone}` : '';
-      this.raise(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）`, out);
+      const reason = `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${disabled ? '，设备处于屏蔽（维护）状态' : ''}`;
+      this.raise(rule, subject, at, reason, out, disabled ? { deviceDisabled: true } : {});
     }
     for (const rule of rules.clearedBy(p.kind, p.event))
       this.clear(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}）`, out);
-    this.deviceSeen(input, p.kind, rules, out);
+    const d = this.deviceSeen(input, p.kind, rules, out);
+    if (p.event === 'disabled') d.disabled = true;
+    else if (p.event === 'restore') delete d.disabled;
   }
 
   private onTelemetry(input: Extract<AlertInput, { type: 'telemetry' }>, out: AlertSignal[]): void {
@@ -579,7 +585,7 @@ export class RuleEngine {
     at: number,
     reason: string,
     out: AlertSignal[],
-    extra: { value?: number } = {},
+    extra: { value?: number; deviceDisabled?: true } = {},
   ): void {
     const key = alertKey(rule.id, subject);
     const open = this.alerts.get(key);
@@ -604,6 +610,7 @@ export class RuleEngine {
       name: rule.name,
       severity: rule.severity,
       resolve: rule.resolve,
+      fireRule: isFireRule(rule),
       subject,
       ...extra,
       at,
@@ -630,6 +637,7 @@ export class RuleEngine {
       name: rule.name,
       severity: rule.severity,
       resolve: rule.resolve,
+      fireRule: isFireRule(rule),
       subject,
       ...(value === undefined ? {} : { value }),
       at,

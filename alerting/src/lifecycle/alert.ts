@@ -29,6 +29,8 @@ export const Alert = z.object({
   drillId: z.string().optional(),
   silenced: z.boolean(),
   silenceId: z.string().optional(),
+  /** The device had reported `disabled` (屏蔽, maintenance) when it raised this: pushed all the same. */
+  deviceDisabled: z.boolean().optional(),
   county: z.string(),
   institution: z.string(),
   gateway: z.string(),

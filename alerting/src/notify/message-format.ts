@@ -122,6 +122,9 @@ function actionLine(n: AlertNotification): string | undefined {
   return '请及时核实处置。';
 }
 
+/** Said of an alarm from a device under maintenance: it is pushed all the same (issue 13). */
+export const DISABLED_DEVICE_MARKER = '[设备屏蔽中]';
+
 function deviceLine(n: AlertNotification): string {
   if (n.device === undefined) return `网关：${n.gateway}`;
   const name = n.device.name ?? n.device.id;
@@ -132,7 +135,8 @@ function titleOf(n: AlertNotification, now: number): string {
   const ended = n.kind === 'resolved' || n.kind === 'closed';
   const where = locationZh(n.location);
   const parts = [n.institution.name, ...(where === '' ? [] : [where]), n.title.zh, chinaTime(ended ? now : n.at)];
-  return `${n.drill ? DRILL_MARKER : ''}【${notificationTag(n)}】${parts.join(' ')}`;
+  const marks = `${n.drill ? DRILL_MARKER : ''}${n.deviceDisabled ? DISABLED_DEVICE_MARKER : ''}`;
+  return `${marks}【${notificationTag(n)}】${parts.join(' ')}`;
 }
 
 /**
@@ -144,6 +148,7 @@ export function formatNotification(n: AlertNotification, now: number): Formatted
   const status = statusLine(n, now);
   const action = actionLine(n);
   const details = [deviceLine(n), `详情：${n.reason}`];
+  if (n.deviceDisabled) details.push('注意：该设备处于屏蔽（维护）状态时报警，报警仍须立即核实');
   if (n.occurrences !== undefined && n.occurrences > 1) details.push(`累计发生 ${n.occurrences} 次`);
 
   const text = [

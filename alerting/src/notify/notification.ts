@@ -39,6 +39,8 @@ export interface AlertNotification {
    * channels with `drill: only` take it, so real recipients are not woken by an exercise.
    */
   drillChannelsOnly?: boolean;
+  /** The device had reported `disabled` (屏蔽, under maintenance): the alarm is pushed all the same, marked. */
+  deviceDisabled?: true;
   county: string;
   institution: { id: string; name: string };
   location?: { building: string; floor: string; room: string };

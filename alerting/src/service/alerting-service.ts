@@ -21,7 +21,7 @@ import { type Alert, type AlertChange, type AlertTransition, SYSTEM_ACTOR, type 
 import { type AlertAction, applyAction } from '../lifecycle/alert-lifecycle.js';
 import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { AlertNotification, NotificationKind, Recipient } from '../notify/notification.js';
-import type { RuleSet } from '../rules/rule-schema.js';
+import { isFireRule, type Rule, type RuleSet } from '../rules/rule-schema.js';
 import { NewSilence, type Silence, silenceActive, silenceCovers } from '../silences/silence.js';
 import { type AlertFilter, AlertStore, type AlertWrite } from '../store/alert-store.js';
 import type { AlertingDatabase } from '../store/alerting-schema.js';
@@ -64,7 +64,12 @@ export interface AlertingServiceDeps {
   defaultPolicy?: EscalationPolicy;
   /** Base URL of the manager view, for links in pushes (`…/m/alerts/<id>`). */
   publicUrl?: string | undefined;
+  /** Longest silence the API accepts. Default 7 days (`DEFAULT_SILENCE_MAX_MS`). */
+  silenceMaxMs?: number;
 }
+
+/** A silence is a maintenance window, not a way to switch a site off: 7 days at most by default. */
+export const DEFAULT_SILENCE_MAX_MS = 7 * 24 * 3600_000;
 
 export interface AlertDetail {
   alert: Alert;
@@ -277,7 +282,11 @@ export class AlertingService {
     const at = s.at;
     const subject = s.subject;
     const drill = this.#drills.find((d) => drillActive(d, at) && d.institutions.includes(subject.institution));
-    const silence = this.#silences.find((x) => silenceActive(x, at) && silenceCovers(x, s.rule, subject));
+    // Issue 13: no silence covers a fire alarm — not one stored before the API refused them, not
+    // one scoped to the whole institution or device (it mutes the other alerts there).
+    const silence = s.fireRule
+      ? undefined
+      : this.#silences.find((x) => silenceActive(x, at) && silenceCovers(x, s.rule, subject));
     const policy = this.policyFor(subject.institution);
     const alert: Alert = {
       id: newId('al', at),
@@ -300,6 +309,7 @@ export class AlertingService {
     };
     if (drill) alert.drillId = drill.id;
     if (silence) alert.silenceId = silence.id;
+    if (s.deviceDisabled) alert.deviceDisabled = true;
     if (subject.type === 'device') {
       alert.device = subject.device;
       alert.deviceKind = subject.kind;
@@ -393,6 +403,7 @@ export class AlertingService {
       title: alert.name,
       reason: alert.reason,
       drill: alert.drill,
+      ...(alert.deviceDisabled ? { deviceDisabled: true } : {}),
       county: alert.county,
       institution: { id: alert.institution, name: institution?.name ?? alert.institution },
       gateway: alert.gateway,
@@ -536,14 +547,20 @@ export class AlertingService {
 
   // ——— silences ———
 
+  /**
+   * Records a silence. Refused (`ANL_ALERT_REQUEST_INVALID`, HTTP 400, the reason in Chinese and
+   * English): a rule that does not exist, a fire rule (`isFireRule`: fire alarms are never
+   * silenced), an end before the start, or a window longer than `silenceMaxMs`.
+   */
   async createSilence(input: unknown, author: string): Promise<Silence> {
     const parsed = NewSilence.safeParse(input);
     if (!parsed.success) throw requestError('silence', parsed.error.issues);
     const now = this.#clock();
     const startsAt = parsed.data.startsAt ?? now;
-    if (parsed.data.endsAt <= startsAt) {
-      throw new AlertingError(AlertingErrorCode.REQUEST_INVALID, 'a silence must end after it starts');
-    }
+    refuseSilence(parsed.data.scope.rule, startsAt, parsed.data.endsAt, {
+      rules: this.deps.rules.rules,
+      maxMs: this.deps.silenceMaxMs ?? DEFAULT_SILENCE_MAX_MS,
+    });
     const silence: Silence = {
       id: newId('si', now),
       scope: parsed.data.scope,
@@ -707,6 +724,42 @@ export class AlertingService {
 /** An alert's escalation on `step`: active until `nextAt`, or done when nothing follows. */
 function scheduled(step: EscalationStep, nextAt: number | undefined): Alert['escalation'] {
   return nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
+}
+
+/**
+ * Why a silence cannot be recorded, as a 400 whose message says it in Chinese first (operators
+ * read it), English after, with the field it is about. Throws; returns when the silence is fine.
+ */
+function refuseSilence(
+  ruleId: string | undefined,
+  startsAt: number,
+  endsAt: number,
+  o: { rules: readonly Rule[]; maxMs: number },
+): void {
+  const refuse = (path: string, zh: string, en: string): never => {
+    throw new AlertingError(AlertingErrorCode.REQUEST_INVALID, `${zh}（${en}）`, [{ path, message: en }]);
+  };
+  if (ruleId !== undefined) {
+    const rule = o.rules.find((r) => r.id === ruleId);
+    if (!rule) {
+      refuse(
+        'scope.rule',
+        `没有规则 “${ruleId}”，静默须指明已有的规则`,
+        `no rule "${ruleId}": a silence names an existing rule`,
+      );
+    } else if (rule.kind !== 'inhibition' && isFireRule(rule)) {
+      refuse(
+        'scope.rule',
+        `火警永不静默：规则 “${ruleId}”（${rule.name.zh}）是火警规则，静默不能覆盖它；设备维护期间请让设备上报“屏蔽”（disabled）事件`,
+        `fire alarms are never silenced: rule "${ruleId}" (${rule.name.en}) raises fire alarms; for maintenance, disable the device (a disabled event)`,
+      );
+    }
+  }
+  if (endsAt <= startsAt) refuse('endsAt', '静默的结束时间须晚于开始时间', 'a silence must end after it starts');
+  if (endsAt - startsAt > o.maxMs) {
+    const hours = Math.round(o.maxMs / 3600_000);
+    refuse('endsAt', `静默最长 ${hours} 小时`, `a silence lasts at most ${hours} hours`);
+  }
 }
 
 function requestError(what: string, issues: readonly { path: PropertyKey[]; message: string }[]): AlertingError {

@@ -390,6 +390,7 @@ function toRow(a: Alert, now: number): AlertsTable {
     verdict: a.verdict ?? null,
     drill_id: a.drillId ?? null,
     silence_id: a.silenceId ?? null,
+    device_disabled: a.deviceDisabled ? 1 : null,
     county_id: a.county,
     institution_id: a.institution,
     gateway_id: a.gateway,
@@ -442,6 +443,7 @@ function fromRow(r: Selectable<AlertsTable>): Alert {
   if (r.verdict !== null) a.verdict = r.verdict as NonNullable<Alert['verdict']>;
   if (r.drill_id !== null) a.drillId = r.drill_id;
   if (r.silence_id !== null) a.silenceId = r.silence_id;
+  if (r.device_disabled) a.deviceDisabled = true;
   if (r.device_id !== null) a.device = r.device_id;
   if (r.device_kind !== null) a.deviceKind = r.device_kind as NonNullable<Alert['deviceKind']>;
   if (r.value !== null) a.value = r.value;

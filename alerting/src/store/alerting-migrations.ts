@@ -2,10 +2,12 @@ import { migrateToLatest, type NamedMigration } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import * as alerting from './migrations/2026-11-23-201-alerting.js';
+import * as deviceDisabled from './migrations/2026-12-01-202-alert-device-disabled.js';
 
 /** Alerting's migrations, recorded in their own table (`kysely_migration_alerting`). */
 export const ALERTING_MIGRATIONS: readonly NamedMigration[] = Object.freeze([
   { name: '2026-11-23-201-alerting', migration: alerting },
+  { name: '2026-12-01-202-alert-device-disabled', migration: deviceDisabled },
 ]);
 
 /** Brings alerting's tables up to date; the registry's must be (ingest's `openStore` does it). */

@@ -31,6 +31,8 @@ export interface AlertsTable {
   verdict: string | null;
   drill_id: string | null;
   silence_id: string | null;
+  /** 1 when the device was disabled (屏蔽, under maintenance) as it raised the alert. */
+  device_disabled: number | null;
   county_id: string;
   institution_id: string;
   gateway_id: string;

@@ -184,15 +184,15 @@ describe('the alarm path', () => {
       { scope: { institution: 'yy-a' }, endsAt: T0 + 3600 * S, reason: '消防系统年检' },
       'admin',
     );
-    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S));
-    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S, { institution: 'yy-b', gateway: 'gw-2' }));
+    service.handle(deviceEvent('ext-1', 'extinguisher', 'low_pressure', T0 + S));
+    service.handle(deviceEvent('smoke-1', 'fire', 'fault', T0 + S, { institution: 'yy-b', gateway: 'gw-2' }));
     const [a, b] = [...service.openAlerts()].sort((x, y) => x.institution.localeCompare(y.institution));
     expect(a).toMatchObject({ institution: 'yy-a', silenced: true, silenceId: silence.id });
     expect(b).toMatchObject({ institution: 'yy-b', silenced: false });
     expect(notifier.sent.map((n) => n.institution.id)).toEqual(['yy-b']);
 
     await service.expireSilence(silence.id, 'admin');
-    service.handle(deviceEvent('ext-1', 'extinguisher', 'low_pressure', T0 + 2 * S));
+    service.handle(deviceEvent('k-1', 'kitchen', 'fault', T0 + 2 * S));
     expect(notifier.sent.map((n) => n.institution.id)).toEqual(['yy-b', 'yy-a']);
     await expect(service.createSilence({ scope: {}, endsAt: T0 + S, reason: 'x' }, 'admin')).rejects.toMatchObject({
       code: 'ANL_ALERT_REQUEST_INVALID',

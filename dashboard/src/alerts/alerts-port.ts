@@ -187,6 +187,8 @@ export interface AlertLifecycleErrorLike {
   code: string;
   message: string;
   statusCode?: number;
+  /** Fields of the request refused, dotted paths into the body (`scope.rule`). */
+  issues?: readonly { path: string; message: string }[];
 }
 
 export function isAlertLifecycleError(err: unknown): err is AlertLifecycleErrorLike {
