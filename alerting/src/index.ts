@@ -5,9 +5,25 @@ export {
   httpStatusOf,
   VerifyBody,
 } from './api/alerting-api.js';
+export {
+  BusGatewayCommands,
+  COMMAND_REPLIES,
+  type CommandBus,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  type GatewayCommands,
+  type MqttLikeClient,
+  mqttCommandBus,
+} from './commands/gateway-commands.js';
 // The alert lifecycle, its store and the service (issue 4).
 export { type AlertingConfig, AlertingConfigSchema, loadAlertingConfig } from './config.js';
-export { type Drill, DrillRecipients, drillActive, NewDrill } from './drills/drill.js';
+export {
+  type Drill,
+  DrillGatewayCommand,
+  DrillGatewayState,
+  DrillRecipients,
+  drillActive,
+  NewDrill,
+} from './drills/drill.js';
 export { buildDrillReport, type DrillAlertScore, type DrillReport, drillReportCsv } from './drills/drill-report.js';
 export type { AlertInput } from './engine/alert-input.js';
 export {
@@ -72,7 +88,14 @@ export {
 export type { DeliveryLog, DeliveryRecord, DeliveryStatus } from './notify/delivery-log.js';
 export { DispatcherConfig, type DispatcherConfigInput } from './notify/dispatcher-config.js';
 export { MemoryDeliveryLog } from './notify/memory-delivery-log.js';
-export { chinaTime, DRILL_MARKER, type FormattedMessage, formatNotification } from './notify/message-format.js';
+export {
+  chinaTime,
+  DISABLED_DEVICE_MARKER,
+  DRILL_MARKER,
+  type FormattedMessage,
+  formatNotification,
+  NOT_DRILL_MARKER,
+} from './notify/message-format.js';
 export type { AlertNotification, NotificationKind, Recipient } from './notify/notification.js';
 export type { NotificationChannel, SendContext, SendResult } from './notify/notification-channel.js';
 export { type ChannelDirectory, NotificationDispatcher } from './notify/notification-dispatcher.js';

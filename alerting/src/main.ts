@@ -5,6 +5,7 @@ import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { GatewayCommands } from './commands/gateway-commands.js';
 import type { AlertingConfig } from './config.js';
 import { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
 import type { ChannelDeps } from './notify/channels/channel-deps.js';
@@ -34,6 +35,11 @@ export interface StartAlertingOptions {
   eventsRetentionPolicy?: string | undefined;
   /** Channels besides the file's (tests, `anlian up`). */
   channels?: readonly ChannelBinding[];
+  /**
+   * County → gateway commands (the embedded broker's in-process bus, or an MQTT client's): drills
+   * are started and stopped at their gateways through it. Without it, drills are not announced.
+   */
+  commands?: GatewayCommands;
   /** For tests: loopback fetch, fixed clock. */
   channelDeps?: ChannelDeps;
   dispatcher?: Partial<Pick<NotificationDispatcherOptions, 'retry' | 'config'>>;
@@ -128,6 +134,7 @@ export async function startAlerting(opts: StartAlertingOptions): Promise<Running
     tickMs: opts.config.tickMs,
     publicUrl: opts.config.publicUrl,
     silenceMaxMs: opts.config.silenceMaxHours * 3600_000,
+    commands: opts.commands,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const running = service;

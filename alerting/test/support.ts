@@ -19,6 +19,8 @@ interface Where {
   /** Device time; defaults to `at` (no clock skew). */
   ts?: number;
   confirmed?: boolean;
+  /** The drill the message says it belongs to (protocol `drillId`). */
+  drillId?: string;
 }
 
 function from(device: string, at: number, w: Where) {
@@ -33,7 +35,13 @@ function from(device: string, at: number, w: Where) {
 }
 
 export function telemetry(device: string, payload: Record<string, unknown>, at: number, w: Where = {}): AlertInput {
-  const p = { v: 1, ts: w.ts ?? at, seq: seq++, ...payload } as TelemetryPayload;
+  const p = {
+    v: 1,
+    ts: w.ts ?? at,
+    seq: seq++,
+    ...payload,
+    ...(w.drillId ? { drillId: w.drillId } : {}),
+  } as TelemetryPayload;
   return { type: 'telemetry', payload: p, ...from(device, at, w) };
 }
 
@@ -49,7 +57,14 @@ export const gauge = (
 ) => telemetry(device, { kind: 'extinguisher', medium, pressure }, at, w);
 
 export function deviceEvent(device: string, kind: DeviceKind, event: string, at: number, w: Where = {}): AlertInput {
-  const p = { v: 1, ts: w.ts ?? at, seq: seq++, kind, event } as EventPayload;
+  const p = {
+    v: 1,
+    ts: w.ts ?? at,
+    seq: seq++,
+    kind,
+    event,
+    ...(w.drillId ? { drillId: w.drillId } : {}),
+  } as EventPayload;
   return { type: 'event', payload: p, ...from(device, at, w) };
 }
 

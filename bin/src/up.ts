@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
+import { BusGatewayCommands, loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import {
   alertsPortFrom,
   buildDashboard,
@@ -22,6 +22,7 @@ import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtim
 import { Registry, readCountyFile } from '@anlian/store';
 import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import { pino } from 'pino';
+import { registerScenarioDrill } from './scenario-drill.js';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
 
@@ -130,6 +131,11 @@ export async function runUp(opts: UpOptions): Promise<void> {
     await influxd?.halt();
     throw err;
   });
+  // County → gateway commands (a drill's start and stop) on the embedded broker, in process.
+  const commands = running.embeddedBroker
+    ? new BusGatewayCommands({ bus: running.embeddedBroker.commandBus(), logger })
+    : undefined;
+  await commands?.start();
   // Alerting in the same process: it hears every event before it is stored (the alarm path).
   const alerting = await startAlerting({
     db: running.database.db,
@@ -139,7 +145,9 @@ export async function runUp(opts: UpOptions): Promise<void> {
     subscribe: (listener) => running.service.pipeline.onEvent(listener),
     events: running.service.writer,
     eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
+    ...(commands ? { commands } : {}),
   }).catch(async (err: unknown) => {
+    await commands?.stop();
     await running.stop();
     await influxd?.halt();
     throw err;
@@ -170,6 +178,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
   } catch (err) {
     await dashboard.stop().catch(() => {});
     await alerting.stop();
+    await commands?.stop();
     await running.stop();
     await influxd?.halt();
     return fail(
@@ -180,12 +189,15 @@ export async function runUp(opts: UpOptions): Promise<void> {
   let sim: CountySimulator | undefined;
   if (opts.demo) {
     const county = await loadCountyFile(countyFile);
+    const scenario = opts.scenario ? await loadScenario(resolveScenarioPath(opts.scenario)) : undefined;
     sim = new CountySimulator({
       county,
       brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
       seed: Number(opts.seed),
       speed: Number(opts.speed),
-      ...(opts.scenario ? { scenario: await loadScenario(resolveScenarioPath(opts.scenario)) } : {}),
+      ...(scenario
+        ? { scenario, onConnected: registerScenarioDrill(alerting.service, scenario, Number(opts.speed)) }
+        : {}),
       logger,
       output: process.stdout,
     });
@@ -229,6 +241,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     // the county going blind.
     await dashboard.stop();
     await alerting.stop();
+    await commands?.stop();
     await sim?.stop();
     await running.stop();
     await influxd?.halt();

@@ -180,6 +180,8 @@ faults:
       start: '2026-11-23T09:00+08:00',
       naturalFaults: false,
       logLevel: 'silent',
+      // A bare broker, no county behind it to register the drill with.
+      register: false,
     };
     const code = await runSimCommand(opts, 'drill', { stdout, stderr, now: Date.now });
     expect(stderr.text()).toBe('');

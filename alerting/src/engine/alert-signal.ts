@@ -43,6 +43,11 @@ export interface AlertSignal {
    * alarm is still raised and pushed, marked as such.
    */
   deviceDisabled?: true;
+  /**
+   * The `drillId` of the message that raised it (protocol: a drill produced it). The service tags
+   * the alert as a drill only when this names a drill running for the institution (issue 13).
+   */
+  drillId?: string;
   /** The measured value behind the signal (°C, MPa, % LEL, °C/min, seconds of silence). */
   value?: number;
   /** County time, ms since epoch: the message's `receivedAt`, or the `now` of a tick. */

@@ -274,7 +274,10 @@ export class RuleEngine {
       // Shown on the wall screen and the manager's phone: Chinese first, the code for operators.
       const zone = p.zone ? `，${p.zone}` : '';
       const reason = `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${disabled ? '，设备处于屏蔽（维护）状态' : ''}`;
-      this.raise(rule, subject, at, reason, out, disabled ? { deviceDisabled: true } : {});
+      this.raise(rule, subject, at, reason, out, {
+        ...(disabled ? { deviceDisabled: true as const } : {}),
+        ...(p.drillId !== undefined ? { drillId: p.drillId } : {}),
+      });
     }
     for (const rule of rules.clearedBy(p.kind, p.event))
       this.clear(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}）`, out);
@@ -308,13 +311,13 @@ export class RuleEngine {
             // The common case, without a key or an object: nothing open, nothing to raise.
             if (!conditioned && !passes(rule.op, value, rule.raise)) break;
             this.conditionedDevices.add(dk);
-            this.evalThreshold(rule, subjectOf(), value, input.receivedAt, out);
+            this.evalThreshold(rule, subjectOf(), value, input.receivedAt, out, p.drillId);
             break;
           case 'duration':
-            this.evalDuration(rule, subjectOf(), value, p.ts, input.receivedAt, out);
+            this.evalDuration(rule, subjectOf(), value, p.ts, input.receivedAt, out, p.drillId);
             break;
           case 'rate-of-rise':
-            this.evalRateOfRise(rule, subjectOf(), value, p.ts, input.receivedAt, out);
+            this.evalRateOfRise(rule, subjectOf(), value, p.ts, input.receivedAt, out, p.drillId);
             break;
           default: {
             const never: never = rule;
@@ -359,13 +362,17 @@ export class RuleEngine {
     value: number,
     at: number,
     out: AlertSignal[],
+    drillId: string | undefined,
   ): void {
     const key = alertKey(rule.id, subject);
     const c = this.conditions.get(key);
     if (!c?.active) {
       if (!passes(rule.op, value, rule.raise)) return;
       this.conditions.set(key, { key, rule: rule.id, subject, active: true, value });
-      this.raise(rule, subject, at, `${fieldZh(rule.field, value)} ${OP_ZH[rule.op]} ${rule.raise}`, out, { value });
+      this.raise(rule, subject, at, `${fieldZh(rule.field, value)} ${OP_ZH[rule.op]} ${rule.raise}`, out, {
+        value,
+        ...drilled(drillId),
+      });
     } else {
       this.holdOrClear(rule, key, c, subject, value, at, out);
     }
@@ -397,6 +404,7 @@ export class RuleEngine {
     ts: number,
     at: number,
     out: AlertSignal[],
+    drillId: string | undefined,
   ): void {
     const key = alertKey(rule.id, subject);
     const c = this.conditions.get(key);
@@ -412,15 +420,25 @@ export class RuleEngine {
     const pending = c ?? { key, rule: rule.id, subject, active: false, since: ts, sinceAt: at };
     pending.value = value;
     this.conditions.set(key, pending);
-    if (ts - (pending.since ?? ts) >= rule.forS * 1000) this.activateDuration(rule, pending, at, out);
+    if (ts - (pending.since ?? ts) >= rule.forS * 1000) this.activateDuration(rule, pending, at, out, drillId);
   }
 
-  private activateDuration(rule: DurationRule, c: ConditionState, at: number, out: AlertSignal[]): void {
+  /** `drillId`: the sample that completed the hold came from a drill; a tick's activation never does. */
+  private activateDuration(
+    rule: DurationRule,
+    c: ConditionState,
+    at: number,
+    out: AlertSignal[],
+    drillId?: string,
+  ): void {
     c.active = true;
     c.since = undefined;
     c.sinceAt = undefined;
     const reason = `${fieldZh(rule.field, c.value)} ${OP_ZH[rule.op]} ${rule.raise} 持续 ${rule.forS} 秒`;
-    this.raise(rule, c.subject, at, reason, out, c.value === undefined ? {} : { value: c.value });
+    this.raise(rule, c.subject, at, reason, out, {
+      ...(c.value === undefined ? {} : { value: c.value }),
+      ...drilled(drillId),
+    });
   }
 
   private evalRateOfRise(
@@ -430,6 +448,7 @@ export class RuleEngine {
     ts: number,
     at: number,
     out: AlertSignal[],
+    drillId: string | undefined,
   ): void {
     const key = alertKey(rule.id, subject);
     let c = this.conditions.get(key);
@@ -451,7 +470,7 @@ export class RuleEngine {
       c.active = true;
       const slowest = Math.min(...r.segmentRates);
       const reason = `${FIELD_ZH[rule.field].name}上升 ≥ ${round(slowest)}/分钟，持续 ${rule.windowS} 秒（限值 ${rule.risePerMin}/分钟）`;
-      this.raise(rule, subject, at, reason, out, { value: round(r.overallRate) });
+      this.raise(rule, subject, at, reason, out, { value: round(r.overallRate), ...drilled(drillId) });
     } else if (r.overallRate < (rule.clearPerMin ?? rule.risePerMin / 2)) {
       c.active = false;
       this.clear(
@@ -585,7 +604,7 @@ export class RuleEngine {
     at: number,
     reason: string,
     out: AlertSignal[],
-    extra: { value?: number; deviceDisabled?: true } = {},
+    extra: { value?: number; deviceDisabled?: true; drillId?: string } = {},
   ): void {
     const key = alertKey(rule.id, subject);
     const open = this.alerts.get(key);
@@ -705,6 +724,11 @@ const EVENT_ZH: Readonly<Record<string, string>> = {
   black: '画面黑屏',
   occlusion: '镜头遮挡',
 };
+
+/** The signal field for a message's `drillId`, when it carries one. */
+function drilled(drillId: string | undefined): { drillId?: string } {
+  return drillId === undefined ? {} : { drillId };
+}
 
 function deviceKey(gateway: string, device: string): string {
   return `${gateway}/${device}`;

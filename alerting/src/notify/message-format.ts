@@ -14,6 +14,9 @@ export interface FormattedMessage {
 
 export const DRILL_MARKER = '[演练]';
 
+/** Leads a real alarm raised while a drill runs for its institution (issue 13): it is not the drill. */
+export const NOT_DRILL_MARKER = '[非演练]';
+
 /**
  * China Standard Time is UTC+8 all year (no daylight saving since 1991), so a fixed offset gives
  * Asia/Shanghai wall time without depending on the ICU data the process was built with.
@@ -117,6 +120,10 @@ function statusLine(n: AlertNotification, now: number): string | undefined {
 function actionLine(n: AlertNotification): string | undefined {
   if (n.kind === 'resolved' || n.kind === 'closed') return undefined;
   if (n.drill) return '本条为应急演练消息，请按演练预案处置，无需拨打119。';
+  if (n.realDuringDrill && isFire(n)) {
+    return '非演练：真实火警！本机构正在演练，但这条报警不属于演练。请立即核实现场；确认火情立即拨打119并启动应急预案。';
+  }
+  if (n.realDuringDrill) return '非演练：真实告警。本机构正在演练，但这条告警不属于演练，请立即核实处置。';
   if (isFire(n)) return '请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。';
   if (n.severity === 'critical') return '请立即核实处置，并在平台确认告警。';
   return '请及时核实处置。';
@@ -135,7 +142,8 @@ function titleOf(n: AlertNotification, now: number): string {
   const ended = n.kind === 'resolved' || n.kind === 'closed';
   const where = locationZh(n.location);
   const parts = [n.institution.name, ...(where === '' ? [] : [where]), n.title.zh, chinaTime(ended ? now : n.at)];
-  const marks = `${n.drill ? DRILL_MARKER : ''}${n.deviceDisabled ? DISABLED_DEVICE_MARKER : ''}`;
+  const drill = n.drill ? DRILL_MARKER : n.realDuringDrill ? NOT_DRILL_MARKER : '';
+  const marks = `${drill}${n.deviceDisabled ? DISABLED_DEVICE_MARKER : ''}`;
   return `${marks}【${notificationTag(n)}】${parts.join(' ')}`;
 }
 
@@ -193,7 +201,7 @@ export function smsTemplateParams(n: AlertNotification, now: number): Record<str
   else if (n.kind === 'resolved') note = '告警已恢复。';
   else if (n.kind === 'closed') note = '告警已关闭。';
   return {
-    tag: n.drill ? `演练${tag}` : tag,
+    tag: n.drill ? `演练${tag}` : n.realDuringDrill ? `非演练${tag}` : tag,
     institution: clip(n.institution.name),
     location: clip(locationZh(n.location)),
     alert: clip(n.title.zh),

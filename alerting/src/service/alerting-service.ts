@@ -3,7 +3,9 @@ import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { GatewayCommands } from '../commands/gateway-commands.js';
 import { type Drill, drillActive, NewDrill } from '../drills/drill.js';
+import { DrillCommander } from '../drills/drill-commander.js';
 import { buildDrillReport, type DrillReport, drillReportCsv } from '../drills/drill-report.js';
 import type { AlertSignal, AlertSubject } from '../engine/alert-signal.js';
 import { RuleEngine } from '../engine/rule-engine.js';
@@ -67,6 +69,13 @@ export interface AlertingServiceDeps {
   publicUrl?: string | undefined;
   /** Longest silence the API accepts. Default 7 days (`DEFAULT_SILENCE_MAX_MS`). */
   silenceMaxMs?: number;
+  /**
+   * County → gateway commands: drills are started and stopped at their gateways through it
+   * (`cmd/drill-start`, `cmd/drill-stop`). Without it, drills are not announced to gateways.
+   */
+  commands?: GatewayCommands | undefined;
+  /** How long a gateway has to answer a drill command. Default 10 s. */
+  commandTimeoutMs?: number;
 }
 
 /** A silence is a maintenance window, not a way to switch a site off: 7 days at most by default. */
@@ -107,6 +116,7 @@ export class AlertingService {
   readonly #clock: () => number;
   readonly #writer: SerialWriter;
   readonly #engine: RuleEngine;
+  readonly #commander: DrillCommander;
   /** Open (not closed) alerts by key. */
   readonly #open = new Map<string, Alert>();
   readonly #byId = new Map<string, Alert>();
@@ -137,6 +147,17 @@ export class AlertingService {
     this.directory = new AlertingDirectory(deps.db);
     this.#writer = new SerialWriter(this.#log);
     this.#engine = new RuleEngine({ rules: deps.rules, devices: this.directory.device, clock: this.#clock });
+    this.#commander = new DrillCommander({
+      commands: deps.commands,
+      gateways: (institution) => this.directory.gateways(institution),
+      record: (drillId, answer) => {
+        // An answer arriving after shutdown is not recorded; its `sent` is, and is not resent.
+        if (this.#started) this.#writer.enqueue('drill gateway', () => this.store.recordDrillGateway(drillId, answer));
+      },
+      logger: this.#log,
+      clock: this.#clock,
+      ...(deps.commandTimeoutMs !== undefined ? { timeoutMs: deps.commandTimeoutMs } : {}),
+    });
     const registers = [deps.metrics];
     this.#m = {
       signals: new Counter({
@@ -179,6 +200,7 @@ export class AlertingService {
     await this.#reloadPolicies();
     this.#silences = await this.store.silences(now);
     this.#drills = await this.store.drills();
+    this.#commander.load(await this.store.drillGateways());
     const seqs = await this.store.openTransitionSeqs();
     for (const alert of await this.store.openAlerts()) {
       this.#open.set(alert.key, alert);
@@ -251,6 +273,8 @@ export class AlertingService {
       const next = alert.escalation.nextAt;
       if (alert.escalation.state === 'active' && next !== undefined && next <= now) this.#escalate(alert, now);
     }
+    // Drills that began or ended by their window: their gateways are told.
+    this.#commander.sync(this.#drills, now);
   }
 
   onChange(listener: (change: AlertChange) => void): () => void {
@@ -273,16 +297,43 @@ export class AlertingService {
       return;
     }
     if (open) {
-      this.#repeat(open, s);
+      // A drill alert's device now alarming without the drill's mark is a real alarm (issue 13).
+      if (open.drill && s.drillId !== open.drillId) this.#undrill(open, s, receivedAt);
+      else this.#repeat(open, s);
       return;
     }
     this.#raise(s, receivedAt);
   }
 
+  /** The drill ids running at `at` for an institution. */
+  #drillsOf(institution: string, at: number): Drill[] {
+    return this.#drills.filter((d) => drillActive(d, at) && d.institutions.includes(institution));
+  }
+
+  /**
+   * The drill a signal belongs to: one running for its institution whose id the message carries
+   * (protocol `drillId`). Nothing else makes an alert a drill — a fire during a drill is real. A
+   * `drillId` that names no such drill is treated as real, and logged: a gateway left in drill
+   * mode, or a drill ended early, must not swallow a fire.
+   */
+  #drillOf(s: AlertSignal): Drill | undefined {
+    if (s.drillId === undefined) return undefined;
+    const drill = this.#drillsOf(s.subject.institution, s.at).find((d) => d.id === s.drillId);
+    if (!drill) {
+      this.#log.warn(
+        { drillId: s.drillId, institution: s.subject.institution, key: s.key, rule: s.rule },
+        'signal marked with a drill that is not running for its institution: treated as real',
+      );
+    }
+    return drill;
+  }
+
   #raise(s: AlertSignal, receivedAt?: number): void {
     const at = s.at;
     const subject = s.subject;
-    const drill = this.#drills.find((d) => drillActive(d, at) && d.institutions.includes(subject.institution));
+    const drill = this.#drillOf(s);
+    // A real alarm while a drill runs there: said so in its push (非演练).
+    const during = drill ? undefined : this.#drillsOf(subject.institution, at)[0];
     // Issue 13: no silence covers a fire alarm — not one stored before the API refused them, not
     // one scoped to the whole institution or device (it mutes the other alerts there).
     const silence = s.fireRule
@@ -309,6 +360,7 @@ export class AlertingService {
       escalation: { level: 0, round: 0, state: 'done' },
     };
     if (drill) alert.drillId = drill.id;
+    if (during) alert.duringDrillId = during.id;
     if (silence) alert.silenceId = silence.id;
     if (s.deviceDisabled) alert.deviceDisabled = true;
     if (subject.type === 'device') {
@@ -345,6 +397,29 @@ export class AlertingService {
       { alert: alert.id, key: alert.key, severity: alert.severity, drill: alert.drill, silenced: alert.silenced },
       'alert raised',
     );
+  }
+
+  /**
+   * An open drill alert's device alarming again without that drill's mark: a real alarm. The
+   * drill's alert closes (`supersede`, kept in the drill's score as it was) and a real alert opens
+   * under the same key, pushed and escalated from now, its push saying it is not the drill.
+   */
+  #undrill(drillAlert: Alert, s: AlertSignal, receivedAt?: number): void {
+    this.#log.warn(
+      { alert: drillAlert.id, key: drillAlert.key, drill: drillAlert.drillId },
+      'real alarm on a drill alert',
+    );
+    const seq = (this.#seq.get(drillAlert.id) ?? 0) + 1;
+    const note = `同一设备报警且不带本次演练标记：按真实报警处理（${s.reason}）`;
+    const { alert: closed, transition } = applyAction(drillAlert, { type: 'supersede', note }, s.at, seq);
+    this.deps.notifier.cancel(drillAlert.id);
+    // The engine keeps its latch for the key: the real alert below takes the key over.
+    this.#open.delete(drillAlert.key);
+    this.#byId.delete(drillAlert.id);
+    this.#seq.delete(drillAlert.id);
+    this.#emit({ type: 'closed', alert: closed, transition });
+    this.#persist(closed, false, transition);
+    this.#raise({ ...s, type: 'raise' }, receivedAt);
   }
 
   #repeat(alert: Alert, s: AlertSignal): void {
@@ -405,6 +480,7 @@ export class AlertingService {
       reason: alert.reason,
       drill: alert.drill,
       ...(alert.deviceDisabled ? { deviceDisabled: true } : {}),
+      ...(alert.duringDrillId !== undefined && !alert.drill ? { realDuringDrill: true } : {}),
       county: alert.county,
       institution: { id: alert.institution, name: institution?.name ?? alert.institution },
       gateway: alert.gateway,
@@ -445,7 +521,7 @@ export class AlertingService {
   }
 
   /** Applies a person's action and returns once it is in the store. */
-  async act(id: string, action: Exclude<AlertAction, { type: 'resolve' }>): Promise<Alert> {
+  async act(id: string, action: Exclude<AlertAction, { type: 'resolve' | 'supersede' }>): Promise<Alert> {
     const alert = this.#byId.get(id) ?? (await this.store.get(id));
     if (!alert) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no alert ${id}`);
     const changed = this.#transition(alert, action, this.#clock());
@@ -616,7 +692,9 @@ export class AlertingService {
     await this.store.insertDrill(drill);
     this.#drills.unshift(drill);
     this.#log.info({ drill: drill.id, institutions: drill.institutions.length, author }, 'drill started');
-    return drill;
+    // Its gateways start stamping their events with its id (answers come in behind).
+    this.#commander.sync([drill], now);
+    return this.#withGateways(drill);
   }
 
   async endDrill(id: string, by: string): Promise<Drill> {
@@ -628,18 +706,29 @@ export class AlertingService {
     if (!d) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no drill ${id}`);
     d.endedAt = now;
     d.endedBy = by;
-    return d;
+    this.#commander.sync([d], now);
+    return this.#withGateways(d);
   }
 
+  /** Drills, newest first, each with what its gateways answered to start and stop. */
   listDrills(): Drill[] {
-    return [...this.#drills];
+    return this.#drills.map((d) => this.#withGateways(d));
+  }
+
+  /** Resolves when every drill command sent so far is answered or timed out. */
+  drillCommandsSettled(): Promise<void> {
+    return this.#commander.idle();
+  }
+
+  #withGateways(d: Drill): Drill {
+    return { ...d, gateways: this.#commander.answers(d.id) };
   }
 
   async drillReport(id: string): Promise<{ report: DrillReport; csv: string }> {
     const drill = this.#drills.find((d) => d.id === id);
     if (!drill) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no drill ${id}`);
     const alerts = await this.list({ drillId: id, limit: 1000 });
-    const report = buildDrillReport(drill, alerts, this.#clock());
+    const report = buildDrillReport(this.#withGateways(drill), alerts, this.#clock());
     return { report, csv: drillReportCsv(report) };
   }
 

@@ -11,6 +11,7 @@ export interface AlertingTables {
   escalation_policies: EscalationPoliciesTable;
   silences: SilencesTable;
   drills: DrillsTable;
+  drill_gateways: DrillGatewaysTable;
   alerting_state: AlertingStateTable;
 }
 
@@ -33,6 +34,8 @@ export interface AlertsTable {
   silence_id: string | null;
   /** 1 when the device was disabled (屏蔽, under maintenance) as it raised the alert. */
   device_disabled: number | null;
+  /** The drill running for the institution when this real (not drill) alert was raised. */
+  during_drill_id: string | null;
   county_id: string;
   institution_id: string;
   gateway_id: string;
@@ -117,6 +120,17 @@ export interface DrillsTable {
   created_at: EpochMs;
   ended_at: EpochMs | null;
   ended_by: string | null;
+}
+
+/** What one gateway answered to a drill's start or stop command (migration 203). */
+export interface DrillGatewaysTable {
+  drill_id: string;
+  gateway_id: string;
+  institution_id: string;
+  command: string;
+  state: string;
+  detail: string | null;
+  at: EpochMs;
 }
 
 export interface AlertingStateTable {

@@ -2,6 +2,7 @@ import {
   Alert,
   AlertStatus,
   AlertTransition,
+  DrillGatewayCommand,
   DrillRecipients,
   type DrillReport,
   EscalationPolicy,
@@ -124,6 +125,8 @@ export const Drill = z.object({
   createdAt: z.number(),
   endedAt: z.number().optional(),
   endedBy: z.string().optional(),
+  /** What each of its gateways answered to `cmd/drill-start` and `cmd/drill-stop` (alerting). */
+  gateways: z.array(DrillGatewayCommand).optional(),
 });
 export type Drill = z.infer<typeof Drill>;
 

@@ -1,4 +1,5 @@
 import {
+  CommandReplyPayload,
   type CountyConfig,
   DEFAULT_REPORT_INTERVAL_S,
   type DeviceConfig,
@@ -316,6 +317,26 @@ export class MessageGenerator {
       true,
     );
     return this.#out.pop() as SimPublish;
+  }
+
+  /**
+   * A gateway's reply to a county command (`…/cmd/{name}/reply`), numbered with its next seq like
+   * everything it sends. Not part of the deterministic stream (commands come from outside);
+   * `undefined` while the schedule has the gateway down or after shutdown.
+   */
+  commandReply(
+    gatewayId: string,
+    name: string,
+    reply: { id: string; ok: boolean; detail?: string },
+    atSimMs: number,
+  ): { topic: string; payload: string } | undefined {
+    const gw = this.#gateways.get(gatewayId);
+    if (!gw?.up || this.#finished) return undefined;
+    const body = { v: 1, ts: Math.round(atSimMs) + gw.skewMs, seq: gw.seq++, ...reply };
+    return {
+      topic: topics.commandReply(gw.address, name),
+      payload: JSON.stringify(this.#validate ? CommandReplyPayload.parse(body) : body),
+    };
   }
 
   /** Telemetry a gateway could not send during an uplink loss and has since discarded or lost. */

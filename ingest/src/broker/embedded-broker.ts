@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { MAX_PAYLOAD_BYTES } from '@anlian/protocol';
+import { MAX_PAYLOAD_BYTES, parseTopic } from '@anlian/protocol';
 import type { GatewayDirectory, GatewayIdentity } from '@anlian/store';
 import {
   Aedes,
@@ -226,6 +226,57 @@ export class EmbeddedBroker implements MessageSource {
   get port(): number {
     if (this.#port === undefined) throw new Error('EmbeddedBroker not started');
     return this.#port;
+  }
+
+  /**
+   * The county's own publish and subscribe on this broker, in process — the network listener
+   * admits gateways only: how `anlian up` sends county → gateway commands and hears their
+   * replies (alerting's `CommandBus`). It publishes only command topics (`…/cmd/{name}`), at QoS 1,
+   * never retained, so nothing in the county can speak as a gateway through it.
+   */
+  commandBus(): {
+    publish(topic: string, payload: Buffer): Promise<void>;
+    subscribe(filter: string, listener: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
+  } {
+    const broker = () => {
+      const aedes = this.#aedes;
+      if (!aedes || this.#stopping) throw new Error('the embedded broker is not running');
+      return aedes;
+    };
+    return {
+      publish: (topic, payload) =>
+        new Promise<void>((resolve, reject) => {
+          if (parseTopic(topic)?.type !== 'command') {
+            reject(new Error(`only county commands are published in process, not ${clip(topic)}`));
+            return;
+          }
+          broker().publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err?: Error) =>
+            err ? reject(err) : resolve(),
+          );
+        }),
+      subscribe: (filter, listener) =>
+        new Promise((resolve) => {
+          const aedes = broker();
+          const deliver = (packet: PublishPacket, done: () => void) => {
+            const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+            try {
+              listener(packet.topic, payload);
+            } catch (err) {
+              this.#log.error({ err, topic: packet.topic }, 'in-process subscriber failed');
+            }
+            done();
+          };
+          aedes.subscribe(filter, deliver, () =>
+            resolve(
+              () =>
+                new Promise<void>((done) => {
+                  if (this.#aedes !== aedes) done();
+                  else aedes.unsubscribe(filter, deliver, () => done());
+                }),
+            ),
+          );
+        }),
+    };
   }
 
   describe(): string {
