@@ -22,12 +22,10 @@ export const AlertingErrorCode = {
   DELIVERY_LOG_FAILED: 'ANL_ALERT_DELIVERY_LOG_FAILED',
   /** A notification channel threw instead of returning a failed `SendResult` (a bug in the channel). */
   CHANNEL_THREW: 'ANL_ALERT_CHANNEL_THREW',
-  /** A gateway did not reply to a county command in time. */
-  COMMAND_TIMEOUT: 'ANL_ALERT_COMMAND_TIMEOUT',
-  /** A county command could not be sent (not started, broker refused it). */
-  COMMAND_FAILED: 'ANL_ALERT_COMMAND_FAILED',
   /** The channel directory threw while looking up an institution's channels. */
   CHANNEL_LOOKUP_FAILED: 'ANL_ALERT_CHANNEL_LOOKUP_FAILED',
+  /** A gateway did not answer a county command (`…/cmd/{name}/reply`) in time. */
+  COMMAND_TIMEOUT: 'ANL_ALERT_COMMAND_TIMEOUT',
 } as const;
 export type AlertingErrorCode = (typeof AlertingErrorCode)[keyof typeof AlertingErrorCode];
 

@@ -6,13 +6,12 @@ export {
   VerifyBody,
 } from './api/alerting-api.js';
 export {
-  BusGatewayCommands,
-  COMMAND_REPLIES,
-  type CommandBus,
+  type CommandTransport,
   DEFAULT_COMMAND_TIMEOUT_MS,
   type GatewayCommands,
-  type MqttLikeClient,
-  mqttCommandBus,
+  type GatewayTarget,
+  mqttCommandTransport,
+  TransportGatewayCommands,
 } from './commands/gateway-commands.js';
 // The alert lifecycle, its store and the service (issue 4).
 export { type AlertingConfig, AlertingConfigSchema, loadAlertingConfig } from './config.js';
@@ -25,6 +24,14 @@ export {
   NewDrill,
 } from './drills/drill.js';
 export { buildDrillReport, type DrillAlertScore, type DrillReport, drillReportCsv } from './drills/drill-report.js';
+export {
+  type AlertSignalSink,
+  DUTY_CHECK_RULE,
+  type DutyCheck,
+  DutyCheckService,
+  type DutyCheckServiceOptions,
+  type DutyCheckStatus,
+} from './duty-checks/duty-check-service.js';
 export type { AlertInput } from './engine/alert-input.js';
 export {
   type AlertSignal,

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { BusGatewayCommands, loadAlertingConfig, startAlerting } from '@anlian/alerting';
+import { DutyCheckService, loadAlertingConfig, startAlerting, TransportGatewayCommands } from '@anlian/alerting';
 import {
   alertsPortFrom,
   buildDashboard,
@@ -17,7 +17,7 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
-import { type IngestConfig, loadIngestConfig, openStore, startIngest } from '@anlian/ingest';
+import { EmbeddedBroker, type IngestConfig, loadIngestConfig, openStore, startIngest } from '@anlian/ingest';
 import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
 import { Registry, readCountyFile } from '@anlian/store';
 import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
@@ -131,10 +131,15 @@ export async function runUp(opts: UpOptions): Promise<void> {
     await influxd?.halt();
     throw err;
   });
-  // County → gateway commands (a drill's start and stop) on the embedded broker, in process.
-  const commands = running.embeddedBroker
-    ? new BusGatewayCommands({ bus: running.embeddedBroker.commandBus(), logger })
-    : undefined;
+  const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
+  // County → gateway commands (duty checks 查岗, a drill's start and stop) through the embedded
+  // broker, in process: it admits only gateways over TCP. The services issue makes alerting a
+  // broker client like any other.
+  const broker = running.service.source;
+  const commands =
+    broker instanceof EmbeddedBroker && county
+      ? new TransportGatewayCommands({ transport: broker.countyLink(), county: county.id, logger })
+      : undefined;
   await commands?.start();
   // Alerting in the same process: it hears every event before it is stored (the alarm path).
   const alerting = await startAlerting({
@@ -155,7 +160,15 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   // The wall screen, the manager and institution views, on the same store, cache and events.
   await migrateDashboard(running.database.db, logger);
-  const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
+  const dutyChecks = commands
+    ? new DutyCheckService({
+        db: running.database.db as never,
+        commands,
+        raise: (signal) => alerting.service.signal(signal),
+        logger,
+      })
+    : undefined;
+  dutyChecks?.start();
   const demoUsers: DemoUsers | undefined =
     opts.demo && county ? await seedDemoUsers(running.database.db, county.id) : undefined;
   const dashboard = await buildDashboard({
@@ -177,6 +190,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     });
   } catch (err) {
     await dashboard.stop().catch(() => {});
+    await dutyChecks?.stop();
     await alerting.stop();
     await commands?.stop();
     await running.stop();
@@ -240,6 +254,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
     await dashboard.stop();
+    await dutyChecks?.stop();
     await alerting.stop();
     await commands?.stop();
     await sim?.stop();

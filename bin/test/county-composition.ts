@@ -2,14 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  BusGatewayCommands,
   loadAlertingConfig,
   type RunningAlerting,
   type StreamNotification,
   startAlerting,
+  TransportGatewayCommands,
 } from '@anlian/alerting';
 import { alertsPortFrom, buildDashboard, type Dashboard, migrateDashboard, seedDemoUsers } from '@anlian/dashboard';
-import { loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
+import { EmbeddedBroker, loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
 import type { CountyConfigInput } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
@@ -36,11 +36,11 @@ export interface Composition {
 /**
  * The county as `anlian up` composes it (bin/src/up.ts), on free ports in a temporary directory:
  * a real influxd, ingest with its embedded broker, the county's gateway commands on that broker in
- * process (`BusGatewayCommands` on `commandBus()`), alerting on ingest's events, the dashboard on
+ * process (`TransportGatewayCommands` on `countyLink()`), alerting on ingest's events, the dashboard on
  * alerting, and the demo users. No simulator: a test adds what drives the gateways.
  */
 export async function startComposition(
-  county: CountyConfigInput,
+  countyConfig: CountyConfigInput,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<Composition> {
   const teardown: (() => Promise<unknown>)[] = [];
@@ -55,7 +55,7 @@ export async function startComposition(
     const dir = await mkdtemp(path.join(tmpdir(), 'anlian-composition-'));
     teardown.push(() => rm(dir, { recursive: true, force: true }));
     const countyFile = path.join(dir, 'county.json');
-    await writeFile(countyFile, JSON.stringify(county));
+    await writeFile(countyFile, JSON.stringify(countyConfig));
     await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
     const mqttPort = await freePort();
     const env: NodeJS.ProcessEnv = {
@@ -74,9 +74,10 @@ export async function startComposition(
     const metrics = createMetricsRegistry();
     const ingest = await startIngest(config, logger, metrics);
     teardown.push(() => ingest.stop());
-    const broker = ingest.embeddedBroker;
-    if (!broker) throw new Error('the composition runs the embedded broker');
-    const commands = new BusGatewayCommands({ bus: broker.commandBus(), logger });
+    const broker = ingest.service.source;
+    if (!(broker instanceof EmbeddedBroker)) throw new Error('the composition runs the embedded broker');
+    const county = await ingest.database.db.selectFrom('counties').select('id').executeTakeFirstOrThrow();
+    const commands = new TransportGatewayCommands({ transport: broker.countyLink(), county: county.id, logger });
     await commands.start();
     teardown.push(() => commands.stop());
     const alerting = await startAlerting({
@@ -95,8 +96,7 @@ export async function startComposition(
     teardown.push(async () => unsubscribe());
 
     await migrateDashboard(ingest.database.db);
-    const countyId = (await ingest.database.db.selectFrom('counties').select('id').executeTakeFirstOrThrow()).id;
-    const demo = await seedDemoUsers(ingest.database.db, countyId);
+    const demo = await seedDemoUsers(ingest.database.db, county.id);
     const dashboard = await buildDashboard({
       db: ingest.database.db,
       cache: ingest.service.cache,

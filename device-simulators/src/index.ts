@@ -72,3 +72,11 @@ export {
 } from './scenario/scenario-schema.js';
 export { LOW_PRESSURE_MPA, NOMINAL_PRESSURE_MPA } from './signals/pressure-signal.js';
 export { TimeZoneClock } from './time-zone.js';
+export {
+  type ComponentReport,
+  type SendOutcome,
+  SimulatedUitd,
+  type SimulatedUitdEvents,
+  type SimulatedUitdOptions,
+  type SimulatedUitdStats,
+} from './uitd/simulated-uitd.js';

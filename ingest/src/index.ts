@@ -5,7 +5,8 @@
  * - `buildIngestService(deps)`: the same wiring from parts, not started (tests, `anlian up`).
  * InfluxDB access is `@anlian/timeseries`; logs, metrics and health routes `@anlian/runtime`.
  */
-export type { EmbeddedBroker } from './broker/embedded-broker.js';
+
+export { EmbeddedBroker, type InProcessMqtt } from './broker/embedded-broker.js';
 export type { InboundMessage, MessageHandler, MessageSource } from './broker/message-source.js';
 export { mosquittoConfigSnippet, writeMosquittoAuthFiles } from './broker/mosquitto-config.js';
 export { describeIngestConfig, type IngestConfig, loadIngestConfig } from './config.js';

@@ -16,11 +16,6 @@ export interface RunningIngest {
   database: OpenedDatabase;
   /** Where it listens, for the start-up banner. */
   urls: { mqtt: string; http: string };
-  /**
-   * The embedded broker, when ingest runs one (`anlian up`): the county's in-process publish and
-   * subscribe (`commandBus()`) for county → gateway commands. Undefined with an external broker.
-   */
-  embeddedBroker: EmbeddedBroker | undefined;
   stop(): Promise<void>;
 }
 
@@ -59,18 +54,10 @@ export async function startIngest(
     flushIntervalMs: config.influx.flushIntervalMs,
     maxSpoolBytes: config.influx.maxSpoolBytes,
   });
-  let embeddedBroker: EmbeddedBroker | undefined;
-  let source: MessageSource;
-  if (config.broker.mode === 'embedded') {
-    embeddedBroker = new EmbeddedBroker({
-      host: config.mqtt.host,
-      port: config.mqtt.port,
-      directory: registry,
-      logger,
-      metrics,
-    });
-    source = embeddedBroker;
-  } else source = new ExternalSubscriber({ ...config.broker, logger, metrics });
+  const source: MessageSource =
+    config.broker.mode === 'embedded'
+      ? new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, directory: registry, logger, metrics })
+      : new ExternalSubscriber({ ...config.broker, logger, metrics });
   const service = buildIngestService({
     logger,
     metrics,
@@ -95,7 +82,6 @@ export async function startIngest(
     service,
     database,
     urls: { mqtt: source.describe(), http: `http://${config.http.host}:${httpPort}` },
-    embeddedBroker,
     async stop() {
       await service.stop();
       await database.close();

@@ -1,21 +1,29 @@
-import { randomBytes } from 'node:crypto';
 import {
   type CommandName,
   type CommandPayload,
-  CommandReplyPayload,
+  type CommandReplyPayload,
+  decodeMessage,
+  encodePayload,
   type GatewayAddress,
-  parseTopic,
   SCHEMA_VERSION,
-  TOPIC_ROOT,
   topics,
 } from '@anlian/protocol';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { AlertingError, AlertingErrorCode } from '../errors.js';
+import { newId } from '../service/new-id.js';
 
-/** Sends a county → gateway command (`…/cmd/{name}`) and resolves with the gateway's reply (design.md). */
+/** Which gateway a command goes to. */
+export type GatewayTarget = GatewayAddress;
+
+/**
+ * The county's commands to its gateways (`…/cmd/{name}`, protocol README), answered on
+ * `…/cmd/{name}/reply`. Duty checks (查岗) use it; drills (drill-start, drill-stop) too.
+ */
 export interface GatewayCommands {
+  /** Publishes the command (QoS 1) and resolves with the gateway's reply; rejects after `timeoutMs` (default 30 s). */
   send(
-    target: GatewayAddress,
+    target: GatewayTarget,
     name: CommandName,
     args?: Record<string, unknown>,
     opts?: { timeoutMs?: number },
@@ -23,166 +31,119 @@ export interface GatewayCommands {
 }
 
 /**
- * Publish and subscribe on the county broker, as a `GatewayCommands` needs them: an mqtt.js
- * client (`mqttCommandBus`), or the embedded broker in process (ingest's `EmbeddedBroker.commandBus()`).
+ * How commands reach the broker: an MQTT client ({@link mqttCommandTransport}), or the embedded
+ * broker's in-process publish/subscribe in `anlian up` (ingest `EmbeddedBroker.countyLink`).
  */
-export interface CommandBus {
-  /** Publishes at QoS 1, not retained: a command is for the gateway connected now. */
+export interface CommandTransport {
   publish(topic: string, payload: Buffer): Promise<void>;
-  /** Subscribes at QoS 1; resolves with the function that unsubscribes. */
-  subscribe(filter: string, listener: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
+  /** Subscribes `filter`; resolves with the function that unsubscribes. */
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
 }
 
-/** The filter for every gateway's command replies. */
-export const COMMAND_REPLIES = `${TOPIC_ROOT}/+/+/+/cmd/+/reply`;
+/** A transport over an mqtt.js client the caller connected (its own credentials on the broker). */
+export function mqttCommandTransport(client: MqttClient): CommandTransport {
+  return {
+    async publish(topic, payload) {
+      await client.publishAsync(topic, payload, { qos: 1 });
+    },
+    async subscribe(filter, onMessage) {
+      const listener = (topic: string, payload: Buffer) => onMessage(topic, payload);
+      client.on('message', listener);
+      await client.subscribeAsync(filter, { qos: 1 });
+      return async () => {
+        client.off('message', listener);
+        await client.unsubscribeAsync(filter);
+      };
+    },
+  };
+}
 
-/** Default wait for a reply: a gateway answers a command within seconds, or not at all. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
-
-interface Pending {
-  gateway: string;
-  name: string;
+interface Waiting {
   resolve: (reply: CommandReplyPayload) => void;
-  reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
 
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+
 /**
- * `GatewayCommands` on a `CommandBus`: one subscription to every gateway's replies, each command a
- * fresh id (`CommandPayload.id`) that its reply echoes. A reply from another gateway than the one
- * asked, or one that does not parse, is ignored (logged); no reply in time rejects with
- * `ANL_ALERT_COMMAND_TIMEOUT`. `start()` subscribes, `stop()` unsubscribes and rejects what waits.
+ * {@link GatewayCommands} over a {@link CommandTransport}: one subscription to every reply of the
+ * county (`anlian/v1/{county}/+/+/cmd/+/reply`), replies matched to their command by `id`.
  */
-export class BusGatewayCommands implements GatewayCommands {
-  readonly #bus: CommandBus;
+export class TransportGatewayCommands implements GatewayCommands {
+  readonly #transport: CommandTransport;
   readonly #log: Logger;
+  readonly #county: string;
   readonly #clock: () => number;
-  readonly #pending = new Map<string, Pending>();
+  readonly #waiting = new Map<string, Waiting>();
   #unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(opts: { bus: CommandBus; logger: Logger; clock?: () => number }) {
-    this.#bus = opts.bus;
+  constructor(opts: { transport: CommandTransport; county: string; logger: Logger; clock?: () => number }) {
+    this.#transport = opts.transport;
+    this.#county = opts.county;
     this.#log = opts.logger.child({ module: 'gateway-commands' });
     this.#clock = opts.clock ?? Date.now;
   }
 
   async start(): Promise<void> {
     if (this.#unsubscribe) return;
-    this.#unsubscribe = await this.#bus.subscribe(COMMAND_REPLIES, (topic, payload) => this.#onReply(topic, payload));
+    this.#unsubscribe = await this.#transport.subscribe(`anlian/v1/${this.#county}/+/+/cmd/+/reply`, (topic, payload) =>
+      this.#onReply(topic, payload),
+    );
   }
 
   async stop(): Promise<void> {
     const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;
-    for (const [id, p] of this.#pending) {
-      clearTimeout(p.timer);
-      p.reject(
-        new AlertingError(AlertingErrorCode.COMMAND_FAILED, `command ${p.name} to ${p.gateway} abandoned: stopping`),
-      );
-      this.#pending.delete(id);
-    }
+    for (const w of this.#waiting.values()) clearTimeout(w.timer);
+    this.#waiting.clear();
     await unsubscribe?.();
   }
 
   async send(
-    target: GatewayAddress,
+    target: GatewayTarget,
     name: CommandName,
     args?: Record<string, unknown>,
     opts: { timeoutMs?: number } = {},
   ): Promise<CommandReplyPayload> {
-    if (!this.#unsubscribe) {
-      throw new AlertingError(AlertingErrorCode.COMMAND_FAILED, 'gateway commands are not started');
-    }
-    const id = `c${randomBytes(8).toString('hex')}`;
-    const cmd: CommandPayload = { v: SCHEMA_VERSION, ts: this.#clock(), id, ...(args ? { args } : {}) };
+    if (!this.#unsubscribe) await this.start();
+    const now = this.#clock();
+    const command: CommandPayload = { v: SCHEMA_VERSION, ts: now, id: newId('cmd', now), ...(args ? { args } : {}) };
     const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const reply = new Promise<CommandReplyPayload>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#pending.delete(id);
+        this.#waiting.delete(command.id);
         reject(
           new AlertingError(
             AlertingErrorCode.COMMAND_TIMEOUT,
-            `no reply from ${target.gateway} to ${name} within ${timeoutMs} ms`,
+            `${name} to gateway ${target.gateway}: no reply within ${Math.round(timeoutMs / 1000)} s`,
           ),
         );
       }, timeoutMs);
-      timer.unref();
-      this.#pending.set(id, { gateway: target.gateway, name, resolve, reject, timer });
+      this.#waiting.set(command.id, { resolve, timer });
     });
     try {
-      await this.#bus.publish(topics.command(target, name), Buffer.from(JSON.stringify(cmd)));
+      await this.#transport.publish(topics.command(target, name), Buffer.from(encodePayload('command', command)));
     } catch (err) {
-      const p = this.#pending.get(id);
-      if (p) clearTimeout(p.timer);
-      this.#pending.delete(id);
-      reply.catch(() => {});
-      throw new AlertingError(
-        AlertingErrorCode.COMMAND_FAILED,
-        `command ${name} to ${target.gateway} not published: ${(err as Error).message}`,
-      );
+      const w = this.#waiting.get(command.id);
+      if (w) clearTimeout(w.timer);
+      this.#waiting.delete(command.id);
+      throw err;
     }
+    this.#log.info({ gateway: target.gateway, name, id: command.id }, 'command sent to gateway');
     return reply;
   }
 
   #onReply(topic: string, payload: Buffer): void {
-    const t = parseTopic(topic);
-    if (t?.type !== 'command-reply') return;
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      this.#log.warn({ topic }, 'command reply is not JSON; ignored');
+    const decoded = decodeMessage(topic, payload);
+    if (!decoded.ok || decoded.message.type !== 'command-reply') {
+      this.#log.warn({ topic, reason: decoded.ok ? decoded.message.type : decoded.reason }, 'reply refused');
       return;
     }
-    const parsed = CommandReplyPayload.safeParse(body);
-    if (!parsed.success) {
-      this.#log.warn(
-        { topic, issues: parsed.error.issues.length },
-        'command reply does not match the contract; ignored',
-      );
-      return;
-    }
-    const p = this.#pending.get(parsed.data.id);
-    if (!p) return;
-    if (p.gateway !== t.gateway || p.name !== t.name) {
-      // Only the gateway asked answers for it (its ACL lets it publish under its own prefix only).
-      this.#log.warn({ topic, expected: p.gateway }, 'command reply from another gateway or command; ignored');
-      return;
-    }
-    clearTimeout(p.timer);
-    this.#pending.delete(parsed.data.id);
-    p.resolve(parsed.data);
+    const reply = decoded.message.payload;
+    const w = this.#waiting.get(reply.id);
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.#waiting.delete(reply.id);
+    w.resolve(reply);
   }
-}
-
-/** What `mqttCommandBus` needs of an mqtt.js 5 client (structural, so this package needs no mqtt import). */
-export interface MqttLikeClient {
-  publishAsync(topic: string, payload: Buffer, opts: { qos: 1; retain: false }): Promise<unknown>;
-  subscribeAsync(filter: string, opts: { qos: 1 }): Promise<unknown>;
-  unsubscribeAsync(filter: string): Promise<unknown>;
-  on(event: 'message', listener: (topic: string, payload: Buffer) => void): unknown;
-  off(event: 'message', listener: (topic: string, payload: Buffer) => void): unknown;
-}
-
-/**
- * A `CommandBus` on an mqtt.js client connected to the county broker with the right to publish
- * `…/cmd/+` and read `…/cmd/+/reply` (the production form: alerting as a broker client).
- */
-export function mqttCommandBus(client: MqttLikeClient): CommandBus {
-  return {
-    async publish(topic, payload) {
-      await client.publishAsync(topic, payload, { qos: 1, retain: false });
-    },
-    async subscribe(filter, listener) {
-      const onMessage = (topic: string, payload: Buffer) => {
-        if (parseTopic(topic)?.type === 'command-reply') listener(topic, payload);
-      };
-      client.on('message', onMessage);
-      await client.subscribeAsync(filter, { qos: 1 });
-      return async () => {
-        client.off('message', onMessage);
-        await client.unsubscribeAsync(filter);
-      };
-    },
-  };
 }

@@ -273,10 +273,13 @@ export class RuleEngine {
     for (const rule of rules.forEvent(p.kind, p.event)) {
       // Shown on the wall screen and the manager's phone: Chinese first, the code for operators.
       const zone = p.zone ? `，${p.zone}` : '';
-      const reason = `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${disabled ? '，设备处于屏蔽（维护）状态' : ''}`;
+      // What the device said, e.g. a fire panel's `感烟火灾探测器 3回路17号 火警`.
+      const detail = p.detail ? `：${p.detail}` : '';
+      const maintenance = disabled ? '，设备处于屏蔽（维护）状态' : '';
+      const reason = `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${detail}${maintenance}`;
       this.raise(rule, subject, at, reason, out, {
         ...(disabled ? { deviceDisabled: true as const } : {}),
-        ...(p.drillId !== undefined ? { drillId: p.drillId } : {}),
+        ...drilled(p.drillId),
       });
     }
     for (const rule of rules.clearedBy(p.kind, p.event))
@@ -723,6 +726,8 @@ const EVENT_ZH: Readonly<Record<string, string>> = {
   frozen: '画面冻结',
   black: '画面黑屏',
   occlusion: '镜头遮挡',
+  offline: '链路中断',
+  leakage: '剩余电流报警',
 };
 
 /** The signal field for a message's `drillId`, when it carries one. */
@@ -784,6 +789,8 @@ const FIELD_ZH: Readonly<Record<NumericField, { name: string; unit: string }>> =
   signal: { name: '信号', unit: ' dBm' },
   fps: { name: '帧率', unit: ' fps' },
   bitrateKbps: { name: '码率', unit: ' kbps' },
+  residualCurrent: { name: '剩余电流', unit: ' mA' },
+  cableTemperature: { name: '线缆温度', unit: ' °C' },
 };
 
 /** Why a gateway said `offline` (protocol `StatusPayload.reason`). */

@@ -52,6 +52,7 @@ const KIND_ZH: Record<DeviceKind, string> = {
   extinguisher: '压力表',
   kitchen: '厨房探测器',
   camera: '摄像机',
+  electrical: '电气火灾探测器',
 };
 
 export function roleZh(role: string): string {

@@ -2,6 +2,7 @@ import {
   CameraEventType,
   DEVICE_KINDS,
   DeviceKind,
+  ElectricalEventType,
   ExtinguisherEventType,
   FireEventType,
   KitchenEventType,
@@ -42,6 +43,7 @@ export const EVENT_TYPES_BY_KIND: Readonly<Record<DeviceKind, readonly string[]>
   extinguisher: ExtinguisherEventType.options,
   kitchen: KitchenEventType.options,
   camera: CameraEventType.options,
+  electrical: ElectricalEventType.options,
 };
 const ALL_EVENT_TYPES = [...new Set(Object.values(EVENT_TYPES_BY_KIND).flat())] as [string, ...string[]];
 export const RuleEventType = z.enum(ALL_EVENT_TYPES);
@@ -56,6 +58,8 @@ export const NumericField = z.enum([
   'signal',
   'fps',
   'bitrateKbps',
+  'residualCurrent',
+  'cableTemperature',
 ]);
 export type NumericField = z.infer<typeof NumericField>;
 
@@ -65,6 +69,7 @@ export const NUMERIC_FIELDS_BY_KIND: Readonly<Record<DeviceKind, readonly Numeri
   extinguisher: ['pressure', 'temperature', 'battery', 'signal'],
   kitchen: ['temperature', 'gasLel', 'battery', 'signal'],
   camera: ['fps', 'bitrateKbps'],
+  electrical: ['residualCurrent', 'cableTemperature', 'battery', 'signal'],
 };
 
 export const RuleScope = z

@@ -277,6 +277,15 @@ export class AlertingService {
     this.#commander.sync(this.#drills, now);
   }
 
+  /**
+   * A condition found outside the rule engine (an unanswered duty check): raised, repeated or
+   * cleared exactly as the engine's signals are — pushed, escalated, silenced, drilled, stored.
+   */
+  signal(s: AlertSignal): void {
+    if (!this.#started) return;
+    this.#onSignal(s, s.type === 'raise' ? s.at : undefined);
+  }
+
   onChange(listener: (change: AlertChange) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

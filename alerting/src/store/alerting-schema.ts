@@ -13,6 +13,23 @@ export interface AlertingTables {
   drills: DrillsTable;
   drill_gateways: DrillGatewaysTable;
   alerting_state: AlertingStateTable;
+  duty_checks: DutyChecksTable;
+}
+
+export interface DutyChecksTable {
+  id: string;
+  county_id: string;
+  institution_id: string;
+  gateway_id: string;
+  requested_at: EpochMs;
+  requested_by: string;
+  source: string;
+  answer_window_s: number;
+  status: string;
+  answered_at: EpochMs | null;
+  operator: number | null;
+  completed_at: EpochMs | null;
+  detail: string | null;
 }
 
 /** The operational store as alerting sees it: the registry (contacts, devices) and its own tables. */

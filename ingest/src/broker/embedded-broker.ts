@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { MAX_PAYLOAD_BYTES, parseTopic } from '@anlian/protocol';
+import { MAX_PAYLOAD_BYTES } from '@anlian/protocol';
 import type { GatewayDirectory, GatewayIdentity } from '@anlian/store';
 import {
   Aedes,
@@ -114,6 +114,12 @@ const clip = (s: string | undefined): string | undefined =>
  * concurrently and the next chunk is read when all of it has settled (lib/client.js `enqueue` /
  * `nextBatch`), so a slow pipeline slows the gateway's socket instead of queueing unboundedly.
  */
+/** Publish and subscribe inside the broker's process (structurally alerting's `CommandTransport`). */
+export interface InProcessMqtt {
+  publish(topic: string, payload: Buffer): Promise<void>;
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
+}
+
 export class EmbeddedBroker implements MessageSource {
   readonly #o: EmbeddedBrokerOptions;
   readonly #log: Logger;
@@ -222,61 +228,48 @@ export class EmbeddedBroker implements MessageSource {
     this.#log.info({ listen: this.describe() }, 'embedded MQTT broker listening');
   }
 
-  /** The TCP port actually listened on (useful with `port: 0`). */
-  get port(): number {
-    if (this.#port === undefined) throw new Error('EmbeddedBroker not started');
-    return this.#port;
-  }
-
   /**
-   * The county's own publish and subscribe on this broker, in process — the network listener
-   * admits gateways only: how `anlian up` sends county → gateway commands and hears their
-   * replies (alerting's `CommandBus`). It publishes only command topics (`…/cmd/{name}`), at QoS 1,
-   * never retained, so nothing in the county can speak as a gateway through it.
+   * The county's own link to the broker, in process (`anlian up`): publish commands to gateways
+   * and subscribe to their replies without a TCP connection or credentials. aedes delivers what
+   * `publish` sends to the gateways' subscriptions — queued for a gateway away with its persistent
+   * session — and does not run it through `authorizePublish` (it is not a gateway's message).
    */
-  commandBus(): {
-    publish(topic: string, payload: Buffer): Promise<void>;
-    subscribe(filter: string, listener: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
-  } {
-    const broker = () => {
-      const aedes = this.#aedes;
-      if (!aedes || this.#stopping) throw new Error('the embedded broker is not running');
-      return aedes;
+  countyLink(): InProcessMqtt {
+    const aedes = () => {
+      if (!this.#aedes) throw new Error('EmbeddedBroker not started');
+      return this.#aedes;
     };
     return {
       publish: (topic, payload) =>
         new Promise<void>((resolve, reject) => {
-          if (parseTopic(topic)?.type !== 'command') {
-            reject(new Error(`only county commands are published in process, not ${clip(topic)}`));
-            return;
-          }
-          broker().publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err?: Error) =>
+          aedes().publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) =>
             err ? reject(err) : resolve(),
           );
         }),
-      subscribe: (filter, listener) =>
+      subscribe: (filter, onMessage) =>
         new Promise((resolve) => {
-          const aedes = broker();
-          const deliver = (packet: PublishPacket, done: () => void) => {
-            const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-            try {
-              listener(packet.topic, payload);
-            } catch (err) {
-              this.#log.error({ err, topic: packet.topic }, 'in-process subscriber failed');
-            }
-            done();
+          const deliver = (packet: { topic: string; payload: string | Buffer }, cb: () => void) => {
+            onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+            cb();
           };
-          aedes.subscribe(filter, deliver, () =>
+          const broker = aedes();
+          broker.subscribe(filter, deliver, () =>
             resolve(
               () =>
                 new Promise<void>((done) => {
-                  if (this.#aedes !== aedes) done();
-                  else aedes.unsubscribe(filter, deliver, () => done());
+                  if (!this.#aedes) return done();
+                  broker.unsubscribe(filter, deliver, () => done());
                 }),
             ),
           );
         }),
     };
+  }
+
+  /** The TCP port actually listened on (useful with `port: 0`). */
+  get port(): number {
+    if (this.#port === undefined) throw new Error('EmbeddedBroker not started');
+    return this.#port;
   }
 
   describe(): string {
