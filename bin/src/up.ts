@@ -53,6 +53,9 @@ async function freePort(): Promise<number> {
 /** `anlian up`: everything of a county in one process, on embedded defaults. */
 export async function runUp(opts: UpOptions): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ANLIAN_DATA_DIR: opts.dataDir };
+  // The all-in-one county is where simulations run (a demo at --speed 60, a simulated month for a
+  // report): their points are kept apart (tag sim_run), not refused as a production county does.
+  env.ANLIAN_SIM_RUNS ??= 'keep';
   if (env.ANLIAN_BROKER_URL) fail('`up` runs the embedded broker; unset ANLIAN_BROKER_URL (or run `anlian ingest`).');
 
   const dataDir = path.resolve(opts.dataDir);
@@ -201,9 +204,9 @@ export async function runUp(opts: UpOptions): Promise<void> {
   }
 
   let sim: CountySimulator | undefined;
+  const scenario = opts.demo && opts.scenario ? await loadScenario(resolveScenarioPath(opts.scenario)) : undefined;
   if (opts.demo) {
     const county = await loadCountyFile(countyFile);
-    const scenario = opts.scenario ? await loadScenario(resolveScenarioPath(opts.scenario)) : undefined;
     sim = new CountySimulator({
       county,
       brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
@@ -237,7 +240,11 @@ export async function runUp(opts: UpOptions): Promise<void> {
     `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
     `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
     sim
-      ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
+      ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}${
+          Number(opts.speed) !== 1 || scenario?.start !== undefined
+            ? "\n                  not real time: a simulation run, stored apart (InfluxDB tag sim_run) and left out of the live screens, charts and alerts (a drill scenario's own alarms excepted)"
+            : ''
+        }`
       : '  simulator       off (add --demo for the simulated county)',
     '',
     'Look at the data (kitchen temperatures of the last 5 minutes, per institution):',

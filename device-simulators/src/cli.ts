@@ -17,6 +17,8 @@ export interface SimCliOptions {
   password?: string;
   naturalFaults: boolean;
   logLevel: string;
+  /** The simulation run's id when not in real time (default `sim-<start>`). */
+  simRun?: string;
   /** Device mode: simulated sensors talk to a real gateway over its local protocols. */
   deviceMode?: boolean;
   gateway?: string;
@@ -76,7 +78,11 @@ function commonOptions(cmd: Command): Command {
     )
     .option(
       '--start <time>',
-      'simulated start: 2026-11-23T11:00+08:00, or a local time such as 11:00 (its latest occurrence); default: the scenario’s, else now',
+      'simulated start: now, 2026-11-23T11:00+08:00, or a local time such as 11:00 (its latest occurrence); default: the scenario’s, else now',
+    )
+    .option(
+      '--sim-run <id>',
+      'name this simulation run (a speed other than 1 or a start other than now marks every message with it; the county keeps it apart); default sim-<start>',
     )
     .option('--load <IxDxINTERVAL>', 'synthetic load county instead of --county, e.g. 250x200x10s')
     .option('--username <name>', 'MQTT username for every gateway (default: the gateway id)')

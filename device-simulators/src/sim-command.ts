@@ -9,7 +9,7 @@ import { SimErrorCode, SimulatorError } from './errors.js';
 import { MessageGenerator } from './generator/message-generator.js';
 import { formatTarget } from './generator/select-targets.js';
 import { resolveScenarioPath } from './paths.js';
-import { CountySimulator, resolveStartMs } from './runner/county-simulator.js';
+import { CountySimulator, resolveStartMs, simRunFor } from './runner/county-simulator.js';
 import type { ProgressOutput } from './runner/progress-reporter.js';
 import { type LoadedScenario, loadScenario } from './scenario/load-scenario.js';
 import { parseStart } from './scenario/scenario-schema.js';
@@ -70,18 +70,20 @@ export async function runSimCommand(
     const registration = mode === 'drill' ? drillRegistration(opts) : undefined;
     const tz = new TimeZoneClock(county.county.timezone);
     let start = scenario?.start;
-    if (opts.start !== undefined) {
+    if (opts.start === 'now') start = undefined;
+    else if (opts.start !== undefined) {
       start = parseStart(opts.start);
       if (!start) {
         throw new SimulatorError(
           SimErrorCode.BAD_ARGUMENT,
-          `--start ${JSON.stringify(opts.start)}: use 2026-11-23T11:00+08:00 or 11:00`,
+          `--start ${JSON.stringify(opts.start)}: use now, 2026-11-23T11:00+08:00 or 11:00`,
         );
       }
     }
     const startMs = resolveStartMs(start, io.now(), tz);
     const speed = opts.speed ?? scenario?.speed ?? 1;
     const seed = opts.seed ?? scenario?.seed ?? 1;
+    const simRun = simRunFor({ speed, startMs, now: io.now(), simRun: opts.simRun });
     const durationMs = opts.duration === undefined ? undefined : requireDurationMs('--duration', opts.duration);
     const settleMs = opts.settle === undefined ? undefined : requireDurationMs('--settle', opts.settle);
 
@@ -89,7 +91,10 @@ export async function runSimCommand(
     const preview = new MessageGenerator({ county, startMs, seed, ...(scenario ? { scenario } : {}) });
     io.stdout.write(
       `${mode === 'drill' ? 'Drill' : 'Simulation'}: ${county.county.name} — ${county.institutions.length} institutions, ${preview.gatewayCount} gateways, ${preview.deviceCount} devices → ${opts.broker}\n` +
-        `  simulated start ${tz.format(startMs)} (${tz.timeZone}), ×${speed}, seed ${seed}\n`,
+        `  simulated start ${tz.format(startMs)} (${tz.timeZone}), ×${speed}, seed ${seed}\n` +
+        (simRun === undefined
+          ? ''
+          : `  simulation run ${simRun}: not real time, so the county keeps it apart from its live data (or refuses it)\n`),
     );
     if (scenario) {
       io.stdout.write(`  scenario: ${scenario.title.zh} / ${scenario.title.en}\n`);
@@ -127,6 +132,7 @@ export async function runSimCommand(
       seed,
       speed,
       startMs,
+      ...(simRun !== undefined ? { simRun } : {}),
       ...(scenario ? { scenario } : {}),
       ...(durationMs === undefined ? {} : { durationMs }),
       untilScenarioEnd: mode === 'drill',

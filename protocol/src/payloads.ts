@@ -24,7 +24,17 @@ export const Envelope = z.object({
   v: z.literal(SCHEMA_VERSION),
   ts: DeviceTime,
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * The simulation run this message belongs to, when a simulator does not run in real time (a
+   * speed other than 1, or a start other than now): its `ts` is simulated time. The county keeps
+   * such points apart (InfluxDB tag `sim_run`) or refuses them, and nothing live takes them
+   * (design.md "Simulated time"; issue 13). Real gateways never set it.
+   */
+  simRun: SegmentId.optional(),
 });
+
+/** A simulation run's id (`Envelope.simRun`): the id alphabet, one value per run (a bounded tag). */
+export const SimRunId = SegmentId;
 export type Envelope = z.infer<typeof Envelope>;
 
 /**

@@ -62,6 +62,11 @@ export interface RuleEngineOptions {
   onSignal?: (signal: AlertSignal) => void;
   /** Cap on the samples a rate-of-rise window keeps per device and rule. Default 600. */
   maxRateSamples?: number;
+  /**
+   * Whether `drillId` names a drill running for the institution at `at` (the service's drills).
+   * Only such a drill's events of a simulation run are evaluated; without it, none are.
+   */
+  isDrill?: (institution: string, drillId: string, at: number) => boolean;
 }
 
 /**
@@ -107,6 +112,10 @@ export class RuleEngine {
    */
   handle(input: AlertInput): AlertSignal[] {
     const out: AlertSignal[] = [];
+    if (input.payload.simRun !== undefined) {
+      this.onSimulated(input, out);
+      return this.emit(out);
+    }
     switch (input.type) {
       case 'event':
         this.onEvent(input, out);
@@ -261,6 +270,50 @@ export class RuleEngine {
   }
 
   // ------------------------------------------------------------------ messages
+
+  /**
+   * A message of a simulation run (protocol `simRun`; design.md, Simulated time): its times are
+   * simulated, so it raises no live alert and touches no condition — a latch, a device's newest
+   * sample time or a rate window from another timeline would hide a real reading later. It still
+   * shows its gateway and device connected (it reached the broker now, with the gateway's
+   * credentials), which keeps absence rules from reporting them offline. The one exception is a
+   * drill (issue 13): an event carrying the id of a drill running for its institution raises its
+   * drill alert. Simulated clears and restores are not applied: a person closes the drill's alerts.
+   */
+  private onSimulated(input: AlertInput, out: AlertSignal[]): void {
+    switch (input.type) {
+      case 'event': {
+        const p = input.payload;
+        const rules = this.rulesFor(input.institution, input.gateway, input.device);
+        if (p.drillId !== undefined && this.opts.isDrill?.(input.institution, p.drillId, input.receivedAt)) {
+          const subject = deviceSubject(input, p.kind);
+          for (const rule of rules.forEvent(p.kind, p.event)) {
+            const zone = p.zone ? `，${p.zone}` : '';
+            const detail = p.detail ? `：${p.detail}` : '';
+            const reason = `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${detail}（模拟演练）`;
+            this.raise(rule, subject, input.receivedAt, reason, out, drilled(p.drillId));
+          }
+        }
+        this.deviceSeen(input, p.kind, rules, out);
+        return;
+      }
+      case 'telemetry':
+        this.deviceSeen(input, input.payload.kind, this.rulesFor(input.institution, input.gateway, input.device), out);
+        return;
+      case 'status':
+        // A simulated gateway going offline is the run ending, not the institution going blind.
+        if (input.payload.state === 'online') this.gatewaySeen(input, input.receivedAt, out);
+        return;
+      case 'heartbeat':
+      case 'command-reply':
+        this.gatewaySeen(input, input.receivedAt, out);
+        return;
+      default: {
+        const never: never = input;
+        throw new TypeError(`unknown input ${JSON.stringify(never)}`);
+      }
+    }
+  }
 
   private onEvent(input: Extract<AlertInput, { type: 'event' }>, out: AlertSignal[]): void {
     const p = input.payload;

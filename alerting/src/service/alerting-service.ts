@@ -146,7 +146,12 @@ export class AlertingService {
     this.store = new AlertStore(deps.db);
     this.directory = new AlertingDirectory(deps.db);
     this.#writer = new SerialWriter(this.#log);
-    this.#engine = new RuleEngine({ rules: deps.rules, devices: this.directory.device, clock: this.#clock });
+    this.#engine = new RuleEngine({
+      rules: deps.rules,
+      devices: this.directory.device,
+      clock: this.#clock,
+      isDrill: (institution, drillId, at) => this.#drillsOf(institution, at).some((d) => d.id === drillId),
+    });
     this.#commander = new DrillCommander({
       commands: deps.commands,
       gateways: (institution) => this.directory.gateways(institution),
@@ -156,7 +161,8 @@ export class AlertingService {
       },
       logger: this.#log,
       clock: this.#clock,
-      ...(deps.commandTimeoutMs !== undefined ? { timeoutMs: deps.commandTimeoutMs } : {}),
+      // A gateway in the field answers a drill's start in seconds, or is not there.
+      timeoutMs: deps.commandTimeoutMs ?? 10_000,
     });
     const registers = [deps.metrics];
     this.#m = {

@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { CommandPayload, type CountyConfig, DrillId, type GatewayConfig, parseTopic, topics } from '@anlian/protocol';
+import {
+  CommandPayload,
+  type CountyConfig,
+  DrillId,
+  type GatewayConfig,
+  parseTopic,
+  SimRunId,
+  topics,
+} from '@anlian/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { SimErrorCode, SimulatorError } from '../errors.js';
@@ -61,6 +69,31 @@ export interface CountySimulatorOptions {
    * gateways then answer.
    */
   onConnected?: (sim: CountySimulator) => Promise<void>;
+  /**
+   * The simulation run's id (protocol `simRun`). A run that is not in real time — a speed other than
+   * 1, or a start more than `REAL_TIME_START_TOLERANCE_MS` from now — gets one (`sim-<start>`, or
+   * this one) on every message, so that a county keeps it apart from its live history
+   * (design.md, Simulated time); a real-time run never carries one.
+   */
+  simRun?: string;
+}
+
+/** How far from now a start may be and the run still be in real time. */
+export const REAL_TIME_START_TOLERANCE_MS = 60_000;
+
+/**
+ * The run's `simRun`: undefined in real time (speed 1, starting now), else the given id or one
+ * made from the real start instant — one value per run, a bounded InfluxDB tag.
+ */
+export function simRunFor(o: {
+  speed: number;
+  startMs: number;
+  now: number;
+  simRun?: string | undefined;
+}): string | undefined {
+  const realTime = o.speed === 1 && Math.abs(o.startMs - o.now) <= REAL_TIME_START_TOLERANCE_MS;
+  if (realTime) return undefined;
+  return o.simRun ?? `sim-${Math.trunc(o.now).toString(36)}`;
 }
 
 /** A scenario's `start` as an instant: a given instant, or the latest occurrence of a local time. */
@@ -174,6 +207,11 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     return this.#gen;
   }
 
+  /** The simulation run's id on every message (after `start()`), undefined for a real-time run. */
+  get simRun(): string | undefined {
+    return this.#gen?.simRun;
+  }
+
   /** The drill this run plays, stamped on what the scenario produces (see `drillId`). */
   get drillId(): string | undefined {
     return this.#drillId;
@@ -211,9 +249,16 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       throw new SimulatorError(SimErrorCode.BAD_ARGUMENT, `speed must be > 0, not ${this.#speed}`);
     const o = this.#o;
     for (const inst of o.county.institutions) for (const gw of inst.gateways) this.#gatewayConfigs.set(gw.id, gw);
+    const startMs =
+      o.startMs ?? resolveStartMs(o.scenario?.start, this.#now(), new TimeZoneClock(o.county.county.timezone));
+    const simRun = simRunFor({ speed: this.#speed, startMs, now: this.#now(), simRun: o.simRun });
+    if (simRun !== undefined && !SimRunId.safeParse(simRun).success) {
+      throw new SimulatorError(SimErrorCode.BAD_ARGUMENT, `not a simulation run id: ${JSON.stringify(simRun)}`);
+    }
     const gen = new MessageGenerator({
       county: o.county,
-      startMs: o.startMs ?? resolveStartMs(o.scenario?.start, this.#now(), new TimeZoneClock(o.county.county.timezone)),
+      startMs,
+      ...(simRun !== undefined ? { simRun } : {}),
       seed: o.seed ?? o.scenario?.seed ?? 1,
       ...(o.scenario ? { scenario: o.scenario } : {}),
       ...(o.naturalFaults === undefined ? {} : { naturalFaults: o.naturalFaults }),
