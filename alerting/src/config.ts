@@ -36,7 +36,8 @@ export interface AlertingConfig {
   channelsFile: string | undefined;
   publicUrl: string | undefined;
   tickMs: number;
-  silenceMaxHours: number;
+  /** Longest silence the API accepts, in hours; 168 (7 days) when left out. */
+  silenceMaxHours?: number;
 }
 
 /** Reads the environment; throws a ZodError naming every bad variable. */

@@ -1,15 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  loadAlertingConfig,
-  type RunningAlerting,
-  type StreamNotification,
-  startAlerting,
-  TransportGatewayCommands,
-} from '@anlian/alerting';
-import { alertsPortFrom, buildDashboard, type Dashboard, migrateDashboard, seedDemoUsers } from '@anlian/dashboard';
-import { EmbeddedBroker, loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
+import { type AlertingNode, loadAlertingConfig, type StreamNotification } from '@anlian/alerting';
+import { type AllInOneCounty, startAllInOne } from '@anlian/county';
+import { loadDashboardConfig, seedDemoUsers } from '@anlian/dashboard';
+import { loadIngestConfig, type RunningIngest } from '@anlian/ingest';
 import type { CountyConfigInput } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
@@ -20,9 +15,9 @@ export interface Composition {
   dir: string;
   countyFile: string;
   env: NodeJS.ProcessEnv;
+  county: AllInOneCounty;
   ingest: RunningIngest;
-  alerting: RunningAlerting;
-  dashboard: Dashboard;
+  alerting: AlertingNode;
   /** The dashboard's base URL. */
   base: string;
   brokerUrl: string;
@@ -34,10 +29,10 @@ export interface Composition {
 }
 
 /**
- * The county as `anlian up` composes it (bin/src/up.ts), on free ports in a temporary directory:
- * a real influxd, ingest with its embedded broker, the county's gateway commands on that broker in
- * process (`TransportGatewayCommands` on `countyLink()`), alerting on ingest's events, the dashboard on
- * alerting, and the demo users. No simulator: a test adds what drives the gateways.
+ * The county `anlian up` runs (`startAllInOne`, the same composition), on free ports in a
+ * temporary directory with a real influxd: ingest with its embedded broker, the county's gateway
+ * commands on that broker in process, alerting on ingest's events, the dashboard, the demo users.
+ * No simulator: a test adds what drives the gateways.
  */
 export async function startComposition(
   countyConfig: CountyConfigInput,
@@ -63,6 +58,8 @@ export async function startComposition(
       ANLIAN_MQTT_HOST: '127.0.0.1',
       ANLIAN_MQTT_PORT: String(mqttPort),
       ANLIAN_HTTP_PORT: '0',
+      ANLIAN_DASHBOARD_HOST: '127.0.0.1',
+      ANLIAN_DASHBOARD_PORT: '0',
       ANLIAN_LOG_LEVEL: 'silent',
       INFLUX_URL: influxd.url,
       INFLUX_FLUSH_INTERVAL_MS: '100',
@@ -70,54 +67,28 @@ export async function startComposition(
       ...extraEnv,
     };
     const config = loadIngestConfig(env);
-    const logger = silentLogger();
-    const metrics = createMetricsRegistry();
-    const ingest = await startIngest(config, logger, metrics);
-    teardown.push(() => ingest.stop());
-    const broker = ingest.service.source;
-    if (!(broker instanceof EmbeddedBroker)) throw new Error('the composition runs the embedded broker');
-    const county = await ingest.database.db.selectFrom('counties').select('id').executeTakeFirstOrThrow();
-    const commands = new TransportGatewayCommands({ transport: broker.countyLink(), county: county.id, logger });
-    await commands.start();
-    teardown.push(() => commands.stop());
-    const alerting = await startAlerting({
-      db: ingest.database.db,
-      config: loadAlertingConfig(env),
-      logger,
-      metrics,
-      subscribe: (listener) => ingest.service.pipeline.onEvent(listener),
-      events: ingest.service.writer,
-      eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
-      commands,
-    });
-    teardown.push(() => alerting.stop());
-    const pushes: StreamNotification[] = [];
-    const unsubscribe = alerting.stream.subscribe((n) => pushes.push(n));
-    teardown.push(async () => unsubscribe());
-
-    await migrateDashboard(ingest.database.db);
-    const demo = await seedDemoUsers(ingest.database.db, county.id);
-    const dashboard = await buildDashboard({
-      db: ingest.database.db,
-      cache: ingest.service.cache,
-      subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
-      queryInflux: (q) => queryV1(config.influx.target, q),
-      alerts: alertsPortFrom(alerting.service),
-      logger,
+    const county = await startAllInOne({
+      ingest: config,
+      alerting: loadAlertingConfig(env),
+      dashboard: loadDashboardConfig(env),
+      logger: silentLogger(),
+      metrics: createMetricsRegistry(),
       webRoot: null,
     });
-    await dashboard.start();
-    teardown.push(() => dashboard.stop());
-    const base = await dashboard.listen({ host: '127.0.0.1', port: 0 });
+    teardown.push(() => county.stop());
+    const pushes: StreamNotification[] = [];
+    const unsubscribe = county.alerting.stream.subscribe((n) => pushes.push(n));
+    teardown.push(async () => unsubscribe());
+    const demo = await seedDemoUsers(county.ingest.database.db, county.county ?? '');
     const target = config.influx.target;
     return {
       dir,
       countyFile,
       env,
-      ingest,
-      alerting,
-      dashboard,
-      base,
+      county,
+      ingest: county.ingest,
+      alerting: county.alerting,
+      base: county.dashboardUrl ?? '',
       brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
       operator: demo.operator,
       pushes,

@@ -1,4 +1,4 @@
-import { LatestStateCache } from '@anlian/ingest';
+import { LatestStateCache } from '@anlian/bus';
 import { silentLogger } from '@anlian/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertChange } from '../src/alerts/alerts-port.js';
@@ -7,11 +7,11 @@ import { type AlertingFixture, startAlertingFixture, T0 } from './alerting-fixtu
 import { login } from './dashboard-harness.js';
 
 /**
- * `alertsPortFrom` against a real `AlertingService` (startAlerting on a temporary SQLite store,
+ * `alertingApiOf` against a real `AlertingService` (startAlerting on a temporary SQLite store,
  * default rules, deliveries recorded by the dashboard stream channel), then the same through the
  * dashboard's HTTP routes.
  */
-describe('alertsPortFrom(AlertingService)', () => {
+describe('alertingApiOf(AlertingService)', () => {
   let f: AlertingFixture;
   const changes: AlertChange[] = [];
 

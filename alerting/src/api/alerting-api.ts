@@ -45,6 +45,10 @@ export function httpStatusOf(code: string): number {
   switch (code) {
     case 'ANL_ALERT_NOT_FOUND':
       return 404;
+    case 'ANL_ALERT_UNAUTHORIZED':
+      return 401;
+    case 'ANL_ALERT_UNAVAILABLE':
+      return 503;
     case 'ANL_ALERT_TRANSITION_INVALID':
       return 409;
     case 'ANL_ALERT_REQUEST_INVALID':

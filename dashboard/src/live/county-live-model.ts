@@ -1,4 +1,4 @@
-import type { LatestStateCache } from '@anlian/ingest';
+import type { LatestStateCache } from '@anlian/bus';
 import type { IngestEvent, PressureMedium } from '@anlian/protocol';
 import { alertLevel } from '../alerts/alert-level.js';
 import type { Alert, AlertChange, AlertSummary } from '../alerts/alerts-port.js';

@@ -9,8 +9,8 @@ import {
   drillReportCsv,
   type ResolvePolicy,
 } from '@anlian/alerting';
+import { AlertLifecycleError } from '@anlian/alerting/client';
 import type { IngestEvent } from '@anlian/protocol';
-import { AlertLifecycleError } from './alert-lifecycle-error.js';
 import {
   type Alert,
   type AlertChange,
@@ -31,7 +31,7 @@ import {
   type NewDrill,
   type NewSilence,
   type Silence,
-} from './alerts-port.js';
+} from '../src/alerts/alerts-port.js';
 
 export interface InMemoryAlertsOptions {
   clock?: () => number;
