@@ -1,4 +1,8 @@
+import Fastify from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlertingClient } from '../../src/api/alerting-client.js';
+import { alertingApiOf } from '../../src/api/alerting-facade.js';
+import { registerAlertingRoutes } from '../../src/api/alerting-routes.js';
 import { formatNotification } from '../../src/notify/message-format.js';
 import { parseRuleFile } from '../../src/rules/rule-loader.js';
 import { deviceEvent, kitchen, S, T0 } from '../support.js';
@@ -35,6 +39,32 @@ describe('silences never cover a fire alarm', () => {
       { scope: { institution: 'yy-a', rule: 'camera-picture-fault' }, endsAt: T0 + HOUR, reason: '维修' },
       'op',
     );
+  });
+
+  it('refuses it the same over alerting’s HTTP API, the reason and the field reaching the client', async () => {
+    const app = Fastify();
+    registerAlertingRoutes(app, { api: alertingApiOf(fx.service) });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const client = new AlertingClient({ urls: [url], changes: () => () => {} });
+      const err = await client
+        .createSilence({
+          scope: { institution: 'yy-a', rule: 'fire-alarm' },
+          startsAt: T0,
+          endsAt: T0 + HOUR,
+          reason: '年检',
+          author: 'op',
+        })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'ANL_ALERT_REQUEST_INVALID',
+        statusCode: 400,
+        issues: [{ path: 'scope.rule', message: expect.stringMatching(/^fire alarms are never silenced/) }],
+      });
+      expect((err as Error).message).toContain('火警永不静默');
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses a rule that does not exist and a silence longer than the configured maximum', async () => {
