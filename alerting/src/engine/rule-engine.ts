@@ -119,6 +119,7 @@ export class RuleEngine {
         break;
       case 'heartbeat':
       case 'command-reply':
+      case 'snapshot':
         this.gatewaySeen(input, input.receivedAt, out);
         break;
       default: {

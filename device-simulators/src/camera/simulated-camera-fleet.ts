@@ -1,0 +1,107 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { CameraSimFault, PictureFormat } from './camera-picture.js';
+import { RtspStreamServer } from './rtsp-stream-server.js';
+import { SimulatedCamera } from './simulated-camera.js';
+
+export interface SimulatedCameraSpec {
+  id: string;
+  username?: string;
+  password?: string;
+  fault?: CameraSimFault;
+  clockOffsetMs?: number;
+}
+
+export interface SimulatedCameraFleetOptions {
+  cameras: readonly SimulatedCameraSpec[];
+  host?: string;
+  picture?: PictureFormat;
+  /** Default credentials of every camera. */
+  username?: string;
+  password?: string;
+  now?: () => number;
+  python?: string;
+  ffmpeg?: string;
+}
+
+export const DEFAULT_CAMERA_USERNAME = 'admin';
+export const DEFAULT_CAMERA_PASSWORD = 'anlian-camera-demo';
+
+/**
+ * The simulated cameras of a gateway: one GStreamer RTSP server process for all their streams,
+ * one ONVIF HTTP endpoint per camera (each camera its own port, as each has its own address on a
+ * LAN), and a port that accepts RTSP connections and never answers (`stream-stall`).
+ */
+export class SimulatedCameraFleet {
+  readonly rtsp: RtspStreamServer;
+  readonly #o: SimulatedCameraFleetOptions;
+  readonly #cameras = new Map<string, SimulatedCamera>();
+  #stall: Server | undefined;
+  readonly #stalled = new Set<Socket>();
+  #stallPort = 0;
+
+  constructor(opts: SimulatedCameraFleetOptions) {
+    this.#o = opts;
+    this.rtsp = new RtspStreamServer({
+      ...(opts.host ? { host: opts.host } : {}),
+      ...(opts.python ? { python: opts.python } : {}),
+    });
+  }
+
+  get host(): string {
+    return this.#o.host ?? '127.0.0.1';
+  }
+
+  cameras(): SimulatedCamera[] {
+    return [...this.#cameras.values()];
+  }
+
+  camera(id: string): SimulatedCamera {
+    const c = this.#cameras.get(id);
+    if (!c) throw new Error(`no simulated camera ${id}`);
+    return c;
+  }
+
+  async start(): Promise<void> {
+    await this.rtsp.start();
+    const stall = createServer((s) => {
+      // Accept, read nothing back, never answer: an RTSP server that hangs.
+      this.#stalled.add(s);
+      s.on('error', () => {});
+      s.once('close', () => this.#stalled.delete(s));
+    });
+    await new Promise<void>((resolve) => stall.listen(0, this.host, resolve));
+    const a = stall.address();
+    this.#stallPort = typeof a === 'object' && a ? a.port : 0;
+    this.#stall = stall;
+    for (const spec of this.#o.cameras) {
+      const cam = new SimulatedCamera({
+        id: spec.id,
+        host: this.host,
+        username: spec.username ?? this.#o.username ?? DEFAULT_CAMERA_USERNAME,
+        password: spec.password ?? this.#o.password ?? DEFAULT_CAMERA_PASSWORD,
+        rtsp: this.rtsp,
+        stallUrl: () => `rtsp://${this.host}:${this.#stallPort}/${spec.id}`,
+        ...(this.#o.picture ? { picture: this.#o.picture } : {}),
+        ...(spec.clockOffsetMs === undefined ? {} : { clockOffsetMs: spec.clockOffsetMs }),
+        ...(spec.fault ? { fault: spec.fault } : {}),
+        ...(this.#o.now ? { now: this.#o.now } : {}),
+        ...(this.#o.ffmpeg ? { ffmpeg: this.#o.ffmpeg } : {}),
+      });
+      this.#cameras.set(spec.id, cam);
+      await cam.start();
+    }
+  }
+
+  setFault(id: string, fault: CameraSimFault): Promise<void> {
+    return this.camera(id).setFault(fault);
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.#cameras.values()) await c.stop().catch(() => {});
+    for (const s of this.#stalled) s.destroy();
+    const stall = this.#stall;
+    this.#stall = undefined;
+    if (stall) await new Promise<void>((resolve) => stall.close(() => resolve()));
+    await this.rtsp.stop();
+  }
+}
