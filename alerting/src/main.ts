@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Database, IngestEvent, LineStore } from '@anlian/ingest';
+import type { IngestEvent, LineStore } from '@anlian/ingest';
+import type { Database } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';

@@ -26,11 +26,10 @@ import {
   onShutdownSignal,
   openStore,
   queryV1,
-  Registry,
-  readCountyFile,
   startInfluxd,
   startIngest,
 } from '@anlian/ingest';
+import { Registry, readCountyFile } from '@anlian/store';
 import { pino } from 'pino';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Database, LatestStateCache } from '@anlian/ingest';
+import type { LatestStateCache } from '@anlian/ingest';
 import type { IngestEvent } from '@anlian/protocol';
+import type { Database } from '@anlian/store';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';

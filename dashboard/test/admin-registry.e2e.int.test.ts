@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Registry } from '@anlian/ingest';
+import { Registry } from '@anlian/store';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchBrowser } from './browser.js';

@@ -2,15 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAlertingConfig, type RunningAlerting, startAlerting } from '@anlian/alerting';
-import {
-  createMetricsRegistry,
-  type Database,
-  migrateToLatest,
-  openDatabase,
-  Registry,
-  silentLogger,
-} from '@anlian/ingest';
+import { createMetricsRegistry, silentLogger } from '@anlian/ingest';
 import { CountyConfig, type CountyConfigInput, EventPayload, type IngestEvent } from '@anlian/protocol';
+import { type Database, migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { alertsPortFrom } from '../src/alerts/alerting-service-port.js';
 import type { AlertsPort } from '../src/alerts/alerts-port.js';

@@ -1,7 +1,8 @@
-import type { Database } from '@anlian/ingest';
-import { LatestStateCache, migrateToLatest, openDatabase, Registry, silentLogger } from '@anlian/ingest';
+import { LatestStateCache, silentLogger } from '@anlian/ingest';
 import type { CountyConfigInput, IngestEvent } from '@anlian/protocol';
 import { CountyConfig } from '@anlian/protocol';
+import type { Database } from '@anlian/store';
+import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import {
   buildDashboard,

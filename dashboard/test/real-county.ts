@@ -8,13 +8,12 @@ import {
   loadIngestConfig,
   queryV1,
   type RunningIngest,
-  readCountyFile,
-  seedCounty,
   silentLogger,
   startIngest,
 } from '@anlian/ingest';
-import { freePort, startInfluxd } from '@anlian/ingest/testing';
 import type { CountyConfig } from '@anlian/protocol';
+import { readCountyFile, seedCounty } from '@anlian/store';
+import { freePort, startInfluxd } from '@anlian/testing';
 import { alertsPortFrom } from '../src/alerts/alerting-service-port.js';
 import {
   buildDashboard,

@@ -11,7 +11,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Drill scenarios shipped with the simulators. */
 export const SCENARIOS_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
-/** The demo county, generated from `ingest/src/store/demo-county.ts`. */
+/** The demo county, generated from `store/src/demo-county.ts`. */
 export const DEMO_COUNTY_FILE = resolve(REPO_ROOT, 'deploy/counties/youyang-demo.json');
 
 /**

@@ -6,12 +6,12 @@ import {
   loadIngestConfig,
   queryV1,
   type RunningIngest,
-  seedCounty,
   silentLogger,
   startInfluxd,
   startIngest,
 } from '@anlian/ingest';
 import type { CountyConfig } from '@anlian/protocol';
+import { seedCounty } from '@anlian/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CountySimulator,
@@ -48,7 +48,7 @@ describe('scenario faults arrive in InfluxDB', () => {
     influxd = await startInfluxd();
     dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-scenarios-'));
     await seedCounty({ file: DEMO_COUNTY_FILE, db: { sqlitePath: path.join(dataDir, 'anlian.db') }, print: () => {} });
-    const { freePort } = await import('@anlian/ingest/testing');
+    const { freePort } = await import('@anlian/testing');
     const port = await freePort();
     brokerUrl = `mqtt://127.0.0.1:${port}`;
     ingest = await startIngest(

@@ -1,4 +1,4 @@
-import { freePort } from '@anlian/ingest/testing';
+import { freePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LanMqttAdapter, LanReject } from '../src/adapters/lan-mqtt-adapter.js';

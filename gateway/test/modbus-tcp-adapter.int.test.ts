@@ -1,4 +1,4 @@
-import { freePort } from '@anlian/ingest/testing';
+import { freePort } from '@anlian/testing';
 import { ServerTCP } from 'modbus-serial';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceReading, SubmitOutcome } from '../src/adapters/device-reading.js';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { freePort } from '@anlian/ingest/testing';
+import { freePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LanMqttAdapter } from '../src/adapters/lan-mqtt-adapter.js';

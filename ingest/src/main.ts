@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { migrateToLatest, type OpenedDatabase, openDatabase, Registry } from '@anlian/store';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { ExternalSubscriber } from './broker/external-subscriber.js';
@@ -12,9 +13,6 @@ import { ensureDatabaseV1 } from './influx/setup-v1.js';
 import { buildIngestService, type IngestService } from './ingest-service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
-import { type OpenedDatabase, openDatabase } from './store/database.js';
-import { migrateToLatest } from './store/migrate.js';
-import { Registry } from './store/registry.js';
 
 export interface RunningIngest {
   service: IngestService;

@@ -1,12 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { EntityChanges } from '@anlian/store';
+import { migrateToLatest, mosquittoHash, openDatabase, Registry, seedCounty } from '@anlian/store';
 import { createLogger } from './logger.js';
-import type { EntityChanges } from './store/county-import.js';
-import { openDatabase } from './store/database.js';
-import { migrateToLatest } from './store/migrate.js';
-import { Registry } from './store/registry.js';
-import { mosquittoHash } from './store/secret-hash.js';
-import { seedCounty } from './store/seed-command.js';
 
 interface StoreOptions {
   dataDir: string;

@@ -1,4 +1,3 @@
-import { stringifyInSlices } from '@anlian/ingest';
 import {
   DEFAULT_REPORT_INTERVAL_S,
   type DeviceKind,
@@ -6,6 +5,7 @@ import {
   type PressureMedium,
   type TelemetryPayload,
 } from '@anlian/protocol';
+import { stringifyInSlices } from '@anlian/store';
 import { AlertingError, AlertingErrorCode } from '../errors.js';
 import { effectiveRules } from '../rules/rule-overrides.js';
 import {

@@ -1,5 +1,5 @@
-import { readDevicePages, registryChangeProbe } from '@anlian/ingest';
 import { DeviceKind, PressureMedium } from '@anlian/protocol';
+import { readDevicePages, registryChangeProbe } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { DeviceInfo } from '../engine/rule-engine.js';
 import type { ContactRow } from '../store/alert-store.js';

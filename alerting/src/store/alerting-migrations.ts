@@ -1,4 +1,4 @@
-import { migrateToLatest, type NamedMigration } from '@anlian/ingest';
+import { migrateToLatest, type NamedMigration } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import * as alerting from './migrations/2026-11-23-201-alerting.js';

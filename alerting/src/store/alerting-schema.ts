@@ -1,4 +1,4 @@
-import type { Database, EpochMs } from '@anlian/ingest';
+import type { Database, EpochMs } from '@anlian/store';
 
 /**
  * Alerting's tables (migration `2026-11-23-201-alerting`), beside the registry's in the one

@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { importCountyConfig, migrateToLatest, type OpenedDatabase, openDatabase, silentLogger } from '@anlian/ingest';
+import { silentLogger } from '@anlian/ingest';
 import { CountyConfig, type CountyConfigInput } from '@anlian/protocol';
+import { importCountyConfig, migrateToLatest, type OpenedDatabase, openDatabase } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import type { AlertNotification } from '../../src/notify/notification.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startInfluxd } from '@anlian/ingest';
-import { freePort } from '../../../ingest/dist/testing/free-port.js';
+import { freePort } from '@anlian/testing';
 import { startBenchBroker } from '../ingest/bench-broker.js';
 import type { GeneratorCommand, GeneratorReport } from '../ingest/child-messages.js';
 import { childPidByName } from '../ingest/child-pid.js';

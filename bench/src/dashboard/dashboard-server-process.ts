@@ -11,8 +11,9 @@ import {
   UserStore,
 } from '@anlian/dashboard';
 import { buildLoadCounty } from '@anlian/device-simulators';
-import { LatestStateCache, migrateToLatest, openDatabase, Registry, silentLogger } from '@anlian/ingest';
+import { LatestStateCache, silentLogger } from '@anlian/ingest';
 import type { IngestEvent } from '@anlian/protocol';
+import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { Server } from 'socket.io';
 import type { FromServer, ToServer } from './server-messages.js';

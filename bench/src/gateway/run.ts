@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort } from '@anlian/ingest/testing';
+import { freePort } from '@anlian/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { IpcChild } from '../ingest/ipc-child.js';
 import { ProcessSampler, type ProcessUsage } from '../ingest/process-sampler.js';

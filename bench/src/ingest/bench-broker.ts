@@ -1,4 +1,4 @@
-import { startMosquitto } from '../../../ingest/dist/testing/mosquitto.js';
+import { startMosquitto } from '@anlian/testing';
 import { childPidByName } from './child-pid.js';
 
 export interface BenchBroker {

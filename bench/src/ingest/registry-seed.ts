@@ -1,5 +1,5 @@
-import { migrateToLatest, openDatabase, Registry } from '@anlian/ingest';
 import { CountyConfig } from '@anlian/protocol';
+import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Province } from './province.js';
 
 /**

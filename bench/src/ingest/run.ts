@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type InfluxTarget, startInfluxd } from '@anlian/ingest';
-import { freePort } from '../../../ingest/dist/testing/free-port.js';
+import { freePort } from '@anlian/testing';
 import { type BenchBroker, startBenchBroker } from './bench-broker.js';
 import { type BenchOptions, parseBenchOptions, USAGE } from './bench-options.js';
 import type { GeneratorCommand, GeneratorReport, SubscriberCommand, SubscriberReport } from './child-messages.js';

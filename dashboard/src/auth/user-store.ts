@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hashSecret, verifySecret } from '@anlian/ingest';
+import { hashSecret, verifySecret } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { DashboardError, DashboardErrorCode } from '../errors.js';
 import type { DashboardDatabase, Role, UsersTable } from '../store/dashboard-schema.js';

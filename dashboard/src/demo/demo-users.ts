@@ -1,4 +1,4 @@
-import type { Database } from '@anlian/ingest';
+import type { Database } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { UserStore } from '../auth/user-store.js';
 import type { DashboardDatabase } from '../store/dashboard-schema.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Database, Registry } from '@anlian/ingest';
 import { type ContactRole, type CountyConfig, type DEVICE_KINDS, PressureMedium } from '@anlian/protocol';
+import { type Database, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { DashboardError, DashboardErrorCode } from '../errors.js';

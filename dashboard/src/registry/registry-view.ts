@@ -1,4 +1,4 @@
-import { type Database, type DeviceRecord, Registry } from '@anlian/ingest';
+import { type Database, type DeviceRecord, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DashboardDatabase } from '../store/dashboard-schema.js';

@@ -1,4 +1,4 @@
-import { migrateToLatest, type NamedMigration } from '@anlian/ingest';
+import { migrateToLatest, type NamedMigration } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import * as auth from './migrations/2026-11-23-301-dashboard-auth.js';

@@ -1,4 +1,4 @@
-import type { Database, EpochMs, IntBool } from '@anlian/ingest';
+import type { Database, EpochMs, IntBool } from '@anlian/store';
 
 /**
  * The dashboard's tables, added to the operational store by its own migrations. Same portable

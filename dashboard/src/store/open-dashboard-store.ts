@@ -1,4 +1,5 @@
-import { type IngestConfig, type OpenedDatabase, openStore } from '@anlian/ingest';
+import { type IngestConfig, openStore } from '@anlian/ingest';
+import type { OpenedDatabase } from '@anlian/store';
 import type { Logger } from 'pino';
 import { migrateDashboard } from './dashboard-migrations.js';
 

@@ -8,12 +8,12 @@ import {
   type IngestEvent,
   loadIngestConfig,
   type RunningIngest,
-  seedCounty,
   silentLogger,
   startIngest,
 } from '@anlian/ingest';
-import { freePort } from '@anlian/ingest/testing';
 import type { CountyConfigInput, DeviceKind } from '@anlian/protocol';
+import { seedCounty } from '@anlian/store';
+import { freePort } from '@anlian/testing';
 
 export const COUNTY = 'testcounty';
 export const INSTITUTION = 'inst-gw';

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { MAX_PAYLOAD_BYTES } from '@anlian/protocol';
+import type { GatewayDirectory, GatewayIdentity } from '@anlian/store';
 import {
   Aedes,
   type AuthenticateError,
@@ -10,7 +11,6 @@ import {
 } from 'aedes';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { GatewayDirectory, GatewayIdentity } from '../gateway-directory.js';
 import { type BrokerMetrics, brokerMetrics } from './broker-metrics.js';
 import type { InboundMessage, MessageHandler, MessageSource } from './message-source.js';
 import { mayPublish, maySubscribe } from './topic-acl.js';

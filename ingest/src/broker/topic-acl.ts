@@ -1,5 +1,5 @@
 import { gatewayPrefix, parseTopic, type TopicType } from '@anlian/protocol';
-import type { GatewayIdentity } from '../gateway-directory.js';
+import type { GatewayIdentity } from '@anlian/store';
 
 /**
  * Why a gateway may not publish to a topic or subscribe to a filter. Also the `reason` label of

@@ -3,7 +3,7 @@ import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestError } from '../errors.js';
-import { freePort } from '../testing/free-port.js';
+import { freePort } from './free-port.js';
 
 export interface InfluxdOptions {
   /** Path of the influxd 1.x binary. Default `/usr/bin/influxd` (Debian package `influxdb`). */

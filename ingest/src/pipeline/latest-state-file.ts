@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { stringifyInSlices } from '../json-in-slices.js';
+import { stringifyInSlices } from '@anlian/store';
 import type { Logger } from '../logger.js';
 import type { LatestStateCache, LatestStateSnapshot } from './latest-state-cache.js';
 

@@ -1,5 +1,5 @@
 import type { DeviceKind } from '@anlian/protocol';
-import type { GatewayIdentity } from '../gateway-directory.js';
+import type { GatewayIdentity } from '@anlian/store';
 import type { Logger } from '../logger.js';
 
 /** What the pipeline needs of a registered device. */

@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topics } from '@anlian/protocol';
+import { mosquittoHash } from '@anlian/store';
+import { type Mosquitto, startMosquitto } from '@anlian/testing';
 import { MqttClient, type Packet } from 'mqtt';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -9,8 +11,6 @@ import { ExternalSubscriber, type ExternalSubscriberOptions } from '../../src/br
 import type { InboundMessage, MessageHandler } from '../../src/broker/message-source.js';
 import { writeMosquittoAuthFiles } from '../../src/broker/mosquitto-config.js';
 import { silentLogger } from '../../src/logger.js';
-import { mosquittoHash } from '../../src/store/secret-hash.js';
-import { type Mosquitto, startMosquitto } from '../../src/testing/mosquitto.js';
 import {
   addr,
   connectClient,

@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mosquittoHash } from '@anlian/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mosquittoConfigSnippet, writeMosquittoAuthFiles } from '../../src/broker/mosquitto-config.js';
-import { mosquittoHash } from '../../src/store/secret-hash.js';
 
 let dirs: string[] = [];
 afterEach(async () => {

@@ -1,8 +1,8 @@
+import type { GatewayDirectory, GatewayIdentity } from '@anlian/store';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import { onTestFinished } from 'vitest';
 import type { InboundMessage } from '../../src/broker/message-source.js';
-import type { GatewayDirectory, GatewayIdentity } from '../../src/gateway-directory.js';
 
 export interface FakeGateway extends GatewayIdentity {
   secret: string;

@@ -1,7 +1,7 @@
 import { topics } from '@anlian/protocol';
+import type { GatewayIdentity } from '@anlian/store';
 import { describe, expect, it } from 'vitest';
 import { mayPublish, maySubscribe } from '../../src/broker/topic-acl.js';
-import type { GatewayIdentity } from '../../src/gateway-directory.js';
 
 const gw: GatewayIdentity = { id: 'gw-1', county: 'youyang', institution: 'yy-a', enabled: true };
 const other: GatewayIdentity = { id: 'gw-2', county: 'youyang', institution: 'yy-a', enabled: true };

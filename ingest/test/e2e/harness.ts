@@ -2,14 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CountyConfigInput } from '@anlian/protocol';
+import { seedCounty } from '@anlian/store';
+import { freePort, type Influxd, startInfluxd } from '@anlian/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadIngestConfig } from '../../src/config.js';
 import { queryV1 } from '../../src/influx/query.js';
 import { silentLogger } from '../../src/logger.js';
 import { type RunningIngest, startIngest } from '../../src/main.js';
-import { seedCounty } from '../../src/store/seed-command.js';
-import { freePort } from '../../src/testing/free-port.js';
-import { type Influxd, startInfluxd } from '../../src/testing/influxd.js';
 
 export const SECRET = { 'gw-a': 'secret-of-gateway-a', 'gw-b': 'secret-of-gateway-b' } as const;
 export const GW_A = { county: 'testcounty', institution: 'inst-a', gateway: 'gw-a' };

@@ -1,7 +1,7 @@
 import { topics } from '@anlian/protocol';
+import { Registry } from '@anlian/store';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from '../../src/store/registry.js';
 import { GW_A, GW_B, type Harness, payload, startHarness, waitFor } from './harness.js';
 
 // End to end through the real parts: MQTT publish → embedded broker (auth + ACL) → pipeline →

@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { topics } from '@anlian/protocol';
+import { mosquittoHash, openDatabase, Registry, seedCounty } from '@anlian/store';
+import { type Influxd, type Mosquitto, startInfluxd, startMosquitto } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosquittoAuthFiles } from '../../src/broker/mosquitto-config.js';
@@ -9,12 +11,6 @@ import { loadIngestConfig } from '../../src/config.js';
 import { queryV1 } from '../../src/influx/query.js';
 import { silentLogger } from '../../src/logger.js';
 import { type RunningIngest, startIngest } from '../../src/main.js';
-import { openDatabase } from '../../src/store/database.js';
-import { Registry } from '../../src/store/registry.js';
-import { mosquittoHash } from '../../src/store/secret-hash.js';
-import { seedCounty } from '../../src/store/seed-command.js';
-import { type Influxd, startInfluxd } from '../../src/testing/influxd.js';
-import { type Mosquitto, startMosquitto } from '../../src/testing/mosquitto.js';
 import { GW_A, payload, SECRET, TEST_COUNTY, waitFor } from './harness.js';
 
 // External-broker mode end to end: a real mosquitto 2 with the password and ACL files that

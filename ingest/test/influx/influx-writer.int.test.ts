@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort, type Influxd, startInfluxd } from '@anlian/testing';
 import { Point } from '@influxdata/influxdb-client';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -12,8 +13,6 @@ import type { InfluxTarget } from '../../src/influx/influx-target.js';
 import { InfluxWriter, type InfluxWriterOptions } from '../../src/influx/influx-writer.js';
 import { querySeriesV1, seriesRows } from '../../src/influx/query.js';
 import { ensureDatabaseV1 } from '../../src/influx/setup-v1.js';
-import { freePort } from '../../src/testing/free-port.js';
-import { type Influxd, startInfluxd } from '../../src/testing/influxd.js';
 import { waitFor } from './test-helpers.js';
 
 let influxd: Influxd;

@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type Influxd, startInfluxd } from '@anlian/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxTarget } from '../../src/influx/influx-target.js';
 import { querySeriesV1, queryV1, seriesRows } from '../../src/influx/query.js';
 import { DOWNSAMPLED_MEASUREMENTS, downsampleBackfillStatement, ensureDatabaseV1 } from '../../src/influx/setup-v1.js';
-import { type Influxd, startInfluxd } from '../../src/testing/influxd.js';
 
 let influxd: Influxd;
 

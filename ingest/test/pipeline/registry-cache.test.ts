@@ -1,5 +1,5 @@
+import type { GatewayIdentity } from '@anlian/store';
 import { describe, expect, it, vi } from 'vitest';
-import type { GatewayIdentity } from '../../src/gateway-directory.js';
 import { silentLogger } from '../../src/logger.js';
 import { type KnownDevice, RegistryCache, type RegistrySource } from '../../src/pipeline/registry-cache.js';
 

@@ -1,5 +1,5 @@
-import type { DeviceRecord, GatewayRecord } from '@anlian/ingest';
 import type { ContactConfig, ContactRole, DeviceKind, PressureMedium } from '@anlian/protocol';
+import type { DeviceRecord, GatewayRecord } from '@anlian/store';
 import type { EscalationPolicy } from '../../../src/alerts/alerts-port';
 
 /**

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { CountyConfig, DEVICE_KINDS } from '@anlian/protocol';
 import { describe, expect, it } from 'vitest';
-import { buildDemoCounty, DEMO_COUNTY_COMMENT } from '../../src/store/demo-county.js';
+import { buildDemoCounty, DEMO_COUNTY_COMMENT } from '../src/demo-county.js';
 
-const countiesDir = new URL('../../../deploy/counties/', import.meta.url);
+const countiesDir = new URL('../../deploy/counties/', import.meta.url);
 
 type Ring = [number, number][];
 
@@ -44,7 +44,7 @@ describe('the demo county', () => {
 
   it('says it is generated and by what', () => {
     expect(buildDemoCounty().$comment).toBe(DEMO_COUNTY_COMMENT);
-    expect(DEMO_COUNTY_COMMENT).toContain('ingest/src/store/demo-county.ts');
+    expect(DEMO_COUNTY_COMMENT).toContain('store/src/demo-county.ts');
   });
 
   const county = CountyConfig.parse(buildDemoCounty());

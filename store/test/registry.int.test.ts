@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
+import { startPostgres, type TestPostgres } from '@anlian/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/database.js';
-import { startPostgres, type TestPostgres } from '../../src/testing/postgres.js';
+import { openDatabase } from '../src/database.js';
 import { type DialectFactory, registrySuite } from './registry-suite.js';
 
 const factories: DialectFactory[] = [

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonErrorPosition } from '../../src/store/json-error-position.js';
-import { CountyFileError, readCountyFile, seedCounty } from '../../src/store/seed-command.js';
+import { jsonErrorPosition } from '../src/json-error-position.js';
+import { CountyFileError, readCountyFile, seedCounty } from '../src/seed-command.js';
 import { smallCounty } from './registry-suite.js';
 
 describe('seedCounty', () => {

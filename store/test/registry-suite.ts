@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { type CountyConfig, type CountyConfigInput, CountyConfig as CountyConfigSchema } from '@anlian/protocol';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpenedDatabase } from '../../src/store/database.js';
-import { migrateToLatest, STORE_MIGRATIONS } from '../../src/store/migrate.js';
-import { Registry } from '../../src/store/registry.js';
-import { hashSecret, verifyMosquittoHash } from '../../src/store/secret-hash.js';
+import type { OpenedDatabase } from '../src/database.js';
+import { migrateToLatest, STORE_MIGRATIONS } from '../src/migrate.js';
+import { Registry } from '../src/registry.js';
+import { hashSecret, verifyMosquittoHash } from '../src/secret-hash.js';
 
 /** Opens a fresh, empty database and says how to dispose of it. */
 export interface DialectFactory {
@@ -494,7 +494,7 @@ export function registrySuite(factory: DialectFactory): void {
 
   describe('the demo county', () => {
     it('imports, and re-imports with no changes', async () => {
-      const file = new URL('../../../deploy/counties/youyang-demo.json', import.meta.url);
+      const file = new URL('../../deploy/counties/youyang-demo.json', import.meta.url);
       const county = CountyConfigSchema.parse(JSON.parse(await readFile(file, 'utf8')));
       const registry = new Registry(store.db, { clock });
       const first = await registry.importCounty(county);

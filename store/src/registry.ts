@@ -8,11 +8,11 @@ import {
 } from '@anlian/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { GatewayDirectory, GatewayIdentity } from '../gateway-directory.js';
 import { registryChangeProbe } from './change-probe.js';
 import { type ImportSummary, importCountyConfig } from './county-import.js';
 import { readDevicePages } from './device-pages.js';
 import { StoreError, StoreErrorCode } from './errors.js';
+import type { GatewayDirectory, GatewayIdentity } from './gateway-directory.js';
 import type { Database, EpochMs } from './schema.js';
 import { hashSecret, mosquittoHash, secretDigest, verifySecret } from './secret-hash.js';
 

@@ -13,7 +13,7 @@ import {
   parseSecretHash,
   verifyMosquittoHash,
   verifySecret,
-} from '../../src/store/secret-hash.js';
+} from '../src/secret-hash.js';
 
 const SECRET = 'correct horse battery staple';
 

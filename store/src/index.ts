@@ -15,7 +15,9 @@ export {
 export { buildDemoCounty, DEMO_COUNTY_COMMENT } from './demo-county.js';
 export { readDevicePages } from './device-pages.js';
 export { StoreError, StoreErrorCode } from './errors.js';
+export type { GatewayDirectory, GatewayIdentity } from './gateway-directory.js';
 export { type JsonErrorPosition, jsonErrorPosition } from './json-error-position.js';
+export { stringifyInSlices } from './json-in-slices.js';
 export { migrateToLatest, type NamedMigration, STORE_MIGRATIONS, StaticMigrationProvider } from './migrate.js';
 export {
   type CountySummary,

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { access, chown, constants, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@anlian/ingest';
 import pg from 'pg';
-import { freePort } from './free-port.js';
 
 export interface StartPostgresOptions {
   /** Folder with initdb and postgres. Default: `$PG_BIN`, else the newest `/usr/lib/postgresql/N/bin`. */

@@ -1,2 +1,0 @@
-/** Integration tests: a throwaway influxd on a free port in a temporary directory. */
-export { type Influxd, type InfluxdOptions, startInfluxd } from '../influx/local-influxd.js';
