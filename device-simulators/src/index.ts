@@ -8,6 +8,21 @@
  * - `loadScenario` / `parseScenario`, `loadCountyFile`, `buildLoadCounty`: inputs.
  */
 
+export {
+  CameraSimFault,
+  DEFAULT_PICTURE,
+  type PictureFormat,
+  snapshotArgs,
+  streamPipeline,
+} from './camera/camera-picture.js';
+export { RTSP_LAUNCHER, RtspStreamServer } from './camera/rtsp-stream-server.js';
+export { SimulatedCamera, type SimulatedCameraStats } from './camera/simulated-camera.js';
+export {
+  DEFAULT_CAMERA_PASSWORD,
+  DEFAULT_CAMERA_USERNAME,
+  SimulatedCameraFleet,
+  type SimulatedCameraSpec,
+} from './camera/simulated-camera-fleet.js';
 export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
 export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';
 export {

@@ -228,8 +228,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }
       const number = seq.next();
       n.payload.seq = number;
-      const cls: MessageClass = n.message === 'event' ? CLASS_OF_EVENT(n.payload) : 'telemetry';
-      const topic = n.message === 'event' ? topics.event(address, n.device) : topics.telemetry(address, n.device);
+      // Snapshots travel as events (never thinned or dropped), behind the fire alarm they document.
+      const cls: MessageClass =
+        n.message === 'event' ? CLASS_OF_EVENT(n.payload) : n.message === 'snapshot' ? 'event' : 'telemetry';
+      const topic =
+        n.message === 'event'
+          ? topics.event(address, n.device)
+          : n.message === 'snapshot'
+            ? topics.snapshot(address, n.device)
+            : topics.telemetry(address, n.device);
       let result: ReturnType<OutboundQueue['enqueue']>;
       try {
         result = queue.enqueue(cls, topic, Buffer.from(JSON.stringify(n.payload)));
@@ -254,6 +261,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           ts: n.payload.ts,
           seq: number,
         });
+        // Video review (视频复核): the alarm is queued first; adapters act on it afterwards.
+        const notice = { device: n.device, zone: n.payload.zone, ts: n.payload.ts, seq: number };
+        for (const a of adapters) {
+          try {
+            a.onFireAlarm?.(notice);
+          } catch (err) {
+            log.error({ err, adapter: a.name }, 'adapter failed on a fire alarm');
+          }
+        }
       }
       return { ok: true, queued: true, durable: result.durable };
     },

@@ -56,7 +56,8 @@ export function streamPipeline(fault: CameraSimFault, f: PictureFormat = DEFAULT
   let source: string;
   switch (fault) {
     case 'frozen':
-      source = `videotestsrc is-live=true pattern=smpte horizontal-speed=0 ! ${caps}`;
+      // Not SMPTE bars standing still: GStreamer's have a patch of moving noise.
+      source = `videotestsrc is-live=true pattern=colors ! ${caps}`;
       break;
     case 'black':
       source = `videotestsrc is-live=true pattern=black ! ${caps}`;

@@ -16,6 +16,18 @@ export interface DeviceAdapter {
   stop(): Promise<void>;
   /** Reported in every heartbeat. */
   health(): z.infer<typeof AdapterHealth>;
+  /**
+   * A fire alarm was just queued for the county (the camera adapter takes video-review snapshots).
+   * Called after the alarm is in the queue; must return at once and never throw.
+   */
+  onFireAlarm?(alarm: FireAlarmNotice): void;
+}
+
+export interface FireAlarmNotice {
+  device: string;
+  zone: string | undefined;
+  ts: number;
+  seq: number;
 }
 
 /** What every adapter gets from the gateway. */

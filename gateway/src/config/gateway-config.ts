@@ -1,5 +1,6 @@
 import { DeviceKind, PressureMedium, SegmentId } from '@anlian/protocol';
 import { z } from 'zod';
+import { CameraAdapterConfig } from './camera-adapter-config.js';
 
 const Port = z.number().int().min(0).max(65_535);
 const Ms = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -174,7 +175,11 @@ export type ModbusTcpAdapterConfig = z.infer<typeof ModbusTcpAdapterConfig>;
  * adapter (`type: camera`) and a GB 26875.3 fire-panel adapter (`type: gb26875`) each add a
  * variant here and a case in `adapters/create-adapter.ts`; nothing else changes.
  */
-export const AdapterConfig = z.discriminatedUnion('type', [LanMqttAdapterConfig, ModbusTcpAdapterConfig]);
+export const AdapterConfig = z.discriminatedUnion('type', [
+  LanMqttAdapterConfig,
+  ModbusTcpAdapterConfig,
+  CameraAdapterConfig,
+]);
 export type AdapterConfig = z.infer<typeof AdapterConfig>;
 
 export const AlarmOutput = z.discriminatedUnion('type', [
@@ -258,6 +263,19 @@ export const GatewayFileConfig = z
           path: ['adapters', i, 'name'],
         });
       } else names.set(a.name, i);
+      if (a.type === 'camera') {
+        a.cameras.forEach((cam, j) => {
+          const at = devices.get(cam.device);
+          if (at === undefined || c.devices[at]?.kind !== 'camera') {
+            ctx.addIssue({
+              code: 'custom',
+              message: `device "${cam.device}" is not a camera in devices`,
+              path: ['adapters', i, 'cameras', j, 'device'],
+            });
+          }
+        });
+        return;
+      }
       if (a.type !== 'modbus-tcp') return;
       const fields = new Map<string, Set<string>>();
       a.registers.forEach((r, j) => {

@@ -7,6 +7,7 @@ export interface MediaProcessResult {
   stderr: string;
   /** Killed by the time limit. */
   timedOut: boolean;
+  elapsedMs: number;
 }
 
 const STDERR_KEEP = 16 * 1024;
@@ -18,14 +19,20 @@ const STDERR_KEEP = 16 * 1024;
 export function runMediaProcess(
   command: string,
   args: readonly string[],
-  opts: { timeoutMs: number; maxStdout?: number },
+  opts: { timeoutMs: number; maxStdout?: number; signal?: AbortSignal; stdin?: Buffer },
 ): Promise<MediaProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // ffmpeg reads commands (`q`) from stdin: give it the input, or an empty one.
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.stdin);
+    const abort = () => child.kill('SIGKILL');
+    opts.signal?.addEventListener('abort', abort, { once: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
     let timedOut = false;
+    const started = performance.now();
     const max = opts.maxStdout ?? 8 * 1024 * 1024;
     child.stdout.on('data', (b: Buffer) => {
       if (outBytes < max) out.push(b);
@@ -41,11 +48,13 @@ export function runMediaProcess(
     }, opts.timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', abort);
       reject(e);
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err, timedOut });
+      opts.signal?.removeEventListener('abort', abort);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err, timedOut, elapsedMs: performance.now() - started });
     });
   });
 }

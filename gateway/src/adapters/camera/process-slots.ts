@@ -26,9 +26,11 @@ export class ProcessSlots {
     this.#drain();
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` in a slot; `urgent` tasks (video review of a fire alarm) go to the front of the queue. */
+  async run<T>(task: () => Promise<T>, urgent = false): Promise<T> {
     await new Promise<void>((resolve) => {
-      this.#queue.push(resolve);
+      if (urgent) this.#queue.unshift(resolve);
+      else this.#queue.push(resolve);
       this.#drain();
     });
     try {

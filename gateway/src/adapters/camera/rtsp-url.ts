@@ -29,11 +29,18 @@ export function lastError(stderr: string): string {
 }
 
 /** Sorts a failed ffmpeg/ffprobe run on an RTSP stream into the adapter's faults. */
-export function classifyStreamFailure(stderr: string, timedOut: boolean, limitMs: number): CameraError {
+export function classifyStreamFailure(
+  stderr: string,
+  run: { timedOut: boolean; elapsedMs: number },
+  limitMs: number,
+): CameraError {
   if (/401 Unauthorized|authorization failed/i.test(stderr)) {
     return new CameraError(CameraFault.AUTH, `RTSP refused the credentials: ${lastError(stderr)}`);
   }
-  if (timedOut || /timed out|Operation timed out|Immediate exit requested/i.test(stderr)) {
+  const refused = /Connection refused|\b40[34]\b|\b50[03]\b|Not Found|Service Unavailable/i.test(stderr);
+  // A server that accepts and then says nothing ends ffmpeg's RTSP read with its socket timeout
+  // ("Invalid data found…"): what tells it apart is that the time limit was used up.
+  if (run.timedOut || /timed out/i.test(stderr) || (!refused && run.elapsedMs >= limitMs * 0.9)) {
     return new CameraError(CameraFault.STREAM_TIMEOUT, `the stream did not start within ${limitMs} ms`);
   }
   return new CameraError(CameraFault.STREAM_DOWN, `the stream is down: ${lastError(stderr)}`);

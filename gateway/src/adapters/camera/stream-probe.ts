@@ -52,7 +52,7 @@ export async function probeStream(opts: {
   const limit = opts.timeoutMs + opts.seconds * 1000 + 2000;
   const r = await runMediaProcess(opts.ffprobe, args, { timeoutMs: limit });
   if (r.code !== 0 || r.timedOut) {
-    throw classifyStreamFailure(redactSecrets(r.stderr, opts.secrets), r.timedOut, opts.timeoutMs);
+    throw classifyStreamFailure(redactSecrets(r.stderr, opts.secrets), r, opts.timeoutMs);
   }
   let out: FfprobeOutput;
   try {

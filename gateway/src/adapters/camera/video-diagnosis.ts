@@ -39,7 +39,9 @@ export function diagnosisFilters(t: DiagnosisThresholds): string {
     'signalstats',
     'entropy',
     'blurdetect',
-    'metadata=mode=print:file=/dev/stdout',
+    // ffmpeg's stdout (quoted: `:` separates filter options). Not /dev/stdout: Node's pipes are
+    // sockets, which cannot be opened by name.
+    "metadata=mode=print:file='pipe\\:1'",
   ].join(',');
 }
 
@@ -106,6 +108,7 @@ export async function measurePicture(opts: {
 }): Promise<PictureMeasures> {
   const args = [
     '-hide_banner',
+    '-nostdin',
     '-nostats',
     '-loglevel',
     'info',
@@ -129,7 +132,7 @@ export async function measurePicture(opts: {
   const limit = opts.timeoutMs + opts.seconds * 1000 + 3000;
   const r = await runMediaProcess(opts.ffmpeg, args, { timeoutMs: limit, maxStdout: 4 * 1024 * 1024 });
   const stderr = redactSecrets(r.stderr, opts.secrets);
-  if (r.code !== 0 || r.timedOut) throw classifyStreamFailure(stderr, r.timedOut, opts.timeoutMs);
+  if (r.code !== 0 || r.timedOut) throw classifyStreamFailure(stderr, r, opts.timeoutMs);
   const m = parseMeasures(r.stdout.toString('utf8'), stderr);
   if (m.frames === 0) throw new CameraError(CameraFault.STREAM_TIMEOUT, 'the stream sent no video frames');
   return m;
