@@ -165,6 +165,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     subscribeIngest: (listener) => running.service.pipeline.onEvent(listener),
     queryInflux: (q) => queryV1(config.influx.target, q),
     alerts: alertsPortFrom(alerting.service),
+    media: running.media,
     logger,
     secureCookies: dashboardConfig.ANLIAN_DASHBOARD_SECURE_COOKIES,
     ...(dashboardConfig.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: dashboardConfig.ANLIAN_COUNTY_GEOJSON } : {}),

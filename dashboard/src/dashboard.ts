@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LatestStateCache } from '@anlian/ingest';
 import type { IngestEvent } from '@anlian/protocol';
-import type { Database } from '@anlian/store';
+import type { Database, MediaStore } from '@anlian/store';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -41,6 +41,8 @@ export interface DashboardDeps {
   secureCookies?: boolean;
   /** Login attempts per address and username; default 10 per 5 minutes. */
   loginLimit?: LoginLimit;
+  /** The county's media store: video-review snapshots of fire alarms. */
+  media?: MediaStore;
   /** Session idle timeout; default 12 h. */
   sessionIdleMs?: number;
   thresholds?: Partial<DeviceThresholds>;
@@ -122,6 +124,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     logger,
     clock,
     secureCookies: deps.secureCookies ?? false,
+    ...(deps.media ? { media: deps.media } : {}),
   };
   const app = await buildDashboardHttp({
     ctx,

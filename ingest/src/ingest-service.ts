@@ -3,7 +3,12 @@ import type { Registry } from 'prom-client';
 import type { MessageSource } from './broker/message-source.js';
 import { buildHealthServer, type ReadinessCheck } from './http/health-server.js';
 import type { Logger } from './logger.js';
-import { IngestPipeline, type IngestPipelineOptions, type LineStore } from './pipeline/ingest-pipeline.js';
+import {
+  IngestPipeline,
+  type IngestPipelineOptions,
+  type LineStore,
+  type SnapshotSink,
+} from './pipeline/ingest-pipeline.js';
 import { LatestStateCache } from './pipeline/latest-state-cache.js';
 import { LatestStateFile } from './pipeline/latest-state-file.js';
 import { RegistryCache, type RegistrySource } from './pipeline/registry-cache.js';
@@ -29,6 +34,8 @@ export interface IngestServiceDeps {
   eventRetentionPolicy?: string;
   /** Where the latest-state cache is kept across restarts; not kept when left out. */
   latestStatePath?: string;
+  /** The media store for video-review snapshots; without one they are refused. */
+  snapshots?: SnapshotSink;
 }
 
 export interface IngestService {
@@ -65,6 +72,7 @@ export function buildIngestService(deps: IngestServiceDeps): IngestService {
     logger: deps.logger,
     metrics: deps.metrics,
     ...(deps.eventRetentionPolicy ? { eventRetentionPolicy: deps.eventRetentionPolicy } : {}),
+    ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
   });
 
   const readiness = async (): Promise<Record<string, ReadinessCheck>> => {

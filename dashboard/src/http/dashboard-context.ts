@@ -1,5 +1,5 @@
 import type { queryV1 } from '@anlian/ingest';
-import type { Registry } from '@anlian/store';
+import type { MediaStore, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AlertsPort } from '../alerts/alerts-port.js';
@@ -26,4 +26,6 @@ export interface DashboardContext {
   clock: () => number;
   /** Session cookies carry `Secure` (behind HTTPS). */
   secureCookies: boolean;
+  /** Video-review snapshots (视频复核); none when left out. */
+  media?: MediaStore;
 }

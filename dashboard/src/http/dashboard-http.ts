@@ -21,6 +21,7 @@ import { authRoutes, type LoginLimit } from './routes/auth-routes.js';
 import { countyRoutes } from './routes/county-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
+import { snapshotRoutes } from './routes/snapshot-routes.js';
 
 export interface DashboardHttpOptions {
   ctx: DashboardContext;
@@ -113,6 +114,7 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   await app.register(authRoutes, { ctx, loginLimit: o.loginLimit });
   await app.register(countyRoutes, { ctx, outlinePath: o.countyOutlinePath });
   await app.register(alertRoutes, { ctx });
+  await app.register(snapshotRoutes, { ctx });
   await app.register(operationsRoutes, { ctx });
   await app.register(adminRoutes, { ctx, editor: o.editor });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
