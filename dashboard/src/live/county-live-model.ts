@@ -43,6 +43,9 @@ const EVENT_TEXT: Record<string, { zh: string; en: string }> = {
   frozen: { zh: '画面冻结', en: 'frozen picture' },
   black: { zh: '黑屏', en: 'black picture' },
   occlusion: { zh: '遮挡', en: 'occlusion' },
+  too_dark: { zh: '画面过暗', en: 'too dark' },
+  too_bright: { zh: '画面过亮', en: 'too bright' },
+  blurred: { zh: '画面模糊', en: 'blurred picture' },
 };
 
 /**
@@ -421,6 +424,10 @@ export class CountyLiveModel {
     if (v.streamOk === false) return 'signal_loss';
     if (v.frozen === true) return 'frozen';
     if (v.black === true) return 'black';
+    if (v.occluded === true) return 'occlusion';
+    if (v.dark === true) return 'too_dark';
+    if (v.bright === true) return 'too_bright';
+    if (v.blurred === true) return 'blurred';
     return undefined;
   }
 
