@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import type { IngestEvent, LineStore } from '@anlian/ingest';
+import type { IngestEvent } from '@anlian/ingest';
 import type { Database } from '@anlian/store';
+import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';

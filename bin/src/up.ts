@@ -17,19 +17,10 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
-import {
-  createMetricsRegistry,
-  hasCode,
-  type Influxd,
-  type IngestConfig,
-  loadIngestConfig,
-  onShutdownSignal,
-  openStore,
-  queryV1,
-  startInfluxd,
-  startIngest,
-} from '@anlian/ingest';
+import { type IngestConfig, loadIngestConfig, openStore, startIngest } from '@anlian/ingest';
+import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
 import { Registry, readCountyFile } from '@anlian/store';
+import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import { pino } from 'pino';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';

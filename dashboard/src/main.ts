@@ -1,4 +1,6 @@
-import { LatestStateCache, loadIngestConfig, onShutdownSignal, queryV1 } from '@anlian/ingest';
+import { LatestStateCache, loadIngestConfig } from '@anlian/ingest';
+import { onShutdownSignal } from '@anlian/runtime';
+import { queryV1 } from '@anlian/timeseries';
 import { pino } from 'pino';
 import { InMemoryAlerts } from './alerts/in-memory-alerts.js';
 import { loadDashboardConfig } from './config.js';

@@ -1,4 +1,5 @@
-import { LatestStateCache, silentLogger } from '@anlian/ingest';
+import { LatestStateCache } from '@anlian/ingest';
+import { silentLogger } from '@anlian/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertChange } from '../src/alerts/alerts-port.js';
 import { buildDashboard, type Dashboard, type DemoUsers, migrateDashboard, seedDemoUsers } from '../src/index.js';

@@ -1,6 +1,7 @@
-import { LatestStateCache, silentLogger } from '@anlian/ingest';
+import { LatestStateCache } from '@anlian/ingest';
 import type { CountyConfigInput, IngestEvent } from '@anlian/protocol';
 import { CountyConfig } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';

@@ -3,17 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAlertingConfig, type RunningAlerting, startAlerting } from '@anlian/alerting';
 import { CountySimulator } from '@anlian/device-simulators';
-import {
-  createMetricsRegistry,
-  loadIngestConfig,
-  queryV1,
-  type RunningIngest,
-  silentLogger,
-  startIngest,
-} from '@anlian/ingest';
+import { loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
 import type { CountyConfig } from '@anlian/protocol';
+import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { readCountyFile, seedCounty } from '@anlian/store';
 import { freePort, startInfluxd } from '@anlian/testing';
+import { queryV1 } from '@anlian/timeseries';
 import { alertsPortFrom } from '../src/alerts/alerting-service-port.js';
 import {
   buildDashboard,

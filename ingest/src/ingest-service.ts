@@ -1,8 +1,8 @@
+import type { Logger } from '@anlian/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { MessageSource } from './broker/message-source.js';
 import { buildHealthServer, type ReadinessCheck } from './http/health-server.js';
-import type { Logger } from './logger.js';
 import {
   IngestPipeline,
   type IngestPipelineOptions,

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { createLogger, createMetricsRegistry, hasCode, type Logger, onShutdownSignal } from '@anlian/runtime';
 import {
   FilesystemMediaStore,
   type MediaStore,
@@ -8,18 +9,14 @@ import {
   openDatabase,
   Registry,
 } from '@anlian/store';
+import { ensureDatabaseV1, InfluxWriter } from '@anlian/timeseries';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { MessageSource } from './broker/message-source.js';
 import type { IngestConfig } from './config.js';
 import { loadIngestConfig } from './config.js';
-import { hasCode } from './errors.js';
-import { InfluxWriter } from './influx/influx-writer.js';
-import { ensureDatabaseV1 } from './influx/setup-v1.js';
 import { buildIngestService, type IngestService } from './ingest-service.js';
-import { createLogger, type Logger } from './logger.js';
-import { createMetricsRegistry } from './metrics.js';
 
 export interface RunningIngest {
   service: IngestService;
@@ -132,36 +129,6 @@ export async function startIngest(
       await database.close();
     },
   };
-}
-
-/**
- * Stops `stop` on SIGTERM/SIGINT with a graceful drain; a second signal, or a drain longer than
- * `timeoutMs`, exits at once. Anything unsent is on disk in the spool either way.
- */
-export function onShutdownSignal(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs }, 'graceful shutdown timed out');
-      process.exit(1);
-    }, timeoutMs);
-    timer.unref();
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
 }
 
 /** `anlian ingest`: read the environment, start, serve until a signal. */

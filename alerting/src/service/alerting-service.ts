@@ -1,4 +1,5 @@
-import type { IngestEvent, LineStore } from '@anlian/ingest';
+import type { IngestEvent } from '@anlian/ingest';
+import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';

@@ -11,8 +11,9 @@ import {
   UserStore,
 } from '@anlian/dashboard';
 import { buildLoadCounty } from '@anlian/device-simulators';
-import { LatestStateCache, silentLogger } from '@anlian/ingest';
+import { LatestStateCache } from '@anlian/ingest';
 import type { IngestEvent } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { Server } from 'socket.io';

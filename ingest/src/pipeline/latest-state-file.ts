@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Logger } from '@anlian/runtime';
 import { stringifyInSlices } from '@anlian/store';
-import type { Logger } from '../logger.js';
 import type { LatestStateCache, LatestStateSnapshot } from './latest-state-cache.js';
 
 /**

@@ -1,8 +1,7 @@
 import { topics } from '@anlian/protocol';
+import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { describe, expect, it } from 'vitest';
 import { IngestError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { createMetricsRegistry } from '../../src/metrics.js';
 import type { IngestEvent } from '../../src/pipeline/ingest-event.js';
 import { IngestPipeline, type LineStore } from '../../src/pipeline/ingest-pipeline.js';
 import { LatestStateCache } from '../../src/pipeline/latest-state-cache.js';

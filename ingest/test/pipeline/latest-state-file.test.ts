@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { silentLogger } from '@anlian/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
 import { LatestStateCache } from '../../src/pipeline/latest-state-cache.js';
 import { LatestStateFile } from '../../src/pipeline/latest-state-file.js';
 

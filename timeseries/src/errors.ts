@@ -10,7 +10,8 @@ export type InfluxErrorCode =
   | 'ANL_ERR_WRITER_STOPPED'
   | 'ANL_ERR_INFLUX_TARGET'
   | 'ANL_ERR_INFLUX_QUERY'
-  | 'ANL_ERR_INFLUX_SETUP';
+  | 'ANL_ERR_INFLUX_SETUP'
+  | 'ANL_ERR_INFLUX_MISSING';
 
 export class InfluxError extends Error {
   constructor(

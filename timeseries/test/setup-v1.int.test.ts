@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Influxd, startInfluxd } from '@anlian/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InfluxTarget } from '../../src/influx/influx-target.js';
-import { querySeriesV1, queryV1, seriesRows } from '../../src/influx/query.js';
-import { DOWNSAMPLED_MEASUREMENTS, downsampleBackfillStatement, ensureDatabaseV1 } from '../../src/influx/setup-v1.js';
+import type { InfluxTarget } from '../src/influx-target.js';
+import { querySeriesV1, queryV1, seriesRows } from '../src/query.js';
+import { DOWNSAMPLED_MEASUREMENTS, downsampleBackfillStatement, ensureDatabaseV1 } from '../src/setup-v1.js';
 
 let influxd: Influxd;
 
@@ -122,7 +122,7 @@ describe('ensureDatabaseV1 against influxd 1.x', () => {
     } catch {
       ctx.skip('the influx CLI (Debian influxdb-client) is not installed');
     }
-    const file = fileURLToPath(new URL('../../../deploy/influxdb/setup.influxql', import.meta.url));
+    const file = fileURLToPath(new URL('../../deploy/influxdb/setup.influxql', import.meta.url));
     const args = ['-host', '127.0.0.1', '-port', String(influxd.port), '-import', '-path', file];
     const run = promisify(execFile);
     const { stderr } = await run(cli, args);

@@ -76,7 +76,7 @@ export function setupStatementsV1(database: string): string[] {
 /** The text of deploy/influxdb/setup.influxql (a test keeps the file equal to this). */
 export function renderSetupInfluxql(database = 'anlian'): string {
   return [
-    '# Generated from ingest/src/influx/setup-v1.ts (renderSetupInfluxql); do not edit by hand.',
+    '# Generated from timeseries/src/setup-v1.ts (renderSetupInfluxql); do not edit by hand.',
     '# InfluxDB 1.x setup for Anlian: database, retention policies, hourly downsampling.',
     `# Usage: influx -host HOST -username ADMIN -password … -import -path setup.influxql`,
     '# ingest runs the same at start when INFLUX_SETUP is on (ensureDatabaseV1), which also updates changed',

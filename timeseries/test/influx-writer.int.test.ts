@@ -9,10 +9,10 @@ import { Point } from '@influxdata/influxdb-client';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { InfluxTarget } from '../../src/influx/influx-target.js';
-import { InfluxWriter, type InfluxWriterOptions } from '../../src/influx/influx-writer.js';
-import { querySeriesV1, seriesRows } from '../../src/influx/query.js';
-import { ensureDatabaseV1 } from '../../src/influx/setup-v1.js';
+import type { InfluxTarget } from '../src/influx-target.js';
+import { InfluxWriter, type InfluxWriterOptions } from '../src/influx-writer.js';
+import { querySeriesV1, seriesRows } from '../src/query.js';
+import { ensureDatabaseV1 } from '../src/setup-v1.js';
 import { waitFor } from './test-helpers.js';
 
 let influxd: Influxd;
@@ -256,8 +256,8 @@ describe('InfluxWriter against influxd 1.x', () => {
 
 /** The crash test runs the compiled writer; refuse to test stale JavaScript. */
 async function expectDistFresh(): Promise<void> {
-  const src = fileURLToPath(new URL('../../src/influx/', import.meta.url));
-  const dist = fileURLToPath(new URL('../../dist/influx/', import.meta.url));
+  const src = fileURLToPath(new URL('../src/', import.meta.url));
+  const dist = fileURLToPath(new URL('../dist/', import.meta.url));
   for (const name of await readdir(src)) {
     if (!name.endsWith('.ts')) continue;
     const built = join(dist, name.replace(/\.ts$/, '.js'));

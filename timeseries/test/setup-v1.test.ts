@@ -5,12 +5,12 @@ import {
   downsampleBackfillStatement,
   renderSetupInfluxql,
   setupStatementsV1,
-} from '../../src/influx/setup-v1.js';
+} from '../src/setup-v1.js';
 
 describe('InfluxDB 1.x setup statements', () => {
   it('deploy/influxdb/setup.influxql is up to date with setup-v1.ts', async () => {
-    const file = await readFile(new URL('../../../deploy/influxdb/setup.influxql', import.meta.url), 'utf8');
-    // Regenerate: npx tsc -b && node -e "import('./ingest/dist/influx/setup-v1.js').then(m => process.stdout.write(m.renderSetupInfluxql()))" > deploy/influxdb/setup.influxql
+    const file = await readFile(new URL('../../deploy/influxdb/setup.influxql', import.meta.url), 'utf8');
+    // Regenerate: npx tsc -b && node -e "import('./timeseries/dist/setup-v1.js').then(m => process.stdout.write(m.renderSetupInfluxql()))" > deploy/influxdb/setup.influxql
     expect(file).toBe(renderSetupInfluxql());
   });
 

@@ -1,7 +1,7 @@
 import { freePort } from '@anlian/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authHeaders, type InfluxTarget, storageName, writeUrl } from '../../src/influx/influx-target.js';
-import { classify, LineSender, parseRetryAfter } from '../../src/influx/line-sender.js';
+import { authHeaders, type InfluxTarget, storageName, writeUrl } from '../src/influx-target.js';
+import { classify, LineSender, parseRetryAfter } from '../src/line-sender.js';
 import { type CaptureServer, startCaptureServer } from './capture-server.js';
 
 let server: CaptureServer;

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { startInfluxd } from '@anlian/testing';
 import { describe, expect, it } from 'vitest';
-import { querySeriesV1 } from '../../src/influx/query.js';
+import { querySeriesV1 } from '../src/query.js';
 
 describe('startInfluxd', () => {
   it('serves /ping, survives kill + restart on the same port and data, and cleans up', async () => {

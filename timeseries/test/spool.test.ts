@@ -2,9 +2,9 @@ import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isInfluxError } from '../../src/influx/errors.js';
-import { encodeRecord, Spool, type SpoolBatch, type SpoolOptions } from '../../src/influx/spool.js';
-import { SpoolBudget } from '../../src/influx/spool-budget.js';
+import { isInfluxError } from '../src/errors.js';
+import { encodeRecord, Spool, type SpoolBatch, type SpoolOptions } from '../src/spool.js';
+import { SpoolBudget } from '../src/spool-budget.js';
 
 let dir: string;
 const opened: Spool[] = [];

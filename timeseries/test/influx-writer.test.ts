@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InfluxWriter, type InfluxWriterOptions } from '../../src/influx/influx-writer.js';
+import { InfluxWriter, type InfluxWriterOptions } from '../src/influx-writer.js';
 import { type CaptureServer, startCaptureServer } from './capture-server.js';
 import { captureLogger, waitFor } from './test-helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitLines } from '../../src/influx/split-lines.js';
+import { splitLines } from '../src/split-lines.js';
 
 describe('splitLines', () => {
   it('splits on newlines and drops blank lines', () => {
