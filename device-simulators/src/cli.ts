@@ -22,6 +22,7 @@ export interface SimCliOptions {
   gateway?: string;
   lan?: string;
   modbusListen?: string;
+  cameraListen?: string;
   printGatewayConfig?: boolean;
 }
 
@@ -99,6 +100,10 @@ export function simulatorCommands(): Command[] {
     .option('--gateway <id>', 'device mode: whose devices (default: the county’s first gateway)')
     .option('--lan <url>', 'device mode: the gateway’s LAN MQTT broker', 'mqtt://127.0.0.1:1884')
     .option('--modbus-listen <host:port>', 'device mode: serve the extinguisher gauges as Modbus TCP transmitters here')
+    .option(
+      '--camera-listen <host:port>',
+      'device mode: simulate the gateway’s cameras (ONVIF + RTSP); the first answers ONVIF on this port, the next on port + 1, …',
+    )
     .option('--print-gateway-config', 'device mode: print a matching gateway configuration (JSON) and exit')
     .action(async (opts: SimCliOptions) => {
       if (opts.deviceMode || opts.printGatewayConfig) {

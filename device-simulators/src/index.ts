@@ -26,10 +26,13 @@ export {
 export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
 export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';
 export {
+  type CameraEndpoints,
+  camerasFromPort,
   type DeviceModeLayout,
   deviceModeLayout,
   gatewayConfigFor,
   lanTopic,
+  layoutCameras,
 } from './device-mode/device-mode-layout.js';
 export {
   type DeviceModeOptions,
@@ -75,6 +78,7 @@ export {
   type ScenarioSource,
 } from './scenario/load-scenario.js';
 export {
+  CameraFaultKind,
   FAULT_TYPES,
   type FaultTarget,
   type FaultTime,

@@ -9,6 +9,8 @@ export interface SimulatedCameraSpec {
   password?: string;
   fault?: CameraSimFault;
   clockOffsetMs?: number;
+  /** Its ONVIF HTTP port; 0 or left out: any free port. */
+  port?: number;
 }
 
 export interface SimulatedCameraFleetOptions {
@@ -77,6 +79,7 @@ export class SimulatedCameraFleet {
       const cam = new SimulatedCamera({
         id: spec.id,
         host: this.host,
+        ...(spec.port ? { port: spec.port } : {}),
         username: spec.username ?? this.#o.username ?? DEFAULT_CAMERA_USERNAME,
         password: spec.password ?? this.#o.password ?? DEFAULT_CAMERA_PASSWORD,
         rtsp: this.rtsp,
