@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { LatestStateCache, loadIngestConfig } from '@anlian/ingest';
 import { onShutdownSignal } from '@anlian/runtime';
+import { FilesystemMediaStore } from '@anlian/store';
 import { queryV1 } from '@anlian/timeseries';
 import { pino } from 'pino';
 import { InMemoryAlerts } from './alerts/in-memory-alerts.js';
@@ -37,6 +39,9 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     subscribeIngest: poller.subscribe,
     queryInflux: (q) => queryV1(ingestConfig.influx.target, q),
     alerts,
+    // Video review pictures, where ingest stores them (the same data directory): served over HTTP;
+    // without ingest's events here they are not pushed, the clients' poll finds them.
+    media: new FilesystemMediaStore({ root: path.join(ingestConfig.dataDir, 'media') }),
     logger,
     secureCookies: config.ANLIAN_DASHBOARD_SECURE_COOKIES,
     ...(config.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: config.ANLIAN_COUNTY_GEOJSON } : {}),

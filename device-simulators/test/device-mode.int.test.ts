@@ -168,7 +168,7 @@ describe('device mode with simulated cameras', () => {
       startMs: Date.now(),
     });
     // The gateway's LAN broker is not up yet: the simulator's LAN client retries, its cameras serve.
-    const simStarted = sim.start();
+    await sim.start();
     onTestFinished(() => sim.stop());
     const fleet = sim.cameraFleet;
     if (!fleet) throw new Error('no camera fleet');
@@ -198,7 +198,6 @@ describe('device mode with simulated cameras', () => {
     });
     await gateway.start();
     onTestFinished(() => gateway.stop());
-    await simStarted;
 
     const decoded = (device: string, type: 'telemetry' | 'event') =>
       county.published
@@ -226,10 +225,10 @@ describe('device mode with simulated cameras', () => {
       speed: 120,
       startMs: Date.now(),
     });
-    void sim.start();
+    await sim.start();
     onTestFinished(() => sim.stop());
-    const fleet = await waitFor(() => (sim.cameraFleet?.cameras().length === 9 ? sim.cameraFleet : undefined));
-    if (!fleet) throw new Error('the cameras did not start');
+    const fleet = sim.cameraFleet;
+    if (fleet?.cameras().length !== 9) throw new Error('the cameras did not start');
     const faults = () =>
       [fleet.camera('cam-1f-kitchen'), fleet.camera('cam-1f-gate'), fleet.camera('cam-1f-corr')].map((c) => c.fault);
     expect(await waitFor(() => faults().join() === 'frozen,black,offline', 10_000)).toBe(true);

@@ -363,6 +363,11 @@ export class CountyLiveModel {
     };
   }
 
+  /** A registered device's name (`主楼1F 走廊 摄像机`), what the screens show instead of its id. */
+  deviceName(gateway: string, device: string): string | undefined {
+    return this.#registry.snapshot.devices.get(`${gateway}/${device}`)?.name;
+  }
+
   deviceLive(key: string): DeviceLive | undefined {
     const d = this.#registry.snapshot.devices.get(key);
     if (!d) return undefined;

@@ -142,6 +142,10 @@ export class DeviceModeSimulator {
     };
   }
 
+  /**
+   * Starts the simulated devices: once it resolves the Modbus transmitters and cameras serve; the
+   * sensors' readings wait in the LAN client until the gateway's broker answers.
+   */
   async start(): Promise<void> {
     const { institution, gateway } = this.layout;
     // The generator over just this gateway: its devices, signals and the scenario's faults on them.
@@ -168,11 +172,7 @@ export class DeviceModeSimulator {
     client.on('error', (err) => this.#log.debug({ err: err.message }, 'LAN connection error'));
     this.#t0 = this.#now();
     this.#tick();
-    await new Promise<void>((resolve) => {
-      client.once('connect', () => resolve());
-      client.once('end', () => resolve());
-    });
-    if (this.#client !== client) return;
+    client.once('connect', () => this.#log.info({ lan: this.#o.lanUrl }, 'connected to the gateway’s LAN broker'));
     this.#log.info(
       {
         gateway: gateway.id,

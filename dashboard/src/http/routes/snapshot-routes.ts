@@ -1,16 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { mediaUrl, snapshotWindow } from '../../alerts/alert-snapshot.js';
 import { canSeeInstitution } from '../../auth/principal.js';
 import { DashboardError, DashboardErrorCode } from '../../errors.js';
 import type { DashboardContext } from '../dashboard-context.js';
 import { need } from '../request-principal.js';
 import { errorResponses } from './route-schemas.js';
 
-/** Snapshots whose alarm time is this much before the alert opened still belong to it (device clocks drift). */
-const BEFORE_OPEN_MS = 10 * 60_000;
-
+/** The HTTP form of `AlertSnapshot` (src/alerts/alert-snapshot.ts). */
 export const AlertSnapshot = z.object({
   camera: z.string(),
+  cameraName: z.string().optional(),
   shot: z.number().int(),
   ts: z.number(),
   width: z.number().optional(),
@@ -25,6 +25,10 @@ export const AlertSnapshot = z.object({
  * institution (a manager: their own).
  */
 export const snapshotRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = async (app, { ctx }) => {
+  const cameraName = (gateway: string, device: string) => {
+    const name = ctx.model.deviceName(gateway, device);
+    return name ? { cameraName: name } : {};
+  };
   app.get(
     '/api/alerts/:id/snapshots',
     {
@@ -46,20 +50,16 @@ export const snapshotRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = 
         throw new DashboardError(DashboardErrorCode.FORBIDDEN, `alert ${a.id} belongs to another institution`);
       }
       if (!ctx.media || !a.device) return { snapshots: [] };
-      const records = await ctx.media.findByCause(
-        a.institution,
-        a.device,
-        a.openedAt - BEFORE_OPEN_MS,
-        (a.closedAt ?? ctx.clock()) + 60_000,
-      );
+      const records = await ctx.media.findByCause(a.institution, a.device, ...snapshotWindow(a, ctx.clock()));
       return {
         snapshots: records.map((r) => ({
           camera: r.device,
+          ...cameraName(r.gateway, r.device),
           shot: r.shot,
           ts: r.ts,
           ...(r.width ? { width: r.width } : {}),
           ...(r.height ? { height: r.height } : {}),
-          url: `/api/media/${r.key}`,
+          url: mediaUrl(r.key),
         })),
       };
     },

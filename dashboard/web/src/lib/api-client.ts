@@ -4,6 +4,8 @@ export interface ApiIssue {
   path: string;
   code: string;
   message: string;
+  /** zod's `origin` of a size issue: `string`, `array`, `number`, … (the server's `ErrorIssue`). */
+  origin?: string;
   minimum?: number;
   maximum?: number;
 }
