@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   CameraAdapter,
   CameraAdapterConfig,
@@ -8,7 +11,7 @@ import {
   systemClock,
 } from '@anlian/gateway';
 import { CameraTelemetry, EventPayload, SnapshotPayload } from '@anlian/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { CameraSimFault } from '../src/camera/camera-picture.js';
 import { DEFAULT_CAMERA_PASSWORD, SimulatedCameraFleet } from '../src/camera/simulated-camera-fleet.js';
 
@@ -58,7 +61,12 @@ function recordingSink() {
   };
 }
 
-function adapterFor(ids: string[], rec: ReturnType<typeof recordingSink>, extra: Record<string, unknown> = {}) {
+function adapterFor(
+  ids: string[],
+  rec: ReturnType<typeof recordingSink>,
+  extra: Record<string, unknown> = {},
+  stateDir?: string,
+) {
   const config = CameraAdapterConfig.parse({
     type: 'camera',
     cameras: ids.map((id) => ({
@@ -76,7 +84,13 @@ function adapterFor(ids: string[], rec: ReturnType<typeof recordingSink>, extra:
     ...extra,
   });
   const devices = new Map<string, DeviceEntry>(ids.map((id) => [id, { id, kind: 'camera' }]));
-  return new CameraAdapter(config, { sink: rec.sink, clock: systemClock, logger: silentLogger(), devices });
+  return new CameraAdapter(config, {
+    sink: rec.sink,
+    clock: systemClock,
+    logger: silentLogger(),
+    devices,
+    ...(stateDir ? { stateDir } : {}),
+  });
 }
 
 const contract = (fields: Record<string, unknown>) =>
@@ -208,6 +222,55 @@ describe('camera adapter against simulated ONVIF cameras', () => {
       expect(fleet.camera('cam-frozen').stats().snapshots).toBe(0);
     } finally {
       await adapter.stop();
+    }
+  });
+
+  it('keeps each camera’s reference picture across a restart: a lens covered while the gateway was down is still found', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'anlian-cam-state-'));
+    onTestFinished(() => rm(stateDir, { recursive: true, force: true }));
+    // Occlusion against the camera's own reference only (the absolute floor is 1 bit): a picture
+    // that lost more than a tenth of its detail counts as covered.
+    const strict = { occlusionEntropyRatio: 0.9 };
+    await fleet.setFault('cam-ok', 'none');
+    const first = adapterFor(['cam-ok'], recordingSink(), { thresholds: strict }, stateDir);
+    await first.start();
+    let reference: number | undefined;
+    try {
+      await first.diagnoseNow('cam-ok');
+      reference = first.referenceEntropy('cam-ok');
+      expect(reference).toBeGreaterThan(3);
+    } finally {
+      await first.stop();
+    }
+    const saved = JSON.parse(await readFile(path.join(stateDir, 'cameras.json'), 'utf8'));
+    expect(saved.cameras['cam-ok']).toMatchObject({ entropy: reference, url: fleet.camera('cam-ok').deviceServiceUrl });
+
+    // While the gateway was down, the picture lost most of its contrast (the sim's `bright` look).
+    await fleet.setFault('cam-ok', 'bright');
+    try {
+      const rec = recordingSink();
+      const restarted = adapterFor(['cam-ok'], rec, { thresholds: strict }, stateDir);
+      await restarted.start();
+      try {
+        await restarted.diagnoseNow('cam-ok');
+        expect(restarted.referenceEntropy('cam-ok')).toBe(reference);
+        expect(rec.telemetry('cam-ok').at(-1)).toMatchObject({ occluded: true });
+        expect(rec.events('cam-ok')).toEqual(['occlusion']);
+      } finally {
+        await restarted.stop();
+      }
+      // A gateway without the kept reference would have taken this picture as the camera's normal.
+      const fresh = recordingSink();
+      const amnesiac = adapterFor(['cam-ok'], fresh, { thresholds: strict });
+      await amnesiac.start();
+      try {
+        await amnesiac.diagnoseNow('cam-ok');
+        expect(fresh.telemetry('cam-ok').at(-1)).toMatchObject({ occluded: false, bright: true });
+      } finally {
+        await amnesiac.stop();
+      }
+    } finally {
+      await fleet.setFault('cam-ok', 'none');
     }
   });
 });

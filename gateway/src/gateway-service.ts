@@ -134,7 +134,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }),
   });
 
-  const adapterDeps = (): AdapterDeps => ({ sink: gateway, clock, logger: deps.logger, devices });
+  const adapterDeps = (): AdapterDeps => ({
+    sink: gateway,
+    clock,
+    logger: deps.logger,
+    devices,
+    stateDir: `${config.dataDir}/adapter-state`,
+  });
   const makeAdapter = deps.createAdapter ?? createAdapter;
 
   async function startAdapters(list: readonly AdapterConfig[]): Promise<string[]> {

@@ -37,4 +37,9 @@ export interface AdapterDeps {
   logger: Logger;
   /** The configured devices by id. */
   devices: ReadonlyMap<string, DeviceEntry>;
+  /**
+   * A directory in the gateway's data directory where an adapter may keep what it learnt across
+   * restarts (`{dataDir}/adapter-state`; a file per adapter, named after it). Left out: nothing is kept.
+   */
+  stateDir?: string;
 }

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { MAX_SNAPSHOT_IMAGE_BYTES } from '@anlian/protocol';
 import type { Logger } from 'pino';
 import type { CameraAdapterConfig, CameraEntry } from '../../config/camera-adapter-config.js';
 import type { AdapterDeps, DeviceAdapter, FireAlarmNotice } from '../device-adapter.js';
 import { CameraError, CameraFault, redactUrl } from './camera-error.js';
+import { CameraReferences } from './camera-references.js';
 import { fetchSnapshot, grabFrame, type Jpeg, jpegSize, shrinkJpeg } from './camera-snapshot.js';
 import { type CameraDescription, OnvifClient } from './onvif-client.js';
 import { ProcessSlots } from './process-slots.js';
@@ -28,7 +30,7 @@ interface CameraState {
   probe: StreamProbe | undefined;
   measures: PictureMeasures | undefined;
   verdict: PictureVerdict | undefined;
-  /** Entropy of its first healthy picture: occlusion is judged against it. */
+  /** Entropy of its first healthy picture: occlusion is judged against it (kept across restarts). */
   referenceEntropy: number | undefined;
   lastDiagnosedAt: number;
   lastFrameTs: number | undefined;
@@ -73,6 +75,7 @@ export class CameraAdapter implements DeviceAdapter {
   readonly #d: AdapterDeps;
   readonly #log: Logger;
   readonly #slots: ProcessSlots;
+  readonly #references: CameraReferences;
   readonly #cameras: CameraState[] = [];
   #running = false;
   #keepaliveCancel: (() => void) | undefined;
@@ -97,13 +100,23 @@ export class CameraAdapter implements DeviceAdapter {
     this.#d = deps;
     this.#log = deps.logger.child({ module: 'camera', adapter: config.name });
     this.#slots = new ProcessSlots(config.maxFfmpeg);
+    this.#references = new CameraReferences(
+      deps.stateDir === undefined ? undefined : path.join(deps.stateDir, `${config.name}.json`),
+      this.#log,
+    );
   }
 
   counts(): CameraAdapterCounts {
     return { ...this.#counts, peakProcesses: this.#slots.peak };
   }
 
+  /** The reference entropy occlusion is judged against, by device (tests, diagnostics). */
+  referenceEntropy(device: string): number | undefined {
+    return this.#cameras.find((c) => c.entry.device === device)?.referenceEntropy;
+  }
+
   async start(): Promise<void> {
+    await this.#references.load();
     for (const entry of this.#c.cameras) {
       const password = entry.password ?? readFileSync(entry.passwordFile as string, 'utf8').trim();
       this.#cameras.push({
@@ -119,7 +132,7 @@ export class CameraAdapter implements DeviceAdapter {
         probe: undefined,
         measures: undefined,
         verdict: undefined,
-        referenceEntropy: undefined,
+        referenceEntropy: this.#references.get(entry.device, entry.url, entry.profile),
         lastDiagnosedAt: Number.NEGATIVE_INFINITY,
         lastFrameTs: undefined,
         diagnoses: 0,
@@ -303,7 +316,11 @@ export class CameraAdapter implements DeviceAdapter {
       c.lastFrameTs = this.#d.clock.now();
       c.fault = undefined;
       const v = c.verdict;
-      if (c.referenceEntropy === undefined && !Object.values(v).some(Boolean)) c.referenceEntropy = measures.entropy;
+      if (c.referenceEntropy === undefined && !Object.values(v).some(Boolean)) {
+        c.referenceEntropy = measures.entropy;
+        const { device, url, profile } = c.entry;
+        void this.#track(this.#references.set(device, url, profile, measures.entropy, this.#d.clock.now()));
+      }
     } catch (err) {
       if (abort.signal.aborted) return;
       const e = err instanceof CameraError ? err : new CameraError(CameraFault.STREAM_DOWN, String(err));
