@@ -23,6 +23,7 @@ export interface SimCliOptions {
   lan?: string;
   modbusListen?: string;
   cameraListen?: string;
+  cameraDiscovery?: boolean;
   printGatewayConfig?: boolean;
 }
 
@@ -103,6 +104,10 @@ export function simulatorCommands(): Command[] {
     .option(
       '--camera-listen <host:port>',
       'device mode: simulate the gateway’s cameras (ONVIF + RTSP); the first answers ONVIF on this port, the next on port + 1, …',
+    )
+    .option(
+      '--camera-discovery',
+      'device mode: the simulated cameras answer WS-Discovery on port 3702 (multicast on the --camera-listen host’s interface, and unicast); the printed configuration then finds them by it',
     )
     .option('--print-gateway-config', 'device mode: print a matching gateway configuration (JSON) and exit')
     .action(async (opts: SimCliOptions) => {

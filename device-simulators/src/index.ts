@@ -23,6 +23,7 @@ export {
   SimulatedCameraFleet,
   type SimulatedCameraSpec,
 } from './camera/simulated-camera-fleet.js';
+export { cameraEndpoint, WsDiscoveryResponder } from './camera/ws-discovery-responder.js';
 export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
 export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';
 export {

@@ -1,9 +1,14 @@
 import { covers, resolveGatewayConfig } from '@anlian/gateway';
 import { describe, expect, it } from 'vitest';
+import { cameraEndpoint } from '../src/camera/ws-discovery-responder.js';
 import { runDeviceModeCommand } from '../src/device-mode/device-mode-command.js';
 import { DEMO_COUNTY_FILE } from '../src/paths.js';
 
-async function printed(args: { gateway: string; cameraListen?: string }): Promise<Record<string, unknown>> {
+async function printed(args: {
+  gateway: string;
+  cameraListen?: string;
+  cameraDiscovery?: boolean;
+}): Promise<Record<string, unknown>> {
   let out = '';
   let err = '';
   const code = await runDeviceModeCommand(
@@ -65,6 +70,25 @@ describe('anlian sim --device-mode --print-gateway-config', () => {
       '主楼 1F 厨房',
       '主楼 1F 厨房储藏间',
     ]);
+  });
+
+  it('with --camera-discovery: cameras by their WS-Discovery identity, probed from the cameras’ interface', async () => {
+    const file = await printed({
+      gateway: 'gw-yy-fuli-zhongxin-1',
+      cameraListen: '127.0.0.1:8600',
+      cameraDiscovery: true,
+    });
+    const config = resolveGatewayConfig({ ...file, logLevel: 'silent' }, { baseDir: '/etc/anlian' });
+    const adapter = config.adapters.find((a) => a.type === 'camera');
+    if (adapter?.type !== 'camera') throw new Error('no camera adapter');
+    expect(adapter.discovery).toMatchObject({
+      enabled: true,
+      address: '239.255.255.250',
+      port: 3702,
+      interface: '127.0.0.1',
+    });
+    expect(adapter.cameras[0]).toMatchObject({ device: 'cam-1f-corr', endpoint: cameraEndpoint('cam-1f-corr') });
+    expect(adapter.cameras.every((c) => c.url === undefined)).toBe(true);
   });
 
   it('without --camera-listen: no cameras, as before', async () => {

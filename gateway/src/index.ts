@@ -9,6 +9,14 @@
 
 export { CameraAdapter, type CameraAdapterCounts, covers } from './adapters/camera/camera-adapter.js';
 export { CameraError, CameraFault } from './adapters/camera/camera-error.js';
+export {
+  type DiscoveredDevice,
+  parseProbeMatches,
+  probe as probeWsDiscovery,
+  probeMessage,
+  WS_DISCOVERY_MULTICAST,
+  WS_DISCOVERY_PORT,
+} from './adapters/camera/ws-discovery.js';
 export { createAdapter } from './adapters/create-adapter.js';
 export type { AdapterDeps, DeviceAdapter, FireAlarmNotice } from './adapters/device-adapter.js';
 export type { DeviceReading, ReadingRejectReason, ReadingSink, SubmitOutcome } from './adapters/device-reading.js';

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { CameraSimFault, PictureFormat } from './camera-picture.js';
 import { RtspStreamServer } from './rtsp-stream-server.js';
 import { SimulatedCamera } from './simulated-camera.js';
+import { WsDiscoveryResponder } from './ws-discovery-responder.js';
 
 export interface SimulatedCameraSpec {
   id: string;
@@ -23,6 +24,11 @@ export interface SimulatedCameraFleetOptions {
   now?: () => number;
   python?: string;
   ffmpeg?: string;
+  /**
+   * Answer WS-Discovery Probes for the cameras: unicast at `host:port` (0: any free port; 3702 is
+   * the standard), and with `multicast` also on the group 239.255.255.250 on `host`'s interface.
+   */
+  discovery?: { port: number; multicast?: boolean };
 }
 
 export const DEFAULT_CAMERA_USERNAME = 'admin';
@@ -38,6 +44,7 @@ export class SimulatedCameraFleet {
   readonly #o: SimulatedCameraFleetOptions;
   readonly #cameras = new Map<string, SimulatedCamera>();
   #stall: Server | undefined;
+  #discovery: WsDiscoveryResponder | undefined;
   readonly #stalled = new Set<Socket>();
   #stallPort = 0;
 
@@ -55,6 +62,11 @@ export class SimulatedCameraFleet {
 
   cameras(): SimulatedCamera[] {
     return [...this.#cameras.values()];
+  }
+
+  /** Where the cameras answer WS-Discovery Probes, once started with `discovery`. */
+  get discoveryPort(): number | undefined {
+    return this.#discovery?.port;
   }
 
   camera(id: string): SimulatedCamera {
@@ -93,6 +105,21 @@ export class SimulatedCameraFleet {
       this.#cameras.set(spec.id, cam);
       await cam.start();
     }
+    const d = this.#o.discovery;
+    if (d) {
+      this.#discovery = new WsDiscoveryResponder({
+        host: this.host,
+        port: d.port,
+        multicast: d.multicast ?? false,
+        cameras: () =>
+          this.cameras().map((c) => ({
+            id: c.id,
+            deviceServiceUrl: c.deviceServiceUrl,
+            reachable: c.fault !== 'offline',
+          })),
+      });
+      await this.#discovery.start();
+    }
   }
 
   setFault(id: string, fault: CameraSimFault): Promise<void> {
@@ -100,6 +127,8 @@ export class SimulatedCameraFleet {
   }
 
   async stop(): Promise<void> {
+    await this.#discovery?.stop();
+    this.#discovery = undefined;
     for (const c of this.#cameras.values()) await c.stop().catch(() => {});
     for (const s of this.#stalled) s.destroy();
     const stall = this.#stall;

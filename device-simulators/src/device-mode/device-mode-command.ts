@@ -1,6 +1,7 @@
 import type { CountyConfig } from '@anlian/protocol';
 import { pino } from 'pino';
 import { DEFAULT_CAMERA_PASSWORD, DEFAULT_CAMERA_USERNAME } from '../camera/simulated-camera-fleet.js';
+import { cameraEndpoint } from '../camera/ws-discovery-responder.js';
 import type { SimCliOptions } from '../cli.js';
 import { loadCountyFile } from '../county/load-county.js';
 import { buildLoadCounty, parseLoadSpec } from '../county/load-county-builder.js';
@@ -16,6 +17,9 @@ import {
   simulatedDevices,
 } from './device-mode-layout.js';
 import { DeviceModeSimulator } from './device-mode-simulator.js';
+
+/** WS-Discovery's port (ONVIF Core §7.3). */
+const WS_DISCOVERY_PORT = 3702;
 
 function parseHostPort(option: string, value: string, example: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
@@ -47,6 +51,9 @@ export async function runDeviceModeCommand(
     const cameras = opts.cameraListen
       ? parseHostPort('--camera-listen', opts.cameraListen, '127.0.0.1:8600')
       : undefined;
+    if (opts.cameraDiscovery && !cameras) {
+      throw new SimulatorError(SimErrorCode.BAD_ARGUMENT, '--camera-discovery needs --camera-listen');
+    }
     if (opts.printGatewayConfig) {
       const layout = deviceModeLayout(county, opts.gateway, modbus !== undefined);
       const lanPort = Number(new URL(opts.lan ?? 'mqtt://127.0.0.1:1884').port || 1884);
@@ -56,7 +63,10 @@ export async function runDeviceModeCommand(
         ...(modbus ? { modbus } : {}),
         ...(cameras
           ? {
-              cameras: camerasFromPort(cameras.host, cameras.port, DEFAULT_CAMERA_USERNAME, DEFAULT_CAMERA_PASSWORD),
+              cameras: {
+                ...camerasFromPort(cameras.host, cameras.port, DEFAULT_CAMERA_USERNAME, DEFAULT_CAMERA_PASSWORD),
+                ...(opts.cameraDiscovery ? { discovery: { endpoint: cameraEndpoint, interface: cameras.host } } : {}),
+              },
             }
           : {}),
         dataDir: `gateway-data/${layout.gateway.id}`,
@@ -71,7 +81,14 @@ export async function runDeviceModeCommand(
       ...(opts.gateway ? { gateway: opts.gateway } : {}),
       lanUrl: opts.lan ?? 'mqtt://127.0.0.1:1884',
       ...(modbus ? { modbus } : {}),
-      ...(cameras ? { cameras } : {}),
+      ...(cameras
+        ? {
+            cameras: {
+              ...cameras,
+              ...(opts.cameraDiscovery ? { discovery: { port: WS_DISCOVERY_PORT, multicast: true } } : {}),
+            },
+          }
+        : {}),
       ...(opts.seed === undefined ? {} : { seed: opts.seed }),
       speed: opts.speed ?? scenario?.speed ?? 1,
       startMs: Date.now(),

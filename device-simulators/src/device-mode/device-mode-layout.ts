@@ -74,6 +74,11 @@ export interface CameraEndpoints {
   url(device: string, index: number): string;
   username: string;
   password: string;
+  /**
+   * Find them by WS-Discovery instead: each camera is configured by its endpoint identity, and the
+   * adapter probes from `interface` (multicast to 239.255.255.250:3702 unless `port` says otherwise).
+   */
+  discovery?: { endpoint(device: string): string; interface: string; port?: number };
 }
 
 /** Camera `i` of the layout at `http://host:(port + i)/onvif/device_service`. */
@@ -108,10 +113,11 @@ export function gatewayConfigFor(
     { device, unitId, address: TEMPERATURE_REGISTER, format: 'int16', scale: TEMPERATURE_SCALE, field: 'temperature' },
   ]);
   const cameras = opts.cameras;
+  const discovery = cameras?.discovery;
   const cameraEntries = cameras
     ? layoutCameras(layout).map((d, i) => ({
         device: d.id,
-        url: cameras.url(d.id, i),
+        ...(discovery ? { endpoint: discovery.endpoint(d.id) } : { url: cameras.url(d.id, i) }),
         username: cameras.username,
         password: cameras.password,
         covers: cameraCoverageZones(d),
@@ -130,7 +136,24 @@ export function gatewayConfigFor(
       ...(opts.modbus && registers.length > 0
         ? [{ type: 'modbus-tcp', host: opts.modbus.host, port: opts.modbus.port, pollMs: 10_000, registers }]
         : []),
-      ...(cameraEntries.length > 0 ? [{ type: 'camera', name: 'cameras', cameras: cameraEntries }] : []),
+      ...(cameraEntries.length > 0
+        ? [
+            {
+              type: 'camera',
+              name: 'cameras',
+              cameras: cameraEntries,
+              ...(discovery
+                ? {
+                    discovery: {
+                      enabled: true,
+                      interface: discovery.interface,
+                      ...(discovery.port ? { port: discovery.port } : {}),
+                    },
+                  }
+                : {}),
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -38,7 +38,14 @@ export interface DeviceModeOptions {
    * at `host:(port + i)` (port 0: any free ports), credentials default admin / the demo password.
    * A scenario's camera faults change what they show.
    */
-  cameras?: { host: string; port: number; username?: string; password?: string };
+  cameras?: {
+    host: string;
+    port: number;
+    username?: string;
+    password?: string;
+    /** Answer WS-Discovery Probes (port 3702 is the standard; with `multicast`, on 239.255.255.250 too). */
+    discovery?: { port: number; multicast?: boolean };
+  };
   seed?: number;
   speed?: number;
   startMs: number;
@@ -104,6 +111,7 @@ export class DeviceModeSimulator {
           cameras: layoutCameras(this.layout).map((d, i) => ({ id: d.id, port: cams.port ? cams.port + i : 0 })),
           username: cams.username ?? DEFAULT_CAMERA_USERNAME,
           password: cams.password ?? DEFAULT_CAMERA_PASSWORD,
+          ...(cams.discovery ? { discovery: cams.discovery } : {}),
         })
       : undefined;
     this.done = new Promise<void>((resolve) => {

@@ -47,7 +47,12 @@ export const CameraEntry = z
     /** The camera's device id (a `camera` entry of `devices`). */
     device: SegmentId,
     /** The ONVIF device service, e.g. `http://192.168.1.64/onvif/device_service`. */
-    url: z.url({ protocol: /^https?$/ }),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Or the camera's WS-Discovery identity (EndpointReference, `urn:uuid:…`, as `discovery`
+     * finds it): its address is then whatever it answers from, followed when DHCP moves it.
+     */
+    endpoint: z.string().min(1).max(128).optional(),
     username: z.string().min(1).max(64),
     /** Exactly one of `password` or `passwordFile`; never logged. */
     password: z.string().min(1).max(256).optional(),
@@ -61,6 +66,10 @@ export const CameraEntry = z
   .refine((c) => (c.password === undefined) !== (c.passwordFile === undefined), {
     message: 'give exactly one of password or passwordFile',
     path: ['password'],
+  })
+  .refine((c) => c.url !== undefined || c.endpoint !== undefined, {
+    message: 'give url, or endpoint (found by discovery)',
+    path: ['url'],
   });
 export type CameraEntry = z.infer<typeof CameraEntry>;
 
@@ -89,6 +98,26 @@ export const CameraAdapterConfig = z
      */
     authRetryS: z.number().int().min(10).max(86_400).default(600),
     thresholds: DiagnosisThresholds.prefault({}),
+    /**
+     * WS-Discovery (ONVIF Core §7.3): Probes for ONVIF cameras on the LAN. Cameras configured by
+     * `endpoint` get their address from it; cameras that answer and are not configured are logged
+     * and named in the adapter's health, for whoever installs the gateway.
+     */
+    discovery: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** The WS-Discovery multicast group, or a unicast address where multicast does not pass. */
+        address: z.ipv4().default('239.255.255.250'),
+        port: z.number().int().min(1).max(65_535).default(3702),
+        /** The local interface address to probe from (multicast leaves on it). */
+        interface: z.ipv4().optional(),
+        /** A Probe this often (and at start). */
+        everyS: z.number().int().min(10).max(86_400).default(300),
+        /** How long answers are collected after a Probe. */
+        timeoutMs: z.number().int().min(200).max(30_000).default(3000),
+      })
+      .strict()
+      .prefault({}),
     /** Video review (视频复核): snapshots of the cameras covering a fire alarm's zone. */
     review: z
       .object({
@@ -105,5 +134,16 @@ export const CameraAdapterConfig = z
     ffmpeg: z.string().min(1).default('ffmpeg'),
     ffprobe: z.string().min(1).default('ffprobe'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    c.cameras.forEach((cam, i) => {
+      if (cam.url === undefined && !c.discovery.enabled) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a camera known only by its endpoint needs discovery.enabled',
+          path: ['cameras', i, 'endpoint'],
+        });
+      }
+    });
+  });
 export type CameraAdapterConfig = z.infer<typeof CameraAdapterConfig>;

@@ -12,12 +12,16 @@ import { ProcessSlots } from './process-slots.js';
 import { withCredentials } from './rtsp-url.js';
 import { probeStream, type StreamProbe } from './stream-probe.js';
 import { judgePicture, measurePicture, type PictureMeasures, type PictureVerdict } from './video-diagnosis.js';
+import { type DiscoveredDevice, probe } from './ws-discovery.js';
 
 /** What one camera looks like to the adapter now. */
 interface CameraState {
   entry: CameraEntry;
   password: string;
-  client: OnvifClient;
+  /** Its ONVIF device service now: the configured `url`, or where WS-Discovery found its `endpoint`. */
+  url: string | undefined;
+  /** Undefined while the camera's address is not known (an `endpoint` not found yet). */
+  client: OnvifClient | undefined;
   description: CameraDescription | undefined;
   /** Keepalives missed in a row. */
   misses: number;
@@ -50,6 +54,8 @@ export interface CameraAdapterCounts {
   snapshotsSent: number;
   snapshotsFailed: number;
   peakProcesses: number;
+  /** WS-Discovery probes answered (or timed out without answers). */
+  discoveries: number;
 }
 
 /**
@@ -80,6 +86,9 @@ export class CameraAdapter implements DeviceAdapter {
   #running = false;
   #keepaliveCancel: (() => void) | undefined;
   #diagnoseCancel: (() => void) | undefined;
+  #discoveryCancel: (() => void) | undefined;
+  /** ONVIF devices that answered WS-Discovery and are not configured, by endpoint. */
+  readonly #unknown = new Map<string, DiscoveredDevice>();
   /** Diagnoses under way (at most maxFfmpeg). */
   #active = 0;
   /** Video reviews under way: diagnoses wait until they are done. */
@@ -92,6 +101,7 @@ export class CameraAdapter implements DeviceAdapter {
     snapshotsSent: 0,
     snapshotsFailed: 0,
     peakProcesses: 0,
+    discoveries: 0,
   };
 
   constructor(config: CameraAdapterConfig, deps: AdapterDeps) {
@@ -122,7 +132,8 @@ export class CameraAdapter implements DeviceAdapter {
       this.#cameras.push({
         entry,
         password,
-        client: this.#client(entry, password),
+        url: entry.url,
+        client: entry.url === undefined ? undefined : this.#client(entry.url, entry, password),
         description: undefined,
         misses: 0,
         keepalives: 0,
@@ -132,7 +143,7 @@ export class CameraAdapter implements DeviceAdapter {
         probe: undefined,
         measures: undefined,
         verdict: undefined,
-        referenceEntropy: this.#references.get(entry.device, entry.url, entry.profile),
+        referenceEntropy: this.#references.get(entry.device, cameraIdentity(entry), entry.profile),
         lastDiagnosedAt: Number.NEGATIVE_INFINITY,
         lastFrameTs: undefined,
         diagnoses: 0,
@@ -141,11 +152,19 @@ export class CameraAdapter implements DeviceAdapter {
       });
     }
     this.#running = true;
+    if (this.#c.discovery.enabled) {
+      // Cameras known only by their endpoint wait for the first Probe's answers.
+      await this.discoverNow();
+      this.#scheduleDiscovery(this.#c.discovery.everyS * 1000);
+    }
     this.#scheduleKeepalive(0);
     this.#scheduleDiagnosis(0);
     this.#log.info(
       {
-        cameras: this.#cameras.map((c) => ({ device: c.entry.device, url: redactUrl(c.entry.url) })),
+        cameras: this.#cameras.map((c) => ({
+          device: c.entry.device,
+          url: c.url === undefined ? `(${c.entry.endpoint}, not found yet)` : redactUrl(c.url),
+        })),
         keepaliveS: this.#c.keepaliveS,
         diagnoseEveryS: this.#c.diagnoseEveryS,
         maxFfmpeg: this.#c.maxFfmpeg,
@@ -158,6 +177,7 @@ export class CameraAdapter implements DeviceAdapter {
     this.#running = false;
     this.#keepaliveCancel?.();
     this.#diagnoseCancel?.();
+    this.#discoveryCancel?.();
     for (const cancel of this.#timers) cancel();
     this.#timers.clear();
     for (const c of this.#cameras) c.running?.abort();
@@ -170,9 +190,15 @@ export class CameraAdapter implements DeviceAdapter {
       .map((c) => [c.entry.device, this.#problem(c)] as const)
       .filter(([, p]) => p !== undefined)
       .map(([d, p]) => `${d}: ${p?.event}`);
-    const detail = problems.length
-      ? `${problems.length}/${this.#cameras.length} cameras with problems: ${problems.join(', ')}`
-      : `${this.#cameras.length} cameras healthy`;
+    const unknown = this.#unknown.size
+      ? `; ${this.#unknown.size} ONVIF cameras on the LAN not configured: ${[...this.#unknown.values()]
+          .map((d) => d.xaddrs[0])
+          .join(', ')}`
+      : '';
+    const detail =
+      (problems.length
+        ? `${problems.length}/${this.#cameras.length} cameras with problems: ${problems.join(', ')}`
+        : `${this.#cameras.length} cameras healthy`) + unknown;
     return { name: this.name, ok: problems.length === 0, detail: detail.slice(0, 500) };
   }
 
@@ -235,7 +261,7 @@ export class CameraAdapter implements DeviceAdapter {
     this.#counts.keepalives++;
     c.keepalives++;
     try {
-      c.driftMs = await c.client.clockDriftMs(() => this.#d.clock.now());
+      c.driftMs = await this.#onvif(c).clockDriftMs(() => this.#d.clock.now());
       if (c.misses >= this.#c.offlineAfterMisses) this.#log.info({ device: c.entry.device }, 'camera answers again');
       c.misses = 0;
       if (c.fault?.fault === CameraFault.UNREACHABLE) c.fault = undefined;
@@ -318,8 +344,9 @@ export class CameraAdapter implements DeviceAdapter {
       const v = c.verdict;
       if (c.referenceEntropy === undefined && !Object.values(v).some(Boolean)) {
         c.referenceEntropy = measures.entropy;
-        const { device, url, profile } = c.entry;
-        void this.#track(this.#references.set(device, url, profile, measures.entropy, this.#d.clock.now()));
+        const { device, profile } = c.entry;
+        const at = this.#d.clock.now();
+        void this.#track(this.#references.set(device, cameraIdentity(c.entry), profile, measures.entropy, at));
       }
     } catch (err) {
       if (abort.signal.aborted) return;
@@ -354,8 +381,9 @@ export class CameraAdapter implements DeviceAdapter {
     if (now < c.authBlockedUntil) return undefined;
     try {
       // GetSystemDateAndTime first: WS-Security timestamps follow the camera's clock.
-      c.driftMs = await c.client.clockDriftMs(() => this.#d.clock.now());
-      c.description = await c.client.describe(c.entry.profile);
+      const client = this.#onvif(c);
+      c.driftMs = await client.clockDriftMs(() => this.#d.clock.now());
+      c.description = await client.describe(c.entry.profile);
       c.misses = 0;
       this.#log.info(
         {
@@ -373,7 +401,7 @@ export class CameraAdapter implements DeviceAdapter {
       if (e.fault === CameraFault.AUTH) {
         c.authBlockedUntil = now + this.#c.authRetryS * 1000;
         // A fresh client: the package keeps state (time shift) per camera.
-        c.client = this.#client(c.entry, c.password);
+        c.client = c.url === undefined ? undefined : this.#client(c.url, c.entry, c.password);
       }
       this.#log.warn({ device: c.entry.device, code: e.code, err: e.message }, 'camera ONVIF description failed');
       return undefined;
@@ -455,6 +483,64 @@ export class CameraAdapter implements DeviceAdapter {
     return this.#slots.run(() => shrinkJpeg(this.#c.ffmpeg, source, r.maxWidth, r.timeoutMs), true);
   }
 
+  // ---------------------------------------------------------------- WS-Discovery
+
+  /** ONVIF devices on the LAN that are not configured (tests, diagnostics). */
+  unconfigured(): DiscoveredDevice[] {
+    return [...this.#unknown.values()];
+  }
+
+  /** One WS-Discovery Probe now; configured endpoints follow their answers' addresses. */
+  async discoverNow(): Promise<void> {
+    const d = this.#c.discovery;
+    let found: DiscoveredDevice[];
+    try {
+      found = await probe({
+        address: d.address,
+        port: d.port,
+        timeoutMs: d.timeoutMs,
+        ...(d.interface ? { interface: d.interface } : {}),
+      });
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message, address: d.address, port: d.port }, 'WS-Discovery probe failed');
+      return;
+    }
+    this.#counts.discoveries++;
+    for (const dev of found) {
+      const byEndpoint = this.#cameras.find((c) => c.entry.endpoint === dev.endpoint);
+      const url = dev.xaddrs[0] as string;
+      if (byEndpoint) {
+        if (byEndpoint.url !== url) {
+          this.#log.info(
+            { device: byEndpoint.entry.device, endpoint: dev.endpoint, was: byEndpoint.url, url },
+            'camera found by WS-Discovery',
+          );
+          byEndpoint.url = url;
+          byEndpoint.client = this.#client(url, byEndpoint.entry, byEndpoint.password);
+          byEndpoint.description = undefined;
+        }
+        continue;
+      }
+      const byUrl = this.#cameras.some(
+        (c) => c.url !== undefined && dev.xaddrs.some((x) => sameService(x, c.url as string)),
+      );
+      if (byUrl || this.#unknown.has(dev.endpoint)) continue;
+      this.#unknown.set(dev.endpoint, dev);
+      const name = dev.scopes.find((sc) => sc.startsWith('onvif://www.onvif.org/name/'))?.slice(27);
+      this.#log.info(
+        { endpoint: dev.endpoint, url: redactUrl(url), name: name ? decodeURIComponent(name) : undefined },
+        'an ONVIF camera on the LAN is not configured',
+      );
+    }
+  }
+
+  #scheduleDiscovery(ms: number): void {
+    if (!this.#running) return;
+    this.#discoveryCancel = this.#d.clock.setTimeout(() => {
+      void this.#track(this.discoverNow()).finally(() => this.#scheduleDiscovery(this.#c.discovery.everyS * 1000));
+    }, ms);
+  }
+
   // ---------------------------------------------------------------- reporting
 
   #problem(c: CameraState): Problem {
@@ -530,9 +616,18 @@ export class CameraAdapter implements DeviceAdapter {
     }
   }
 
-  #client(entry: CameraEntry, password: string): OnvifClient {
+  /** The camera's ONVIF client, or the reason there is none yet. */
+  #onvif(c: CameraState): OnvifClient {
+    if (c.client) return c.client;
+    throw new CameraError(
+      CameraFault.UNREACHABLE,
+      `camera ${c.entry.endpoint} has not answered WS-Discovery: not on the LAN, or multicast does not reach it`,
+    );
+  }
+
+  #client(url: string, entry: CameraEntry, password: string): OnvifClient {
     return new OnvifClient({
-      url: entry.url,
+      url,
       username: entry.username,
       password,
       timeoutMs: this.#c.onvifTimeoutMs,
@@ -547,6 +642,21 @@ export class CameraAdapter implements DeviceAdapter {
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
+
+/** What a camera's reference picture belongs to: its discovery identity, else its address. */
+const cameraIdentity = (e: CameraEntry): string => e.endpoint ?? (e.url as string);
+
+/** Two device service URLs name the same camera service: same host and port (paths vary by firmware). */
+function sameService(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    const port = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
+    return x.hostname === y.hostname && port(x) === port(y);
+  } catch {
+    return false;
+  }
+}
 
 /** A camera covers a zone when one of its zone prefixes is the zone or a whole-word start of it. */
 export function covers(prefixes: readonly string[], zone: string | undefined): boolean {
