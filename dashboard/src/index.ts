@@ -12,6 +12,13 @@
 
 export { type AlertLevel, alertLevel } from './alerts/alert-level.js';
 export { AlertLifecycleError } from './alerts/alert-lifecycle-error.js';
+export {
+  type AlertSnapshot,
+  mediaUrl,
+  type SnapshotNotice,
+  snapshotBelongsTo,
+  snapshotWindow,
+} from './alerts/alert-snapshot.js';
 export { alertsPortFrom } from './alerts/alerting-service-port.js';
 export * from './alerts/alerts-port.js';
 export { InMemoryAlerts, type InMemoryAlertsOptions } from './alerts/in-memory-alerts.js';

@@ -12,7 +12,9 @@ export {
   CameraSimFault,
   DEFAULT_PICTURE,
   type PictureFormat,
-  snapshotArgs,
+  SNAPSHOT_LOOP_S,
+  snapshotFramesArgs,
+  splitJpegs,
   streamPipeline,
 } from './camera/camera-picture.js';
 export { RTSP_LAUNCHER, RtspStreamServer } from './camera/rtsp-stream-server.js';
@@ -23,6 +25,7 @@ export {
   SimulatedCameraFleet,
   type SimulatedCameraSpec,
 } from './camera/simulated-camera-fleet.js';
+export { SnapshotFrames } from './camera/snapshot-frames.js';
 export { cameraEndpoint, WsDiscoveryResponder } from './camera/ws-discovery-responder.js';
 export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
 export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';

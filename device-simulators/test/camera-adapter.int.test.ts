@@ -201,7 +201,16 @@ describe('camera adapter against simulated ONVIF cameras', () => {
       expect(rec.events('cam-frozen')).toEqual(['frozen', 'restore']);
 
       const alarmAt = Date.now();
-      adapter.onFireAlarm({ device: 'smoke-3f-1', zone: '主楼 3F 东走廊', ts: alarmAt, seq: 7 });
+      let ack = () => {};
+      const acknowledged = new Promise<void>((resolve) => {
+        ack = resolve;
+      });
+      adapter.onFireAlarm({ device: 'smoke-3f-1', zone: '主楼 3F 东走廊', ts: alarmAt, seq: 7, acknowledged });
+      // Taken at once, held until the county has the alarm (review.holdForAlarmAckMs, 3 s by default).
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(rec.readings.filter((r) => r.message === 'snapshot')).toEqual([]);
+      expect(fleet.camera('cam-ok').stats().snapshots).toBeGreaterThan(0);
+      ack();
       await waitFor(() => adapter.counts().snapshotsSent + adapter.counts().snapshotsFailed >= 4, 30_000);
       expect(adapter.counts().snapshotsFailed).toBe(0);
       const shots = rec.readings.filter((r) => r.message === 'snapshot');

@@ -92,6 +92,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const normalizer = new ReadingNormalizer(deviceMap(config.devices));
   let devices = deviceMap(config.devices);
   let adapters: DeviceAdapter[] = [];
+  /** Fire alarms not yet acknowledged by the county, by queue id: what the adapters' `acknowledged` waits on. */
+  const alarmAcks = new Map<number, () => void>();
   const readings = { queued: 0, thinned: 0, rejected: new Map<string, number>() };
   const startedAt = clock.now();
   let started = false;
@@ -268,7 +270,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           seq: number,
         });
         // Video review (视频复核): the alarm is queued first; adapters act on it afterwards.
-        const notice = { device: n.device, zone: n.payload.zone, ts: n.payload.ts, seq: number };
+        const acknowledged = new Promise<void>((resolve) => alarmAcks.set(result.message.id, resolve));
+        const notice = { device: n.device, zone: n.payload.zone, ts: n.payload.ts, seq: number, acknowledged };
         for (const a of adapters) {
           try {
             a.onFireAlarm?.(notice);
@@ -292,7 +295,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }
       started = true;
       queue.onAck((m) => {
-        if (m.cls === 'alarm') alarm.acknowledged(m.id);
+        if (m.cls === 'alarm') {
+          alarm.acknowledged(m.id);
+          alarmAcks.get(m.id)?.();
+          alarmAcks.delete(m.id);
+        }
       });
       pump.start();
       let adaptersStarted: Promise<unknown> = Promise.resolve();
@@ -338,6 +345,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       await uplink.stop();
       uplink.removeAllListeners();
       await alarm.stop();
+      // Alarms still unacknowledged are in the queue for the next start; nothing waits on them now.
+      alarmAcks.clear();
       queue.close();
       seq.close();
       lock.release();

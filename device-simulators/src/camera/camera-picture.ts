@@ -84,23 +84,26 @@ export function streamPipeline(fault: CameraSimFault, f: PictureFormat = DEFAULT
   );
 }
 
+/** Seconds of picture a camera's snapshot URI cycles through (one JPEG a second). */
+export const SNAPSHOT_LOOP_S = 20;
+
 /**
- * ffmpeg arguments that write one JPEG of the camera's picture to stdout: what its snapshot URI
- * (ONVIF GetSnapshotUri) serves. `testsrc2` at an offset that moves with the clock, so two
- * snapshots a few seconds apart differ like two frames of a live picture.
+ * ffmpeg arguments that write the JPEGs a camera's snapshot URI (ONVIF GetSnapshotUri) serves, one
+ * per second of picture for {@link SNAPSHOT_LOOP_S} seconds, to stdout: `testsrc2` at one frame a
+ * second, so two snapshots a few seconds apart differ like two frames of a live picture. Rendered
+ * once per look and served from memory: a camera answers a snapshot in well under a second, and
+ * the simulator must not be what a video review waits for.
  */
-export function snapshotArgs(fault: CameraSimFault, atMs: number, f: PictureFormat = DEFAULT_PICTURE): string[] {
+export function snapshotFramesArgs(fault: CameraSimFault, f: PictureFormat = DEFAULT_PICTURE): string[] {
   const size = `${f.width}x${f.height}`;
-  // Output seeking decodes up to the offset: kept within 20 s (≤ 300 frames, a few ms).
-  const offset = ((atMs / 1000) % 20).toFixed(2);
-  let source = `testsrc2=size=${size}:rate=${f.fps}`;
+  let source = `testsrc2=size=${size}:rate=1`;
   let look = 'null';
   switch (fault) {
     case 'black':
-      source = `color=c=black:size=${size}:rate=${f.fps}`;
+      source = `color=c=black:size=${size}:rate=1`;
       break;
     case 'occluded':
-      source = `color=c=0x706050:size=${size}:rate=${f.fps}`;
+      source = `color=c=0x706050:size=${size}:rate=1`;
       break;
     case 'dark':
       look = 'eq=brightness=-0.35:contrast=0.5';
@@ -121,16 +124,30 @@ export function snapshotArgs(fault: CameraSimFault, atMs: number, f: PictureForm
     'lavfi',
     '-i',
     source,
-    '-ss',
-    fault === 'frozen' ? '0' : offset,
     '-frames:v',
-    '1',
+    fault === 'frozen' ? '1' : String(SNAPSHOT_LOOP_S),
     '-vf',
     look,
     '-q:v',
     '5',
     '-f',
+    'image2pipe',
+    '-c:v',
     'mjpeg',
     'pipe:1',
   ];
+}
+
+/** Splits ffmpeg's image2pipe output into its JPEGs (each from SOI `FFD8` to EOI `FFD9`). */
+export function splitJpegs(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = data.indexOf(Buffer.from([0xff, 0xd8]));
+  while (start >= 0) {
+    // Inside entropy-coded data 0xFF is stuffed (FF 00), so FF D9 is the end of this picture.
+    const end = data.indexOf(Buffer.from([0xff, 0xd9]), start + 2);
+    if (end < 0) break;
+    out.push(data.subarray(start, end + 2));
+    start = data.indexOf(Buffer.from([0xff, 0xd8]), end + 2);
+  }
+  return out;
 }

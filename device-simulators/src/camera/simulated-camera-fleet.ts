@@ -1,7 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { CameraSimFault, PictureFormat } from './camera-picture.js';
+import { DEFAULT_PICTURE } from './camera-picture.js';
 import { RtspStreamServer } from './rtsp-stream-server.js';
 import { SimulatedCamera } from './simulated-camera.js';
+import { SnapshotFrames } from './snapshot-frames.js';
 import { WsDiscoveryResponder } from './ws-discovery-responder.js';
 
 export interface SimulatedCameraSpec {
@@ -84,6 +86,12 @@ export class SimulatedCameraFleet {
       s.once('close', () => this.#stalled.delete(s));
     });
     await new Promise<void>((resolve) => stall.listen(0, this.host, resolve));
+    // Every camera's snapshots from one set of pictures, the normal one rendered before the first asks.
+    const frames = new SnapshotFrames({
+      picture: this.#o.picture ?? DEFAULT_PICTURE,
+      ...(this.#o.ffmpeg ? { ffmpeg: this.#o.ffmpeg } : {}),
+    });
+    await frames.warm();
     const a = stall.address();
     this.#stallPort = typeof a === 'object' && a ? a.port : 0;
     this.#stall = stall;
@@ -101,6 +109,7 @@ export class SimulatedCameraFleet {
         ...(spec.fault ? { fault: spec.fault } : {}),
         ...(this.#o.now ? { now: this.#o.now } : {}),
         ...(this.#o.ffmpeg ? { ffmpeg: this.#o.ffmpeg } : {}),
+        frames,
       });
       this.#cameras.set(spec.id, cam);
       await cam.start();

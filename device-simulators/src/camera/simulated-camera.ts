@@ -1,15 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import {
-  type CameraSimFault,
-  DEFAULT_PICTURE,
-  type PictureFormat,
-  snapshotArgs,
-  streamPipeline,
-} from './camera-picture.js';
+import { type CameraSimFault, DEFAULT_PICTURE, type PictureFormat, streamPipeline } from './camera-picture.js';
 import * as soap from './onvif-soap.js';
 import type { RtspStreamServer } from './rtsp-stream-server.js';
+import { SnapshotFrames } from './snapshot-frames.js';
 
 export interface SimulatedCameraOptions {
   /** Device id; also the RTSP mount. */
@@ -28,6 +22,8 @@ export interface SimulatedCameraOptions {
   fault?: CameraSimFault;
   now?: () => number;
   ffmpeg?: string;
+  /** Pre-rendered snapshot pictures, shared by a fleet; default the camera's own. */
+  frames?: SnapshotFrames;
 }
 
 export interface SimulatedCameraStats {
@@ -54,6 +50,7 @@ export class SimulatedCamera {
   readonly id: string;
   readonly #o: SimulatedCameraOptions;
   readonly #picture: PictureFormat;
+  readonly #frames: SnapshotFrames;
   readonly #now: () => number;
   #fault: CameraSimFault;
   #server: Server | undefined;
@@ -66,6 +63,8 @@ export class SimulatedCamera {
     this.id = opts.id;
     this.#o = opts;
     this.#picture = opts.picture ?? DEFAULT_PICTURE;
+    this.#frames =
+      opts.frames ?? new SnapshotFrames({ picture: this.#picture, ...(opts.ffmpeg ? { ffmpeg: opts.ffmpeg } : {}) });
     this.#now = opts.now ?? Date.now;
     this.#fault = opts.fault ?? 'none';
     this.#port = opts.port ?? 0;
@@ -239,21 +238,7 @@ export class SimulatedCamera {
       res.writeHead(503).end();
       return;
     }
-    const jpeg = await new Promise<Buffer>((resolve, reject) => {
-      const child = spawn(this.#o.ffmpeg ?? 'ffmpeg', snapshotArgs(this.#fault, this.#now(), this.#picture), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const out: Buffer[] = [];
-      let err = '';
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => {
-        err += b.toString();
-      });
-      child.once('error', reject);
-      child.once('close', (code) =>
-        code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg snapshot: ${err.trim()}`)),
-      );
-    });
+    const jpeg = await this.#frames.frame(this.#fault, this.#now());
     this.#stats.snapshots++;
     res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length }).end(jpeg);
   }

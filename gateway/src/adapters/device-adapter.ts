@@ -28,6 +28,12 @@ export interface FireAlarmNotice {
   zone: string | undefined;
   ts: number;
   seq: number;
+  /**
+   * Resolves once the county has acknowledged the alarm (its PUBACK); never rejects, and may never
+   * resolve while the uplink is down. What documents the alarm waits for it (or a while), so
+   * nothing travels the uplink ahead of — or beside — the alarm itself.
+   */
+  acknowledged?: Promise<void>;
 }
 
 /** What every adapter gets from the gateway. */

@@ -128,6 +128,12 @@ export const CameraAdapterConfig = z
         maxWidth: z.number().int().min(160).max(3840).default(960),
         /** A snapshot that takes longer is given up. */
         timeoutMs: z.number().int().min(500).max(60_000).default(5000),
+        /**
+         * A snapshot is sent once the county has acknowledged the fire alarm, or after this long
+         * (the uplink is down: it then waits in the queue behind the alarm). The pictures never
+         * share the uplink, or the county's first moments with the alarm, with the alarm itself.
+         */
+        holdForAlarmAckMs: z.number().int().min(0).max(60_000).default(3000),
       })
       .strict()
       .prefault({}),

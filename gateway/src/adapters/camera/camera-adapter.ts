@@ -322,20 +322,35 @@ export class CameraAdapter implements DeviceAdapter {
       if (!description) return;
       const url = withCredentials(description.streamUri, c.entry.username, c.password);
       const secrets = [c.password];
+      // Aborted (a fire alarm's video review wants the slots): the process is killed at once.
+      const { signal } = abort;
       const probe = await this.#slots.run(() =>
-        probeStream({ ffprobe: this.#c.ffprobe, url, seconds: 2, timeoutMs: this.#c.streamTimeoutMs, secrets }),
+        signal.aborted
+          ? Promise.reject(signal.reason)
+          : probeStream({
+              ffprobe: this.#c.ffprobe,
+              url,
+              seconds: 2,
+              timeoutMs: this.#c.streamTimeoutMs,
+              secrets,
+              signal,
+            }),
       );
-      if (abort.signal.aborted) return;
+      if (signal.aborted) return;
       const measures = await this.#slots.run(() =>
-        measurePicture({
-          ffmpeg: this.#c.ffmpeg,
-          url,
-          seconds: this.#c.sampleS,
-          timeoutMs: this.#c.streamTimeoutMs,
-          thresholds: this.#c.thresholds,
-          secrets,
-        }),
+        signal.aborted
+          ? Promise.reject(signal.reason)
+          : measurePicture({
+              ffmpeg: this.#c.ffmpeg,
+              url,
+              seconds: this.#c.sampleS,
+              timeoutMs: this.#c.streamTimeoutMs,
+              thresholds: this.#c.thresholds,
+              secrets,
+              signal,
+            }),
       );
+      if (signal.aborted) return;
       c.probe = probe;
       c.measures = measures;
       c.verdict = judgePicture(measures, this.#c.thresholds, c.referenceEntropy);
@@ -415,6 +430,9 @@ export class CameraAdapter implements DeviceAdapter {
     const started = this.#d.clock.now();
     try {
       const jpeg = await this.#takeSnapshot(c);
+      // Taken at once, sent behind the alarm: once the county has it (bounded wait).
+      await this.#alarmAcknowledged(alarm);
+      if (!this.#running) return;
       const outcome = this.#d.sink.submit({
         device: c.entry.device,
         message: 'snapshot',
@@ -446,6 +464,27 @@ export class CameraAdapter implements DeviceAdapter {
         'video review snapshot failed',
       );
     }
+  }
+
+  /** Resolves when the county acknowledged the alarm, after `review.holdForAlarmAckMs`, or on stop. */
+  #alarmAcknowledged(alarm: FireAlarmNotice): Promise<void> {
+    const hold = this.#c.review.holdForAlarmAckMs;
+    const acknowledged = alarm.acknowledged;
+    if (!acknowledged || hold === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        cancelTimer();
+        this.#timers.delete(finish);
+        resolve();
+      };
+      const cancelTimer = this.#d.clock.setTimeout(finish, hold);
+      // stop() runs every entry of #timers: the wait ends with it.
+      this.#timers.add(finish);
+      void acknowledged.then(finish);
+    });
   }
 
   async #takeSnapshot(c: CameraState): Promise<Jpeg> {

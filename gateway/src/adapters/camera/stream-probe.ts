@@ -31,6 +31,8 @@ export async function probeStream(opts: {
   seconds: number;
   timeoutMs: number;
   secrets: readonly string[];
+  /** Kills ffprobe (a fire alarm's video review needs the process slot). */
+  signal?: AbortSignal;
 }): Promise<StreamProbe> {
   const args = [
     '-v',
@@ -50,7 +52,10 @@ export async function probeStream(opts: {
     opts.url,
   ];
   const limit = opts.timeoutMs + opts.seconds * 1000 + 2000;
-  const r = await runMediaProcess(opts.ffprobe, args, { timeoutMs: limit });
+  const r = await runMediaProcess(opts.ffprobe, args, {
+    timeoutMs: limit,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   if (r.code !== 0 || r.timedOut) {
     throw classifyStreamFailure(redactSecrets(r.stderr, opts.secrets), r, opts.timeoutMs);
   }

@@ -105,6 +105,8 @@ export async function measurePicture(opts: {
   timeoutMs: number;
   thresholds: DiagnosisThresholds;
   secrets: readonly string[];
+  /** Kills ffmpeg (a fire alarm's video review needs the process slot). */
+  signal?: AbortSignal;
 }): Promise<PictureMeasures> {
   const args = [
     '-hide_banner',
@@ -130,7 +132,11 @@ export async function measurePicture(opts: {
     '-',
   ];
   const limit = opts.timeoutMs + opts.seconds * 1000 + 3000;
-  const r = await runMediaProcess(opts.ffmpeg, args, { timeoutMs: limit, maxStdout: 4 * 1024 * 1024 });
+  const r = await runMediaProcess(opts.ffmpeg, args, {
+    timeoutMs: limit,
+    maxStdout: 4 * 1024 * 1024,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const stderr = redactSecrets(r.stderr, opts.secrets);
   if (r.code !== 0 || r.timedOut) throw classifyStreamFailure(stderr, r, opts.timeoutMs);
   const m = parseMeasures(r.stdout.toString('utf8'), stderr);
