@@ -2,29 +2,22 @@
 // diagnosis on its own schedule, at most 2 processes) while fire alarms go off, half of them in a
 // zone two cameras cover (video review: snapshots at once and 5 s later) and half where no camera
 // is — the same run's baseline for the alarm itself. The county is the real one (ingest with its
-// broker and media store, alerting, the dashboard); the "phone" is a socket.io client signed in
-// as the institution's manager, which fetches each pushed picture over HTTP as the phone view does.
+// broker and media store, alerting, the dashboard) in a process of its own (county-process.ts);
+// the "phone" is a socket.io client here, signed in as the institution's manager, which fetches
+// each pushed picture over HTTP as the phone view does.
 
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
-import {
-  alertsPortFrom,
-  buildDashboard,
-  migrateDashboard,
-  type SnapshotNotice,
-  seedDemoUsers,
-} from '@anlian/dashboard';
+import type { SnapshotNotice } from '@anlian/dashboard';
 import { deviceModeLayout, gatewayConfigFor, lanTopic, SimulatedCameraFleet } from '@anlian/device-simulators';
-import { loadIngestConfig, startIngest } from '@anlian/ingest';
 import { type CountyConfigInput, CountyConfig as CountySchema } from '@anlian/protocol';
-import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
 import { freePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { io as connect } from 'socket.io-client';
 import { percentiles } from '../dashboard/latency-stats.js';
+import { IpcChild } from '../ingest/ipc-child.js';
+import type { CountyCommand, CountyReport } from './county-messages.js';
 import { gatewayDescription, spawnGateway } from './gateway-process.js';
 import { GatewayTreeSampler, type TreeUsage } from './gateway-tree-sampler.js';
 
@@ -123,17 +116,6 @@ function benchCounty(cameras: number, alarms: number): CountyConfigInput {
   };
 }
 
-/** A stand-in InfluxDB that takes every write: this phase measures the gateway and the alarm path. */
-async function nullInflux(): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(204).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const a = server.address();
-  return { url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, server };
-}
-
 interface Alarm {
   detector: string;
   covered: boolean;
@@ -177,82 +159,38 @@ export async function runCameraPhase(o: CameraPhaseOptions): Promise<CameraPhase
   const countyDir = path.join(o.dir, 'county');
   await mkdir(countyDir, { recursive: true });
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(countyDir, 'anlian.db') }, print: () => {} });
-  const influx = await nullInflux();
-  o.cleanups.push(() => new Promise<void>((resolve) => influx.server.close(() => resolve())));
   const mqttPort = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ANLIAN_DATA_DIR: countyDir,
-    ANLIAN_MQTT_HOST: '127.0.0.1',
-    ANLIAN_MQTT_PORT: String(mqttPort),
-    ANLIAN_HTTP_PORT: '0',
-    ANLIAN_LOG_LEVEL: 'silent',
-    INFLUX_URL: influx.url,
-    INFLUX_SETUP: 'false',
-  };
-  const ingestConfig = loadIngestConfig(env);
-  const metrics = createMetricsRegistry();
-  const ingest = await startIngest(ingestConfig, silentLogger(), metrics);
-  o.cleanups.push(() => ingest.stop());
-  const alerting = await startAlerting({
-    db: ingest.database.db,
-    config: loadAlertingConfig(env),
-    logger: silentLogger(),
-    metrics,
-    subscribe: (listener) => ingest.service.pipeline.onEvent(listener),
-    events: ingest.service.writer,
-    eventsRetentionPolicy: ingestConfig.influx.eventsRetentionPolicy,
-  });
-  o.cleanups.push(() => alerting.stop());
-  alerting.service.onChange((c) => {
-    if (c.type !== 'raised') return;
-    const a = alarms.find((x) => x.detector === c.alert.device);
-    if (a && a.raisedAt === undefined) a.raisedAt = Date.now();
-  });
-  await migrateDashboard(ingest.database.db);
-  const demo = await seedDemoUsers(ingest.database.db, COUNTY);
-  const dashboard = await buildDashboard({
-    db: ingest.database.db,
-    cache: ingest.service.cache,
-    subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
-    queryInflux: async () => [],
-    alerts: alertsPortFrom(alerting.service),
-    media: ingest.media,
-    logger: silentLogger(),
-    webRoot: null,
-  });
-  await dashboard.start();
-  o.cleanups.push(() => dashboard.stop());
-  const base = await dashboard.listen({ host: '127.0.0.1', port: 0 });
-  const manager = demo.managers.find((m) => m.institution === INSTITUTION);
-  const login = await fetch(`${base}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: manager?.username, password: manager?.password }),
-  });
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-
-  // Diagnoses as the county sees them: a camera's telemetry carries the time of its last decoded
-  // frame, which moves exactly when a diagnosis read the stream.
-  const phaseStart = Date.now();
+  const county = new IpcChild<CountyCommand, CountyReport>(
+    'county',
+    new URL('./county-process.js', import.meta.url),
+    [],
+    {
+      ...process.env,
+      BENCH_COUNTY: COUNTY,
+      BENCH_INSTITUTION: INSTITUTION,
+      BENCH_GATEWAY: GATEWAY,
+      BENCH_COUNTY_DIR: countyDir,
+      BENCH_MQTT_PORT: String(mqttPort),
+    },
+  );
+  o.cleanups.push(() => county.stop({ type: 'exit' }));
   const diagnosed = new Map<string, number[]>();
-  const lastFrame = new Map<string, number>();
   let problemEvents = 0;
-  const unsubscribe = ingest.service.pipeline.onEvent((e) => {
-    if (e.gateway !== GATEWAY) return;
-    if (e.type === 'telemetry' && e.payload.kind === 'camera' && e.payload.lastFrameTs !== undefined) {
-      if (lastFrame.get(e.device) === e.payload.lastFrameTs) return;
-      lastFrame.set(e.device, e.payload.lastFrameTs);
-      const list = diagnosed.get(e.device) ?? [];
-      list.push(e.receivedAt);
-      diagnosed.set(e.device, list);
-    }
-    if (e.type === 'event' && e.payload.kind === 'camera') problemEvents++;
-    if (e.type === 'event' && e.payload.kind === 'fire' && e.payload.event === 'fire') {
-      const a = alarms.find((x) => x.detector === e.device);
-      if (a && a.ingestAt === undefined) a.ingestAt = e.receivedAt;
+  county.on((r) => {
+    if (r.type === 'diagnosed') {
+      const list = diagnosed.get(r.camera) ?? [];
+      list.push(r.at);
+      diagnosed.set(r.camera, list);
+    } else if (r.type === 'camera-event') problemEvents++;
+    else if (r.type === 'fire') {
+      const a = alarms.find((x) => x.detector === r.detector);
+      if (a && a.ingestAt === undefined) a.ingestAt = r.at;
+    } else if (r.type === 'raised') {
+      const a = alarms.find((x) => x.detector === r.detector);
+      if (a && a.raisedAt === undefined) a.raisedAt = r.at;
     }
   });
-  o.cleanups.push(unsubscribe);
+  const { base, cookie } = await county.next('ready', 60_000);
 
   // The gateway, configured as `anlian sim --device-mode --print-gateway-config` prints it.
   const lanPort = await freePort();
@@ -277,6 +215,8 @@ export async function runCameraPhase(o: CameraPhaseOptions): Promise<CameraPhase
   );
   const gw = await spawnGateway(configFile);
   o.cleanups.push(() => gw.kill());
+  // The phase starts with the gateway: its first diagnoses are due at once.
+  const phaseStart = Date.now();
   const sampler = new GatewayTreeSampler(gw.pid);
   sampler.start(200);
 
@@ -334,8 +274,8 @@ export async function runCameraPhase(o: CameraPhaseOptions): Promise<CameraPhase
   }
   await sleepUntil(until);
   const usage = sampler.stop();
-  unsubscribe();
   await gw.stop();
+  await county.stop({ type: 'exit' });
 
   // Every camera's waits: from the phase start to its first diagnosis, then between diagnoses.
   let maxGapS = 0;
