@@ -22,6 +22,14 @@ export { FilesystemMediaStore } from './media/filesystem-media-store.js';
 export { DEFAULT_MEDIA_RETENTION_DAYS, type MediaRecord, type MediaStore, type NewMedia } from './media/media-store.js';
 export { migrateToLatest, type NamedMigration, STORE_MIGRATIONS, StaticMigrationProvider } from './migrate.js';
 export {
+  type LeaseChange,
+  type PartitionLeases,
+  PgAdvisoryLeases,
+  type PgAdvisoryLeasesOptions,
+  partitionOf,
+  SoleLeases,
+} from './partition-leases.js';
+export {
   type CountySummary,
   type DeviceLocationRecord,
   type DeviceRecord,
@@ -43,3 +51,4 @@ export {
   verifySecret,
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
+export { openStore, StoreEnv, type StoreLocation, storeLocation } from './store-env.js';

@@ -6,3 +6,4 @@ export { freePort } from '@anlian/timeseries';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
 export * from './postgres.js';
+export { type ReceivedPush, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';

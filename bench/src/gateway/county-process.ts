@@ -3,9 +3,10 @@
 // store, alerting, the dashboard — `anlian up`'s composition — over a stand-in InfluxDB. It reports
 // what the bench times: fire alarms at ingest, alerts raised, camera diagnoses seen.
 import { createServer } from 'node:http';
-import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
-import { alertsPortFrom, buildDashboard, migrateDashboard, seedDemoUsers } from '@anlian/dashboard';
-import { loadIngestConfig, startIngest } from '@anlian/ingest';
+import { loadAlertingConfig } from '@anlian/alerting';
+import { startAllInOne } from '@anlian/county';
+import { loadDashboardConfig, seedDemoUsers } from '@anlian/dashboard';
+import { loadIngestConfig } from '@anlian/ingest';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import type { CountyCommand, CountyReport } from './county-messages.js';
 
@@ -36,31 +37,19 @@ try {
     INFLUX_SETUP: 'false',
   };
   const config = loadIngestConfig(env);
-  const metrics = createMetricsRegistry();
-  const ingest = await startIngest(config, silentLogger(), metrics);
-  const alerting = await startAlerting({
-    db: ingest.database.db,
-    config: loadAlertingConfig(env),
+  // `anlian up`'s composition: ingest, alerting on ingest's events, the dashboard (API only).
+  const county = await startAllInOne({
+    ingest: config,
+    alerting: loadAlertingConfig(env),
+    dashboard: loadDashboardConfig({ ...env, ANLIAN_DASHBOARD_HOST: '127.0.0.1', ANLIAN_DASHBOARD_PORT: '0' }),
     logger: silentLogger(),
-    metrics,
-    subscribe: (listener) => ingest.service.pipeline.onEvent(listener),
-    events: ingest.service.writer,
-    eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
-  });
-  await migrateDashboard(ingest.database.db);
-  const demo = await seedDemoUsers(ingest.database.db, required('BENCH_COUNTY'));
-  const dashboard = await buildDashboard({
-    db: ingest.database.db,
-    cache: ingest.service.cache,
-    subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
-    queryInflux: async () => [],
-    alerts: alertsPortFrom(alerting.service),
-    media: ingest.media,
-    logger: silentLogger(),
+    metrics: createMetricsRegistry(),
     webRoot: null,
   });
-  await dashboard.start();
-  const base = await dashboard.listen({ host: '127.0.0.1', port: 0 });
+  const { ingest, alerting, dashboard } = county;
+  if (!dashboard || !county.dashboardUrl) throw new Error('the county has no dashboard');
+  const base = county.dashboardUrl;
+  const demo = await seedDemoUsers(ingest.database.db, required('BENCH_COUNTY'));
 
   // A camera's telemetry carries the time of its last decoded frame, which moves exactly when a
   // diagnosis read the stream.
@@ -98,9 +87,7 @@ try {
   process.on('message', (m: CountyCommand) => {
     if (m.type !== 'exit') return;
     void (async () => {
-      await dashboard.stop();
-      await alerting.stop();
-      await ingest.stop();
+      await county.stop();
       await new Promise<void>((resolve) => influx.close(() => resolve()));
       process.exit(0);
     })();

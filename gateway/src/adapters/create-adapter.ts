@@ -23,6 +23,10 @@ export async function createAdapter(config: AdapterConfig, deps: AdapterDeps): P
       const { CameraAdapter } = await import('./camera/camera-adapter.js');
       return new CameraAdapter(config, deps);
     }
+    case 'gb26875': {
+      const { FirePanelAdapter } = await import('./fire-panel/fire-panel-adapter.js');
+      return new FirePanelAdapter(config, deps);
+    }
     default: {
       const never: never = config;
       throw new Error(`unknown adapter type ${(never as { type: string }).type}`);

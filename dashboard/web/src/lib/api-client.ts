@@ -4,7 +4,7 @@ export interface ApiIssue {
   path: string;
   code: string;
   message: string;
-  /** zod's `origin` of a size issue: `string`, `array`, `number`, … (the server's `ErrorIssue`). */
+  /** What a bound applies to: `string`, `number`, `array`. */
   origin?: string;
   minimum?: number;
   maximum?: number;
