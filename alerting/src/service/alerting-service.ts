@@ -558,6 +558,11 @@ export class AlertingService {
     return [...own, ...others];
   }
 
+  /** Whether this node acts for the institution now (it holds its partition). */
+  actsFor(institution: string): boolean {
+    return this.#acts(institution);
+  }
+
   /** Which partitions this node holds, for health output and tests. */
   partitions(): ReturnType<PartitionLeases['describe']> {
     return this.#leases.describe();
@@ -853,8 +858,31 @@ export class AlertingService {
       this.#flushQueued = false;
       const batch = [...this.#pending.values()];
       this.#pending = new Map();
-      await this.store.writeChanges(batch, this.#clock());
+      const { duplicates } = await this.store.writeChanges(batch, this.#clock());
+      for (const id of new Set(duplicates)) await this.#adoptStored(id);
     });
+  }
+
+  /**
+   * Another node's alert stood for the key of one this node raised (two nodes acting for the
+   * same institution for a moment, issue 12): this node drops its own and takes the stored one.
+   */
+  async #adoptStored(id: string): Promise<void> {
+    const mine = this.#byId.get(id);
+    if (!mine) return;
+    const stored = await this.store.openByKey(mine.key);
+    this.#byId.delete(id);
+    this.#seq.delete(id);
+    this.deps.notifier.cancel(id);
+    if (stored) {
+      this.#open.set(stored.key, stored);
+      this.#byId.set(stored.id, stored);
+      this.#seq.set(stored.id, (await this.store.openTransitionSeqs()).get(stored.id) ?? 0);
+      this.#emit({ type: 'updated', alert: stored });
+    } else {
+      this.#open.delete(mine.key);
+    }
+    this.#log.warn({ dropped: id, kept: stored?.id, key: mine.key }, 'another node’s alert stands for this key');
   }
 
   #emit(change: AlertChange): void {
