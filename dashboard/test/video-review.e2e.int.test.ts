@@ -134,16 +134,20 @@ describe('video review end to end', () => {
       locale: 'zh-CN',
     });
     contexts.push(phoneCtx);
-    // The phone's fallback poll answers nothing here: every picture it shows came over socket.io.
+    // The fallback poll answers nothing on the phone and on the wall: every picture they show
+    // came over socket.io.
     let polls = 0;
-    await phoneCtx.route('**/api/alerts/*/snapshots', (route) => {
-      polls++;
-      return route.fulfill({ status: 200, contentType: 'application/json', body: '{"snapshots":[]}' });
-    });
+    const answerNothing = (ctx: BrowserContext) =>
+      ctx.route('**/api/alerts/*/snapshots', (route) => {
+        polls++;
+        return route.fulfill({ status: 200, contentType: 'application/json', body: '{"snapshots":[]}' });
+      });
+    await answerNothing(phoneCtx);
     const phone = await signIn(phoneCtx, manager, (p) => p.getByTestId('manager').waitFor());
 
     const wallCtx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
     contexts.push(wallCtx);
+    await answerNothing(wallCtx);
     const wall = await signIn(wallCtx, { username: 'operator', password: c.demo.operator.password }, (p) =>
       expect.poll(() => p.getByTestId('stat-institutions').textContent(), { timeout: 15_000 }).toBe('26'),
     );
