@@ -1,4 +1,5 @@
 import type { MediaStore, Registry } from '@anlian/store';
+import type { Supervision } from '@anlian/supervision';
 import type { queryV1 } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -28,4 +29,6 @@ export interface DashboardContext {
   secureCookies: boolean;
   /** Video-review snapshots (视频复核); none when left out. */
   media?: MediaStore;
+  /** The hazard ledger, grades and inspections; absent: those routes are not served. */
+  supervision: Supervision | undefined;
 }
