@@ -14,6 +14,8 @@ export interface PhaseResult {
   runs: PhaseRun[];
   /** Peak resident memory of this process during the phase's runs, MB. */
   peakRssMb: number;
+  /** Where the memory is once the phase ends (`process.memoryUsage()`), MB: V8's heap (used of total) and outside it. */
+  endMb: { heapUsed: number; heapTotal: number; external: number };
 }
 
 function statusKb(field: 'VmHWM' | 'VmRSS'): number | undefined {
@@ -85,5 +87,15 @@ export async function measurePhase<T>(
     const c = process.cpuUsage(c0);
     out.push({ wallMs, cpuMs: (c.user + c.system) / 1000 });
   }
-  return { result: { name, runs: out, peakRssMb: peak.peakMb() }, value: value as T };
+  const m = process.memoryUsage();
+  const mb = (x: number) => Math.round(x / 1e6);
+  return {
+    result: {
+      name,
+      runs: out,
+      peakRssMb: peak.peakMb(),
+      endMb: { heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external) },
+    },
+    value: value as T,
+  };
 }

@@ -109,11 +109,13 @@ function printResult(n: number, r: MeasureResult): { excelPass: boolean; pdfPass
     const f = first(p);
     const w = warm(p);
     out(
-      `  ${pad(label, 34)} ${pad(s(f.wallMs), 9)} ${pad(s(w?.wallMs), 9)} ${pad(`${s(f.cpuMs)} / ${s(w?.cpuMs)}`, 19)} ${pad(`${p.peakRssMb} MB`, 8)} ${extra}`,
+      `  ${pad(label, 34)} ${pad(s(f.wallMs), 9)} ${pad(s(w?.wallMs), 9)} ${pad(`${s(f.cpuMs)} / ${s(w?.cpuMs)}`, 19)} ${pad(`${p.peakRssMb} MB`, 8)} ${pad(`${p.endMb.heapUsed}/${p.endMb.heapTotal} + ${p.endMb.external} MB`, 17)} ${extra}`,
     );
   };
   out(`  report process at rest (its modules loaded): ${r.atRestRssMb} MB resident`);
-  out(`  ${pad('phase', 34)} ${pad('first', 9)} ${pad('then', 9)} ${pad('CPU first / then', 19)} peak RSS`);
+  out(
+    `  ${pad('phase', 34)} ${pad('first', 9)} ${pad('then', 9)} ${pad('CPU first / then', 19)} ${pad('peak RSS', 8)} heap used/total + external at the end`,
+  );
   row("baseline: the report's queries", queries);
   row('figures (queries + computation)', figures);
   row('Excel file', excel, `${Math.round(r.excelBytes / 1024)} KB`);
