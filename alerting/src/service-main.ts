@@ -101,6 +101,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
         db: store.db as never,
         commands,
         raise: (signal) => node.service.signal(signal),
+        owns: (institution) => node.service.actsFor(institution),
         logger,
       });
       dutyChecks.start();

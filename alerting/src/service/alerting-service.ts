@@ -4,6 +4,7 @@ import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Notice } from '../api/alerting-contract.js';
 import { type Drill, drillActive, NewDrill } from '../drills/drill.js';
 import { buildDrillReport, type DrillReport, drillReportCsv } from '../drills/drill-report.js';
 import type { AlertSignal, AlertSubject } from '../engine/alert-signal.js';
@@ -424,17 +425,56 @@ export class AlertingService {
     this.#persist(alert, false);
   }
 
-  #dispatch(alert: Alert, policy: EscalationPolicy, step: EscalationStep, kind: NotificationKind): void {
-    const roles = new Set<string>(rolesAt(policy, step));
-    const recipients: Recipient[] = this.directory
-      .contacts(alert.institution)
-      .filter((c) => roles.has(c.role))
+  #recipients(institution: string, wanted: (c: { id: string; role: string }) => boolean): Recipient[] {
+    return this.directory
+      .contacts(institution)
+      .filter(wanted)
       .map((c) => {
         const r: Recipient = { contactId: c.id, name: c.name, role: c.role, phone: c.phone };
         if (c.wecomUserId) r.wecomUserId = c.wecomUserId;
         if (c.dingtalkUserId) r.dingtalkUserId = c.dingtalkUserId;
         return r;
       });
+  }
+
+  /**
+   * Pushes another service's notice through this county's channels (the hazard ledger's overdue
+   * escalations and deadline reminders, issue 16): recipients from the institution's contacts by
+   * role or id, never critical, delivered once per notice id.
+   */
+  sendNotice(notice: Notice): { id: string; recipients: number } {
+    const institution = this.directory.institution(notice.institution);
+    if (!institution) {
+      throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no institution ${notice.institution}`);
+    }
+    const roles = new Set(notice.to.roles);
+    const ids = new Set(notice.to.contacts);
+    const recipients = this.#recipients(notice.institution, (c) => roles.has(c.role) || ids.has(c.id));
+    const n: AlertNotification = {
+      notificationId: notice.id,
+      alertId: notice.subject,
+      kind: notice.kind,
+      severity: 'major',
+      rule: notice.kind,
+      title: { zh: notice.title, en: notice.title },
+      reason: notice.reason,
+      drill: false,
+      county: institution.county,
+      institution: { id: notice.institution, name: institution.name },
+      gateway: '',
+      at: notice.at,
+      level: notice.round,
+      recipients,
+      ...(notice.link ? { link: notice.link } : {}),
+    };
+    this.deps.notifier.dispatch(n);
+    this.#log.info({ notice: notice.id, kind: notice.kind, recipients: recipients.length }, 'notice dispatched');
+    return { id: notice.id, recipients: recipients.length };
+  }
+
+  #dispatch(alert: Alert, policy: EscalationPolicy, step: EscalationStep, kind: NotificationKind): void {
+    const roles = new Set<string>(rolesAt(policy, step));
+    const recipients = this.#recipients(alert.institution, (c) => roles.has(c.role));
     const institution = this.directory.institution(alert.institution);
     const n: AlertNotification = {
       notificationId: `${alert.id}/L${step.level}R${step.round}`,
@@ -556,6 +596,11 @@ export class AlertingService {
     await this.#writer.idle();
     const others = (await this.store.openAlerts()).filter((a) => !this.#acts(a.institution));
     return [...own, ...others];
+  }
+
+  /** Whether this node acts for the institution now (it holds its partition). */
+  actsFor(institution: string): boolean {
+    return this.#acts(institution);
   }
 
   /** Which partitions this node holds, for health output and tests. */
@@ -853,8 +898,31 @@ export class AlertingService {
       this.#flushQueued = false;
       const batch = [...this.#pending.values()];
       this.#pending = new Map();
-      await this.store.writeChanges(batch, this.#clock());
+      const { duplicates } = await this.store.writeChanges(batch, this.#clock());
+      for (const id of new Set(duplicates)) await this.#adoptStored(id);
     });
+  }
+
+  /**
+   * Another node's alert stood for the key of one this node raised (two nodes acting for the
+   * same institution for a moment, issue 12): this node drops its own and takes the stored one.
+   */
+  async #adoptStored(id: string): Promise<void> {
+    const mine = this.#byId.get(id);
+    if (!mine) return;
+    const stored = await this.store.openByKey(mine.key);
+    this.#byId.delete(id);
+    this.#seq.delete(id);
+    this.deps.notifier.cancel(id);
+    if (stored) {
+      this.#open.set(stored.key, stored);
+      this.#byId.set(stored.id, stored);
+      this.#seq.set(stored.id, (await this.store.openTransitionSeqs()).get(stored.id) ?? 0);
+      this.#emit({ type: 'updated', alert: stored });
+    } else {
+      this.#open.delete(mine.key);
+    }
+    this.#log.warn({ dropped: id, kept: stored?.id, key: mine.key }, 'another node’s alert stands for this key');
   }
 
   #emit(change: AlertChange): void {
