@@ -7,7 +7,7 @@ import { canDutyCheck } from './adapters/duty-check.js';
 import { LocalAlarm } from './alarm/local-alarm.js';
 import { type Clock, systemClock } from './clock.js';
 import { countyCommands } from './commands/county-commands.js';
-import { DrillMode } from './commands/drill-mode.js';
+import { type Drill, DrillMode } from './commands/drill-mode.js';
 import type { AdapterConfig, DeviceEntry, GatewayConfig } from './config/gateway-config.js';
 import { GatewayError } from './errors.js';
 import { HeartbeatPublisher } from './heartbeat-publisher.js';
@@ -43,7 +43,7 @@ export interface GatewayStats {
   readings: { queued: number; thinned: number; rejected: Record<string, number> };
   adapters: ReturnType<DeviceAdapter['health']>[];
   localAlarms: number;
-  drill?: { id: string; since: number } | undefined;
+  drill?: Drill | undefined;
   nextSeq: number;
 }
 
@@ -93,6 +93,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const normalizer = new ReadingNormalizer(deviceMap(config.devices));
   let devices = deviceMap(config.devices);
   let adapters: DeviceAdapter[] = [];
+  /** Fire alarms not yet acknowledged by the county, by queue id: what the adapters' `acknowledged` waits on. */
+  const alarmAcks = new Map<number, () => void>();
   const readings = { queued: 0, thinned: 0, rejected: new Map<string, number>() };
   const startedAt = clock.now();
   let started = false;
@@ -126,7 +128,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     clock,
     logger: deps.logger,
     uplinkUp: () => uplink.connected,
-    drill: () => drill.current?.id,
+    drill: () => drill.current(clock.now())?.id,
   });
   const heartbeat = new HeartbeatPublisher({
     clock,
@@ -140,7 +142,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }),
   });
 
-  const adapterDeps = (): AdapterDeps => ({ sink: gateway, clock, logger: deps.logger, devices });
+  const adapterDeps = (): AdapterDeps => ({
+    sink: gateway,
+    clock,
+    logger: deps.logger,
+    devices,
+    stateDir: `${config.dataDir}/adapter-state`,
+  });
   const makeAdapter = deps.createAdapter ?? createAdapter;
 
   async function startAdapters(list: readonly AdapterConfig[]): Promise<string[]> {
@@ -232,10 +240,22 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         reject(n.reason);
         return n;
       }
+      // A drill running here marks its devices' events (never telemetry) as the drill's (issue 13).
+      if (n.message === 'event') {
+        const drillId = drill.drillIdFor(n.device, clock.now());
+        if (drillId !== undefined) n.payload.drillId = drillId;
+      }
       const number = seq.next();
       n.payload.seq = number;
-      const cls: MessageClass = n.message === 'event' ? CLASS_OF_EVENT(n.payload) : 'telemetry';
-      const topic = n.message === 'event' ? topics.event(address, n.device) : topics.telemetry(address, n.device);
+      // Snapshots travel as events (never thinned or dropped), behind the fire alarm they document.
+      const cls: MessageClass =
+        n.message === 'event' ? CLASS_OF_EVENT(n.payload) : n.message === 'snapshot' ? 'event' : 'telemetry';
+      const topic =
+        n.message === 'event'
+          ? topics.event(address, n.device)
+          : n.message === 'snapshot'
+            ? topics.snapshot(address, n.device)
+            : topics.telemetry(address, n.device);
       let result: ReturnType<OutboundQueue['enqueue']>;
       try {
         result = queue.enqueue(cls, topic, Buffer.from(JSON.stringify(n.payload)));
@@ -260,6 +280,16 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           ts: n.payload.ts,
           seq: number,
         });
+        // Video review (视频复核): the alarm is queued first; adapters act on it afterwards.
+        const acknowledged = new Promise<void>((resolve) => alarmAcks.set(result.message.id, resolve));
+        const notice = { device: n.device, zone: n.payload.zone, ts: n.payload.ts, seq: number, acknowledged };
+        for (const a of adapters) {
+          try {
+            a.onFireAlarm?.(notice);
+          } catch (err) {
+            log.error({ err, adapter: a.name }, 'adapter failed on a fire alarm');
+          }
+        }
       }
       return { ok: true, queued: true, durable: result.durable };
     },
@@ -276,7 +306,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }
       started = true;
       queue.onAck((m) => {
-        if (m.cls === 'alarm') alarm.acknowledged(m.id);
+        if (m.cls === 'alarm') {
+          alarm.acknowledged(m.id);
+          alarmAcks.get(m.id)?.();
+          alarmAcks.delete(m.id);
+        }
       });
       pump.start();
       let adaptersStarted: Promise<unknown> = Promise.resolve();
@@ -322,6 +356,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       await uplink.stop();
       uplink.removeAllListeners();
       await alarm.stop();
+      // Alarms still unacknowledged are in the queue for the next start; nothing waits on them now.
+      alarmAcks.clear();
       queue.close();
       seq.close();
       lock.release();
@@ -345,7 +381,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         },
         adapters: adapters.map((a) => a.health()),
         localAlarms: alarm.triggered,
-        drill: drill.current,
+        drill: drill.current(clock.now()),
         nextSeq: seq.peek(),
       };
     },

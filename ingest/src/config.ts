@@ -72,11 +72,26 @@ export const IngestConfigSchema = z
       .describe('retention policy for device events and gateway status (kept ≥ 1 year); empty = the default policy'),
     INFLUX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
     INFLUX_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    ANLIAN_SIM_RUNS: z
+      .enum(['keep', 'refuse'])
+      .default('refuse')
+      .describe(
+        'messages of a simulation run (protocol simRun): keep them apart (InfluxDB tag sim_run, out of live views) or refuse them',
+      ),
+    ANLIAN_MAX_CLOCK_AHEAD_S: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .default(300)
+      .describe('points dated further ahead of the county clock are kept apart (tag sim_run=clock-ahead)'),
     ANLIAN_SPOOL_MAX_BYTES: z.coerce
       .number()
       .int()
       .min(1024 * 1024)
       .default(1024 ** 3),
+    /** Video-review snapshots are kept this long (公共安全视频图像信息系统管理条例, 2025: ≥ 30 days). */
+    ANLIAN_MEDIA_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   })
   .superRefine((c, ctx) => {
     if (c.INFLUX_GENERATION === 2 && !c.INFLUX_ORG) {
@@ -98,6 +113,8 @@ export interface IngestConfig {
   dbUrl: string | undefined;
   sqlitePath: string;
   spoolDir: string;
+  /** Days video-review snapshots are kept (under `dataDir/media`). */
+  mediaRetentionDays: number;
   logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
   mqtt: { host: string; port: number };
   broker:
@@ -113,6 +130,11 @@ export interface IngestConfig {
         receiveMaximum: number;
       };
   http: { host: string; port: number };
+  /**
+   * Simulated time (design.md): what to do with messages of a simulation run, and how far ahead of
+   * the county's clock an unmarked point may be before it is kept apart.
+   */
+  simulation: { runs: 'keep' | 'refuse'; maxClockAheadMs: number };
   /** Where points go (see {@link InfluxTarget}) and how the writer batches them. */
   influx: {
     target: InfluxTarget;
@@ -144,6 +166,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     dbUrl: e.ANLIAN_DB_URL,
     sqlitePath: path.join(dataDir, 'anlian.db'),
     spoolDir: path.join(dataDir, 'spool'),
+    mediaRetentionDays: e.ANLIAN_MEDIA_RETENTION_DAYS,
     logLevel: e.ANLIAN_LOG_LEVEL,
     mqtt: { host: e.ANLIAN_MQTT_HOST, port: e.ANLIAN_MQTT_PORT },
     broker: e.ANLIAN_BROKER_URL
@@ -159,6 +182,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
         })
       : { mode: 'embedded' as const },
     http: { host: e.ANLIAN_HTTP_HOST, port: e.ANLIAN_HTTP_PORT },
+    simulation: { runs: e.ANLIAN_SIM_RUNS, maxClockAheadMs: e.ANLIAN_MAX_CLOCK_AHEAD_S * 1000 },
     influx: defined({
       target: defined({
         url: e.INFLUX_URL,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SegmentId } from './ids.js';
 
 /** Version of the payload schemas in this file; every payload carries it as `v`. */
 export const SCHEMA_VERSION = 1 as const;
@@ -23,8 +24,30 @@ export const Envelope = z.object({
   v: z.literal(SCHEMA_VERSION),
   ts: DeviceTime,
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * The simulation run this message belongs to, when a simulator does not run in real time (a
+   * speed other than 1, or a start other than now): its `ts` is simulated time. The county keeps
+   * such points apart (InfluxDB tag `sim_run`) or refuses them, and nothing live takes them
+   * (design.md "Simulated time"; issue 13). Real gateways never set it.
+   */
+  simRun: SegmentId.optional(),
 });
+
+/** A simulation run's id (`Envelope.simRun`): the id alphabet, one value per run (a bounded tag). */
+export const SimRunId = SegmentId;
 export type Envelope = z.infer<typeof Envelope>;
+
+/**
+ * The county drill a device message belongs to (issue 13): set by a gateway in drill mode
+ * (`cmd/drill-start` … `cmd/drill-stop`) on its events, and by the simulator on what its drill
+ * scenario produces. The county tags an alert as a drill only when its message carries the id of
+ * a drill running for that institution; anything else is real. The id alphabet, so it can travel
+ * in topics and logs unquoted.
+ */
+export const DrillId = SegmentId;
+
+/** What every device message (telemetry and events) may carry besides the envelope. */
+const deviceFields = { drillId: DrillId.optional() };
 
 const Percent = z.number().min(0).max(100);
 /** Received signal strength in dBm (LoRa, NB-IoT, Wi-Fi). */
@@ -64,6 +87,7 @@ export type HeartbeatPayload = z.infer<typeof HeartbeatPayload>;
 
 /** Smoke/heat detectors and fire panels (智能烟感、消防主机). */
 export const FireTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('fire'),
   battery: Percent.optional(),
   signal: SignalDbm.optional(),
@@ -82,6 +106,7 @@ export type PressureMedium = z.infer<typeof PressureMedium>;
 
 /** Extinguisher, hydrant and sprinkler pressure gauges. */
 export const ExtinguisherTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('extinguisher'),
   medium: PressureMedium.default('dry_powder'),
   /** Gauge pressure in MPa. */
@@ -93,6 +118,7 @@ export const ExtinguisherTelemetry = Envelope.extend({
 
 /** Kitchen heat (GB 4716 / EN 54-5 class A1R) and optional gas (GB 15322) sensors. */
 export const KitchenTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('kitchen'),
   /** °C */
   temperature: z.number().min(-40).max(400),
@@ -104,6 +130,7 @@ export const KitchenTelemetry = Envelope.extend({
 
 /** Camera health as seen by the gateway's ONVIF + ffprobe checks (视频质量诊断). */
 export const CameraTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('camera'),
   online: z.boolean(),
   streamOk: z.boolean(),
@@ -115,6 +142,27 @@ export const CameraTelemetry = Envelope.extend({
   black: z.boolean().optional(),
   /** Device time of the last decoded frame. */
   lastFrameTs: DeviceTime.optional(),
+  /** Video codec of the stream as ffprobe names it (`h264`, `hevc`). */
+  codec: z.string().min(1).max(16).optional(),
+  /** Mean luma below the dark threshold (signalstats YAVG < 30 of 255 by default), not black. */
+  dark: z.boolean().optional(),
+  /** Mean luma above the bright threshold (YAVG > 220 by default). */
+  bright: z.boolean().optional(),
+  /** ffmpeg `blurdetect` above its threshold. */
+  blurred: z.boolean().optional(),
+  /** Luma entropy collapsed against the camera's own reference: the lens is covered. */
+  occluded: z.boolean().optional(),
+  /** Measures behind the verdicts: mean luma (0–255), luma entropy (bits), blurdetect mean. */
+  luma: z.number().min(0).max(255).optional(),
+  entropy: z.number().min(0).max(16).optional(),
+  blur: z.number().min(0).max(10_000).optional(),
+  /** Camera clock minus the gateway's (ONVIF GetSystemDateAndTime), ms. */
+  clockDriftMs: z.number().int().min(-1e12).max(1e12).optional(),
+  /**
+   * Why the camera could not be checked: `auth` (credentials refused), `unreachable` (no ONVIF
+   * answer), `bad_response` (not an ONVIF answer), `stream_down`, `stream_timeout`.
+   */
+  fault: z.enum(['auth', 'unreachable', 'bad_response', 'stream_down', 'stream_timeout']).optional(),
 }).strict();
 
 /**
@@ -122,6 +170,7 @@ export const CameraTelemetry = Envelope.extend({
  * monitored circuit (回路) — a multi-channel monitor is one device per channel.
  */
 export const ElectricalTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('electrical'),
   /** Residual (leakage) current in mA; natural leakage is 100–200 mA, alarms are set at 300–500. */
   residualCurrent: z.number().min(0).max(100_000).optional(),
@@ -160,11 +209,21 @@ export const FireEventType = z.enum(['fire', 'supervisory', 'disabled', ...COMMO
 export const ExtinguisherEventType = z.enum(['low_pressure', 'moved', ...COMMON_EVENTS]);
 export const KitchenEventType = z.enum(['overheat', 'gas', ...COMMON_EVENTS]);
 /** Video quality diagnosis categories that a camera check reports as discrete events. */
-export const CameraEventType = z.enum(['signal_loss', 'frozen', 'black', 'occlusion', ...COMMON_EVENTS]);
+export const CameraEventType = z.enum([
+  'signal_loss',
+  'frozen',
+  'black',
+  'occlusion',
+  'too_dark',
+  'too_bright',
+  'blurred',
+  ...COMMON_EVENTS,
+]);
 /** Electrical fire monitoring alarms: residual current (`leakage`) and over-temperature (`overheat`). */
 export const ElectricalEventType = z.enum(['leakage', 'overheat', ...COMMON_EVENTS]);
 
 const eventFields = {
+  ...deviceFields,
   /** Zone or loop/address on a fire panel, free text. */
   zone: z.string().max(64).optional(),
   detail: Note.optional(),
@@ -207,6 +266,43 @@ export type EventType = EventPayload['event'];
 export function isFireAlarm(e: EventPayload): boolean {
   return e.kind === 'fire' && e.event === 'fire';
 }
+
+// ---------------------------------------------------------------- snapshots
+
+/**
+ * Largest snapshot payload. Snapshots travel on the gateway's MQTT link (the broker's ACL already
+ * confines a gateway to its own institution's topics, and its durable queue carries them across
+ * an outage), so they must stay well under the brokers' packet limit (mosquitto.conf
+ * `max_packet_size` 131072) and never hold the link long: ~90 KiB of JPEG is ~0.7 s on a
+ * 1 Mbit/s 4G uplink.
+ */
+export const MAX_SNAPSHOT_PAYLOAD_BYTES = 124 * 1024;
+/** Largest JPEG in a snapshot, before Base64. */
+export const MAX_SNAPSHOT_IMAGE_BYTES = 90 * 1024;
+
+/**
+ * `…/device/{camera}/snapshot`: a picture from a camera that covers the zone of a fire alarm
+ * (视频复核, video review), sent beside the alarm, never ahead of it.
+ */
+export const SnapshotPayload = Envelope.extend({
+  kind: z.literal('camera'),
+  /** The fire alarm it documents: detector and its event's device time. */
+  cause: z
+    .object({
+      device: SegmentId,
+      ts: DeviceTime,
+      zone: z.string().max(64).optional(),
+    })
+    .strict(),
+  /** 0 at the alarm, 1 a few seconds later, … */
+  shot: z.number().int().min(0).max(9),
+  contentType: z.literal('image/jpeg'),
+  width: z.number().int().min(1).max(16384).optional(),
+  height: z.number().int().min(1).max(16384).optional(),
+  /** The JPEG, Base64. */
+  data: z.base64().max(Math.ceil(MAX_SNAPSHOT_IMAGE_BYTES / 3) * 4),
+}).strict();
+export type SnapshotPayload = z.infer<typeof SnapshotPayload>;
 
 // ---------------------------------------------------------------- commands
 

@@ -30,6 +30,7 @@ import { institutionFileRoutes } from './routes/institution-file-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
 import { type ReportRoutesOptions, reportRoutes } from './routes/report-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
+import { snapshotRoutes } from './routes/snapshot-routes.js';
 
 export interface DashboardHttpOptions {
   ctx: DashboardContext;
@@ -117,8 +118,15 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
       return reply.code(429).send({ code: DashboardErrorCode.RATE_LIMITED, message: (err as Error).message });
     }
     if (isAlertLifecycleError(err) && typeof status === 'number' && status >= 400 && status < 500) {
-      // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status.
-      return reply.code(status).send({ code: err.code, message: err.message });
+      // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status,
+      // and the fields they are about (a silence's rule or end) as issues for the form.
+      const issues = (err.issues ?? []).map((i) => ({
+        in: 'body' as const,
+        path: i.path === '' ? '' : `/${i.path.split('.').join('/')}`,
+        code: 'custom',
+        message: i.message,
+      }));
+      return reply.code(status).send({ code: err.code, message: err.message, ...(issues.length ? { issues } : {}) });
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return reply.code(status).send({ code: DashboardErrorCode.BAD_REQUEST, message: (err as Error).message });
@@ -141,6 +149,7 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   await app.register(authRoutes, { ctx, loginLimit: o.loginLimit });
   await app.register(countyRoutes, { ctx, outlinePath: o.countyOutlinePath });
   await app.register(alertRoutes, { ctx });
+  await app.register(snapshotRoutes, { ctx });
   await app.register(operationsRoutes, { ctx });
   await app.register(adminRoutes, { ctx, editor: o.editor });
   if (o.reports) await app.register(reportRoutes, { ctx, ...o.reports });

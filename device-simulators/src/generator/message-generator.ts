@@ -1,17 +1,19 @@
 import {
+  CommandReplyPayload,
   type CountyConfig,
   DEFAULT_REPORT_INTERVAL_S,
   type DeviceConfig,
   type DeviceKind,
   type GatewayAddress,
   type GatewayConfig,
+  locationZone,
   TOPIC_SCHEMAS,
   topics,
 } from '@anlian/protocol';
 import { SimErrorCode, SimulatorError } from '../errors.js';
 import { Prng } from '../prng.js';
 import type { ScenarioSource } from '../scenario/load-scenario.js';
-import type { FaultTarget, FaultTime, Scenario, ScenarioFault } from '../scenario/scenario-schema.js';
+import type { CameraFaultKind, FaultTarget, FaultTime, Scenario, ScenarioFault } from '../scenario/scenario-schema.js';
 import { CameraSignal } from '../signals/camera-signal.js';
 import { type AnySignal, createSignal } from '../signals/create-signal.js';
 import { FireDetectorSignal } from '../signals/fire-detector-signal.js';
@@ -40,6 +42,11 @@ export interface GeneratorOptions {
   validate?: boolean;
   /** Software version in heartbeats. */
   version?: string;
+  /**
+   * The simulation run's id, put on every message (protocol `simRun`) when the run is not in real
+   * time, so that a county keeps its simulated history apart (design.md, Simulated time).
+   */
+  simRun?: string;
 }
 
 /** Something the device or a scenario fault does to a device's telemetry for a while. */
@@ -119,6 +126,16 @@ const PRIO_ACTION = 0;
 const PRIO_REPORT = 1;
 const DEFAULT_HEARTBEAT_MS = 30_000;
 const DEFAULT_VERSION = 'anlian-sim/0.1.0';
+/** The camera event (protocol `CameraEventType`) a scenario's camera fault reports. */
+const CAMERA_FAULT_EVENT = {
+  frozen: 'frozen',
+  black: 'black',
+  offline: 'signal_loss',
+  dark: 'too_dark',
+  bright: 'too_bright',
+  blurred: 'blurred',
+  occluded: 'occlusion',
+} as const satisfies Record<CameraFaultKind, string>;
 
 /**
  * The pure, clock-independent core of the simulator: for a county, a seed, an optional scenario
@@ -152,6 +169,13 @@ export class MessageGenerator {
   readonly #bufferLimit: number;
   readonly #validate: boolean;
   readonly #version: string;
+  /** `{ simRun }` on every envelope, or nothing. */
+  readonly #run: { simRun?: string };
+
+  /** The simulation run's id on every message, if the run is not in real time. */
+  get simRun(): string | undefined {
+    return this.#run.simRun;
+  }
   readonly #scenario: (Scenario & { source?: ScenarioSource }) | undefined;
 
   constructor(opts: GeneratorOptions) {
@@ -163,6 +187,7 @@ export class MessageGenerator {
     this.#bufferLimit = opts.bufferLimit ?? 10_000;
     this.#validate = opts.validate ?? true;
     this.#version = opts.version ?? DEFAULT_VERSION;
+    this.#run = opts.simRun === undefined ? {} : { simRun: opts.simRun };
     this.#scenario = opts.scenario;
     const naturalFaults = opts.naturalFaults ?? true;
 
@@ -207,7 +232,7 @@ export class MessageGenerator {
             eventTopic: topics.event(address, device.id),
             signal: createSignal({ device, path, seed: this.seed, tz: this.tz, startMs: this.startMs, naturalFaults }),
             intervalMs: (device.reportIntervalS ?? DEFAULT_REPORT_INTERVAL_S[device.kind]) * 1000,
-            zone: `${device.location.building} ${device.location.floor} ${device.location.room}`.slice(0, 64),
+            zone: locationZone(device.location),
             skewMs: 0,
             effects: [],
             generation: 0,
@@ -316,6 +341,26 @@ export class MessageGenerator {
       true,
     );
     return this.#out.pop() as SimPublish;
+  }
+
+  /**
+   * A gateway's reply to a county command (`…/cmd/{name}/reply`), numbered with its next seq like
+   * everything it sends. Not part of the deterministic stream (commands come from outside);
+   * `undefined` while the schedule has the gateway down or after shutdown.
+   */
+  commandReply(
+    gatewayId: string,
+    name: string,
+    reply: { id: string; ok: boolean; detail?: string },
+    atSimMs: number,
+  ): { topic: string; payload: string } | undefined {
+    const gw = this.#gateways.get(gatewayId);
+    if (!gw?.up || this.#finished) return undefined;
+    const body = { v: 1, ts: Math.round(atSimMs) + gw.skewMs, seq: gw.seq++, ...this.#run, ...reply };
+    return {
+      topic: topics.commandReply(gw.address, name),
+      payload: JSON.stringify(this.#validate ? CommandReplyPayload.parse(body) : body),
+    };
   }
 
   /** Telemetry a gateway could not send during an uplink loss and has since discarded or lost. */
@@ -460,7 +505,7 @@ export class MessageGenerator {
     sentAt = at,
   ): void {
     const seq = gw.seq++;
-    const raw: Record<string, unknown> = { v: 1, ts: at + skewMs, seq };
+    const raw: Record<string, unknown> = { v: 1, ts: at + skewMs, seq, ...this.#run };
     for (const key in body) raw[key] = body[key];
     if (skewMs !== 0 && typeof raw.lastFrameTs === 'number') raw.lastFrameTs += skewMs;
     const data = this.#validate ? TOPIC_SCHEMAS[type].parse(raw) : raw;
@@ -490,7 +535,7 @@ export class MessageGenerator {
     gw.up = true;
     const ts = at + gw.skewMs;
     // The will is fixed at CONNECT [MQTT-3.1.2-9]: it carries the seq of the `online` that follows.
-    const will = { v: 1, ts, seq: gw.seq, state: 'offline', reason: 'will' };
+    const will = { v: 1, ts, seq: gw.seq, ...this.#run, state: 'offline', reason: 'will' };
     this.#out.push({
       kind: 'connect',
       atSimMs: at,
@@ -725,7 +770,7 @@ export class MessageGenerator {
         const devices = this.#devicesFor(index, fault, 'camera');
         targets = devices.map(deviceRef);
         const endAt = fault.for === undefined ? undefined : t0 + fault.for;
-        const event = fault.fault === 'offline' ? 'signal_loss' : fault.fault;
+        const event = CAMERA_FAULT_EVENT[fault.fault];
         mark('start', t0, targets);
         for (const d of devices) {
           if (!(d.signal instanceof CameraSignal)) this.#fail(index, fault, `${d.cfg.id} is not a camera`);
@@ -742,6 +787,14 @@ export class MessageGenerator {
                   return { ...body, black: true };
                 case 'offline':
                   return { ...body, online: false, streamOk: false, fps: 0, bitrateKbps: 0, lastFrameTs: t0 };
+                case 'dark':
+                  return { ...body, dark: true };
+                case 'bright':
+                  return { ...body, bright: true };
+                case 'blurred':
+                  return { ...body, blurred: true };
+                case 'occluded':
+                  return { ...body, occluded: true };
                 default: {
                   const never: never = fault.fault;
                   return never;
