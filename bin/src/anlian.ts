@@ -7,6 +7,7 @@ import { simulatorCommands } from '@anlian/device-simulators/cli';
 import { gatewayCommands } from '@anlian/gateway/cli';
 import { ingestCommands } from '@anlian/ingest/cli';
 import { Command } from 'commander';
+import { clusterCommand } from './cluster-command.js';
 import { upCommand } from './up-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -21,6 +22,7 @@ const program = new Command('anlian')
 
 for (const command of [
   upCommand(),
+  clusterCommand(),
   ...ingestCommands(),
   ...alertingCommands(),
   ...gatewayCommands(),

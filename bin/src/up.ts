@@ -148,6 +148,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
       `MQTT port ${mqttPort} is in use (another MQTT broker, e.g. a mosquitto service?). Set ANLIAN_MQTT_PORT to another port.`,
     );
   }
+  if (config.mqtt.tls && !(await portIsFree(config.mqtt.tls.port, config.mqtt.host))) {
+    await influxd?.halt();
+    fail(`MQTT over TLS port ${config.mqtt.tls.port} is in use. Set ANLIAN_MQTT_TLS_PORT to another port.`);
+  }
   let alertingConfig: ReturnType<typeof loadAlertingConfig>;
   let dashboardConfig: ReturnType<typeof loadDashboardConfig>;
   try {
@@ -250,8 +254,15 @@ export async function runUp(opts: UpOptions): Promise<void> {
   const lines = [
     '',
     '安联网 Anlian — all-in-one county',
-    `  county          ${summary.institutions} institutions, ${summary.gateways} gateways, ${summary.devices.total} devices (fire ${by.fire}, extinguisher ${by.extinguisher}, kitchen ${by.kitchen}, camera ${by.camera})${seeded ? `  — seeded from ${path.relative(process.cwd(), countyFile) || countyFile}` : ''}`,
+    `  county          ${summary.institutions} institutions, ${summary.gateways} gateways, ${summary.devices.total} devices (${Object.entries(
+      by,
+    )
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ')})${seeded ? `  — seeded from ${path.relative(process.cwd(), countyFile) || countyFile}` : ''}`,
     `  MQTT broker     embedded (aedes) mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
+    config.mqtt.tls
+      ? `                  and mqtts://${config.mqtt.host}:${config.mqtt.tls.port}   (TLS, certificate ${config.mqtt.tls.certFile})`
+      : '                  no TLS listener (set ANLIAN_MQTT_TLS_PORT, ANLIAN_MQTT_TLS_CERT, ANLIAN_MQTT_TLS_KEY for gateways on the internet)',
     `  health          ${running.urls.http}/healthz   ${running.urls.http}/readyz   ${running.urls.http}/metrics`,
     `  latest state    ${running.urls.http}/v1/state/devices   ${running.urls.http}/v1/state/gateways`,
     `  dashboard       ${dashboardUrl}/   (大屏 wall screen ${dashboardUrl}/#/wall${demoUsers ? `?kiosk=${demoUsers.kioskToken}` : ''})`,

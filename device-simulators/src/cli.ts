@@ -15,6 +15,7 @@ export interface SimCliOptions {
   settle?: string;
   username?: string;
   password?: string;
+  caFile?: string;
   naturalFaults: boolean;
   logLevel: string;
   /** The simulation run's id when not in real time (default `sim-<start>`). */
@@ -92,6 +93,10 @@ function commonOptions(cmd: Command): Command {
       new Option('--password <password>', 'MQTT password for every gateway (default: the gateway’s demo secret)').env(
         'ANLIAN_SIM_PASSWORD',
       ),
+    )
+    .option(
+      '--ca-file <file>',
+      'PEM of the CA that signed the broker’s certificate (mqtts://), as a gateway’s county.caFile',
     )
     .option('--no-natural-faults', 'no random slow leaks or camera drop-outs, only the scenario’s faults')
     .addOption(

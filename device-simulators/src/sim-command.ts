@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { CountyConfig } from '@anlian/protocol';
 import { pino } from 'pino';
 import type { SimCliOptions } from './cli.js';
@@ -146,6 +147,7 @@ export async function runSimCommand(
           }
         : {}),
       naturalFaults: opts.naturalFaults,
+      ...(opts.caFile ? { mqtt: { ca: await readFile(opts.caFile) } } : {}),
       // Load runs measure the broker and ingest, not our schema checks.
       validate: !opts.load,
       logger,

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeIngestConfig } from './config.js';
 
 /** Lists the environment variables a command reads, for `--help`. */
@@ -11,6 +11,32 @@ function envHelp(): string {
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'data directory (SQLite database, spool)').env('ANLIAN_DATA_DIR').default('.anlian');
 const dbUrlOption = () => new Option('--db-url <url>', 'PostgreSQL URL instead of SQLite').env('ANLIAN_DB_URL');
+
+interface BrokerConfigCliOptions {
+  out: string;
+  dataDir: string;
+  dbUrl?: string;
+  listener?: { host?: string; port: number };
+  tlsListener?: { host?: string; port: number };
+  tlsCert?: string;
+  tlsKey?: string;
+  ingestUser: string;
+  ingestPassword?: string;
+  alertingUser: string;
+  alertingPassword?: string;
+  dashboardUser: string;
+  dashboardPassword?: string;
+}
+
+/** `8883`, `127.0.0.1:1883` or `[::1]:1883`. */
+function listenerArg(value: string): { host?: string; port: number } {
+  const m = /^(?:(\[[^\]]+\]|[^:\s]+):)?(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || port < 1 || port > 65_535)
+    throw new InvalidArgumentError('expected [host:]port, e.g. 8883 or 10.0.0.5:1883');
+  const host = m[1]?.replace(/^\[|\]$/g, '');
+  return host ? { host, port } : { port };
+}
 
 /** The subcommands this package contributes to `anlian`. Implementations load on use. */
 export function ingestCommands(): Command[] {
@@ -35,22 +61,48 @@ export function ingestCommands(): Command[] {
     });
 
   const brokerConfig = new Command('broker-config')
-    .description('write mosquitto password and ACL files from the registry, for an external broker')
-    .requiredOption('--out <dir>', 'directory for passwd, acl and mosquitto-auth.conf')
-    .option('--ingest-user <name>', 'username ingest connects with', 'ingest')
-    .addOption(
-      new Option('--ingest-password <password>', 'password ingest connects with')
-        .env('ANLIAN_BROKER_PASSWORD')
-        .makeOptionMandatory(),
+    .description(
+      'write mosquitto password and ACL files from the registry (gateways and the county services’ accounts) and a mosquitto.conf snippet with the listeners',
     )
+    .requiredOption('--out <dir>', 'directory for passwd, acl and mosquitto-anlian.conf')
     .addOption(dataDirOption())
     .addOption(dbUrlOption())
-    .action(
-      async (opts: { out: string; ingestUser: string; ingestPassword: string; dataDir: string; dbUrl?: string }) => {
-        const { runBrokerConfigCommand } = await import('./registry-commands.js');
-        await runBrokerConfigCommand(opts);
-      },
-    );
+    .option('--listener <[host:]port>', 'a plain MQTT listener for the county services (private network)', listenerArg)
+    .option('--tls-listener <[host:]port>', 'an MQTT over TLS listener for gateways, e.g. 8883', listenerArg)
+    .option('--tls-cert <file>', 'PEM certificate (chain) of the TLS listener')
+    .option('--tls-key <file>', 'PEM private key of the TLS listener');
+  for (const role of ['ingest', 'alerting', 'dashboard'] as const) {
+    brokerConfig
+      .option(`--${role}-user <name>`, `username the ${role} service connects with`, role)
+      .addOption(
+        new Option(
+          `--${role}-password <password>`,
+          `password of the ${role} account (prefer the environment variable)`,
+        ).env(`ANLIAN_${role.toUpperCase()}_BROKER_PASSWORD`),
+      );
+  }
+  brokerConfig.action(async (opts: BrokerConfigCliOptions) => {
+    if (opts.tlsListener && !(opts.tlsCert && opts.tlsKey)) {
+      brokerConfig.error('--tls-listener needs --tls-cert and --tls-key');
+    }
+    const { runBrokerConfigCommand } = await import('./registry-commands.js');
+    await runBrokerConfigCommand({
+      out: opts.out,
+      dataDir: opts.dataDir,
+      ...(opts.dbUrl ? { dbUrl: opts.dbUrl } : {}),
+      accounts: [
+        { role: 'ingest', username: opts.ingestUser, password: opts.ingestPassword },
+        { role: 'alerting', username: opts.alertingUser, password: opts.alertingPassword },
+        { role: 'dashboard', username: opts.dashboardUser, password: opts.dashboardPassword },
+      ],
+      listeners: [
+        ...(opts.listener ? [opts.listener] : []),
+        ...(opts.tlsListener && opts.tlsCert && opts.tlsKey
+          ? [{ ...opts.tlsListener, tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey } }]
+          : []),
+      ],
+    });
+  });
 
   return [ingest, seed, brokerConfig];
 }

@@ -24,11 +24,19 @@ export const IngestConfigSchema = z
 
     ANLIAN_MQTT_HOST: z.string().default('0.0.0.0').describe('embedded broker: listen address'),
     ANLIAN_MQTT_PORT: port.default(1883).describe('embedded broker: TCP port (0 = any free port)'),
+    ANLIAN_MQTT_TLS_PORT: port
+      .optional()
+      .describe('embedded broker: also listen for MQTT over TLS (mqtts) on this port, e.g. 8883; needs the two below'),
+    ANLIAN_MQTT_TLS_CERT: optionalString.describe('embedded broker: PEM certificate (chain) for the mqtts listener'),
+    ANLIAN_MQTT_TLS_KEY: optionalString.describe('embedded broker: PEM private key of that certificate'),
     ANLIAN_BROKER_URL: optionalString.describe(
       'external MQTT 5 broker (mqtt://host:1883); the embedded broker when unset',
     ),
     ANLIAN_BROKER_USERNAME: optionalString,
     ANLIAN_BROKER_PASSWORD: optionalString,
+    ANLIAN_BROKER_CA_FILE: optionalString.describe(
+      'external broker: PEM of the CA that signed its certificate (mqtts://); the system CAs when unset',
+    ),
     ANLIAN_BROKER_CLIENT_ID: optionalString.describe(
       'external broker: this replica’s client id (default ingest-<hostname>-<pid>)',
     ),
@@ -97,6 +105,22 @@ export const IngestConfigSchema = z
     if (c.INFLUX_GENERATION === 2 && !c.INFLUX_ORG) {
       ctx.addIssue({ code: 'custom', path: ['INFLUX_ORG'], message: 'required when INFLUX_GENERATION=2' });
     }
+    const tls = [c.ANLIAN_MQTT_TLS_PORT, c.ANLIAN_MQTT_TLS_CERT, c.ANLIAN_MQTT_TLS_KEY];
+    if (tls.some((v) => v !== undefined) && tls.some((v) => v === undefined)) {
+      for (const [name, v] of [
+        ['ANLIAN_MQTT_TLS_PORT', c.ANLIAN_MQTT_TLS_PORT],
+        ['ANLIAN_MQTT_TLS_CERT', c.ANLIAN_MQTT_TLS_CERT],
+        ['ANLIAN_MQTT_TLS_KEY', c.ANLIAN_MQTT_TLS_KEY],
+      ] as const) {
+        if (v === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message:
+              'the mqtts listener needs ANLIAN_MQTT_TLS_PORT, ANLIAN_MQTT_TLS_CERT and ANLIAN_MQTT_TLS_KEY together',
+          });
+      }
+    }
     if (c.ANLIAN_BROKER_URL && !/^(mqtts?|wss?|tcp|tls):\/\//.test(c.ANLIAN_BROKER_URL)) {
       ctx.addIssue({
         code: 'custom',
@@ -116,7 +140,8 @@ export interface IngestConfig {
   /** Days video-review snapshots are kept (under `dataDir/media`). */
   mediaRetentionDays: number;
   logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
-  mqtt: { host: string; port: number };
+  /** The embedded broker's listeners; `tls` is the mqtts one, when configured. */
+  mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
   broker:
     | { mode: 'embedded' }
     | {
@@ -124,6 +149,8 @@ export interface IngestConfig {
         url: string;
         username?: string;
         password?: string;
+        /** PEM file of the CA that signed the broker's certificate (mqtts://). */
+        caFile?: string;
         clientId: string;
         shareGroup: string;
         sessions: number;
@@ -168,13 +195,26 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     spoolDir: path.join(dataDir, 'spool'),
     mediaRetentionDays: e.ANLIAN_MEDIA_RETENTION_DAYS,
     logLevel: e.ANLIAN_LOG_LEVEL,
-    mqtt: { host: e.ANLIAN_MQTT_HOST, port: e.ANLIAN_MQTT_PORT },
+    mqtt: {
+      host: e.ANLIAN_MQTT_HOST,
+      port: e.ANLIAN_MQTT_PORT,
+      ...(e.ANLIAN_MQTT_TLS_PORT !== undefined && e.ANLIAN_MQTT_TLS_CERT && e.ANLIAN_MQTT_TLS_KEY
+        ? {
+            tls: {
+              port: e.ANLIAN_MQTT_TLS_PORT,
+              certFile: path.resolve(e.ANLIAN_MQTT_TLS_CERT),
+              keyFile: path.resolve(e.ANLIAN_MQTT_TLS_KEY),
+            },
+          }
+        : {}),
+    },
     broker: e.ANLIAN_BROKER_URL
       ? defined({
           mode: 'external' as const,
           url: e.ANLIAN_BROKER_URL,
           username: e.ANLIAN_BROKER_USERNAME,
           password: e.ANLIAN_BROKER_PASSWORD,
+          caFile: e.ANLIAN_BROKER_CA_FILE,
           clientId: e.ANLIAN_BROKER_CLIENT_ID ?? `ingest-${process.pid}`,
           shareGroup: e.ANLIAN_SHARE_GROUP,
           sessions: e.ANLIAN_BROKER_SESSIONS,

@@ -6,11 +6,20 @@
  * InfluxDB access is `@anlian/timeseries`; logs, metrics and health routes `@anlian/runtime`.
  */
 
-export { EmbeddedBroker, type InProcessMqtt } from './broker/embedded-broker.js';
+export { EmbeddedBroker, type EmbeddedBrokerTls, type InProcessMqtt } from './broker/embedded-broker.js';
 export type { InboundMessage, MessageHandler, MessageSource } from './broker/message-source.js';
-export { mosquittoConfigSnippet, writeMosquittoAuthFiles } from './broker/mosquitto-config.js';
+export {
+  COUNTY_SERVICE_ROLES,
+  type CountyServiceRole,
+  type MosquittoListener,
+  mosquittoConfigSnippet,
+  mosquittoListenerLines,
+  SERVICE_ACL,
+  type ServiceAccount,
+  writeMosquittoAuthFiles,
+} from './broker/mosquitto-config.js';
 export { describeIngestConfig, type IngestConfig, loadIngestConfig } from './config.js';
 export { IngestError } from './errors.js';
 export { buildIngestService, type IngestService, type IngestServiceDeps } from './ingest-service.js';
-export { type RunningIngest, startIngest } from './main.js';
+export { ingestBanner, type RunningIngest, startIngest } from './main.js';
 export type { IngestEvent, IngestEventListener } from './pipeline/ingest-event.js';

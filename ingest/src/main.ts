@@ -1,6 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, createMetricsRegistry, hasCode, type Logger, onShutdownSignal } from '@anlian/runtime';
-import { FilesystemMediaStore, type MediaStore, type OpenedDatabase, openStore, Registry } from '@anlian/store';
+import {
+  describeStore,
+  FilesystemMediaStore,
+  type MediaStore,
+  type OpenedDatabase,
+  openStore,
+  Registry,
+} from '@anlian/store';
 import { ensureDatabaseV1, InfluxWriter } from '@anlian/timeseries';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -8,6 +16,7 @@ import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { MessageSource } from './broker/message-source.js';
 import type { IngestConfig } from './config.js';
 import { loadIngestConfig } from './config.js';
+import { IngestError } from './errors.js';
 import { buildIngestService, type IngestService } from './ingest-service.js';
 
 export interface RunningIngest {
@@ -18,6 +27,25 @@ export interface RunningIngest {
   /** Where it listens, for the start-up banner. */
   urls: { mqtt: string; http: string };
   stop(): Promise<void>;
+}
+
+async function readPem(file: string, variable: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new IngestError('ANL_ERR_CONFIG', `${variable}: cannot read ${file} (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+}
+
+/** The embedded broker's certificate and key, read once at start (a renewal restarts ingest). */
+async function readTlsFiles(tls: NonNullable<IngestConfig['mqtt']['tls']>) {
+  return {
+    port: tls.port,
+    cert: await readPem(tls.certFile, 'ANLIAN_MQTT_TLS_CERT'),
+    key: await readPem(tls.keyFile, 'ANLIAN_MQTT_TLS_KEY'),
+  };
 }
 
 /**
@@ -46,8 +74,22 @@ export async function startIngest(
   });
   const source: MessageSource =
     config.broker.mode === 'embedded'
-      ? new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, directory: registry, logger, metrics })
-      : new ExternalSubscriber({ ...config.broker, logger, metrics });
+      ? new EmbeddedBroker({
+          host: config.mqtt.host,
+          port: config.mqtt.port,
+          directory: registry,
+          logger,
+          metrics,
+          ...(config.mqtt.tls ? { tls: await readTlsFiles(config.mqtt.tls) } : {}),
+        })
+      : new ExternalSubscriber({
+          ...config.broker,
+          logger,
+          metrics,
+          ...(config.broker.caFile
+            ? { tls: { ca: await readPem(config.broker.caFile, 'ANLIAN_BROKER_CA_FILE') } }
+            : {}),
+        });
   const media = new FilesystemMediaStore({ root: path.join(config.dataDir, 'media') });
   const service = buildIngestService({
     logger,
@@ -113,6 +155,23 @@ export async function startIngest(
   };
 }
 
+/** What `anlian ingest` prints once it serves: where it takes messages from and where it puts them. */
+export function ingestBanner(config: IngestConfig, running: Pick<RunningIngest, 'urls'>): string {
+  const { target } = config.influx;
+  const broker =
+    config.broker.mode === 'embedded'
+      ? `embedded (aedes) ${running.urls.mqtt.replace(/ \(embedded aedes\)$/, '')}`
+      : `${running.urls.mqtt}, user ${config.broker.username ?? '(anonymous)'}`;
+  return [
+    '安联网 Anlian ingest',
+    `  broker     ${broker}`,
+    `  store      ${describeStore(config)}`,
+    `  InfluxDB   ${target.url}  database ${target.database}  (spool ${config.spoolDir})`,
+    `  health     ${running.urls.http}/healthz  ${running.urls.http}/readyz  ${running.urls.http}/metrics`,
+    '',
+  ].join('\n');
+}
+
 /** `anlian ingest`: read the environment, start, serve until a signal. */
 export async function runIngestCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: IngestConfig;
@@ -128,5 +187,6 @@ export async function runIngestCommand(env: NodeJS.ProcessEnv = process.env): Pr
   const logger = createLogger({ level: config.logLevel, svc: 'ingest' });
   const running = await startIngest(config, logger);
   logger.info({ mqtt: running.urls.mqtt, http: running.urls.http, dataDir: config.dataDir }, 'ingest ready');
+  process.stdout.write(ingestBanner(config, running));
   onShutdownSignal(logger, () => running.stop());
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { createLogger } from '@anlian/runtime';
 import type { EntityChanges } from '@anlian/store';
 import { migrateToLatest, mosquittoHash, openDatabase, Registry, seedCounty } from '@anlian/store';
+import type { CountyServiceRole, MosquittoListener } from './broker/mosquitto-config.js';
+import { IngestError } from './errors.js';
 
 interface StoreOptions {
   dataDir: string;
@@ -36,11 +38,27 @@ export async function runSeedCommand(file: string, opts: StoreOptions): Promise<
   process.stdout.write(`${out.filter(Boolean).join('\n')}\n`);
 }
 
-/** `anlian broker-config --out DIR`: mosquitto password and ACL files from the registry. */
-export async function runBrokerConfigCommand(
-  opts: StoreOptions & { out: string; ingestUser: string; ingestPassword: string },
-): Promise<void> {
+export interface BrokerConfigOptions extends StoreOptions {
+  out: string;
+  /** The service accounts to write: a role without a password is left out (and said so). */
+  accounts: { role: CountyServiceRole; username: string; password: string | undefined }[];
+  /** mosquitto listeners to add to the configuration snippet. */
+  listeners: MosquittoListener[];
+}
+
+/** The snippet `anlian broker-config` writes next to `passwd` and `acl`: a mosquitto conf.d drop-in. */
+export const BROKER_CONFIG_SNIPPET = 'mosquitto-anlian.conf';
+
+/** `anlian broker-config --out DIR`: mosquitto password and ACL files from the registry, and the listeners. */
+export async function runBrokerConfigCommand(opts: BrokerConfigOptions): Promise<void> {
   const { writeMosquittoAuthFiles, mosquittoConfigSnippet } = await import('./broker/mosquitto-config.js');
+  const given = opts.accounts.filter((a) => a.password !== undefined && a.password !== '');
+  if (given.length === 0) {
+    throw new IngestError(
+      'ANL_ERR_CONFIG',
+      'no service account: give at least --ingest-password (or ANLIAN_INGEST_BROKER_PASSWORD)',
+    );
+  }
   const logger = createLogger({ level: 'warn', svc: 'broker-config' });
   const store = openDatabase({ ...dbOptions(opts), logger });
   try {
@@ -48,19 +66,24 @@ export async function runBrokerConfigCommand(
     const registry = new Registry(store.db, { logger });
     const credentials = await registry.mosquittoCredentials();
     const out = path.resolve(opts.out);
-    const report = await writeMosquittoAuthFiles({
-      credentials,
-      ingestUser: { username: opts.ingestUser, mosquittoHash: await mosquittoHash(opts.ingestPassword) },
-      dir: out,
-    });
-    const snippetFile = path.join(out, 'mosquitto-auth.conf');
-    await writeFile(snippetFile, `${mosquittoConfigSnippet(out)}\n`, { mode: 0o644 });
-    const skipped = report.skipped.map((s) => `  skipped ${s.gatewayId}: ${s.reason}`);
+    const services = given.map((a) => ({
+      role: a.role,
+      username: a.username,
+      mosquittoHash: mosquittoHash(a.password ?? ''),
+    }));
+    const report = await writeMosquittoAuthFiles({ credentials, services, dir: out });
+    const snippetFile = path.join(out, BROKER_CONFIG_SNIPPET);
+    await writeFile(snippetFile, mosquittoConfigSnippet(out, opts.listeners), { mode: 0o644 });
+    const missing = opts.accounts.filter((a) => !given.includes(a));
     process.stdout.write(
       [
-        `wrote ${report.passwordFile} and ${report.aclFile}: ${report.gateways} gateways and the ingest user ${opts.ingestUser}`,
-        ...skipped,
-        `add the settings in ${snippetFile} to mosquitto.conf, then reload mosquitto (SIGHUP) after every change of gateways`,
+        `wrote ${report.passwordFile} and ${report.aclFile}: ${report.gateways} gateways; service accounts ${given.map((a) => `${a.username} (${a.role})`).join(', ')}`,
+        ...missing.map(
+          (a) => `  no password for the ${a.role} account: \`anlian ${a.role}\` cannot connect to this broker`,
+        ),
+        ...report.skipped.map((s) => `  skipped ${s.gatewayId}: ${s.reason}`),
+        `wrote ${snippetFile}${opts.listeners.length ? ` with listeners ${opts.listeners.map((l) => `${l.tls ? 'mqtts' : 'mqtt'}://${l.host ?? '*'}:${l.port}`).join(', ')}` : ''}: include it in mosquitto.conf (Debian: copy it to /etc/mosquitto/conf.d/)`,
+        'reload mosquitto (SIGHUP) after every change of gateways',
         '',
       ].join('\n'),
     );

@@ -50,4 +50,31 @@ describe('loadIngestConfig', () => {
       token: 't',
     });
   });
+
+  it('adds the embedded broker’s mqtts listener when port, certificate and key are all given', () => {
+    const c = loadIngestConfig({
+      ANLIAN_MQTT_TLS_PORT: '8883',
+      ANLIAN_MQTT_TLS_CERT: 'tls/broker.crt',
+      ANLIAN_MQTT_TLS_KEY: 'tls/broker.key',
+    });
+    expect(c.mqtt.tls).toEqual({
+      port: 8883,
+      certFile: path.resolve('tls/broker.crt'),
+      keyFile: path.resolve('tls/broker.key'),
+    });
+    expect(() => loadIngestConfig({ ANLIAN_MQTT_TLS_PORT: '8883' })).toThrow(
+      /ANLIAN_MQTT_TLS_CERT: the mqtts listener needs[\s\S]*ANLIAN_MQTT_TLS_KEY: the mqtts listener needs/,
+    );
+    expect(() => loadIngestConfig({ ANLIAN_MQTT_TLS_CERT: 'c', ANLIAN_MQTT_TLS_KEY: 'k' })).toThrow(
+      /ANLIAN_MQTT_TLS_PORT/,
+    );
+  });
+
+  it('reads the external broker’s CA file setting', () => {
+    const c = loadIngestConfig({
+      ANLIAN_BROKER_URL: 'mqtts://broker:8883',
+      ANLIAN_BROKER_CA_FILE: '/etc/anlian/ca.crt',
+    });
+    expect(c.broker).toMatchObject({ mode: 'external', caFile: '/etc/anlian/ca.crt' });
+  });
 });

@@ -98,7 +98,8 @@ export function isPostgresUrl(url: string): boolean {
   return POSTGRES_URL.test(url);
 }
 
-function redactUrl(url: string): string {
+/** A database URL without its password, for logs and banners. */
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

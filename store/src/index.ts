@@ -51,4 +51,4 @@ export {
   verifySecret,
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
-export { openStore, StoreEnv, type StoreLocation, storeLocation } from './store-env.js';
+export { describeStore, openStore, StoreEnv, type StoreLocation, storeLocation } from './store-env.js';

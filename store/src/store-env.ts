@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { type OpenedDatabase, openDatabase } from './database.js';
+import { type OpenedDatabase, openDatabase, redactUrl } from './database.js';
 import { migrateToLatest } from './migrate.js';
 
 /** Where a county service keeps its operational data: PostgreSQL, or SQLite in its data directory. */
@@ -25,6 +25,11 @@ export interface StoreLocation {
 export function storeLocation(e: StoreEnv): StoreLocation {
   const dataDir = path.resolve(e.ANLIAN_DATA_DIR);
   return { dataDir, dbUrl: e.ANLIAN_DB_URL, sqlitePath: path.join(dataDir, 'anlian.db') };
+}
+
+/** Which store a service uses, for its start-up banner: `PostgreSQL postgres://u:***@host/db` or `SQLite /path/anlian.db`. */
+export function describeStore(where: Pick<StoreLocation, 'dbUrl' | 'sqlitePath'>): string {
+  return where.dbUrl ? `PostgreSQL ${redactUrl(where.dbUrl)}` : `SQLite ${where.sqlitePath}`;
 }
 
 /** Opens the store and brings the registry's tables up to date (every service does, in any order). */

@@ -6,4 +6,6 @@ export { freePort } from '@anlian/timeseries';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
 export * from './postgres.js';
+export * from './redis.js';
+export * from './tls-certificates.js';
 export { type ReceivedPush, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';

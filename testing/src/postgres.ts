@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, chown, constants, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { access, chown, constants, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@anlian/timeseries';
@@ -12,15 +12,25 @@ export interface StartPostgresOptions {
   database?: string;
   /** How long to wait for the server to accept connections. Default 60 s. */
   startTimeoutMs?: number;
+  /**
+   * Keep the cluster here (initdb on first use, reused afterwards, kept by `stop()`), durable
+   * (fsync on), instead of a throwaway directory with durability off. As root the server runs as
+   * `postgres`, which must be able to enter every parent directory.
+   */
+  dataDir?: string;
+  /** Run the server in its own process group: Ctrl-C in a terminal then reaches only the parent, which stops it in order. */
+  ownProcessGroup?: boolean;
 }
 
 export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:PORT/DATABASE` (trust authentication). */
   readonly url: string;
   readonly port: number;
+  /** The postmaster's process id while it runs. */
+  readonly pid: number | undefined;
   /** The last lines the server printed, for failure messages. */
   logTail(): string;
-  /** Fast shutdown, then removes the data directory. Safe to call twice. */
+  /** Fast shutdown, then removes the data directory (unless it was the given `dataDir`). Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -45,22 +55,42 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     }
   }
   const user = process.getuid?.() === 0 ? await systemUser('postgres') : undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'anlian-pg-'));
+  const keep = opts.dataDir !== undefined;
+  const dir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'anlian-pg-')));
   const log = new LogTail();
   let server: ServerProcess | undefined;
   try {
+    if (keep) await mkdir(dir, { recursive: true, mode: 0o700 });
     if (user) await chown(dir, user.uid, user.gid);
     const dataDir = join(dir, 'data');
-    await run(initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], {
-      cwd: dir,
-      user,
-      log,
-    });
+    const initialised = await access(join(dataDir, 'PG_VERSION')).then(
+      () => true,
+      () => false,
+    );
+    if (!initialised) {
+      await run(
+        initdb,
+        [
+          '-D',
+          dataDir,
+          '-U',
+          'postgres',
+          '--auth=trust',
+          '--encoding=UTF8',
+          '--locale=C',
+          ...(keep ? [] : ['--no-sync']),
+        ],
+        { cwd: dir, user, log },
+      );
+    }
     const database = opts.database ?? 'anlian_test';
     // The port was free a moment ago; another process may take it first, so retry a bind failure.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const candidate = new ServerProcess(postgres, dataDir, dir, port, user, log);
+      const candidate = new ServerProcess(postgres, dataDir, dir, port, user, log, {
+        durable: keep,
+        ownProcessGroup: opts.ownProcessGroup ?? false,
+      });
       try {
         await candidate.start(opts.startTimeoutMs ?? 60_000);
         server = candidate;
@@ -73,7 +103,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     const admin = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
     await admin.connect();
     try {
-      await admin.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
     } finally {
       await admin.end();
     }
@@ -82,18 +113,21 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     return {
       url: `postgres://postgres@127.0.0.1:${running.port}/${encodeURIComponent(database)}`,
       port: running.port,
+      get pid() {
+        return running.pid;
+      },
       logTail: () => log.text(),
       stop: () => {
         stopped ??= (async () => {
           await running.stop();
-          await rm(dir, { recursive: true, force: true });
+          if (!keep) await rm(dir, { recursive: true, force: true });
         })();
         return stopped;
       },
     };
   } catch (err) {
     await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`PostgreSQL did not start: ${message}\n--- server log (last lines) ---\n${log.text()}`, {
       cause: err,
@@ -147,11 +181,18 @@ function childEnv(user: SystemUser | undefined): NodeJS.ProcessEnv {
   };
 }
 
-function spawnAs(bin: string, args: string[], cwd: string, user: SystemUser | undefined): ChildProcess {
+function spawnAs(
+  bin: string,
+  args: string[],
+  cwd: string,
+  user: SystemUser | undefined,
+  ownProcessGroup = false,
+): ChildProcess {
   return spawn(bin, args, {
     cwd,
     env: childEnv(user),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownProcessGroup,
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
 }
@@ -182,7 +223,12 @@ class ServerProcess {
     readonly port: number,
     readonly user: SystemUser | undefined,
     readonly log: LogTail,
+    readonly mode: { durable: boolean; ownProcessGroup: boolean },
   ) {}
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
 
   async start(timeoutMs: number): Promise<void> {
     const child = spawnAs(
@@ -196,18 +242,14 @@ class ServerProcess {
         this.socketDir,
         '-c',
         'listen_addresses=127.0.0.1',
-        // A test cluster: durability buys nothing and costs seconds.
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
+        // A throwaway test cluster: durability buys nothing and costs seconds.
+        ...(this.mode.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
         '-c',
         'max_connections=50',
       ],
       this.socketDir,
       this.user,
+      this.mode.ownProcessGroup,
     );
     this.#child = child;
     this.log.follow(child);

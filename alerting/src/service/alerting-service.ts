@@ -621,7 +621,7 @@ export class AlertingService {
   /** Applies a person's action and returns once it is in the store. */
   async act(id: string, action: Exclude<AlertAction, { type: 'resolve' | 'supersede' }>): Promise<Alert> {
     const alert = this.#byId.get(id) ?? (await this.store.get(id));
-    if (!alert) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no alert ${id}`);
+    if (!alert) throw this.#missing(id);
     if (!this.#acts(alert.institution)) {
       // The node that acts for the institution changes it (the API client tries the next node).
       throw new AlertingError(
@@ -669,7 +669,7 @@ export class AlertingService {
   async get(id: string): Promise<AlertDetail> {
     await this.#writer.idle();
     const stored = await this.store.get(id);
-    if (!stored) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no alert ${id}`);
+    if (!stored) throw this.#missing(id);
     const [transitions, deliveries] = await Promise.all([this.store.transitions(id), this.store.deliveries(id)]);
     return { alert: this.#byId.get(id) ?? stored, transitions, deliveries };
   }
@@ -889,6 +889,21 @@ export class AlertingService {
   #acts(institution: string): boolean {
     const p = partitionOf(institution, this.#leases.partitions);
     return this.#leases.holds(p) && !this.#loading.has(p);
+  }
+
+  /**
+   * An alert id neither in memory nor in the store. Only a node that acts for every institution
+   * knows it does not exist: another node may have raised it and published it (a wall screen shows
+   * it, a person acknowledges it) before its write-behind reached the store — then the API client
+   * must ask that node, not report "no such alert" on a fire alarm someone is looking at.
+   */
+  #missing(id: string): AlertingError {
+    return this.#actsForAll()
+      ? new AlertingError(AlertingErrorCode.NOT_FOUND, `no alert ${id}`)
+      : new AlertingError(
+          AlertingErrorCode.NOT_OWNER,
+          `no alert ${id} in the store yet; the node that acts for its institution may hold it unwritten: ask it`,
+        );
   }
 
   #actsForAll(): boolean {

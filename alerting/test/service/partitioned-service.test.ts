@@ -112,6 +112,33 @@ describe('an alerting node and its standby on one store', () => {
     expect((await standby.service.allOpenAlerts()).map((a) => a.id)).toEqual([id]);
   });
 
+  it('an alert the active node raised but has not written yet: the standby sends the client on, it does not say "no such alert"', async () => {
+    store = await openTestStore();
+    const active = await node(new HandLeases(true));
+    const standby = await node(new HandLeases(false));
+    // Raised and published at once; its store write is behind, held here until the test lets it go.
+    const alerts = active.service.store;
+    const writeChanges = alerts.writeChanges.bind(alerts);
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    alerts.writeChanges = async (...args) => {
+      await gate;
+      return writeChanges(...args);
+    };
+    active.service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S));
+    const id = active.service.openAlerts()[0]?.id as string;
+    expect(await standby.service.store.get(id)).toBeUndefined();
+    await expect(standby.service.acknowledge(id, 'mgr')).rejects.toMatchObject({ code: 'ANL_ALERT_NOT_OWNER' });
+    await expect(standby.service.get(id)).rejects.toMatchObject({ code: 'ANL_ALERT_NOT_OWNER' });
+    release();
+    await active.service.flushed();
+    // The node that acts for the whole county knows: an id nobody raised does not exist.
+    await expect(active.service.get('no-such-alert')).rejects.toMatchObject({ code: 'ANL_ALERT_NOT_FOUND' });
+    await expect(active.service.acknowledge(id, 'mgr')).resolves.toMatchObject({ status: 'acknowledged' });
+  });
+
   it('two nodes acting at once for a moment keep one open alert per key: the second takes the first’s', async () => {
     store = await openTestStore();
     const a = await node(new HandLeases(true));

@@ -54,7 +54,13 @@ export interface CountySimulatorOptions {
   validate?: boolean;
   /** The real clock, ms. Default `Date.now`. */
   now?: () => number;
-  mqtt?: { keepaliveS?: number; connectTimeoutMs?: number; reconnectPeriodMs?: number };
+  mqtt?: {
+    keepaliveS?: number;
+    connectTimeoutMs?: number;
+    reconnectPeriodMs?: number;
+    /** PEM of the CA that signed the broker's certificate (`mqtts://`), as a gateway's `county.caFile`. */
+    ca?: Buffer;
+  };
   /** Called as each scenario fault starts and ends (also emitted as `fault`). */
   onFault?: (fault: FaultFired) => void;
   /**
@@ -442,6 +448,7 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       keepalive: m.keepaliveS ?? 30,
       reconnectPeriod: m.reconnectPeriodMs ?? 2000,
       connectTimeout: m.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(m.ca ? { ca: m.ca } : {}),
       // MQTT 3.1.1: what aedes speaks; mosquitto and EMQX accept it too.
       protocolVersion: 4,
       clean: true,

@@ -30,6 +30,8 @@ export function testDevices(n: number): TestDevice[] {
 export interface CountyIngest {
   port: number;
   url: string;
+  /** `mqtts://127.0.0.1:PORT` when started with `tls`. */
+  tlsUrl: string | undefined;
   dataDir: string;
   ingest: RunningIngest;
   /** Every message ingest accepted (after its duplicate check), in arrival order. */
@@ -61,7 +63,10 @@ async function startNullInflux(): Promise<{ url: string; server: Server }> {
  * The real county ingest (embedded aedes with authentication and topic ACL, validation,
  * duplicate window, spool) with a seeded registry holding one gateway and its devices.
  */
-export async function startCountyIngest(devices: readonly TestDevice[]): Promise<CountyIngest> {
+export async function startCountyIngest(
+  devices: readonly TestDevice[],
+  opts: { tls?: { certFile: string; keyFile: string } } = {},
+): Promise<CountyIngest> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-gw-county-'));
   const influx = await startNullInflux();
   const loc = { building: '主楼', floor: '1F', room: '101' };
@@ -88,7 +93,16 @@ export async function startCountyIngest(devices: readonly TestDevice[]): Promise
   await writeFile(countyFile, JSON.stringify(county));
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dataDir, 'anlian.db') }, print: () => {} });
   const port = await freePort();
+  const tlsPort = opts.tls ? await freePort() : undefined;
   const env: NodeJS.ProcessEnv = {
+    // The embedded broker's mqtts listener, configured as an operator would (ingest's environment).
+    ...(opts.tls && tlsPort !== undefined
+      ? {
+          ANLIAN_MQTT_TLS_PORT: String(tlsPort),
+          ANLIAN_MQTT_TLS_CERT: opts.tls.certFile,
+          ANLIAN_MQTT_TLS_KEY: opts.tls.keyFile,
+        }
+      : {}),
     ANLIAN_DATA_DIR: dataDir,
     ANLIAN_MQTT_HOST: '127.0.0.1',
     ANLIAN_MQTT_PORT: String(port),
@@ -110,6 +124,7 @@ export async function startCountyIngest(devices: readonly TestDevice[]): Promise
   const h: CountyIngest = {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    tlsUrl: tlsPort === undefined ? undefined : `mqtts://127.0.0.1:${tlsPort}`,
     dataDir,
     get ingest() {
       if (!ingest) throw new Error('ingest is stopped');

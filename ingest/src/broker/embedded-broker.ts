@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { MAX_PAYLOAD_BYTES } from '@anlian/protocol';
 import type { GatewayDirectory, GatewayIdentity } from '@anlian/store';
 import {
@@ -30,8 +31,25 @@ export interface EmbeddedBrokerOptions {
    * redelivering it; above this bound the sender is treated as hostile.
    */
   maxPayloadBytes?: number;
-  /** Milliseconds a new connection may take to send CONNECT. Default 10 000. */
+  /** Milliseconds a new connection may take to send CONNECT (and, on mqtts, finish the TLS handshake). Default 10 000. */
   connectTimeoutMs?: number;
+  /**
+   * A second listener for MQTT over TLS (mqtts): gateways across the internet connect here and
+   * verify the county's certificate (the gateway's `county.caFile`). Same authentication and ACL
+   * as the plain listener.
+   */
+  tls?: EmbeddedBrokerTls;
+}
+
+export interface EmbeddedBrokerTls {
+  /** Listen address. Default: the plain listener's `host`. */
+  host?: string;
+  /** TCP port; 0 picks a free one (read it back from `tlsPort`). Default 8883. */
+  port?: number;
+  /** PEM certificate chain the broker presents (the server certificate first). */
+  cert: string | Buffer;
+  /** PEM private key of the certificate. */
+  key: string | Buffer;
 }
 
 /** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2-3], as aedes takes them on an authenticate error. */
@@ -74,6 +92,18 @@ function flushed(socket: Socket, timeoutMs: number): Promise<void> {
     const timer = setTimeout(done, timeoutMs);
     socket.once('drain', done);
     socket.once('close', done);
+  });
+}
+
+/** Listens and resolves with the port bound (the given one, or the one picked for 0). */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
   });
 }
 
@@ -125,7 +155,9 @@ export class EmbeddedBroker implements MessageSource {
   readonly #log: Logger;
   #aedes: Aedes | undefined;
   #server: Server | undefined;
+  #tlsServer: Server | undefined;
   #port: number | undefined;
+  #tlsPort: number | undefined;
   #handler: MessageHandler | undefined;
   #metrics: BrokerMetrics | undefined;
   #stopping = false;
@@ -202,29 +234,56 @@ export class EmbeddedBroker implements MessageSource {
       this.#log.debug({ err: err.message }, 'connection error before CONNECT completed');
     });
 
-    const server = createServer((socket) => {
+    const accept = (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
       aedes.handle(socket);
-    });
+    };
+    const server = createServer(accept);
     this.#server = server;
+    const tlsOpts = this.#o.tls;
+    // TLS 1.2 at least (RFC 8996 deprecates 1.0 and 1.1); a stalled handshake is dropped as a
+    // stalled CONNECT is.
+    const tlsServer = tlsOpts
+      ? createTlsServer(
+          {
+            cert: tlsOpts.cert,
+            key: tlsOpts.key,
+            minVersion: 'TLSv1.2',
+            handshakeTimeout: this.#o.connectTimeoutMs ?? 10_000,
+          },
+          accept,
+        )
+      : undefined;
+    this.#tlsServer = tlsServer;
+    // Connections still in their TLS handshake are not aedes' yet: track them so stop() can close them.
+    tlsServer?.on('connection', (raw: Socket) => {
+      this.#sockets.add(raw);
+      raw.once('close', () => this.#sockets.delete(raw));
+    });
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.#o.port ?? 1883, this.#o.host ?? '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      this.#port = await listen(server, this.#o.port ?? 1883, this.#o.host ?? '127.0.0.1');
+      if (tlsServer && tlsOpts) {
+        this.#tlsPort = await listen(tlsServer, tlsOpts.port ?? 8883, tlsOpts.host ?? this.#o.host ?? '127.0.0.1');
+      }
     } catch (err) {
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       this.#aedes = undefined;
       this.#server = undefined;
+      this.#tlsServer = undefined;
+      this.#port = undefined;
+      this.#tlsPort = undefined;
       throw err;
     }
     server.on('error', (err) => this.#log.error({ err }, 'MQTT listener error'));
-    const address = server.address();
-    this.#port = typeof address === 'object' && address ? address.port : this.#o.port;
+    tlsServer?.on('error', (err) => this.#log.error({ err }, 'MQTT over TLS listener error'));
+    // A failed handshake (a gateway that does not trust the certificate, a port scanner) never
+    // reaches aedes: count it with the refused CONNECTs.
+    tlsServer?.on('tlsClientError', (err, socket) => {
+      metrics.authFailures.inc({ reason: 'tls_handshake' });
+      this.#log.warn({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
+    });
     this.#log.info({ listen: this.describe() }, 'embedded MQTT broker listening');
   }
 
@@ -272,9 +331,17 @@ export class EmbeddedBroker implements MessageSource {
     return this.#port;
   }
 
+  /** The mqtts port actually listened on; undefined without a TLS listener. */
+  get tlsPort(): number | undefined {
+    return this.#tlsPort;
+  }
+
   describe(): string {
     const host = this.#o.host ?? '127.0.0.1';
-    return `mqtt://${host}:${this.#port ?? this.#o.port ?? 1883} (embedded aedes)`;
+    const plain = `mqtt://${host}:${this.#port ?? this.#o.port ?? 1883}`;
+    const tls = this.#o.tls;
+    const secure = tls ? ` and mqtts://${tls.host ?? host}:${this.#tlsPort ?? tls.port ?? 8883}` : '';
+    return `${plain}${secure} (embedded aedes)`;
   }
 
   connected(): boolean {
@@ -293,7 +360,10 @@ export class EmbeddedBroker implements MessageSource {
     const server = this.#server;
     if (!aedes || !server) return;
     this.#stopping = true;
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const tlsServer = this.#tlsServer;
+    const serverClosed = Promise.all(
+      [server, tlsServer].map((s) => (s ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)),
+    );
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     // The PUBACKs of those handlers are written but not yet sent: mqtt-packet corks the socket
     // and uncorks on the next tick, and aedes closes a client with `conn.destroy()`, which
@@ -306,6 +376,7 @@ export class EmbeddedBroker implements MessageSource {
     await serverClosed;
     this.#aedes = undefined;
     this.#server = undefined;
+    this.#tlsServer = undefined;
     this.#handler = undefined;
     this.#log.info('embedded MQTT broker stopped');
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { gatewayPrefix, SegmentId, TOPIC_ROOT, topics } from '@anlian/protocol';
+import { COUNTY_TOPIC_ROOT, gatewayPrefix, SegmentId, TOPIC_ROOT, topics } from '@anlian/protocol';
 
 /** One gateway as the password file and ACL need it (the registry's `mosquittoCredentials()` rows). */
 export interface MosquittoGatewayCredential {
@@ -12,10 +12,48 @@ export interface MosquittoGatewayCredential {
   mosquittoHash: string | null;
 }
 
+/** The county services that connect to the broker, each with its own account (production form). */
+export const COUNTY_SERVICE_ROLES = ['ingest', 'alerting', 'dashboard'] as const;
+export type CountyServiceRole = (typeof COUNTY_SERVICE_ROLES)[number];
+
+/** A county service's broker account: its role chooses its ACL. */
+export interface ServiceAccount {
+  role: CountyServiceRole;
+  username: string;
+  /** `$7$…` as `mosquitto_passwd` writes it (`@anlian/store`'s `mosquittoHash`). */
+  mosquittoHash: string;
+}
+
+/**
+ * What each county service may do on the broker — no more (ARCHITECTURE.md, production form):
+ * - ingest takes every gateway message on the shared subscription and publishes nothing;
+ * - alerting reads every gateway message (its own sessions, never behind ingest's storage path),
+ *   sends commands to gateways, and publishes and reads alert changes on the county topics;
+ * - a dashboard node reads gateway messages (live state) and the county topics (alert changes).
+ */
+export const SERVICE_ACL: Readonly<Record<CountyServiceRole, { what: string; rules: readonly string[] }>> = {
+  ingest: {
+    what: 'ingest replicas: every gateway message (shared subscription)',
+    rules: [`topic read ${TOPIC_ROOT}/#`],
+  },
+  alerting: {
+    what: 'alerting nodes: every gateway message, commands to gateways, alert changes on the county topics',
+    rules: [
+      `topic read ${TOPIC_ROOT}/#`,
+      `topic write ${TOPIC_ROOT}/+/+/+/cmd/+`,
+      `topic readwrite ${COUNTY_TOPIC_ROOT}/#`,
+    ],
+  },
+  dashboard: {
+    what: 'dashboard nodes: every gateway message (live state) and alert changes on the county topics',
+    rules: [`topic read ${TOPIC_ROOT}/#`, `topic read ${COUNTY_TOPIC_ROOT}/#`],
+  },
+};
+
 export interface WriteMosquittoAuthFilesOptions {
   credentials: readonly MosquittoGatewayCredential[];
-  /** The account the ingest replicas connect with. */
-  ingestUser: { username: string; mosquittoHash: string };
+  /** The county services' accounts (ingest, alerting, dashboard), each with its role's ACL. */
+  services: readonly ServiceAccount[];
   /** Where `passwd` and `acl` are written (created if missing). */
   dir: string;
 }
@@ -25,6 +63,8 @@ export interface MosquittoAuthReport {
   aclFile: string;
   /** Gateways written to both files. */
   gateways: number;
+  /** Service accounts written, by username. */
+  services: string[];
   /** Gateways left out, and why: they cannot connect to the external broker until fixed. */
   skipped: { gatewayId: string; reason: string }[];
 }
@@ -87,33 +127,37 @@ async function writeAtomically(file: string, content: string): Promise<void> {
 
 /**
  * Writes mosquitto 2's `passwd` (`username:$7$…` lines) and `acl` for the registry's gateways
- * and the ingest account, each atomically (temp file, fsync, rename) with mode 0600. Send
- * mosquitto SIGHUP to reload them.
+ * and the county services' accounts, each atomically (temp file, fsync, rename) with mode 0600.
+ * Send mosquitto SIGHUP to reload them.
  *
  * Each gateway may write only its own gateway → county topics and read only its own commands;
- * the ingest account may read everything under `anlian/v1/` and write commands. mosquitto
- * acknowledges and drops a PUBLISH its ACL denies, and checks `read` when delivering, not when
- * subscribing (mosquitto 2.0: a SUBSCRIBE outside the ACL is granted and receives nothing).
+ * each service account gets its role's rules ({@link SERVICE_ACL}). mosquitto acknowledges and
+ * drops a PUBLISH its ACL denies, and checks `read` when delivering, not when subscribing
+ * (mosquitto 2.0: a SUBSCRIBE outside the ACL is granted and receives nothing).
  */
 export async function writeMosquittoAuthFiles(opts: WriteMosquittoAuthFilesOptions): Promise<MosquittoAuthReport> {
-  const { ingestUser } = opts;
-  if (!MOSQUITTO_USERNAME.test(ingestUser.username)) {
-    throw new TypeError(`invalid ingest username for mosquitto: ${JSON.stringify(ingestUser.username)}`);
-  }
-  if (!MOSQUITTO_HASH.test(ingestUser.mosquittoHash)) {
-    throw new TypeError('the ingest user hash is not a mosquitto $7$/$6$ hash');
-  }
-  const skipped: MosquittoAuthReport['skipped'] = [];
-  const seen = new Set<string>([ingestUser.username]);
-  const passwd: string[] = [`${ingestUser.username}:${ingestUser.mosquittoHash}`];
+  const seen = new Set<string>();
+  const passwd: string[] = [];
   const acl: string[] = [
     '# Generated by Anlian (writeMosquittoAuthFiles); do not edit, regenerate with `anlian broker-config`.',
-    '',
-    '# ingest replicas: every gateway message (shared subscription), and commands to gateways',
-    `user ${ingestUser.username}`,
-    `topic read ${TOPIC_ROOT}/#`,
-    `topic write ${TOPIC_ROOT}/+/+/+/cmd/+`,
   ];
+  for (const account of opts.services) {
+    if (!MOSQUITTO_USERNAME.test(account.username)) {
+      throw new TypeError(`invalid ${account.role} username for mosquitto: ${JSON.stringify(account.username)}`);
+    }
+    if (!MOSQUITTO_HASH.test(account.mosquittoHash)) {
+      throw new TypeError(`the ${account.role} user hash is not a mosquitto $7$/$6$ hash`);
+    }
+    if (seen.has(account.username)) {
+      throw new TypeError(`two service accounts are named ${JSON.stringify(account.username)}`);
+    }
+    seen.add(account.username);
+    const { what, rules } = SERVICE_ACL[account.role];
+    passwd.push(`${account.username}:${account.mosquittoHash}`);
+    acl.push('', `# ${what}`, `user ${account.username}`, ...rules);
+  }
+  const services = [...seen];
+  const skipped: MosquittoAuthReport['skipped'] = [];
   for (const c of [...opts.credentials].sort((x, y) => x.gatewayId.localeCompare(y.gatewayId))) {
     if (!isSegment(c.gatewayId) || !isSegment(c.county) || !isSegment(c.institution)) {
       skipped.push({
@@ -123,7 +167,7 @@ export async function writeMosquittoAuthFiles(opts: WriteMosquittoAuthFilesOptio
       continue;
     }
     if (seen.has(c.gatewayId)) {
-      skipped.push({ gatewayId: c.gatewayId, reason: 'duplicate username (another gateway or the ingest user)' });
+      skipped.push({ gatewayId: c.gatewayId, reason: 'duplicate username (another gateway or a service account)' });
       continue;
     }
     if (c.mosquittoHash === null) {
@@ -146,22 +190,63 @@ export async function writeMosquittoAuthFiles(opts: WriteMosquittoAuthFilesOptio
   const aclFile = path.join(opts.dir, 'acl');
   await writeAtomically(passwordFile, `${passwd.join('\n')}\n`);
   await writeAtomically(aclFile, `${acl.join('\n')}\n`);
-  return { passwordFile, aclFile, gateways: passwd.length - 1, skipped };
+  return { passwordFile, aclFile, gateways: passwd.length - services.length, services, skipped };
 }
 
+/** A mosquitto listener for the snippet: plain MQTT, or MQTT over TLS when `tls` is given. */
+export interface MosquittoListener {
+  port: number;
+  /** Bind address; every interface when left out. */
+  host?: string;
+  /** The broker's certificate and key (PEM files mosquitto can read), for an mqtts listener. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+const noLineBreak = (what: string, value: string): string => {
+  if (/[\r\n]/.test(value)) throw new TypeError(`${what} contains a line break`);
+  return value;
+};
+
 /**
- * The mosquitto.conf lines that use the files written by `writeMosquittoAuthFiles`. Put them
- * before the first `listener`: `per_listener_settings` must precede listener options.
+ * The mosquitto.conf lines for the files written by `writeMosquittoAuthFiles`, then the given
+ * listeners. Put them before any other `listener`: `per_listener_settings` must precede listener
+ * options. An mqtts listener takes TLS 1.2 or newer (RFC 8996; mosquitto 2's `tls_version` is the
+ * minimum); gateways verify the certificate against the county's CA (`county.caFile`).
  */
-export function mosquittoConfigSnippet(dir: string): string {
-  const abs = path.resolve(dir);
-  if (/[\r\n]/.test(abs)) throw new TypeError('directory name contains a line break');
+export function mosquittoConfigSnippet(dir: string, listeners: readonly MosquittoListener[] = []): string {
+  const abs = noLineBreak('directory name', path.resolve(dir));
   return [
     '# Anlian gateway authentication and per-gateway topic ACL (files from `anlian broker-config`)',
     'per_listener_settings false',
     'allow_anonymous false',
     `password_file ${path.join(abs, 'passwd')}`,
     `acl_file ${path.join(abs, 'acl')}`,
+    ...mosquittoListenerLines(listeners),
     '',
   ].join('\n');
+}
+
+/** The mosquitto.conf lines of the listeners (after the authentication lines). */
+export function mosquittoListenerLines(listeners: readonly MosquittoListener[]): string[] {
+  const lines: string[] = [];
+  for (const l of listeners) {
+    const bind = l.host ? ` ${noLineBreak('listener host', l.host)}` : '';
+    if (!l.tls) {
+      lines.push(
+        '',
+        '# plain MQTT: county services on a private network (or loopback) only',
+        `listener ${l.port}${bind}`,
+      );
+      continue;
+    }
+    lines.push(
+      '',
+      '# MQTT over TLS: gateways across the internet',
+      `listener ${l.port}${bind}`,
+      `certfile ${noLineBreak('certificate path', path.resolve(l.tls.certFile))}`,
+      `keyfile ${noLineBreak('key path', path.resolve(l.tls.keyFile))}`,
+      'tls_version tlsv1.2',
+    );
+  }
+  return lines;
 }

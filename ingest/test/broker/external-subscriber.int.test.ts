@@ -26,6 +26,8 @@ import {
 const A = addr(GW_A);
 const B = addr(GW_B);
 const INGEST = { username: 'ingest', password: 'ingest-password' };
+/** Commands to gateways are alerting's to send (ingest's account may not). */
+const ALERTING = { username: 'alerting', password: 'alerting-password' };
 
 let authDir: string;
 let broker: Mosquitto;
@@ -48,7 +50,10 @@ beforeAll(async () => {
       },
       { gatewayId: 'gw-nohash', county: 'youyang', institution: 'yy-a', mosquittoHash: null },
     ],
-    ingestUser: { username: INGEST.username, mosquittoHash: mosquittoHash(INGEST.password) },
+    services: [
+      { role: 'ingest', username: INGEST.username, mosquittoHash: mosquittoHash(INGEST.password) },
+      { role: 'alerting', username: ALERTING.username, mosquittoHash: mosquittoHash(ALERTING.password) },
+    ],
     dir: authDir,
   });
   expect(report.skipped.map((s) => s.gatewayId)).toEqual(['gw-nohash']);
@@ -264,7 +269,7 @@ describe('ExternalSubscriber against mosquitto 2 with generated passwd/acl', () 
     const county = await connectClient(broker.url, {
       protocolVersion: 5,
       clientId: `county-${process.pid}`,
-      ...INGEST,
+      ...ALERTING,
     });
     await county.publishAsync(topics.command(B, 'ping'), '{}', { qos: 1 });
     await county.publishAsync(topics.command(A, 'ping'), '{}', { qos: 1 });

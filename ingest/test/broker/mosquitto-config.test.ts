@@ -17,27 +17,51 @@ async function tempDir(): Promise<string> {
 }
 
 const HASH = mosquittoHash('s3cret', { salt: Buffer.alloc(12, 1) });
-const ingestUser = { username: 'ingest', mosquittoHash: mosquittoHash('ingest-pw', { salt: Buffer.alloc(12, 2) }) };
+const ingestUser = {
+  role: 'ingest' as const,
+  username: 'ingest',
+  mosquittoHash: mosquittoHash('ingest-pw', { salt: Buffer.alloc(12, 2) }),
+};
+const alertingUser = {
+  role: 'alerting' as const,
+  username: 'alerting',
+  mosquittoHash: mosquittoHash('alerting-pw', { salt: Buffer.alloc(12, 3) }),
+};
+const dashboardUser = {
+  role: 'dashboard' as const,
+  username: 'dashboard',
+  mosquittoHash: mosquittoHash('dashboard-pw', { salt: Buffer.alloc(12, 4) }),
+};
 
 describe('writeMosquittoAuthFiles', () => {
-  it('writes a password line per gateway and explicit per-gateway ACL rules, mode 0600', async () => {
+  it('writes a password line per gateway and service, explicit per-gateway ACL rules and each service role’s, mode 0600', async () => {
     const dir = join(await tempDir(), 'auth');
     const report = await writeMosquittoAuthFiles({
       credentials: [
         { gatewayId: 'gw-b', county: 'youyang', institution: 'yy-b', mosquittoHash: HASH },
         { gatewayId: 'gw-a', county: 'youyang', institution: 'yy-a', mosquittoHash: HASH },
       ],
-      ingestUser,
+      services: [ingestUser, alertingUser, dashboardUser],
       dir,
     });
     expect(report).toEqual({
       passwordFile: join(dir, 'passwd'),
       aclFile: join(dir, 'acl'),
       gateways: 2,
+      services: ['ingest', 'alerting', 'dashboard'],
       skipped: [],
     });
     const passwd = await readFile(report.passwordFile, 'utf8');
-    expect(passwd).toBe(`ingest:${ingestUser.mosquittoHash}\ngw-a:${HASH}\ngw-b:${HASH}\n`);
+    expect(passwd).toBe(
+      [
+        `ingest:${ingestUser.mosquittoHash}`,
+        `alerting:${alertingUser.mosquittoHash}`,
+        `dashboard:${dashboardUser.mosquittoHash}`,
+        `gw-a:${HASH}`,
+        `gw-b:${HASH}`,
+        '',
+      ].join('\n'),
+    );
     expect(HASH).toMatch(/^\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/);
 
     const acl = await readFile(report.aclFile, 'utf8');
@@ -57,7 +81,16 @@ describe('writeMosquittoAuthFiles', () => {
       `topic write ${P}/cmd/+/reply`,
       `topic read ${P}/cmd/+`,
     ]);
-    expect(block('ingest')).toEqual(['topic read anlian/v1/#', 'topic write anlian/v1/+/+/+/cmd/+']);
+    // ingest only reads; alerting sends commands and alert changes; a dashboard only reads.
+    expect(block('ingest')).toEqual(['topic read anlian/v1/#']);
+    expect(block('alerting')).toEqual([
+      'topic read anlian/v1/#',
+      'topic write anlian/v1/+/+/+/cmd/+',
+      'topic readwrite anlian-county/v1/#',
+    ]);
+    expect(block('dashboard')).toEqual(['topic read anlian/v1/#', 'topic read anlian-county/v1/#']);
+    // No gateway may touch the county-internal topics.
+    expect(acl.match(/anlian-county/g)).toHaveLength(2);
     // No gateway may write its own commands, and no rule uses `#` under a gateway prefix.
     expect(acl).not.toMatch(/write anlian\/v1\/[^+][^\n]*\/cmd\/\+\n/);
     expect(acl).not.toMatch(/anlian\/v1\/youyang\/[^\n]*#/);
@@ -82,7 +115,7 @@ describe('writeMosquittoAuthFiles', () => {
         { gatewayId: 'ingest', county: 'c', institution: 'i', mosquittoHash: HASH },
         { gatewayId: 'gw-ok', county: 'c', institution: 'i2', mosquittoHash: HASH },
       ],
-      ingestUser,
+      services: [ingestUser],
       dir,
     });
     expect(report.gateways).toBe(1);
@@ -104,25 +137,52 @@ describe('writeMosquittoAuthFiles', () => {
   it('replaces existing files atomically and leaves no temporary files', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'passwd'), 'old:content\n');
-    await writeMosquittoAuthFiles({ credentials: [], ingestUser, dir });
+    await writeMosquittoAuthFiles({ credentials: [], services: [ingestUser], dir });
     expect(await readFile(join(dir, 'passwd'), 'utf8')).toBe(`ingest:${ingestUser.mosquittoHash}\n`);
     expect((await readdir(dir)).sort()).toEqual(['acl', 'passwd']);
   });
 
-  it('refuses an ingest user that mosquitto files cannot hold', async () => {
+  it('refuses a service account that mosquitto files cannot hold, and two accounts of one name', async () => {
     const dir = await tempDir();
     for (const username of ['in:gest', 'in gest', '', 'a\nuser b', '#']) {
       await expect(
-        writeMosquittoAuthFiles({ credentials: [], ingestUser: { ...ingestUser, username }, dir }),
+        writeMosquittoAuthFiles({ credentials: [], services: [{ ...ingestUser, username }], dir }),
       ).rejects.toThrow(/invalid ingest username/);
     }
     await expect(
-      writeMosquittoAuthFiles({ credentials: [], ingestUser: { username: 'ingest', mosquittoHash: 'plain' }, dir }),
-    ).rejects.toThrow(/not a mosquitto/);
+      writeMosquittoAuthFiles({ credentials: [], services: [{ ...alertingUser, mosquittoHash: 'plain' }], dir }),
+    ).rejects.toThrow(/alerting user hash is not a mosquitto/);
+    await expect(
+      writeMosquittoAuthFiles({
+        credentials: [],
+        services: [ingestUser, { ...dashboardUser, username: 'ingest' }],
+        dir,
+      }),
+    ).rejects.toThrow(/two service accounts/);
   });
 });
 
 describe('mosquittoConfigSnippet', () => {
+  it('adds a plain listener and a TLS listener (TLS 1.2 at least) after the authentication lines', () => {
+    const snippet = mosquittoConfigSnippet('/etc/anlian/mosquitto', [
+      { port: 1883, host: '10.0.0.5' },
+      { port: 8883, tls: { certFile: '/etc/anlian/tls/broker.crt', keyFile: '/etc/anlian/tls/broker.key' } },
+    ]);
+    const lines = snippet.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines).toEqual([
+      'per_listener_settings false',
+      'allow_anonymous false',
+      'password_file /etc/anlian/mosquitto/passwd',
+      'acl_file /etc/anlian/mosquitto/acl',
+      'listener 1883 10.0.0.5',
+      'listener 8883',
+      'certfile /etc/anlian/tls/broker.crt',
+      'keyfile /etc/anlian/tls/broker.key',
+      'tls_version tlsv1.2',
+    ]);
+    expect(() => mosquittoConfigSnippet('/x', [{ port: 1, host: 'a\nallow_anonymous true' }])).toThrow(/line break/);
+  });
+
   it('turns off anonymous access and points at the two files', () => {
     expect(mosquittoConfigSnippet('/etc/anlian/mosquitto')).toBe(
       [

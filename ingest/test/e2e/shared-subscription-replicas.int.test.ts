@@ -42,7 +42,7 @@ describe('two ingest replicas on one shared subscription', () => {
     await store.close();
     await writeMosquittoAuthFiles({
       credentials,
-      ingestUser: { username: 'ingest', mosquittoHash: mosquittoHash('ingest-password-1') },
+      services: [{ role: 'ingest', username: 'ingest', mosquittoHash: mosquittoHash('ingest-password-1') }],
       dir: authDir,
     });
     broker = await startMosquitto({ authDir, configExtra: 'max_queued_messages 100000' });
