@@ -43,6 +43,7 @@ export interface LineStore {
 export type IngestRejectReason =
   | 'bad_topic'
   | 'too_large'
+  | 'bad_utf8'
   | 'bad_json'
   | 'bad_schema'
   | 'unknown_gateway'
