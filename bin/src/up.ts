@@ -47,17 +47,6 @@ async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** `anlian up`: everything of a county in one process, on embedded defaults. */
 export async function runUp(opts: UpOptions): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ANLIAN_DATA_DIR: opts.dataDir };
@@ -79,17 +68,20 @@ export async function runUp(opts: UpOptions): Promise<void> {
   let influxd: Influxd | undefined;
   if (!env.INFLUX_URL) {
     const wanted = Number(opts.influxPort);
-    const port = (await portIsFree(wanted)) ? wanted : await freePort();
-    if (port !== wanted) {
-      process.stderr.write(`anlian up: port ${wanted} is taken (another InfluxDB?); the local influxd uses ${port}\n`);
-    }
+    // Taken: startInfluxd reserves another port for as long as it runs.
+    const wantedFree = await portIsFree(wanted);
     try {
       influxd = await startInfluxd({
         dataDir: path.join(dataDir, 'influxdb'),
-        port,
+        ...(wantedFree ? { port: wanted } : {}),
         startTimeoutMs: 60_000,
         ownProcessGroup: true,
       });
+      if (!wantedFree) {
+        process.stderr.write(
+          `anlian up: port ${wanted} is taken (another InfluxDB?); the local influxd uses ${influxd.port}\n`,
+        );
+      }
     } catch (err) {
       if (hasCode(err, 'ANL_ERR_INFLUX_MISSING')) fail((err as Error).message.replace(/^ANL_ERR_INFLUX_MISSING: /, ''));
       throw err;
@@ -101,7 +93,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
   try {
     config = loadIngestConfig(env);
   } catch (err) {
-    await influxd?.halt();
+    await influxd?.stop();
     return fail((err as Error).message);
   }
 
@@ -120,7 +112,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   const mqttPort = config.mqtt.port;
   if (!(await portIsFree(mqttPort, config.mqtt.host))) {
-    await influxd?.halt();
+    await influxd?.stop();
     fail(
       `MQTT port ${mqttPort} is in use (another MQTT broker, e.g. a mosquitto service?). Set ANLIAN_MQTT_PORT to another port.`,
     );
@@ -131,12 +123,12 @@ export async function runUp(opts: UpOptions): Promise<void> {
     alertingConfig = loadAlertingConfig(env);
     dashboardConfig = loadDashboardConfig(env);
   } catch (err) {
-    await influxd?.halt();
+    await influxd?.stop();
     return fail((err as Error).message);
   }
   const metrics = createMetricsRegistry();
   const running = await startIngest(config, logger, metrics).catch(async (err: unknown) => {
-    await influxd?.halt();
+    await influxd?.stop();
     throw err;
   });
   // Alerting in the same process: it hears every event before it is stored (the alarm path).
@@ -150,7 +142,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
   }).catch(async (err: unknown) => {
     await running.stop();
-    await influxd?.halt();
+    await influxd?.stop();
     throw err;
   });
 
@@ -180,7 +172,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     await dashboard.stop().catch(() => {});
     await alerting.stop();
     await running.stop();
-    await influxd?.halt();
+    await influxd?.stop();
     return fail(
       `the dashboard cannot listen on ${dashboardConfig.ANLIAN_DASHBOARD_HOST}:${dashboardConfig.ANLIAN_DASHBOARD_PORT} (${(err as Error).message}); set ANLIAN_DASHBOARD_PORT to another port.`,
     );
@@ -240,7 +232,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     await alerting.stop();
     await sim?.stop();
     await running.stop();
-    await influxd?.halt();
+    await influxd?.stop();
     process.stdout.write(`stopped; data kept in ${dataDir}\n`);
     logger.flush();
   });

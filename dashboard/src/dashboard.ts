@@ -51,6 +51,8 @@ export interface DashboardDeps {
   statsMs?: number;
   /** How long socket.io keeps a dropped client's missed deltas for recovery; default 2 min. */
   recoveryWindowMs?: number;
+  /** How long `stop()` lets responses in flight finish before it closes their connections; default 5 s. */
+  closeGraceMs?: number;
 }
 
 export interface Dashboard {
@@ -180,7 +182,15 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
       // Clients first (they would hold the HTTP server open), then the server itself.
       io.disconnectSockets(true);
       io.engine.close();
-      await app.close();
+      // app.close() waits for every response in flight; one client that stops reading mid-response
+      // (a wall-screen PC on a bad line, a stalled download) would hold the county's shutdown
+      // until its supervisor kills it. Responses get a grace, then their connections are closed.
+      const force = setTimeout(() => app.server.closeAllConnections(), deps.closeGraceMs ?? 5000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       logger.info('dashboard stopped');
     },
   };

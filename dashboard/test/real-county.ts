@@ -13,7 +13,7 @@ import {
 } from '@anlian/ingest';
 import type { CountyConfig } from '@anlian/protocol';
 import { readCountyFile, seedCounty } from '@anlian/store';
-import { freePort, startInfluxd } from '@anlian/testing';
+import { reservePort, startInfluxd } from '@anlian/testing';
 import { alertsPortFrom } from '../src/alerts/alerting-service-port.js';
 import {
   buildDashboard,
@@ -75,7 +75,9 @@ export async function startRealCounty(opts: {
     teardown.push(() => rm(dir, { recursive: true, force: true }));
     await seedCounty({ file: opts.countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
     const county = await readCountyFile(opts.countyFile);
-    const mqttPort = await freePort();
+    const mqttReservation = await reservePort();
+    teardown.push(async () => mqttReservation.release());
+    const mqttPort = mqttReservation.port;
     const env: NodeJS.ProcessEnv = {
       ANLIAN_DATA_DIR: dir,
       ANLIAN_MQTT_HOST: '127.0.0.1',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildGateway, resolveGatewayConfig, silentLogger } from '@anlian/gateway';
 import { type CountyConfig, CountyConfig as CountySchema, decodeMessage } from '@anlian/protocol';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { gatewayConfigFor } from '../src/device-mode/device-mode-layout.js';
 import { DeviceModeSimulator } from '../src/device-mode/device-mode-simulator.js';
@@ -51,8 +51,13 @@ describe('device mode', () => {
     const county = await startBroker(COUNTY);
     const dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-devmode-'));
     onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
-    const lanPort = await freePort();
-    const modbus = { host: '127.0.0.1', port: await freePort() };
+    const [lan, modbusPort] = [await reservePort(), await reservePort()];
+    onTestFinished(() => {
+      lan.release();
+      modbusPort.release();
+    });
+    const lanPort = lan.port;
+    const modbus = { host: '127.0.0.1', port: modbusPort.port };
 
     const sim = new DeviceModeSimulator({
       county: COUNTY,

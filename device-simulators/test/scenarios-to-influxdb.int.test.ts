@@ -12,6 +12,7 @@ import {
 } from '@anlian/ingest';
 import type { CountyConfig } from '@anlian/protocol';
 import { seedCounty } from '@anlian/store';
+import { type PortReservation, reservePort } from '@anlian/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CountySimulator,
@@ -37,6 +38,7 @@ describe('scenario faults arrive in InfluxDB', () => {
   let dataDir: string;
   let county: CountyConfig;
   let brokerUrl: string;
+  let mqttReservation: PortReservation | undefined;
   const target = () => ({ url: influxd.url, generation: 1 as const, database: 'anlian' });
   const rows = async (q: string) => {
     const [r] = await queryV1(target(), q);
@@ -48,8 +50,8 @@ describe('scenario faults arrive in InfluxDB', () => {
     influxd = await startInfluxd();
     dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-scenarios-'));
     await seedCounty({ file: DEMO_COUNTY_FILE, db: { sqlitePath: path.join(dataDir, 'anlian.db') }, print: () => {} });
-    const { freePort } = await import('@anlian/testing');
-    const port = await freePort();
+    mqttReservation = await reservePort();
+    const { port } = mqttReservation;
     brokerUrl = `mqtt://127.0.0.1:${port}`;
     ingest = await startIngest(
       loadIngestConfig({
@@ -66,6 +68,7 @@ describe('scenario faults arrive in InfluxDB', () => {
   });
   afterAll(async () => {
     await ingest?.stop();
+    mqttReservation?.release();
     await influxd?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });

@@ -9,7 +9,6 @@ export type { InboundMessage, MessageHandler, MessageSource } from './broker/mes
 export { mosquittoConfigSnippet, writeMosquittoAuthFiles } from './broker/mosquitto-config.js';
 export { describeIngestConfig, type IngestConfig, loadIngestConfig } from './config.js';
 export { hasCode, IngestError } from './errors.js';
-export { freePort } from './influx/free-port.js';
 export type { InfluxTarget } from './influx/influx-target.js';
 export { InfluxWriter } from './influx/influx-writer.js';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influx/local-influxd.js';
@@ -18,6 +17,12 @@ export { buildIngestService, type IngestService, type IngestServiceDeps } from '
 export { createLogger, type Logger, silentLogger } from './logger.js';
 export { onShutdownSignal, openStore, type RunningIngest, startIngest } from './main.js';
 export { createMetricsRegistry } from './metrics.js';
+export {
+  type PortReservation,
+  type ReservePortOptions,
+  reservablePortRange,
+  reservePort,
+} from './net/port-reservation.js';
 export type { IngestEvent, IngestEventListener } from './pipeline/ingest-event.js';
 export type { LineStore } from './pipeline/ingest-pipeline.js';
 export {

@@ -3,7 +3,7 @@ import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, mosquittoConfigSnippet } from '@anlian/ingest';
+import { mosquittoConfigSnippet, type PortReservation, reservePort } from '@anlian/ingest';
 
 export interface MosquittoOptions {
   /** Lines appended to the generated mosquitto.conf (after the listener). */
@@ -51,17 +51,18 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   }
   const dir = await mkdtemp(join(tmpdir(), 'anlian-mosquitto-'));
   try {
-    // freePort() closes its probe before mosquitto binds: another process may take the port in
-    // between, so a bind failure is retried on a new port.
+    // The reserved port is held until stop(), so no other test worker picks it; a process
+    // outside the scheme binding it meanwhile is still possible, so a bind failure is retried.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+      const reservation = await reservePort();
       const configPath = join(dir, 'mosquitto.conf');
-      await writeFile(configPath, renderConfig(dir, port, opts), 'utf8');
-      const server = new MosquittoProcess(binary, configPath, dir, port, opts.startTimeoutMs ?? 10_000);
+      await writeFile(configPath, renderConfig(dir, reservation.port, opts), 'utf8');
+      const server = new MosquittoProcess(binary, configPath, dir, reservation, opts.startTimeoutMs ?? 10_000);
       try {
         await server.spawn();
         return server;
       } catch (err) {
+        reservation.release();
         if (attempt < BIND_ATTEMPTS && /Address already in use/.test(server.logTail())) continue;
         throw err;
       }
@@ -97,6 +98,7 @@ function renderConfig(dir: string, port: number, opts: MosquittoOptions): string
 
 class MosquittoProcess implements Mosquitto {
   readonly url: string;
+  readonly port: number;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   readonly #tail: string[] = [];
@@ -105,10 +107,11 @@ class MosquittoProcess implements Mosquitto {
     readonly binary: string,
     readonly configPath: string,
     readonly dir: string,
-    readonly port: number,
+    readonly reservation: PortReservation,
     readonly startTimeoutMs: number,
   ) {
-    this.url = `mqtt://127.0.0.1:${port}`;
+    this.port = reservation.port;
+    this.url = `mqtt://127.0.0.1:${this.port}`;
   }
 
   logTail(): string {
@@ -189,6 +192,7 @@ class MosquittoProcess implements Mosquitto {
 
   async stop(): Promise<void> {
     await this.#halt();
+    this.reservation.release();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { access, chown, constants, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@anlian/ingest';
+import { type PortReservation, reservePort } from '@anlian/ingest';
 import pg from 'pg';
 
 export interface StartPostgresOptions {
@@ -48,6 +48,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
   const dir = await mkdtemp(join(tmpdir(), 'anlian-pg-'));
   const log = new LogTail();
   let server: ServerProcess | undefined;
+  // Held until stop(): no other test worker or process on this machine picks the same port.
+  let reservation: PortReservation | undefined;
   try {
     if (user) await chown(dir, user.uid, user.gid);
     const dataDir = join(dir, 'data');
@@ -57,16 +59,18 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
       log,
     });
     const database = opts.database ?? 'anlian_test';
-    // The port was free a moment ago; another process may take it first, so retry a bind failure.
+    // A reserved port is free of other reservers; a process outside the scheme binding it
+    // meanwhile is still possible in principle, so a bind failure is retried on another.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const candidate = new ServerProcess(postgres, dataDir, dir, port, user, log);
+      reservation = await reservePort();
+      const candidate = new ServerProcess(postgres, dataDir, dir, reservation.port, user, log);
       try {
         await candidate.start(opts.startTimeoutMs ?? 60_000);
         server = candidate;
         break;
       } catch (err) {
         await candidate.stop();
+        reservation.release();
         if (attempt >= 3 || !/could not bind|address already in use/i.test(log.text())) throw err;
       }
     }
@@ -78,6 +82,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
       await admin.end();
     }
     const running = server;
+    const held = reservation;
     let stopped: Promise<void> | undefined;
     return {
       url: `postgres://postgres@127.0.0.1:${running.port}/${encodeURIComponent(database)}`,
@@ -86,6 +91,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
       stop: () => {
         stopped ??= (async () => {
           await running.stop();
+          held.release();
           await rm(dir, { recursive: true, force: true });
         })();
         return stopped;
@@ -93,6 +99,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     };
   } catch (err) {
     await server?.stop();
+    reservation?.release();
     await rm(dir, { recursive: true, force: true });
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`PostgreSQL did not start: ${message}\n--- server log (last lines) ---\n${log.text()}`, {

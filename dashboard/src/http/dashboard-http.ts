@@ -121,7 +121,7 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
     if (!existsSync(o.webRoot)) {
       throw new DashboardError(
         DashboardErrorCode.WEB_MISSING,
-        `the web app is not built (${o.webRoot}); run: npx vite build --config dashboard/web/vite.config.ts`,
+        `the web app is not built (${o.webRoot}); run: node bin/build.mjs (./anlian does it for you)`,
       );
     }
     await app.register(fastifyStatic, {

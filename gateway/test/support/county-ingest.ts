@@ -13,7 +13,7 @@ import {
 } from '@anlian/ingest';
 import type { CountyConfigInput, DeviceKind } from '@anlian/protocol';
 import { seedCounty } from '@anlian/store';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 
 export const COUNTY = 'testcounty';
 export const INSTITUTION = 'inst-gw';
@@ -93,7 +93,9 @@ export async function startCountyIngest(devices: readonly TestDevice[]): Promise
   const countyFile = path.join(dataDir, 'county.json');
   await writeFile(countyFile, JSON.stringify(county));
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dataDir, 'anlian.db') }, print: () => {} });
-  const port = await freePort();
+  // Held until close(): the broker stops and starts again on this port.
+  const reservation = await reservePort();
+  const { port } = reservation;
   const env: NodeJS.ProcessEnv = {
     ANLIAN_DATA_DIR: dataDir,
     ANLIAN_MQTT_HOST: '127.0.0.1',
@@ -147,6 +149,7 @@ export async function startCountyIngest(devices: readonly TestDevice[]): Promise
       await ingest?.stop();
       ingest = undefined;
       await new Promise<void>((resolve) => influx.server.close(() => resolve()));
+      reservation.release();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
