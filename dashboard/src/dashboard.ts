@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import type { AlertsPort } from './alerts/alerts-port.js';
 import { AuditLog } from './audit/audit-log.js';
+import { LoginGuard, type LoginGuardLimits } from './auth/login-guard.js';
 import { UserStore } from './auth/user-store.js';
 import type { DashboardContext, InfluxQuery } from './http/dashboard-context.js';
 import { buildDashboardHttp } from './http/dashboard-http.js';
@@ -41,6 +42,8 @@ export interface DashboardDeps {
   secureCookies?: boolean;
   /** Login attempts per address and username; default 10 per 5 minutes. */
   loginLimit?: LoginLimit;
+  /** Failed sign-ins per address and per username before further ones are refused unverified (`DEFAULT_LOGIN_GUARD_LIMITS`). */
+  loginGuard?: Partial<LoginGuardLimits>;
   /** Session idle timeout; default 12 h. */
   sessionIdleMs?: number;
   thresholds?: Partial<DeviceThresholds>;
@@ -117,6 +120,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     registry: editor.registry,
     registryView,
     users,
+    loginGuard: new LoginGuard(deps.loginGuard, clock),
     audit,
     alerts: deps.alerts,
     model,

@@ -24,6 +24,28 @@ export const IngestConfigSchema = z
 
     ANLIAN_MQTT_HOST: z.string().default('0.0.0.0').describe('embedded broker: listen address'),
     ANLIAN_MQTT_PORT: port.default(1883).describe('embedded broker: TCP port (0 = any free port)'),
+    ANLIAN_MQTT_AUTH_FAILURES_PER_ADDRESS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe(
+        'embedded broker: failed CONNECTs per source address per window before further ones are refused unverified',
+      ),
+    ANLIAN_MQTT_AUTH_FAILURES_PER_GATEWAY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe(
+        'embedded broker: failed CONNECTs per gateway id per window; beyond, only a recently verified secret passes',
+      ),
+    ANLIAN_MQTT_AUTH_WINDOW_S: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(60)
+      .describe('embedded broker: the window of those limits, in seconds'),
     ANLIAN_BROKER_URL: optionalString.describe(
       'external MQTT 5 broker (mqtt://host:1883); the embedded broker when unset',
     ),
@@ -100,6 +122,8 @@ export interface IngestConfig {
   spoolDir: string;
   logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
   mqtt: { host: string; port: number };
+  /** Embedded broker: limits on failed CONNECTs (`BrokerAuthLimits`). */
+  mqttAuth: { perAddress: number; perGateway: number; windowMs: number };
   broker:
     | { mode: 'embedded' }
     | {
@@ -146,6 +170,11 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     spoolDir: path.join(dataDir, 'spool'),
     logLevel: e.ANLIAN_LOG_LEVEL,
     mqtt: { host: e.ANLIAN_MQTT_HOST, port: e.ANLIAN_MQTT_PORT },
+    mqttAuth: {
+      perAddress: e.ANLIAN_MQTT_AUTH_FAILURES_PER_ADDRESS,
+      perGateway: e.ANLIAN_MQTT_AUTH_FAILURES_PER_GATEWAY,
+      windowMs: e.ANLIAN_MQTT_AUTH_WINDOW_S * 1000,
+    },
     broker: e.ANLIAN_BROKER_URL
       ? defined({
           mode: 'external' as const,

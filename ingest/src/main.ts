@@ -59,7 +59,14 @@ export async function startIngest(
   });
   const source: MessageSource =
     config.broker.mode === 'embedded'
-      ? new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, directory: registry, logger, metrics })
+      ? new EmbeddedBroker({
+          host: config.mqtt.host,
+          port: config.mqtt.port,
+          directory: registry,
+          logger,
+          metrics,
+          authLimits: config.mqttAuth,
+        })
       : new ExternalSubscriber({ ...config.broker, logger, metrics });
   const service = buildIngestService({
     logger,

@@ -15,7 +15,8 @@ export {
 export { buildDemoCounty, DEMO_COUNTY_COMMENT } from './demo-county.js';
 export { readDevicePages } from './device-pages.js';
 export { StoreError, StoreErrorCode } from './errors.js';
-export type { GatewayDirectory, GatewayIdentity } from './gateway-directory.js';
+export { type AttemptOutcome, FailureLimiter, type FailureLimiterOptions } from './failure-limiter.js';
+export type { GatewayDirectory, GatewayIdentity, VerifyGatewayOptions } from './gateway-directory.js';
 export { type JsonErrorPosition, jsonErrorPosition } from './json-error-position.js';
 export { stringifyInSlices } from './json-in-slices.js';
 export { migrateToLatest, type NamedMigration, STORE_MIGRATIONS, StaticMigrationProvider } from './migrate.js';
@@ -41,3 +42,4 @@ export {
   verifySecret,
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
+export { VerificationGate, type VerificationGateOptions } from './verification-gate.js';

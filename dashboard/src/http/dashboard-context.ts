@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AlertsPort } from '../alerts/alerts-port.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import type { UserStore } from '../auth/user-store.js';
 import type { CountyLiveModel } from '../live/county-live-model.js';
 import type { RegistryView } from '../registry/registry-view.js';
@@ -18,6 +19,8 @@ export interface DashboardContext {
   registry: Registry;
   registryView: RegistryView;
   users: UserStore;
+  /** Failed sign-ins per address and username: refused unverified once over the limit. */
+  loginGuard: LoginGuard;
   audit: AuditLog;
   alerts: AlertsPort;
   model: CountyLiveModel;
