@@ -42,4 +42,5 @@ export {
   verifySecret,
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
+export { neutraliseFormula, restoreNeutralised } from './spreadsheet-cell.js';
 export { VerificationGate, type VerificationGateOptions } from './verification-gate.js';
