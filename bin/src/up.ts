@@ -159,6 +159,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     alerts: alertsPortFrom(alerting.service),
     logger,
     secureCookies: dashboardConfig.ANLIAN_DASHBOARD_SECURE_COOKIES,
+    trustProxy: dashboardConfig.ANLIAN_DASHBOARD_TRUST_PROXY,
     ...(dashboardConfig.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: dashboardConfig.ANLIAN_COUNTY_GEOJSON } : {}),
   });
   let dashboardUrl: string;

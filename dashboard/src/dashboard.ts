@@ -18,6 +18,7 @@ import type { LoginLimit } from './http/routes/auth-routes.js';
 import { CountyLiveModel } from './live/county-live-model.js';
 import { DEFAULT_THRESHOLDS, type DeviceThresholds } from './live/device-thresholds.js';
 import { LiveHub } from './live/live-hub.js';
+import { LiveSessions } from './live/principal-rooms.js';
 import { RegistryEditor } from './registry/registry-editor.js';
 import { RegistryView } from './registry/registry-view.js';
 import type { DashboardDatabase } from './store/dashboard-schema.js';
@@ -40,6 +41,8 @@ export interface DashboardDeps {
   countyOutlinePath?: string;
   /** `Secure` session cookies (set behind HTTPS). Default false. */
   secureCookies?: boolean;
+  /** Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges). Default none. */
+  trustProxy?: readonly string[];
   /** Login attempts per address and username; default 10 per 5 minutes. */
   loginLimit?: LoginLimit;
   /** Failed sign-ins per address and per username before further ones are refused unverified (`DEFAULT_LOGIN_GUARD_LIMITS`). */
@@ -115,6 +118,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     clock,
   });
   const editor = new RegistryEditor(db, logger, clock);
+  const liveSessions = new LiveSessions();
   const ctx: DashboardContext = {
     db,
     registry: editor.registry,
@@ -122,6 +126,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     users,
     loginGuard: new LoginGuard(deps.loginGuard, clock),
     audit,
+    liveSessions,
     alerts: deps.alerts,
     model,
     queryInflux: deps.queryInflux,
@@ -136,12 +141,14 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     webRoot: deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot,
     countyOutlinePath: deps.countyOutlinePath ?? DEMO_COUNTY_OUTLINE,
     version: packageVersion(),
+    trustProxy: deps.trustProxy ?? [],
   });
   const io = new Server(app.server, {
     path: '/socket.io/',
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs ?? 2 * 60_000, skipMiddlewares: false },
   });
+  liveSessions.attach(io);
   const hub = new LiveHub({
     io,
     model,

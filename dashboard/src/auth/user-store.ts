@@ -114,8 +114,7 @@ export class UserStore {
       updated_at: this.#clock(),
     };
     await this.#db.updateTable('users').set(next).where('id', '=', id).execute();
-    // A new password, role or a disabled account ends the sessions it had.
-    if (patch.password !== undefined || patch.role !== undefined || patch.disabled || patch.institution !== undefined) {
+    if (endsSessions(patch)) {
       await this.#db.deleteFrom('sessions').where('user_id', '=', id).execute();
     }
     return toUser(next);
@@ -276,6 +275,21 @@ export class UserStore {
     if (!row) throw new DashboardError(DashboardErrorCode.NOT_FOUND, `kiosk token ${id} not found`);
     return toKiosk(row);
   }
+}
+
+/** A new password, role or institution, or a disabled account, ends the sessions the user had. */
+export function endsSessions(patch: {
+  password?: string;
+  role?: Role;
+  institution?: string | null;
+  disabled?: boolean;
+}): boolean {
+  return (
+    patch.password !== undefined ||
+    patch.role !== undefined ||
+    patch.disabled === true ||
+    patch.institution !== undefined
+  );
 }
 
 function toUser(r: UsersTable): UserRecord {

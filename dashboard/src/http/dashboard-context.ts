@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { LoginGuard } from '../auth/login-guard.js';
 import type { UserStore } from '../auth/user-store.js';
 import type { CountyLiveModel } from '../live/county-live-model.js';
+import type { LiveSessions } from '../live/principal-rooms.js';
 import type { RegistryView } from '../registry/registry-view.js';
 import type { DashboardDatabase } from '../store/dashboard-schema.js';
 
@@ -22,6 +23,8 @@ export interface DashboardContext {
   /** Failed sign-ins per address and username: refused unverified once over the limit. */
   loginGuard: LoginGuard;
   audit: AuditLog;
+  /** Ends the live (socket.io) connections of a session or a principal. */
+  liveSessions: LiveSessions;
   alerts: AlertsPort;
   model: CountyLiveModel;
   queryInflux: InfluxQuery;

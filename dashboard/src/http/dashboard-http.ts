@@ -21,6 +21,14 @@ import { authRoutes, type LoginLimit } from './routes/auth-routes.js';
 import { countyRoutes } from './routes/county-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
+import { addSecurityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answers anonymous requests (sign-in, sign-out); every other /api route needs a session. */
+    anonymous?: boolean;
+  }
+}
 
 export interface DashboardHttpOptions {
   ctx: DashboardContext;
@@ -30,6 +38,11 @@ export interface DashboardHttpOptions {
   webRoot: string | null;
   countyOutlinePath: string | undefined;
   version: string;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges). Empty: none,
+   * `req.ip` is the peer's address — which the login lockout and the audit log rely on.
+   */
+  trustProxy: readonly string[];
 }
 
 /**
@@ -41,8 +54,11 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   const app = Fastify({
     // Request lines at info would log every poll of every screen: warnings and errors only.
     loggerInstance: ctx.logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
-    trustProxy: true,
+    // Believing any X-Forwarded-For would let a client pick its own address, and so escape the
+    // login lockout and forge the audit log: only the proxies named in the configuration count.
+    trustProxy: o.trustProxy.length > 0 ? [...o.trustProxy] : false,
   }) as unknown as FastifyInstance;
+  addSecurityHeaders(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -72,6 +88,11 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   app.addHook('onRequest', async (req) => {
     const token = req.cookies[SESSION_COOKIE];
     if (token) req.principal = (await ctx.users.resolveSession(token)) ?? null;
+    // Before the body is parsed or validated: an anonymous request learns nothing of the
+    // route's schema, and costs no parsing. Roles and institution scope are checked in the handlers.
+    if (!req.principal && req.url.startsWith('/api/') && req.routeOptions.config.anonymous !== true) {
+      throw new DashboardError(DashboardErrorCode.UNAUTHENTICATED, 'sign in first');
+    }
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -115,7 +136,7 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   await app.register(alertRoutes, { ctx });
   await app.register(operationsRoutes, { ctx });
   await app.register(adminRoutes, { ctx, editor: o.editor });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { anonymous: true } }, async () => app.swagger());
 
   if (o.webRoot !== null) {
     if (!existsSync(o.webRoot)) {

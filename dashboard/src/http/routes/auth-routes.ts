@@ -64,7 +64,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
   app.post(
     '/api/auth/login',
     {
-      config: { rateLimit },
+      config: { rateLimit, anonymous: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with username and password; sets the session cookie',
@@ -99,7 +99,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
   app.post(
     '/api/auth/kiosk',
     {
-      config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs } },
+      config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs }, anonymous: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign a wall screen in with its kiosk token (read-only viewer)',
@@ -121,10 +121,14 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
 
   app.post(
     '/api/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End the session', response: { 200: z.object({ ok: z.literal(true) }) } } },
+    {
+      config: { anonymous: true },
+      schema: { tags: ['auth'], summary: 'End the session', response: { 200: z.object({ ok: z.literal(true) }) } },
+    },
     async (req, reply) => {
       if (req.principal) {
         await ctx.users.endSession(req.principal.sessionId);
+        ctx.liveSessions.endSession(req.principal.sessionId);
         await ctx.audit.record(req.principal, 'logout', { ip: req.ip });
       }
       clearSession(reply);
