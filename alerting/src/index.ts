@@ -1,14 +1,40 @@
 export {
+  type AlertingDeps,
+  type AlertingNode,
+  buildAlerting,
+  loadChannels,
+  loadRules,
+  STREAM_CHANNEL_ID,
+} from './alerting-node.js';
+export {
   AcknowledgeBody,
   AlertListQuery,
   CloseBody,
   httpStatusOf,
   VerifyBody,
 } from './api/alerting-api.js';
+export { alertingApiOf } from './api/alerting-facade.js';
+export { registerAlertingRoutes } from './api/alerting-routes.js';
+export {
+  type CommandTransport,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  type GatewayCommands,
+  type GatewayTarget,
+  mqttCommandTransport,
+  TransportGatewayCommands,
+} from './commands/gateway-commands.js';
 // The alert lifecycle, its store and the service (issue 4).
 export { type AlertingConfig, AlertingConfigSchema, loadAlertingConfig } from './config.js';
 export { type Drill, DrillRecipients, drillActive, NewDrill } from './drills/drill.js';
 export { buildDrillReport, type DrillAlertScore, type DrillReport, drillReportCsv } from './drills/drill-report.js';
+export {
+  type AlertSignalSink,
+  DUTY_CHECK_RULE,
+  type DutyCheck,
+  DutyCheckService,
+  type DutyCheckServiceOptions,
+  type DutyCheckStatus,
+} from './duty-checks/duty-check-service.js';
 export type { AlertInput } from './engine/alert-input.js';
 export {
   type AlertSignal,
@@ -45,14 +71,7 @@ export {
   Verdict,
 } from './lifecycle/alert.js';
 export { type AlertAction, applyAction } from './lifecycle/alert-lifecycle.js';
-export {
-  loadChannels,
-  loadRules,
-  type RunningAlerting,
-  STREAM_CHANNEL_ID,
-  type StartAlertingOptions,
-  startAlerting,
-} from './main.js';
+export { type RunningAlerting, type StartAlertingOptions, startAlerting } from './main.js';
 export {
   ChannelConfig,
   type ChannelConfigInput,

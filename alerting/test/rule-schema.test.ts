@@ -1,4 +1,10 @@
-import { CameraTelemetry, ExtinguisherTelemetry, FireTelemetry, KitchenTelemetry } from '@anlian/protocol';
+import {
+  CameraTelemetry,
+  ElectricalTelemetry,
+  ExtinguisherTelemetry,
+  FireTelemetry,
+  KitchenTelemetry,
+} from '@anlian/protocol';
 import { describe, expect, it } from 'vitest';
 import { AlertingError, AlertingErrorCode } from '../src/errors.js';
 import { defaultRules } from '../src/rules/default-rules.js';
@@ -30,6 +36,7 @@ describe('rule schema', () => {
       extinguisher: ExtinguisherTelemetry.shape,
       kitchen: KitchenTelemetry.shape,
       camera: CameraTelemetry.shape,
+      electrical: ElectricalTelemetry.shape,
     };
     for (const [kind, fields] of Object.entries(NUMERIC_FIELDS_BY_KIND)) {
       const shape = shapes[kind as keyof typeof shapes] as Record<string, unknown>;

@@ -1,15 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { loadAlertingConfig, startAlerting } from '@anlian/alerting';
-import {
-  alertsPortFrom,
-  buildDashboard,
-  type DemoUsers,
-  loadDashboardConfig,
-  migrateDashboard,
-  seedDemoUsers,
-} from '@anlian/dashboard';
+import { loadAlertingConfig } from '@anlian/alerting';
+import { type AllInOneCounty, startAllInOne } from '@anlian/county';
+import { type DemoUsers, loadDashboardConfig, seedDemoUsers } from '@anlian/dashboard';
 import {
   CountySimulator,
   DEMO_COUNTY_FILE,
@@ -17,22 +12,35 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
+import { type IngestConfig, loadIngestConfig } from '@anlian/ingest';
 import {
-  createMetricsRegistry,
-  hasCode,
-  type Influxd,
-  type IngestConfig,
-  loadIngestConfig,
-  onShutdownSignal,
-  openStore,
-  queryV1,
-  startInfluxd,
-  startIngest,
-} from '@anlian/ingest';
-import { Registry, readCountyFile } from '@anlian/store';
+  CjkFonts,
+  FileReportStorage,
+  MonthlyReportScheduler,
+  migrateReports,
+  ReportService,
+  StoreLease,
+  WorkerRenderer,
+} from '@anlian/reports';
+import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
+import { type Database, openStore, Registry, readCountyFile } from '@anlian/store';
+import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
+import type { Kysely } from 'kysely';
 import { pino } from 'pino';
+import { ensureDemoHistory } from './demo-history.js';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
+
+/** A URL without its password, for the banner. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
 
 const fail = (message: string): never => {
   process.stderr.write(`anlian up: ${message}\n`);
@@ -127,57 +135,73 @@ export async function runUp(opts: UpOptions): Promise<void> {
     return fail((err as Error).message);
   }
   const metrics = createMetricsRegistry();
-  const running = await startIngest(config, logger, metrics).catch(async (err: unknown) => {
-    await influxd?.stop();
-    throw err;
-  });
-  // Alerting in the same process: it hears every event before it is stored (the alarm path).
-  const alerting = await startAlerting({
-    db: running.database.db,
-    config: alertingConfig,
-    logger,
-    metrics,
-    subscribe: (listener) => running.service.pipeline.onEvent(listener),
-    events: running.service.writer,
-    eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
-  }).catch(async (err: unknown) => {
-    await running.stop();
-    await influxd?.stop();
-    throw err;
-  });
-
-  // The wall screen, the manager and institution views, on the same store, cache and events.
-  await migrateDashboard(running.database.db, logger);
-  const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
-  const demoUsers: DemoUsers | undefined =
-    opts.demo && county ? await seedDemoUsers(running.database.db, county.id) : undefined;
-  const dashboard = await buildDashboard({
-    db: running.database.db,
-    cache: running.service.cache,
-    subscribeIngest: (listener) => running.service.pipeline.onEvent(listener),
-    queryInflux: (q) => queryV1(config.influx.target, q),
-    alerts: alertsPortFrom(alerting.service),
-    logger,
-    secureCookies: dashboardConfig.ANLIAN_DASHBOARD_SECURE_COOKIES,
-    trustProxy: dashboardConfig.ANLIAN_DASHBOARD_TRUST_PROXY,
-    ...(dashboardConfig.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: dashboardConfig.ANLIAN_COUNTY_GEOJSON } : {}),
-  });
-  let dashboardUrl: string;
+  // Supervision reports (issue 17): on demand from the dashboard, and last month's on the 1st;
+  // PDFs are laid out on a worker thread, never on the event loop that carries the alarm path.
+  let reports: ReportService | undefined;
+  let reportSchedule: MonthlyReportScheduler | undefined;
+  let demoHistory: Awaited<ReturnType<typeof ensureDemoHistory>> | undefined;
+  const reportsFor = async (db: Kysely<Database>) => {
+    await migrateReports(db, logger);
+    let fonts: CjkFonts | undefined;
+    reports = new ReportService({
+      db,
+      queryInflux: (q) => queryV1(config.influx.target, q),
+      storage: new FileReportStorage(path.join(dataDir, 'reports')),
+      fonts: () => {
+        fonts ??= CjkFonts.load();
+        return fonts;
+      },
+      logger,
+      renderer: new WorkerRenderer(),
+      ...(config.influx.eventsRetentionPolicy
+        ? { influxPolicies: { events: config.influx.eventsRetentionPolicy } }
+        : {}),
+    });
+    reportSchedule = new MonthlyReportScheduler({
+      service: reports,
+      lease: new StoreLease(db),
+      holder: `${os.hostname()}:${process.pid}`,
+      logger,
+    });
+    // The demo county's month of history, so that its report for the last 30 days has data.
+    if (opts.demo) {
+      demoHistory = await ensureDemoHistory({
+        db,
+        county: await loadCountyFile(countyFile),
+        seed: Number(opts.seed),
+        influx: config.influx,
+        logger,
+      }).catch((err: unknown) => {
+        logger.error({ err }, 'demo history not written; reports show live data only');
+        return undefined;
+      });
+    }
+    return {
+      service: reports,
+      ...(demoHistory ? { defaultSource: { kind: 'simulation' as const, runId: demoHistory.runId } } : {}),
+    };
+  };
+  // One composition (@anlian/county): the same builders as the production services.
+  let county: AllInOneCounty;
   try {
-    await dashboard.start();
-    dashboardUrl = await dashboard.listen({
-      host: dashboardConfig.ANLIAN_DASHBOARD_HOST,
-      port: dashboardConfig.ANLIAN_DASHBOARD_PORT,
+    county = await startAllInOne({
+      ingest: config,
+      alerting: alertingConfig,
+      dashboard: dashboardConfig,
+      logger,
+      metrics,
+      reports: reportsFor,
     });
   } catch (err) {
-    await dashboard.stop().catch(() => {});
-    await alerting.stop();
-    await running.stop();
     await influxd?.stop();
-    return fail(
-      `the dashboard cannot listen on ${dashboardConfig.ANLIAN_DASHBOARD_HOST}:${dashboardConfig.ANLIAN_DASHBOARD_PORT} (${(err as Error).message}); set ANLIAN_DASHBOARD_PORT to another port.`,
-    );
+    if (hasCode(err, 'ANL_ERR_LISTEN')) return fail((err as Error).message);
+    throw err;
   }
+  const running = county.ingest;
+  const alerting = county.alerting;
+  const demoUsers: DemoUsers | undefined =
+    opts.demo && county.county ? await seedDemoUsers(running.database.db, county.county) : undefined;
+  const dashboardUrl = county.dashboardUrl ?? '';
 
   let sim: CountySimulator | undefined;
   if (opts.demo) {
@@ -199,7 +223,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     '',
     '安联网 Anlian — all-in-one county',
     `  county          ${summary.institutions} institutions, ${summary.gateways} gateways, ${summary.devices.total} devices (fire ${by.fire}, extinguisher ${by.extinguisher}, kitchen ${by.kitchen}, camera ${by.camera})${seeded ? `  — seeded from ${path.relative(process.cwd(), countyFile) || countyFile}` : ''}`,
-    `  MQTT broker     mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
+    `  MQTT broker     embedded (aedes) mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
     `  health          ${running.urls.http}/healthz   ${running.urls.http}/readyz   ${running.urls.http}/metrics`,
     `  latest state    ${running.urls.http}/v1/state/devices   ${running.urls.http}/v1/state/gateways`,
     `  dashboard       ${dashboardUrl}/   (大屏 wall screen ${dashboardUrl}/#/wall${demoUsers ? `?kiosk=${demoUsers.kioskToken}` : ''})`,
@@ -211,10 +235,17 @@ export async function runUp(opts: UpOptions): Promise<void> {
       : []),
     `  alerting        ${alerting.service.openAlerts().length} open alerts; rules ${alertingConfig.rulesFile ?? 'default (shared/DOMAIN.md)'}; channels ${alertingConfig.channelsFile ?? 'none configured (dashboard stream only; set ANLIAN_ALERT_CHANNELS_FILE)'}`,
     `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
-    `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
+    `  store           ${running.database.dialect === 'postgres' ? `PostgreSQL ${redactedUrl(config.dbUrl ?? '')}` : `SQLite ${config.sqlitePath}`}`,
+    `  data directory  ${dataDir}   (${running.database.dialect === 'postgres' ? '' : 'anlian.db, '}spool/, logs/anlian.log)`,
     sim
       ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
       : '  simulator       off (add --demo for the simulated county)',
+    `  reports         ${dashboardUrl}/#/reports   (last month's on the 1st, into ${path.join(dataDir, 'reports')})`,
+    ...(demoHistory
+      ? [
+          `                  demo history: simulation run ${demoHistory.runId} (the 30 days before the first start${demoHistory.created ? `; ${demoHistory.alerts} alerts written now` : ''}) — the report page reads it by default`,
+        ]
+      : []),
     '',
     'Look at the data (kitchen temperatures of the last 5 minutes, per institution):',
     `  curl -sG ${influxUrl}/query --data-urlencode db=${config.influx.target.database} --data-urlencode "q=SELECT last(temperature) FROM kitchen WHERE time > now() - 5m GROUP BY institution"`,
@@ -227,16 +258,19 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   onShutdownSignal(logger, async () => {
     process.stdout.write('\nstopping …\n');
+    await reportSchedule?.stop();
+    await reports?.close();
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
-    await dashboard.stop();
+    await county.dashboard?.stop();
     await alerting.stop();
     await sim?.stop();
-    await running.stop();
+    await county.stop();
     await influxd?.stop();
     process.stdout.write(`stopped; data kept in ${dataDir}\n`);
     logger.flush();
   });
+  reportSchedule?.start();
   const t0 = Date.now();
   await sim?.start();
   logger.info({ ms: Date.now() - t0 }, 'simulator started');

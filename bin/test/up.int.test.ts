@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,6 +100,7 @@ describe('./anlian up --demo from a fresh clone', () => {
       ANLIAN_MQTT_HOST: '127.0.0.1',
       ANLIAN_MQTT_PORT: String(mqttPort),
       ANLIAN_HTTP_PORT: String(httpPort),
+      ANLIAN_DASHBOARD_HOST: '127.0.0.1',
       ANLIAN_DASHBOARD_PORT: String(dashboardPort),
     };
     const start = async () => {
@@ -187,6 +188,47 @@ describe('./anlian up --demo from a fresh clone', () => {
     );
     expect(stored).toBeGreaterThan(0);
     expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);
+
+    // Issue 17: the demo county's report for the last 30 days, from its generated month of history.
+    expect(first.out.text).toMatch(/demo history: simulation run demo-history-\d{8}-s1 .*alerts written now/);
+    const operator = await fetch(`${dashboard}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'operator', password: 'anlian-operator-demo' }),
+    });
+    expect(operator.status).toBe(200);
+    const operatorCookie = (operator.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const sources = (await (
+      await fetch(`${dashboard}/api/reports/sources`, { headers: { cookie: operatorCookie } })
+    ).json()) as { defaultSource: { kind: string; runId?: string } };
+    expect(sources.defaultSource.kind).toBe('simulation');
+    const made = await fetch(`${dashboard}/api/reports`, {
+      method: 'POST',
+      headers: { cookie: operatorCookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ period: { lastDays: 30 }, source: sources.defaultSource }),
+    });
+    expect(made.status).toBe(200);
+    const report = (await made.json()) as {
+      id: string;
+      summary: { alarms: number; onlineRate: number; drills: number };
+    };
+    expect(report.summary.alarms).toBeGreaterThan(50);
+    expect(report.summary.drills).toBeGreaterThan(0);
+    expect(report.summary.onlineRate).toBeGreaterThan(0.9);
+    expect(report.summary.onlineRate).toBeLessThan(1);
+    const pdf = Buffer.from(
+      await (
+        await fetch(`${dashboard}/api/reports/${report.id}/pdf`, { headers: { cookie: operatorCookie } })
+      ).arrayBuffer(),
+    );
+    const pdfFile = path.join(dataDir, 'demo-report.pdf');
+    await writeFile(pdfFile, pdf);
+    const text = execFileSync('pdftotext', ['-layout', pdfFile, '-'], { encoding: 'utf8' });
+    expect(text).toContain('酉阳土家族苗族自治县');
+    expect(text).toContain('近30天');
+    expect(text).toContain(sources.defaultSource.runId ?? 'no run');
+    expect(text).toContain('模拟数据');
+
     const influxdPid = Number.parseInt(await readFile(path.join(dataDir, 'influxdb', 'influxd.pid'), 'utf8'), 10);
     expect(processAlive(influxdPid)).toBe(true);
 
@@ -201,6 +243,10 @@ describe('./anlian up --demo from a fresh clone', () => {
     const second = await start();
     expect(second.out.text).not.toContain('anlian: building');
     expect(second.out.text).not.toContain('seeded from');
+    // The history was written once; the second start reuses it.
+    expect(second.out.text).toMatch(
+      /demo history: simulation run demo-history-\d{8}-s1 \(the 30 days before the first start\)/,
+    );
     expect(await storedStatusPoints()).toBeGreaterThanOrEqual(stored ?? 0);
     expect(await stop(second.child, 'SIGINT'), await explain(second.out)).toBe(0);
   }, 900_000);

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LatestStateCache } from '@anlian/ingest';
+import type { LatestStateCache } from '@anlian/bus';
 import type { IngestEvent } from '@anlian/protocol';
+import type { ReportService, ReportSource } from '@anlian/reports';
+import type { ReadinessCheck } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Server, type Socket } from 'socket.io';
+import type { Registry } from 'prom-client';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { AlertsPort } from './alerts/alerts-port.js';
 import { AuditLog } from './audit/audit-log.js';
 import { LoginGuard, type LoginGuardLimits } from './auth/login-guard.js';
@@ -59,6 +62,13 @@ export interface DashboardDeps {
   recoveryWindowMs?: number;
   /** How long `stop()` lets responses in flight finish before it closes their connections; default 5 s. */
   closeGraceMs?: number;
+  /** Supervision reports (issue 17): the service, and the data the page offers first. */
+  reports?: { service: ReportService; defaultSource?: ReportSource };
+  /** socket.io's adapter across dashboard nodes (the Redis Streams adapter); in memory when unset. */
+  socketAdapter?: ServerOptions['adapter'];
+  /** `/metrics` serves this registry; `/readyz` asks `readiness` besides the store. */
+  metrics?: Registry;
+  readiness?: () => Promise<Record<string, ReadinessCheck>>;
 }
 
 export interface Dashboard {
@@ -142,9 +152,13 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     countyOutlinePath: deps.countyOutlinePath ?? DEMO_COUNTY_OUTLINE,
     version: packageVersion(),
     trustProxy: deps.trustProxy ?? [],
+    reports: deps.reports ? { reports: deps.reports.service, defaultSource: deps.reports.defaultSource } : undefined,
+    metrics: deps.metrics,
+    readiness: deps.readiness,
   });
   const io = new Server(app.server, {
     path: '/socket.io/',
+    ...(deps.socketAdapter ? { adapter: deps.socketAdapter } : {}),
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs ?? 2 * 60_000, skipMiddlewares: false },
   });

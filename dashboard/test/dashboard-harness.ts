@@ -1,6 +1,7 @@
-import { LatestStateCache, silentLogger } from '@anlian/ingest';
+import { LatestStateCache } from '@anlian/bus';
 import type { CountyConfigInput, IngestEvent } from '@anlian/protocol';
 import { CountyConfig } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
@@ -9,11 +10,11 @@ import {
   type Dashboard,
   type DashboardDeps,
   type DemoUsers,
-  InMemoryAlerts,
   migrateDashboard,
   SESSION_COOKIE,
   seedDemoUsers,
 } from '../src/index.js';
+import { InMemoryAlerts } from './in-memory-alerts.js';
 
 /** A small county: two institutions with one gateway each and a device of every kind. */
 export const SMALL_COUNTY: CountyConfigInput = {
@@ -86,7 +87,11 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { county?: CountyConfigInput; deps?: Partial<DashboardDeps>; seedUsers?: boolean } = {},
+  opts: {
+    county?: CountyConfigInput;
+    deps?: Partial<DashboardDeps> | ((db: Kysely<Database>) => Promise<Partial<DashboardDeps>>);
+    seedUsers?: boolean;
+  } = {},
 ): Promise<Harness> {
   const { db, close } = openDatabase({ sqlitePath: ':memory:' });
   await migrateToLatest(db);
@@ -98,6 +103,7 @@ export async function startHarness(
   const alerts = new InMemoryAlerts({ subscribe: bus.subscribe });
   alerts.start();
   const influxQueries: string[] = [];
+  const extra = typeof opts.deps === 'function' ? await opts.deps(db) : opts.deps;
   const dashboard = await buildDashboard({
     db,
     cache,
@@ -118,7 +124,7 @@ export async function startHarness(
     webRoot: null,
     flushMs: 100,
     statsMs: 500,
-    ...opts.deps,
+    ...extra,
   });
   const demo = await seedDemoUsers(db, county.county.id);
   await dashboard.start();

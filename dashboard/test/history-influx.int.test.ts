@@ -1,5 +1,5 @@
-import { queryV1 } from '@anlian/ingest';
 import { type Influxd, startInfluxd } from '@anlian/testing';
+import { queryV1 } from '@anlian/timeseries';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, login, startHarness } from './dashboard-harness.js';
 

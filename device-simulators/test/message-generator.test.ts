@@ -148,7 +148,8 @@ describe('MessageGenerator protocol', () => {
       const d = devices.find((x) => x.id === id);
       return (
         (2 * 3600) /
-        (d?.reportIntervalS ?? { fire: 300, extinguisher: 300, kitchen: 60, camera: 60 }[d?.kind ?? 'fire'])
+        (d?.reportIntervalS ??
+          { fire: 300, extinguisher: 300, kitchen: 60, camera: 60, electrical: 300 }[d?.kind ?? 'fire'])
       );
     };
     for (const id of ['smk-1f-110', 'cam-1f-gate', 'kit-temp-1', 'kit-gas-1', 'ext-1f-e'].filter((i) =>

@@ -1,18 +1,12 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  type Influxd,
-  loadIngestConfig,
-  queryV1,
-  type RunningIngest,
-  silentLogger,
-  startInfluxd,
-  startIngest,
-} from '@anlian/ingest';
+import { loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
 import type { CountyConfig } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
 import { type PortReservation, reservePort } from '@anlian/testing';
+import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CountySimulator,

@@ -3,6 +3,7 @@ import { type GatewayAddress, isFireAlarm, topics } from '@anlian/protocol';
 import { createAdapter } from './adapters/create-adapter.js';
 import type { AdapterDeps, DeviceAdapter } from './adapters/device-adapter.js';
 import type { DeviceReading, ReadingSink, SubmitOutcome } from './adapters/device-reading.js';
+import { canDutyCheck } from './adapters/duty-check.js';
 import { LocalAlarm } from './alarm/local-alarm.js';
 import { type Clock, systemClock } from './clock.js';
 import { countyCommands } from './commands/county-commands.js';
@@ -112,6 +113,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       drill,
       clock,
       snapshot: () => ({ ...gateway.stats() }),
+      dutyCheck: (request) => {
+        const able = adapters.filter(canDutyCheck);
+        if (able.length === 0) return undefined;
+        return Promise.all(able.map((a) => a.dutyCheck(request))).then((r) => r.flat());
+      },
     }),
   });
   const alarm = new LocalAlarm({

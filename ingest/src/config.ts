@@ -1,7 +1,7 @@
 import path from 'node:path';
+import type { InfluxTarget } from '@anlian/timeseries';
 import { z } from 'zod';
 import { IngestError } from './errors.js';
-import type { InfluxTarget } from './influx/influx-target.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const bool = z

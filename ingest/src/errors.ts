@@ -18,7 +18,3 @@ export class IngestError extends Error {
     this.code = code;
   }
 }
-
-export function hasCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}

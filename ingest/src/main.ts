@@ -1,18 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { migrateToLatest, type OpenedDatabase, openDatabase, Registry } from '@anlian/store';
+import { createLogger, createMetricsRegistry, hasCode, type Logger, onShutdownSignal } from '@anlian/runtime';
+import { type OpenedDatabase, openStore, Registry } from '@anlian/store';
+import { ensureDatabaseV1, InfluxWriter } from '@anlian/timeseries';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { MessageSource } from './broker/message-source.js';
 import type { IngestConfig } from './config.js';
 import { loadIngestConfig } from './config.js';
-import { hasCode } from './errors.js';
-import { InfluxWriter } from './influx/influx-writer.js';
-import { ensureDatabaseV1 } from './influx/setup-v1.js';
 import { buildIngestService, type IngestService } from './ingest-service.js';
-import { createLogger, type Logger } from './logger.js';
-import { createMetricsRegistry } from './metrics.js';
 
 export interface RunningIngest {
   service: IngestService;
@@ -20,17 +17,6 @@ export interface RunningIngest {
   /** Where it listens, for the start-up banner. */
   urls: { mqtt: string; http: string };
   stop(): Promise<void>;
-}
-
-/** Opens the operational store and brings it to the latest schema. */
-export async function openStore(config: IngestConfig, logger: Logger): Promise<OpenedDatabase> {
-  if (!config.dbUrl) await mkdir(config.dataDir, { recursive: true });
-  const database = await openDatabase({
-    ...(config.dbUrl ? { url: config.dbUrl } : { sqlitePath: config.sqlitePath }),
-    logger,
-  });
-  await migrateToLatest(database.db, logger);
-  return database;
 }
 
 /**
@@ -97,36 +83,6 @@ export async function startIngest(
       await database.close();
     },
   };
-}
-
-/**
- * Stops `stop` on SIGTERM/SIGINT with a graceful drain; a second signal, or a drain longer than
- * `timeoutMs`, exits at once. Anything unsent is on disk in the spool either way.
- */
-export function onShutdownSignal(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs }, 'graceful shutdown timed out');
-      process.exit(1);
-    }, timeoutMs);
-    timer.unref();
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
 }
 
 /** `anlian ingest`: read the environment, start, serve until a signal. */

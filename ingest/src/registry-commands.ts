@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createLogger } from '@anlian/runtime';
 import type { EntityChanges } from '@anlian/store';
 import { migrateToLatest, mosquittoHash, openDatabase, Registry, seedCounty } from '@anlian/store';
-import { createLogger } from './logger.js';
 
 interface StoreOptions {
   dataDir: string;

@@ -25,6 +25,7 @@ export const DEFAULT_REPORT_INTERVAL_S: Record<DeviceKind, number> = {
   kitchen: 60,
   // GB/T 28181: keepalive every 60 s.
   camera: 60,
+  electrical: 300,
 };
 
 export const DeviceConfig = z

@@ -13,7 +13,7 @@ export const SegmentId = z
   );
 export type SegmentId = z.infer<typeof SegmentId>;
 
-/** The four device kinds the platform monitors. */
-export const DeviceKind = z.enum(['fire', 'extinguisher', 'kitchen', 'camera']);
+/** The device kinds the platform monitors. */
+export const DeviceKind = z.enum(['fire', 'extinguisher', 'kitchen', 'camera', 'electrical']);
 export type DeviceKind = z.infer<typeof DeviceKind>;
 export const DEVICE_KINDS = DeviceKind.options;

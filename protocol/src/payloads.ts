@@ -117,22 +117,41 @@ export const CameraTelemetry = Envelope.extend({
   lastFrameTs: DeviceTime.optional(),
 }).strict();
 
+/**
+ * Electrical fire monitoring (电气火灾监控, GB 14287; GB 50116-2013 §9.2.3): one device per
+ * monitored circuit (回路) — a multi-channel monitor is one device per channel.
+ */
+export const ElectricalTelemetry = Envelope.extend({
+  kind: z.literal('electrical'),
+  /** Residual (leakage) current in mA; natural leakage is 100–200 mA, alarms are set at 300–500. */
+  residualCurrent: z.number().min(0).max(100_000).optional(),
+  /** Cable or terminal temperature in °C. */
+  cableTemperature: z.number().min(-40).max(300).optional(),
+  battery: Percent.optional(),
+  signal: SignalDbm.optional(),
+}).strict();
+
 export const TelemetryPayload = z.discriminatedUnion('kind', [
   FireTelemetry,
   ExtinguisherTelemetry,
   KitchenTelemetry,
   CameraTelemetry,
+  ElectricalTelemetry,
 ]);
 export type TelemetryPayload = z.infer<typeof TelemetryPayload>;
 export type FireTelemetry = z.infer<typeof FireTelemetry>;
 export type ExtinguisherTelemetry = z.infer<typeof ExtinguisherTelemetry>;
 export type KitchenTelemetry = z.infer<typeof KitchenTelemetry>;
 export type CameraTelemetry = z.infer<typeof CameraTelemetry>;
+export type ElectricalTelemetry = z.infer<typeof ElectricalTelemetry>;
 
 // ---------------------------------------------------------------- events
 
-/** Events every kind can raise. */
-export const COMMON_EVENTS = ['fault', 'restore', 'test', 'tamper'] as const;
+/**
+ * Events every kind can raise. `offline`: the gateway lost its link to the device (a fire panel's
+ * UITD connection dropped); `restore` follows when it is back.
+ */
+export const COMMON_EVENTS = ['fault', 'restore', 'test', 'tamper', 'offline'] as const;
 /**
  * Fire detector / panel events, after the GB 26875.3 component status bits
  * (test, fire, fault, disabled, supervisory …).
@@ -142,6 +161,8 @@ export const ExtinguisherEventType = z.enum(['low_pressure', 'moved', ...COMMON_
 export const KitchenEventType = z.enum(['overheat', 'gas', ...COMMON_EVENTS]);
 /** Video quality diagnosis categories that a camera check reports as discrete events. */
 export const CameraEventType = z.enum(['signal_loss', 'frozen', 'black', 'occlusion', ...COMMON_EVENTS]);
+/** Electrical fire monitoring alarms: residual current (`leakage`) and over-temperature (`overheat`). */
+export const ElectricalEventType = z.enum(['leakage', 'overheat', ...COMMON_EVENTS]);
 
 const eventFields = {
   /** Zone or loop/address on a fire panel, free text. */
@@ -166,7 +187,19 @@ export const CameraEvent = Envelope.extend({
   ...eventFields,
 }).strict();
 
-export const EventPayload = z.discriminatedUnion('kind', [FireEvent, ExtinguisherEvent, KitchenEvent, CameraEvent]);
+export const ElectricalEvent = Envelope.extend({
+  kind: z.literal('electrical'),
+  event: ElectricalEventType,
+  ...eventFields,
+}).strict();
+
+export const EventPayload = z.discriminatedUnion('kind', [
+  FireEvent,
+  ExtinguisherEvent,
+  KitchenEvent,
+  CameraEvent,
+  ElectricalEvent,
+]);
 export type EventPayload = z.infer<typeof EventPayload>;
 export type EventType = EventPayload['event'];
 
@@ -177,7 +210,7 @@ export function isFireAlarm(e: EventPayload): boolean {
 
 // ---------------------------------------------------------------- commands
 
-export const CommandName = z.enum(['ping', 'reload', 'snapshot', 'drill-start', 'drill-stop']);
+export const CommandName = z.enum(['ping', 'reload', 'snapshot', 'drill-start', 'drill-stop', 'duty-check']);
 export type CommandName = z.infer<typeof CommandName>;
 
 /** `…/cmd/{name}`: county → gateway. Not sequenced by the gateway; `id` correlates the reply. */

@@ -3,7 +3,8 @@ import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { mosquittoConfigSnippet, type PortReservation, reservePort } from '@anlian/ingest';
+import { mosquittoConfigSnippet } from '@anlian/ingest';
+import { type PortReservation, reservePort } from '@anlian/timeseries';
 
 export interface MosquittoOptions {
   /** Lines appended to the generated mosquitto.conf (after the listener). */

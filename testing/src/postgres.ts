@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { access, chown, constants, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PortReservation, reservePort } from '@anlian/ingest';
+import { type PortReservation, reservePort } from '@anlian/timeseries';
 import pg from 'pg';
 
 export interface StartPostgresOptions {

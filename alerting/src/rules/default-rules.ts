@@ -24,7 +24,7 @@ export const DEFAULT_RULE_INPUTS: readonly RuleInput[] = [
     name: { zh: '设备故障', en: 'Device fault' },
     kind: 'event',
     severity: 'major',
-    scope: { kinds: ['fire', 'extinguisher', 'kitchen', 'camera'] },
+    scope: { kinds: ['fire', 'extinguisher', 'kitchen', 'camera', 'electrical'] },
     events: ['fault'],
     clearOn: ['restore'],
     resolve: 'auto',
@@ -34,7 +34,7 @@ export const DEFAULT_RULE_INPUTS: readonly RuleInput[] = [
     name: { zh: '设备被拆动', en: 'Device tampered with' },
     kind: 'event',
     severity: 'major',
-    scope: { kinds: ['fire', 'extinguisher', 'kitchen', 'camera'] },
+    scope: { kinds: ['fire', 'extinguisher', 'kitchen', 'camera', 'electrical'] },
     events: ['tamper'],
     clearOn: ['restore'],
     resolve: 'auto',
@@ -208,6 +208,60 @@ export const DEFAULT_RULE_INPUTS: readonly RuleInput[] = [
     events: ['overheat', 'gas'],
     resolve: 'manual',
   },
+  // ---------------------------------------------------------------- electrical fire monitoring
+  {
+    id: 'electrical-residual-current',
+    name: { zh: '剩余电流超限', en: 'Residual current high' },
+    kind: 'threshold',
+    // GB 50116-2013 §9.2.3: residual-current alarm set at 300–500 mA (natural leakage 100–200 mA).
+    // 300 by default; an institution whose installation leaks more sets raise: 500 (clear: 450).
+    severity: 'major',
+    scope: { kinds: ['electrical'] },
+    field: 'residualCurrent',
+    op: '>=',
+    raise: 300,
+    clear: 270,
+    resolve: 'auto',
+  },
+  {
+    id: 'electrical-cable-warm',
+    name: { zh: '线缆温度偏高', en: 'Cable temperature high' },
+    kind: 'threshold',
+    // Ten degrees short of PVC insulation's 70 °C: time to look before the alarm.
+    severity: 'minor',
+    scope: { kinds: ['electrical'] },
+    field: 'cableTemperature',
+    op: '>',
+    raise: 60,
+    clear: 57,
+    resolve: 'auto',
+  },
+  {
+    id: 'electrical-cable-overheat',
+    name: { zh: '线缆温度超限', en: 'Cable over-temperature' },
+    kind: 'threshold',
+    // PVC-insulated cable: 70 °C conductor temperature in continuous use (GB/T 5023 / IEC 60227);
+    // XLPE cable is rated 90 °C — set per cable, as GB 14287 temperature detectors are.
+    severity: 'major',
+    scope: { kinds: ['electrical'] },
+    field: 'cableTemperature',
+    op: '>=',
+    raise: 70,
+    clear: 65,
+    resolve: 'auto',
+  },
+  {
+    id: 'electrical-detector-alarm',
+    name: { zh: '电气火灾监控报警', en: 'Electrical fire monitor alarm' },
+    kind: 'event',
+    // The detector's own alarm (its set point, a fire panel's component type 17/18 status bit):
+    // GB 50116 — the system alarms, it does not cut the supply; people go and look.
+    severity: 'major',
+    scope: { kinds: ['electrical'] },
+    events: ['leakage', 'overheat'],
+    clearOn: ['restore'],
+    resolve: 'auto',
+  },
   // ---------------------------------------------------------------- cameras
   {
     id: 'camera-signal-loss',
@@ -247,9 +301,20 @@ export const DEFAULT_RULE_INPUTS: readonly RuleInput[] = [
     name: { zh: '设备离线', en: 'Device offline' },
     kind: 'absence',
     severity: 'major',
-    scope: { kinds: ['fire', 'extinguisher', 'kitchen'] },
+    scope: { kinds: ['fire', 'extinguisher', 'kitchen', 'electrical'] },
     subject: 'device',
     missed: 3,
+    resolve: 'auto',
+  },
+  {
+    id: 'device-link-lost',
+    name: { zh: '设备链路中断', en: 'Device link lost' },
+    kind: 'event',
+    // The gateway saw the link drop (a fire panel's UITD connection): at once, not after k × interval.
+    severity: 'major',
+    scope: { kinds: ['fire', 'extinguisher', 'kitchen', 'camera', 'electrical'] },
+    events: ['offline'],
+    clearOn: ['restore'],
     resolve: 'auto',
   },
   {

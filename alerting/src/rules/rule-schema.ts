@@ -2,11 +2,15 @@ import {
   CameraEventType,
   DEVICE_KINDS,
   DeviceKind,
+  ElectricalEventType,
   ExtinguisherEventType,
   FireEventType,
   KitchenEventType,
+  LocalizedName,
   PressureMedium,
+  ResolvePolicy,
   SegmentId,
+  Severity,
 } from '@anlian/protocol';
 import { z } from 'zod';
 
@@ -15,26 +19,11 @@ import { z } from 'zod';
  * county can change thresholds per institution and per device without a release (issue 4).
  */
 
-export const Severity = z.enum(['critical', 'major', 'minor', 'info']);
-export type Severity = z.infer<typeof Severity>;
-
-/**
- * `auto`: the alert clears when its condition clears. `manual`: only a person closes it — a
- * recovering detector never closes a fire alarm by itself (DOMAIN.md, GB 25201).
- */
-export const ResolvePolicy = z.enum(['auto', 'manual']);
-export type ResolvePolicy = z.infer<typeof ResolvePolicy>;
+// Severity, resolve policy and localized names are the alert model's (protocol).
+export { LocalizedName, ResolvePolicy, Severity };
 
 /** Rule ids share the topic-segment alphabet, so `rule:gateway/device` alert keys stay unambiguous. */
 export const RuleId = SegmentId;
-
-export const LocalizedName = z
-  .object({
-    zh: z.string().min(1).max(128),
-    en: z.string().min(1).max(128),
-  })
-  .strict();
-export type LocalizedName = z.infer<typeof LocalizedName>;
 
 /** Event types each device kind can send (protocol `…/event` payloads). */
 export const EVENT_TYPES_BY_KIND: Readonly<Record<DeviceKind, readonly string[]>> = {
@@ -42,6 +31,7 @@ export const EVENT_TYPES_BY_KIND: Readonly<Record<DeviceKind, readonly string[]>
   extinguisher: ExtinguisherEventType.options,
   kitchen: KitchenEventType.options,
   camera: CameraEventType.options,
+  electrical: ElectricalEventType.options,
 };
 const ALL_EVENT_TYPES = [...new Set(Object.values(EVENT_TYPES_BY_KIND).flat())] as [string, ...string[]];
 export const RuleEventType = z.enum(ALL_EVENT_TYPES);
@@ -56,6 +46,8 @@ export const NumericField = z.enum([
   'signal',
   'fps',
   'bitrateKbps',
+  'residualCurrent',
+  'cableTemperature',
 ]);
 export type NumericField = z.infer<typeof NumericField>;
 
@@ -65,6 +57,7 @@ export const NUMERIC_FIELDS_BY_KIND: Readonly<Record<DeviceKind, readonly Numeri
   extinguisher: ['pressure', 'temperature', 'battery', 'signal'],
   kitchen: ['temperature', 'gasLel', 'battery', 'signal'],
   camera: ['fps', 'bitrateKbps'],
+  electrical: ['residualCurrent', 'cableTemperature', 'battery', 'signal'],
 };
 
 export const RuleScope = z

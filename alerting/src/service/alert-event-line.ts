@@ -1,4 +1,4 @@
-import { LineBuilder } from '@anlian/ingest';
+import { LineBuilder } from '@anlian/timeseries';
 import type { Alert, AlertTransition } from '../lifecycle/alert.js';
 
 /**

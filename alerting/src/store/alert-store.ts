@@ -12,6 +12,8 @@ export interface AlertFilter {
   institutions?: readonly string[] | undefined;
   status?: readonly AlertStatus[] | undefined;
   severity?: readonly string[] | undefined;
+  /** What a person found (GB 25201); alerts not verified yet have none. */
+  verdict?: readonly string[] | undefined;
   kind?: string | undefined;
   rule?: string | undefined;
   drill?: boolean | undefined;
@@ -52,24 +54,48 @@ export class AlertStore {
    * Writes a batch of changes in one transaction, in order: each alert's row (inserted when new,
    * else updated to its latest state) and its transitions.
    */
-  async writeChanges(changes: readonly AlertWrite[], now: number): Promise<void> {
-    if (changes.length === 0) return;
+  async writeChanges(changes: readonly AlertWrite[], now: number): Promise<{ duplicates: string[] }> {
+    const duplicates: string[] = [];
+    if (changes.length === 0) return { duplicates };
     await this.db.transaction().execute(async (trx) => {
       for (const c of changes) {
         const row = toRow(c.alert, now);
-        if (c.insert) await trx.insertInto('alerts').values(row).execute();
-        else {
+        if (c.insert) {
+          // One open alert per key, whatever the nodes do (issue 12): if another node's alert for
+          // this key is already open, this one is not stored — the open one stands.
+          const r = await trx
+            .insertInto('alerts')
+            .values(row)
+            .onConflict((oc) => oc.column('open_key').doNothing())
+            .executeTakeFirst();
+          if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) {
+            duplicates.push(c.alert.id);
+            continue;
+          }
+        } else {
           const { id, ...rest } = row;
-          await trx.updateTable('alerts').set(rest).where('id', '=', id).execute();
+          const u = await trx.updateTable('alerts').set(rest).where('id', '=', id).executeTakeFirst();
+          // An alert that was never stored (another node's stood for its key): nothing to update.
+          if (Number(u.numUpdatedRows) === 0) {
+            duplicates.push(id);
+            continue;
+          }
         }
         for (const t of c.transitions) await trx.insertInto('alert_transitions').values(transitionRow(t)).execute();
       }
     });
+    return { duplicates };
   }
 
   async openAlerts(): Promise<Alert[]> {
     const rows = await this.db.selectFrom('alerts').selectAll().where('status', '!=', 'closed').execute();
     return rows.map(fromRow);
+  }
+
+  /** The open alert of a key, if any. */
+  async openByKey(key: string): Promise<Alert | undefined> {
+    const row = await this.db.selectFrom('alerts').selectAll().where('open_key', '=', key).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
   }
 
   async get(id: string): Promise<Alert | undefined> {
@@ -111,8 +137,34 @@ export class AlertStore {
     return new Map(rows.map((r) => [r.id, Number(r.seq)]));
   }
 
+  /**
+   * The latest alert of each key (by opening time): whether the condition a standby saw was
+   * raised and is still open, or a person closed it after. Keys without an alert are absent.
+   */
+  async latestByKeys(keys: readonly string[]): Promise<Map<string, { status: string; closedAt?: number }>> {
+    const out = new Map<string, { status: string; closedAt?: number; openedAt: number }>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('alerts')
+        .select(['key', 'status', 'opened_at', 'closed_at'])
+        .where('key', 'in', keys.slice(i, i + 500))
+        .execute();
+      for (const r of rows) {
+        const prev = out.get(r.key);
+        if (prev && prev.openedAt >= r.opened_at) continue;
+        out.set(r.key, {
+          status: r.status,
+          openedAt: r.opened_at,
+          ...(r.closed_at !== null ? { closedAt: r.closed_at } : {}),
+        });
+      }
+    }
+    return out;
+  }
+
   async list(filter: AlertFilter): Promise<Alert[]> {
-    let q = this.db.selectFrom('alerts').selectAll();
+    // A simulation run's records are history for its reports, never live alerts.
+    let q = this.db.selectFrom('alerts').selectAll().where('sim_run', 'is', null);
     if (filter.institution !== undefined) q = q.where('institution_id', '=', filter.institution);
     if (filter.institutions !== undefined) {
       if (filter.institutions.length === 0) return [];
@@ -120,6 +172,7 @@ export class AlertStore {
     }
     if (filter.status?.length) q = q.where('status', 'in', [...filter.status]);
     if (filter.severity?.length) q = q.where('severity', 'in', [...filter.severity]);
+    if (filter.verdict?.length) q = q.where('verdict', 'in', [...filter.verdict]);
     // Gateway alerts (offline, institution blind) have no device kind.
     if (filter.kind === 'gateway') q = q.where('device_kind', 'is', null);
     else if (filter.kind !== undefined) q = q.where('device_kind', '=', filter.kind);
@@ -145,7 +198,8 @@ export class AlertStore {
         eb.fn.avg<number>(eb('acknowledged_at', '-', eb.ref('opened_at'))).as('ack_ms'),
       ])
       .where('opened_at', '>=', since)
-      .where('drill_id', 'is', null);
+      .where('drill_id', 'is', null)
+      .where('sim_run', 'is', null);
     if (county !== undefined) q = q.where('county_id', '=', county);
     const row = await q.executeTakeFirst();
     const out: { opened: number; meanToAcknowledgeS?: number } = { opened: Number(row?.n ?? 0) };
@@ -259,6 +313,7 @@ export class AlertStore {
         created_at: d.createdAt,
         ended_at: d.endedAt ?? null,
         ended_by: d.endedBy ?? null,
+        sim_run: null,
       })
       .execute();
   }
@@ -274,7 +329,13 @@ export class AlertStore {
   }
 
   async drills(): Promise<Drill[]> {
-    const rows = await this.db.selectFrom('drills').selectAll().orderBy('starts_at', 'desc').limit(1000).execute();
+    const rows = await this.db
+      .selectFrom('drills')
+      .selectAll()
+      .where('sim_run', 'is', null)
+      .orderBy('starts_at', 'desc')
+      .limit(1000)
+      .execute();
     return rows.map((r) => {
       const d: Drill = {
         id: r.id,
@@ -412,6 +473,8 @@ function toRow(a: Alert, now: number): AlertsTable {
     escalation_state: a.escalation.state,
     escalation_next_at: a.escalation.nextAt ?? null,
     updated_at: now,
+    // The service raises live alerts only; a simulation run's records are written by its history.
+    sim_run: null,
   };
 }
 

@@ -12,6 +12,23 @@ export interface AlertingTables {
   silences: SilencesTable;
   drills: DrillsTable;
   alerting_state: AlertingStateTable;
+  duty_checks: DutyChecksTable;
+}
+
+export interface DutyChecksTable {
+  id: string;
+  county_id: string;
+  institution_id: string;
+  gateway_id: string;
+  requested_at: EpochMs;
+  requested_by: string;
+  source: string;
+  answer_window_s: number;
+  status: string;
+  answered_at: EpochMs | null;
+  operator: number | null;
+  completed_at: EpochMs | null;
+  detail: string | null;
 }
 
 /** The operational store as alerting sees it: the registry (contacts, devices) and its own tables. */
@@ -53,6 +70,8 @@ export interface AlertsTable {
   escalation_state: string;
   escalation_next_at: EpochMs | null;
   updated_at: EpochMs;
+  /** The simulation run a generated record belongs to; null for live alerts (never shown as live). */
+  sim_run: string | null;
 }
 
 export interface AlertTransitionsTable {
@@ -115,6 +134,8 @@ export interface DrillsTable {
   created_at: EpochMs;
   ended_at: EpochMs | null;
   ended_by: string | null;
+  /** The simulation run a generated drill belongs to; null for live drills. */
+  sim_run: string | null;
 }
 
 export interface AlertingStateTable {

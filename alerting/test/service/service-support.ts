@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '@anlian/ingest';
 import { CountyConfig, type CountyConfigInput } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import { importCountyConfig, migrateToLatest, type OpenedDatabase, openDatabase } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';

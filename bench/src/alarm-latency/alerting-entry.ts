@@ -13,7 +13,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { ChannelConfig, loadAlertingConfig, startAlerting } from '@anlian/alerting';
-import { createLogger, createMetricsRegistry, loadIngestConfig, onShutdownSignal, startIngest } from '@anlian/ingest';
+import { loadIngestConfig, startIngest } from '@anlian/ingest';
+import { createLogger, createMetricsRegistry, onShutdownSignal } from '@anlian/runtime';
 import type { AlertingChildCommand, AlertingChildReport, TickStats } from './alarm-messages.js';
 import { LoopDelayMonitor } from './loop-delay-monitor.js';
 

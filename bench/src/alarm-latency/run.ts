@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startInfluxd } from '@anlian/ingest';
+import { startInfluxd } from '@anlian/timeseries';
 import { startBenchBroker } from '../ingest/bench-broker.js';
 import type { GeneratorCommand, GeneratorReport } from '../ingest/child-messages.js';
 import { childPidByName } from '../ingest/child-pid.js';

@@ -7,7 +7,8 @@
  * but the external subscriber opens N MQTT sessions in the share group — `ExternalSubscriber`'s
  * `sessions` option, which the ingest configuration does not expose yet.
  */
-import { createLogger, type IngestConfig, loadIngestConfig, onShutdownSignal, startIngest } from '@anlian/ingest';
+import { type IngestConfig, loadIngestConfig, startIngest } from '@anlian/ingest';
+import { createLogger, onShutdownSignal } from '@anlian/runtime';
 import { runIngestCommand } from '../../../ingest/dist/main.js';
 
 const sessions = Number(process.env.BENCH_INGEST_SESSIONS ?? '');

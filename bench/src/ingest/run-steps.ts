@@ -1,4 +1,4 @@
-import type { InfluxTarget } from '@anlian/ingest';
+import type { InfluxTarget } from '@anlian/timeseries';
 import type { GeneratorCommand, GeneratorReport, SubscriberCommand, SubscriberReport } from './child-messages.js';
 import type { IngestProcess } from './ingest-process.js';
 import type { IpcChild } from './ipc-child.js';

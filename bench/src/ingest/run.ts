@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type InfluxTarget, startInfluxd } from '@anlian/ingest';
+import { type InfluxTarget, startInfluxd } from '@anlian/timeseries';
 import { type BenchBroker, startBenchBroker } from './bench-broker.js';
 import { type BenchOptions, parseBenchOptions, USAGE } from './bench-options.js';
 import type { GeneratorCommand, GeneratorReport, SubscriberCommand, SubscriberReport } from './child-messages.js';

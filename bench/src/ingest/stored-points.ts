@@ -1,4 +1,4 @@
-import { type InfluxTarget, queryV1 } from '@anlian/ingest';
+import { type InfluxTarget, queryV1 } from '@anlian/timeseries';
 import type { ProbeRecord } from './child-messages.js';
 import { LatencyRecorder } from './latency-recorder.js';
 import { PROBE_GATEWAY_REGEX } from './province.js';

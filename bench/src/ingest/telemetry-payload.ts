@@ -9,7 +9,8 @@ import { DEVICE_KINDS, type DeviceKind, decodeMessage, topics } from '@anlian/pr
  * Values stay inside every default alert rule's normal range (alerting/src/rules/default-rules.ts),
  * so that as background load for bench:alarm-latency the stream raises no alert: pressures
  * 1.10–1.29 MPa (green zone 1.0–1.4), kitchens 24–26 °C (warning above 50 °C; a 2 °C band cannot
- * show a rise of 8 °C/min held for a minute), gas 0–4 % LEL (alarm at 25 %).
+ * show a rise of 8 °C/min held for a minute), gas 0–4 % LEL (alarm at 25 %),
+ * residual current 120–179 mA (alarm at 300), cable temperature 26–33 °C.
  */
 export function telemetryPayload(kind: DeviceKind, ts: number, seq: number, n: number): string {
   const head = `{"v":1,"ts":${ts},"seq":${seq},"kind":"${kind}"`;
@@ -22,6 +23,8 @@ export function telemetryPayload(kind: DeviceKind, ts: number, seq: number, n: n
       return `${head},"temperature":${24 + (n % 3)},"gasLel":${n % 5},"battery":${60 + (n % 40)},"signal":${-70 - (n % 20)}}`;
     case 'camera':
       return `${head},"online":true,"streamOk":true,"fps":25,"bitrateKbps":${2048 + (n % 512)},"width":1920,"height":1080}`;
+    case 'electrical':
+      return `${head},"residualCurrent":${120 + (n % 60)},"cableTemperature":${26 + (n % 8)}}`;
     default: {
       const never: never = kind;
       throw new Error(`unknown kind ${String(never)}`);

@@ -1,4 +1,4 @@
-import type { queryV1 } from '@anlian/ingest';
+import type { queryV1 } from '@anlian/timeseries';
 import { z } from 'zod';
 
 export const HistoryMeasure = z.enum(['kitchen', 'extinguisher', 'camera']);

@@ -1,5 +1,5 @@
-import type { queryV1 } from '@anlian/ingest';
 import type { Registry } from '@anlian/store';
+import type { queryV1 } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AlertsPort } from '../alerts/alerts-port.js';

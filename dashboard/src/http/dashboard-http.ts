@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type ReadinessCheck, registerHealthRoutes } from '@anlian/runtime';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -10,6 +11,8 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { Registry } from 'prom-client';
 import { isAlertLifecycleError } from '../alerts/alerts-port.js';
 import { DashboardError, DashboardErrorCode } from '../errors.js';
 import type { RegistryEditor } from '../registry/registry-editor.js';
@@ -20,6 +23,7 @@ import { alertRoutes } from './routes/alert-routes.js';
 import { authRoutes, type LoginLimit } from './routes/auth-routes.js';
 import { countyRoutes } from './routes/county-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
+import { type ReportRoutesOptions, reportRoutes } from './routes/report-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
 import { addSecurityHeaders } from './security-headers.js';
 
@@ -43,6 +47,11 @@ export interface DashboardHttpOptions {
    * `req.ip` is the peer's address — which the login lockout and the audit log rely on.
    */
   trustProxy: readonly string[];
+  /** Supervision reports (issue 17); without them the report routes are absent. */
+  reports?: Omit<ReportRoutesOptions, 'ctx'> | undefined;
+  /** `/metrics` (when given) and `/readyz`'s checks besides the store. */
+  metrics?: Registry | undefined;
+  readiness?: (() => Promise<Record<string, ReadinessCheck>>) | undefined;
 }
 
 /**
@@ -130,12 +139,23 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
     return reply.code(500).send({ code: 'ANL_DASH_INTERNAL', message: 'internal error; see the server log' });
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // /healthz, /readyz (the store answers, and what the composition adds: broker, Redis), /metrics.
+  registerHealthRoutes(app as unknown as FastifyInstance, {
+    metrics: o.metrics ?? new Registry(),
+    readiness: async () => {
+      const store = await sql`select 1 as one`.execute(ctx.db).then(
+        () => ({ ok: true }),
+        (err: Error) => ({ ok: false, detail: err.message }),
+      );
+      return { store, ...(o.readiness ? await o.readiness() : {}) };
+    },
+  });
   await app.register(authRoutes, { ctx, loginLimit: o.loginLimit });
   await app.register(countyRoutes, { ctx, outlinePath: o.countyOutlinePath });
   await app.register(alertRoutes, { ctx });
   await app.register(operationsRoutes, { ctx });
   await app.register(adminRoutes, { ctx, editor: o.editor });
+  if (o.reports) await app.register(reportRoutes, { ctx, ...o.reports });
   app.get('/api/openapi.json', { schema: { hide: true }, config: { anonymous: true } }, async () => app.swagger());
 
   if (o.webRoot !== null) {

@@ -2,11 +2,12 @@ import type { DeviceConfig } from '@anlian/protocol';
 import { Prng } from '../prng.js';
 import type { TimeZoneClock } from '../time-zone.js';
 import { CameraSignal } from './camera-signal.js';
+import { ElectricalSignal } from './electrical-signal.js';
 import { FireDetectorSignal } from './fire-detector-signal.js';
 import { KitchenSignal } from './kitchen-signal.js';
 import { PressureSignal } from './pressure-signal.js';
 
-export type AnySignal = FireDetectorSignal | PressureSignal | KitchenSignal | CameraSignal;
+export type AnySignal = FireDetectorSignal | PressureSignal | KitchenSignal | CameraSignal | ElectricalSignal;
 
 /**
  * The signal model for a device, with its three random streams derived from the run's seed and
@@ -35,6 +36,8 @@ export function createSignal(opts: {
       return new KitchenSignal(ctx);
     case 'camera':
       return new CameraSignal(ctx);
+    case 'electrical':
+      return new ElectricalSignal(ctx);
     default: {
       const never: never = opts.device.kind;
       throw new TypeError(`unknown device kind ${String(never)}`);

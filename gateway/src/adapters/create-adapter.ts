@@ -19,6 +19,10 @@ export async function createAdapter(config: AdapterConfig, deps: AdapterDeps): P
       const { ModbusTcpAdapter } = await import('./modbus-tcp-adapter.js');
       return new ModbusTcpAdapter(config, deps);
     }
+    case 'gb26875': {
+      const { FirePanelAdapter } = await import('./fire-panel/fire-panel-adapter.js');
+      return new FirePanelAdapter(config, deps);
+    }
     default: {
       const never: never = config;
       throw new Error(`unknown adapter type ${(never as { type: string }).type}`);

@@ -1,5 +1,6 @@
 import { DeviceKind, PressureMedium, SegmentId } from '@anlian/protocol';
 import { z } from 'zod';
+import { checkFirePanelDevices, Gb26875AdapterConfig } from './fire-panel-config.js';
 
 const Port = z.number().int().min(0).max(65_535);
 const Ms = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -148,10 +149,19 @@ export const ModbusRegister = z
     /** value = raw × scale + offset, e.g. 0.001 for a transmitter reporting kPa·10⁻¹ as MPa. */
     scale: z.number().default(1),
     offset: z.number().default(0),
-    field: z.enum(['pressure', 'temperature', 'gasLel']),
+    /** MPa, °C, % LEL; electrical circuits: residual current in mA, cable temperature in °C. */
+    field: z.enum(['pressure', 'temperature', 'gasLel', 'residualCurrent', 'cableTemperature']),
   })
   .strict();
 export type ModbusRegister = z.infer<typeof ModbusRegister>;
+
+const ELECTRICAL_FIELDS: ModbusRegister['field'][] = ['residualCurrent', 'cableTemperature'];
+/** What a Modbus transmitter of each kind may report; kinds without an entry are not polled. */
+const MODBUS_FIELDS: Partial<Record<DeviceKind, readonly ModbusRegister['field'][]>> = {
+  extinguisher: ['pressure', 'temperature'],
+  kitchen: ['temperature', 'gasLel'],
+  electrical: ELECTRICAL_FIELDS,
+};
 
 export const ModbusTcpAdapterConfig = z
   .object({
@@ -174,7 +184,11 @@ export type ModbusTcpAdapterConfig = z.infer<typeof ModbusTcpAdapterConfig>;
  * adapter (`type: camera`) and a GB 26875.3 fire-panel adapter (`type: gb26875`) each add a
  * variant here and a case in `adapters/create-adapter.ts`; nothing else changes.
  */
-export const AdapterConfig = z.discriminatedUnion('type', [LanMqttAdapterConfig, ModbusTcpAdapterConfig]);
+export const AdapterConfig = z.discriminatedUnion('type', [
+  LanMqttAdapterConfig,
+  ModbusTcpAdapterConfig,
+  Gb26875AdapterConfig,
+]);
 export type AdapterConfig = z.infer<typeof AdapterConfig>;
 
 export const AlarmOutput = z.discriminatedUnion('type', [
@@ -258,6 +272,15 @@ export const GatewayFileConfig = z
           path: ['adapters', i, 'name'],
         });
       } else names.set(a.name, i);
+      if (a.type === 'gb26875') {
+        checkFirePanelDevices(
+          a,
+          (id) => c.devices[devices.get(id) ?? -1]?.kind,
+          ['adapters', i],
+          (issue) => ctx.addIssue({ code: 'custom', ...issue }),
+        );
+        return;
+      }
       if (a.type !== 'modbus-tcp') return;
       const fields = new Map<string, Set<string>>();
       a.registers.forEach((r, j) => {
@@ -272,25 +295,19 @@ export const GatewayFileConfig = z
           return;
         }
         const kind = c.devices[at]?.kind;
-        if (kind !== 'extinguisher' && kind !== 'kitchen') {
+        const allowed = kind === undefined ? undefined : MODBUS_FIELDS[kind];
+        if (!allowed) {
           ctx.addIssue({
             code: 'custom',
-            message: `Modbus transmitters are extinguisher (pressure) or kitchen (temperature) devices, not ${kind}`,
+            message: `Modbus transmitters are extinguisher (pressure), kitchen (temperature) or electrical (residual current, cable temperature) devices, not ${kind}`,
             path: [...path, 'device'],
           });
           return;
         }
-        if (r.field === 'pressure' && kind !== 'extinguisher') {
+        if (!allowed.includes(r.field)) {
           ctx.addIssue({
             code: 'custom',
-            message: 'pressure is read only for extinguisher devices',
-            path: [...path, 'field'],
-          });
-        }
-        if (r.field === 'gasLel' && kind !== 'kitchen') {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'gasLel is read only for kitchen devices',
+            message: `${r.field} is not read for ${kind} devices (${allowed.join(', ')})`,
             path: [...path, 'field'],
           });
         }
@@ -306,11 +323,12 @@ export const GatewayFileConfig = z
       });
       for (const [device, seen] of fields) {
         const kind = c.devices[devices.get(device) ?? -1]?.kind;
-        const needed = kind === 'extinguisher' ? 'pressure' : 'temperature';
-        if (!seen.has(needed)) {
+        const needed =
+          kind === 'extinguisher' ? ['pressure'] : kind === 'kitchen' ? ['temperature'] : ELECTRICAL_FIELDS;
+        if (!needed.some((f) => seen.has(f))) {
           ctx.addIssue({
             code: 'custom',
-            message: `device "${device}" (${kind}) needs a ${needed} register`,
+            message: `device "${device}" (${kind}) needs a ${needed.join(' or ')} register`,
             path: ['adapters', i, 'registers'],
           });
         }

@@ -333,8 +333,10 @@ export class CountyUplink extends EventEmitter<UplinkEvents> implements QosOnePu
         ...(o.detail === undefined ? {} : { detail: o.detail.slice(0, 500) }),
         ...(o.result === undefined ? {} : { result: o.result }),
       };
-      // On the client the command came in on; if that one is gone, the county will ask again.
-      client.publish(topics.commandReply(this.#o.address, name), encodePayload('command-reply', reply), { qos: 1 });
+      // On the current connection: a duty check answers minutes later, perhaps after a reconnect.
+      // With none, on the client the command came in on (mqtt.js queues it); the county may ask again.
+      const via = this.#up && this.#client ? this.#client : client;
+      via.publish(topics.commandReply(this.#o.address, name), encodePayload('command-reply', reply), { qos: 1 });
     });
   }
 }

@@ -3,15 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  createMetricsRegistry,
-  type IngestEvent,
-  loadIngestConfig,
-  type RunningIngest,
-  silentLogger,
-  startIngest,
-} from '@anlian/ingest';
+import { type IngestEvent, loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
 import type { CountyConfigInput, DeviceKind } from '@anlian/protocol';
+import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
 import { reservePort } from '@anlian/testing';
 

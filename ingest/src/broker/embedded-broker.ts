@@ -151,6 +151,12 @@ const clip = (s: string | undefined): string | undefined =>
  * concurrently and the next chunk is read when all of it has settled (lib/client.js `enqueue` /
  * `nextBatch`), so a slow pipeline slows the gateway's socket instead of queueing unboundedly.
  */
+/** Publish and subscribe inside the broker's process (structurally alerting's `CommandTransport`). */
+export interface InProcessMqtt {
+  publish(topic: string, payload: Buffer): Promise<void>;
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
+}
+
 export class EmbeddedBroker implements MessageSource {
   readonly #o: EmbeddedBrokerOptions;
   readonly #log: Logger;
@@ -268,6 +274,44 @@ export class EmbeddedBroker implements MessageSource {
     const address = server.address();
     this.#port = typeof address === 'object' && address ? address.port : this.#o.port;
     this.#log.info({ listen: this.describe() }, 'embedded MQTT broker listening');
+  }
+
+  /**
+   * The county's own link to the broker, in process (`anlian up`): publish commands to gateways
+   * and subscribe to their replies without a TCP connection or credentials. aedes delivers what
+   * `publish` sends to the gateways' subscriptions — queued for a gateway away with its persistent
+   * session — and does not run it through `authorizePublish` (it is not a gateway's message).
+   */
+  countyLink(): InProcessMqtt {
+    const aedes = () => {
+      if (!this.#aedes) throw new Error('EmbeddedBroker not started');
+      return this.#aedes;
+    };
+    return {
+      publish: (topic, payload) =>
+        new Promise<void>((resolve, reject) => {
+          aedes().publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) =>
+            err ? reject(err) : resolve(),
+          );
+        }),
+      subscribe: (filter, onMessage) =>
+        new Promise((resolve) => {
+          const deliver = (packet: { topic: string; payload: string | Buffer }, cb: () => void) => {
+            onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+            cb();
+          };
+          const broker = aedes();
+          broker.subscribe(filter, deliver, () =>
+            resolve(
+              () =>
+                new Promise<void>((done) => {
+                  if (!this.#aedes) return done();
+                  broker.unsubscribe(filter, deliver, () => done());
+                }),
+            ),
+          );
+        }),
+    };
   }
 
   /** The TCP port actually listened on (useful with `port: 0`). */

@@ -1,12 +1,9 @@
+import type { LatestStateCache } from '@anlian/bus';
+import { type Logger, type ReadinessCheck, registerHealthRoutes } from '@anlian/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../logger.js';
-import type { LatestStateCache } from '../pipeline/latest-state-cache.js';
 
-export interface ReadinessCheck {
-  ok: boolean;
-  detail?: string;
-}
+export type { ReadinessCheck };
 
 export interface HealthServerOptions {
   logger: Logger;
@@ -27,18 +24,7 @@ export function buildHealthServer(opts: HealthServerOptions): FastifyInstance {
     loggerInstance: opts.logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/readyz', async (_req, reply) => {
-    const checks = await opts.readiness();
-    const ready = Object.values(checks).every((c) => c.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
-  });
-
-  app.get('/metrics', async (_req, reply) => {
-    const body = await opts.metrics.metrics();
-    return reply.type(opts.metrics.contentType).send(body);
-  });
+  registerHealthRoutes(app, { metrics: opts.metrics, readiness: opts.readiness });
 
   app.get<{ Querystring: { institution?: string } }>('/v1/state/devices', async (req) => {
     const filter = req.query.institution ? { institution: req.query.institution } : undefined;

@@ -1,13 +1,14 @@
+import { LatestStateCache } from '@anlian/bus';
+import type { SequenceWindow } from '@anlian/protocol';
 import { type DeviceKind, decodeMessage, isFireAlarm } from '@anlian/protocol';
+import type { Logger } from '@anlian/runtime';
+import { hasCode } from '@anlian/runtime';
+import type { LineStore } from '@anlian/timeseries';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { InboundMessage } from '../broker/message-source.js';
-import { hasCode } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { IngestEvent, IngestEventListener } from './ingest-event.js';
-import { LatestStateCache } from './latest-state-cache.js';
 import { eventLine, heartbeatLine, type PointContext, statusLine, statusTime, telemetryLine } from './line-protocol.js';
 import type { RegistryCache } from './registry-cache.js';
-import type { SequenceWindow } from './sequence-window.js';
 
 /** One store write: every message in it shares its one promise (no promise per message). */
 interface PendingBatch {
@@ -32,11 +33,6 @@ function pendingBatch(): PendingBatch {
   // is attached per message): handled here so that it is never an unhandled rejection.
   done.catch(() => {});
   return { lines: [], gateways: [], seqs: [], done, resolve, reject };
-}
-
-/** The storage seam: resolves once the lines are durable (on disk in the spool). */
-export interface LineStore {
-  write(lines: string[], opts?: { priority?: 'event' | 'telemetry'; retentionPolicy?: string }): Promise<void>;
 }
 
 /** Why a message was refused, the `reason` label of `anlian_ingest_rejected_total`. */
@@ -77,6 +73,8 @@ export interface IngestPipelineOptions {
  * acknowledges (PUBACK) only then. It rejects only when storage failed, so that the publisher
  * redelivers.
  */
+export type { LineStore };
+
 export class IngestPipeline {
   readonly #o: IngestPipelineOptions;
   readonly #log: Logger;

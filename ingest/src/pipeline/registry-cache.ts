@@ -1,6 +1,6 @@
 import type { DeviceKind } from '@anlian/protocol';
+import type { Logger } from '@anlian/runtime';
 import type { GatewayIdentity } from '@anlian/store';
-import type { Logger } from '../logger.js';
 
 /** What the pipeline needs of a registered device. */
 export interface KnownDevice {

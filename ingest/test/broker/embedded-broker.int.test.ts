@@ -1,9 +1,9 @@
 import { topics } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EmbeddedBroker, type EmbeddedBrokerOptions } from '../../src/broker/embedded-broker.js';
 import type { InboundMessage, MessageHandler } from '../../src/broker/message-source.js';
-import { silentLogger } from '../../src/logger.js';
 import {
   addr,
   closed,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topics } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import { mosquittoHash } from '@anlian/store';
 import { type Mosquitto, startMosquitto } from '@anlian/testing';
 import { MqttClient, type Packet } from 'mqtt';
@@ -10,7 +11,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, v
 import { ExternalSubscriber, type ExternalSubscriberOptions } from '../../src/broker/external-subscriber.js';
 import type { InboundMessage, MessageHandler } from '../../src/broker/message-source.js';
 import { writeMosquittoAuthFiles } from '../../src/broker/mosquitto-config.js';
-import { silentLogger } from '../../src/logger.js';
 import {
   addr,
   connectClient,

@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CountyConfigInput } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
 import { type Influxd, reservePort, startInfluxd } from '@anlian/testing';
+import { queryV1 } from '@anlian/timeseries';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadIngestConfig } from '../../src/config.js';
-import { queryV1 } from '../../src/influx/query.js';
-import { silentLogger } from '../../src/logger.js';
 import { type RunningIngest, startIngest } from '../../src/main.js';
 
 export const SECRET = { 'gw-a': 'secret-of-gateway-a', 'gw-b': 'secret-of-gateway-b' } as const;

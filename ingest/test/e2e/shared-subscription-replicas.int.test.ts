@@ -2,14 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { topics } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import { mosquittoHash, openDatabase, Registry, seedCounty } from '@anlian/store';
 import { type Influxd, type Mosquitto, startInfluxd, startMosquitto } from '@anlian/testing';
+import { queryV1 } from '@anlian/timeseries';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosquittoAuthFiles } from '../../src/broker/mosquitto-config.js';
 import { loadIngestConfig } from '../../src/config.js';
-import { queryV1 } from '../../src/influx/query.js';
-import { silentLogger } from '../../src/logger.js';
 import { type RunningIngest, startIngest } from '../../src/main.js';
 import { GW_A, payload, SECRET, TEST_COUNTY, waitFor } from './harness.js';
 

@@ -1,6 +1,6 @@
+import { silentLogger } from '@anlian/runtime';
 import type { GatewayIdentity } from '@anlian/store';
 import { describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
 import { type KnownDevice, RegistryCache, type RegistrySource } from '../../src/pipeline/registry-cache.js';
 
 function fakeSource(withProbe: boolean) {
