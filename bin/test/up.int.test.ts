@@ -117,7 +117,8 @@ describe('./anlian up --demo from a fresh clone', () => {
       child.stderr?.on('data', (d: Buffer) => {
         out.text += d.toString();
       });
-      // The first start compiles every workspace and the web app on a shared, busy machine.
+      // The first start compiles every workspace and the web app on a shared, busy machine,
+      // and generates the demo county's supervision history.
       const banner = await poll(async () => (out.text.includes('Ctrl-C stops everything') ? true : undefined), 480_000);
       if (!banner) throw new Error(`anlian up did not start:\n${out.text}`);
       return { child, out };
@@ -154,6 +155,10 @@ describe('./anlian up --demo from a fresh clone', () => {
     expect(first.out.text).toContain('seeded from');
     expect(first.out.text).toContain(`mqtt://127.0.0.1:${mqttPort}`);
     expect(first.out.text).toContain(`http://127.0.0.1:${influxPort}`);
+    // Supervision runs, with the demo county's history generated from the simulator's seed.
+    expect(first.out.text).toMatch(/supervision\s+\d+ open hazards \(\d+ overdue\); grades 红 \d+/);
+    expect(first.out.text).toContain('days of history generated from seed 1');
+    expect((await fetch(`http://127.0.0.1:${dashboardPort}/api/grades`)).status).toBe(401);
     const kiosk = /#\/wall\?kiosk=([A-Za-z0-9_-]+)/.exec(first.out.text)?.[1];
     expect(kiosk).toBeDefined();
 
@@ -247,6 +252,8 @@ describe('./anlian up --demo from a fresh clone', () => {
     expect(second.out.text).toMatch(
       /demo history: simulation run demo-history-\d{8}-s1 \(the 30 days before the first start\)/,
     );
+    expect(second.out.text).not.toContain('days of history generated');
+    expect(second.out.text).toMatch(/supervision\s+\d+ open hazards/);
     expect(await storedStatusPoints()).toBeGreaterThanOrEqual(stored ?? 0);
     expect(await stop(second.child, 'SIGINT'), await explain(second.out)).toBe(0);
   }, 900_000);

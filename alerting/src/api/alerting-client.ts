@@ -15,6 +15,8 @@ import {
   EscalationPolicy,
   type NewDrill,
   type NewSilence,
+  type NoticeInput,
+  NoticeReceipt,
   Silence,
 } from './alerting-contract.js';
 
@@ -128,6 +130,10 @@ export class AlertingClient implements AlertingApi {
 
   setPolicy(institution: string, policy: EscalationPolicyInput, author: string) {
     return this.#call('PUT', `/v1/policies/${encodeURIComponent(institution)}`, { policy, author }, EscalationPolicy);
+  }
+
+  sendNotice(notice: NoticeInput) {
+    return this.#call('POST', '/v1/notices', notice, NoticeReceipt);
   }
 
   onChange(listener: (change: AlertChange) => void): () => void {

@@ -3,13 +3,14 @@ import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { AlertDetail as AlertingDetail, AlertingService } from '../service/alerting-service.js';
 import type { AlertFilter as StoreFilter } from '../store/alert-store.js';
 import { AlertLifecycleError } from './alert-lifecycle-error.js';
-import type {
-  AlertChange,
-  AlertDelivery,
-  AlertDetail,
-  AlertFilter,
-  AlertingApi,
-  Silence,
+import {
+  type AlertChange,
+  type AlertDelivery,
+  type AlertDetail,
+  type AlertFilter,
+  type AlertingApi,
+  Notice,
+  type Silence,
 } from './alerting-contract.js';
 
 /** The store's page limit (`AlertStore.list`). */
@@ -110,6 +111,11 @@ export function alertingApiOf(service: AlertingService): AlertingApi {
     },
 
     setPolicy: (institution, policy, author) => mapped(() => service.setPolicy(institution, policy, author)),
+
+    async sendNotice(input) {
+      const notice = Notice.parse(input);
+      return mapped(async () => service.sendNotice(notice));
+    },
 
     onChange(listener) {
       return service.onChange((c) => {

@@ -6,7 +6,7 @@ import { DrillRecipients } from '../drills/drill.js';
 import { AlertingErrorCode } from '../errors.js';
 import { SilenceScope } from '../silences/silence.js';
 import { httpStatusOf } from './alerting-api.js';
-import type { AlertingApi } from './alerting-contract.js';
+import { type AlertingApi, Notice } from './alerting-contract.js';
 
 /**
  * `anlian alerting`'s HTTP API for the county's other services (the dashboard nodes): every
@@ -119,6 +119,8 @@ export function registerAlertingRoutes(app: FastifyInstance, opts: { api: Alerti
     return api.endDrill(id(req), b.actor);
   });
   app.get('/v1/drills/:id/report', async (req) => api.drillReport(id(req)));
+
+  app.post('/v1/notices', async (req) => api.sendNotice(Notice.parse(req.body)));
 
   app.get('/v1/policies/:institution', async (req) => {
     const p = z.object({ institution: z.union([SegmentId, z.literal('*')]) }).parse(req.params);
