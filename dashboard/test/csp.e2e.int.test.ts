@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/http/security-headers.js';
-import { ARTIFACTS, launchBrowser } from './browser.js';
+import { ARTIFACTS, launchBrowser, signIn } from './browser.js';
 import { type Harness, startHarness, statusEvent } from './dashboard-harness.js';
 import { ensureWebBuilt } from './web-build.js';
 
@@ -16,7 +16,7 @@ describe('the web app under the Content Security Policy', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    h = await startHarness({ deps: { webRoot: await ensureWebBuilt() } });
+    h = await startHarness({ supervision: true, deps: { webRoot: await ensureWebBuilt() } });
     base = await h.dashboard.listen({ host: '127.0.0.1', port: 0 });
     h.ingest(statusEvent('inst-a', 'gw-a', 'online'));
     browser = await launchBrowser();
@@ -69,11 +69,9 @@ describe('the web app under the Content Security Policy', () => {
     'signs in and renders the %s view with no violation',
     async (view, user, password) => {
       const { ctx, page, violations } = await watchedPage();
-      await page.goto(`${base}/#/login`);
-      await page.locator('input[name=username]').fill(user);
-      await page.locator('input[name=password]').fill(password());
-      await page.getByRole('button', { name: '登录' }).click();
-      await page.waitForLoadState('networkidle');
+      await signIn(page, base, user, password());
+      // Signed in (the app leaves the login page) before going on: no race with its own redirect.
+      await page.waitForURL((u) => u.hash !== '' && !u.hash.startsWith('#/login'));
       await page.goto(`${base}/#/${view}`);
       await page.waitForLoadState('networkidle');
       await page.waitForTimeout(800);
@@ -86,4 +84,28 @@ describe('the web app under the Content Security Policy', () => {
     },
     120_000,
   );
+
+  it('renders every county staff page (history, institutions, reports, supervision) with no violation', async () => {
+    const { ctx, page, violations } = await watchedPage();
+    await signIn(page, base, 'admin', h.demo.admin.password);
+    // Signed in (the app leaves the login page) before going on: no race with its own redirect.
+    await page.waitForURL((u) => u.hash !== '' && !u.hash.startsWith('#/login'));
+    for (const view of [
+      'alerts',
+      'institutions',
+      'reports',
+      'hazards',
+      'grades',
+      'file/inst-a',
+      'institution/inst-a',
+    ]) {
+      await page.goto(`${base}/#/${view}`);
+      await page.waitForLoadState('networkidle');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: `${ARTIFACTS}csp-${view.replace('/', '-')}.png` });
+      expect((await page.locator('#app').innerText()).trim().length, view).toBeGreaterThan(0);
+      expect(await violations(), view).toEqual([]);
+    }
+    await ctx.close();
+  }, 180_000);
 });

@@ -71,7 +71,8 @@ describe('dashboard security: client addresses', () => {
 describe('dashboard security: responses', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    // With supervision, so that its routes are in the sweep of anonymous requests.
+    h = await startHarness({ supervision: true });
   });
   afterAll(() => h?.close());
 
