@@ -39,7 +39,7 @@ export function clusterCommand(): Command {
     .option('--dashboards <n>', 'dashboard nodes (Redis Streams adapter)', count('--dashboards'), 2)
     .addHelpText(
       'after',
-      '\nAs root, missing Debian packages (.ci/debian-packages) are installed with apt-get first.\nCtrl-C stops everything it started, in order, and keeps the data for the next start.\n',
+      '\nAs root, missing Debian packages (deploy/debian-packages.txt) are installed with apt-get first.\nCtrl-C stops everything it started, in order, and keeps the data for the next start.\n',
     )
     .action(async (opts: ClusterUpOptions) => {
       const { runClusterUp } = await import('./cluster-up.js');

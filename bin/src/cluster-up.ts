@@ -10,7 +10,8 @@ import type { ClusterUpOptions } from './cluster-command.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** bin/anlian.js: what the services run as (`node bin/anlian.js <service>`). */
 const CLI = path.resolve(here, '../anlian.js');
-const PACKAGE_LIST = path.resolve(here, '../../.ci/debian-packages');
+/** The one list of Debian packages (bin/debian-packages.mjs reads it for `up` and `test`). */
+const PACKAGE_LIST = path.resolve(here, '../../deploy/debian-packages.txt');
 
 const fail = (message: string): never => {
   process.stderr.write(`anlian cluster up: ${message}\n`);
@@ -57,15 +58,16 @@ function apt(args: string[]): Promise<number> {
   });
 }
 
-/** Installs the Debian packages of `.ci/debian-packages` when an engine is missing and we are root. */
+/** Installs the `cluster` packages of deploy/debian-packages.txt when an engine is missing and we are root. */
 async function ensureEngines(): Promise<void> {
   const missing: string[] = [];
   for (const e of ENGINES) if (!(await e.present())) missing.push(e.name);
   if (missing.length === 0) return;
   const packages = (await readFile(PACKAGE_LIST, 'utf8'))
     .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
+    .map((l) => l.replace(/#.*$/, '').trim().split(/\s+/))
+    .filter(([name, ...uses]) => name !== '' && uses.includes('cluster'))
+    .map(([name]) => name as string);
   const command = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;
   if (process.getuid?.() !== 0 || !(await onPath('apt-get'))) {
     fail(`missing ${missing.join(', ')}. Install the Debian packages first:\n  sudo ${command}`);

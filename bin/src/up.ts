@@ -57,17 +57,6 @@ async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** One line for the banner: open and overdue hazards, and how many institutions have each grade. */
 async function supervisionSummary(supervision: Supervision, county: string | undefined): Promise<string> {
   if (county === undefined) return 'no county';
@@ -102,17 +91,20 @@ export async function runUp(opts: UpOptions): Promise<void> {
   let influxd: Influxd | undefined;
   if (!env.INFLUX_URL) {
     const wanted = Number(opts.influxPort);
-    const port = (await portIsFree(wanted)) ? wanted : await freePort();
-    if (port !== wanted) {
-      process.stderr.write(`anlian up: port ${wanted} is taken (another InfluxDB?); the local influxd uses ${port}\n`);
-    }
+    // Taken: startInfluxd reserves another port for as long as it runs.
+    const wantedFree = await portIsFree(wanted);
     try {
       influxd = await startInfluxd({
         dataDir: path.join(dataDir, 'influxdb'),
-        port,
+        ...(wantedFree ? { port: wanted } : {}),
         startTimeoutMs: 60_000,
         ownProcessGroup: true,
       });
+      if (!wantedFree) {
+        process.stderr.write(
+          `anlian up: port ${wanted} is taken (another InfluxDB?); the local influxd uses ${influxd.port}\n`,
+        );
+      }
     } catch (err) {
       if (hasCode(err, 'ANL_ERR_INFLUX_MISSING')) fail((err as Error).message.replace(/^ANL_ERR_INFLUX_MISSING: /, ''));
       throw err;
@@ -124,7 +116,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
   try {
     config = loadIngestConfig(env);
   } catch (err) {
-    await influxd?.halt();
+    await influxd?.stop();
     return fail((err as Error).message);
   }
 
@@ -143,7 +135,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   const mqttPort = config.mqtt.port;
   if (!(await portIsFree(mqttPort, config.mqtt.host))) {
-    await influxd?.halt();
+    await influxd?.stop();
     fail(
       `MQTT port ${mqttPort} is in use (another MQTT broker, e.g. a mosquitto service?). Set ANLIAN_MQTT_PORT to another port.`,
     );
@@ -158,7 +150,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     alertingConfig = loadAlertingConfig(env);
     dashboardConfig = loadDashboardConfig(env);
   } catch (err) {
-    await influxd?.halt();
+    await influxd?.stop();
     return fail((err as Error).message);
   }
   const metrics = createMetricsRegistry();
@@ -222,7 +214,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
       ...(opts.demo ? { supervisionDemo: { seed: Number(opts.seed) } } : {}),
     });
   } catch (err) {
-    await influxd?.halt();
+    await influxd?.stop();
     if (hasCode(err, 'ANL_ERR_LISTEN')) return fail((err as Error).message);
     throw err;
   }
@@ -316,7 +308,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     await alerting.stop();
     await sim?.stop();
     await county.stop();
-    await influxd?.halt();
+    await influxd?.stop();
     process.stdout.write(`stopped; data kept in ${dataDir}\n`);
     logger.flush();
   });

@@ -8,7 +8,7 @@ import { loadIngestConfig, type RunningIngest } from '@anlian/ingest';
 import type { CountyConfigInput } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
-import { freePort, startInfluxd } from '@anlian/testing';
+import { reservePort, startInfluxd } from '@anlian/testing';
 import { queryV1 } from '@anlian/timeseries';
 
 export interface Composition {
@@ -52,7 +52,10 @@ export async function startComposition(
     const countyFile = path.join(dir, 'county.json');
     await writeFile(countyFile, JSON.stringify(countyConfig));
     await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
-    const mqttPort = await freePort();
+    // Held until teardown: the county's broker binds it later.
+    const mqttReservation = await reservePort();
+    teardown.push(async () => mqttReservation.release());
+    const mqttPort = mqttReservation.port;
     const env: NodeJS.ProcessEnv = {
       ANLIAN_DATA_DIR: dir,
       ANLIAN_MQTT_HOST: '127.0.0.1',

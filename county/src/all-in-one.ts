@@ -174,6 +174,7 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
         logger,
         metrics,
         secureCookies: o.dashboard.ANLIAN_DASHBOARD_SECURE_COOKIES,
+        trustProxy: o.dashboard.ANLIAN_DASHBOARD_TRUST_PROXY,
         ...(o.webRoot !== undefined ? { webRoot: o.webRoot } : {}),
         ...(o.dashboard.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: o.dashboard.ANLIAN_COUNTY_GEOJSON } : {}),
       });

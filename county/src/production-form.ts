@@ -17,7 +17,7 @@ import {
   type TestCertificates,
   type TestPostgres,
 } from '@anlian/testing';
-import { freePort, type Influxd, startInfluxd } from '@anlian/timeseries';
+import { type Influxd, type PortReservation, reservePort, startInfluxd } from '@anlian/timeseries';
 import { ServiceProcess, type ServiceRole } from './service-process.js';
 
 const execFileAsync = promisify(execFile);
@@ -99,11 +99,20 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
   await mkdir(logs, { recursive: true });
   // Stopped in reverse order of starting: the engines last.
   const stops: { what: string; stop: () => Promise<void> }[] = [];
+  // Ports for the services and influxd, held until everything stopped: no other test worker or
+  // `anlian` process on this machine can take one meanwhile (reservePort).
+  const reservations: PortReservation[] = [];
+  const freePort = async () => {
+    const r = await reservePort();
+    reservations.push(r);
+    return r.port;
+  };
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) {
       progress(`stopping ${s.what}`);
       await s.stop().catch((err: unknown) => progress(`  ${s.what} did not stop cleanly: ${(err as Error).message}`));
     }
+    for (const r of reservations.splice(0)) r.release();
   };
   try {
     // ---------------------------------------------------------------- engines

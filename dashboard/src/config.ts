@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { BrokerEnv } from '@anlian/bus';
 import { envBool, envLogLevel, envOptional, envPort, parseEnv } from '@anlian/runtime';
@@ -10,9 +11,32 @@ export const DashboardConfigSchema = z.object({
   ANLIAN_DASHBOARD_HOST: z.string().default('127.0.0.1').describe('dashboard listen address'),
   ANLIAN_DASHBOARD_PORT: envPort.default(8080).describe('dashboard port (wall screen, API, socket.io)'),
   ANLIAN_DASHBOARD_SECURE_COOKIES: envBool.default(false).describe('mark session cookies Secure (set behind HTTPS)'),
+  ANLIAN_DASHBOARD_TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
+    )
+    .refine((list) => list.every(isProxyAddress), 'a comma-separated list of IP addresses or CIDR ranges')
+    .describe(
+      'reverse proxies whose X-Forwarded-For is believed (IP addresses or CIDR ranges, comma-separated); unset: none, the peer address counts',
+    ),
   ANLIAN_COUNTY_GEOJSON: envOptional.describe('county outline GeoJSON for the map (default: the demo county)'),
 });
 export type DashboardConfig = z.infer<typeof DashboardConfigSchema>;
+
+/** `10.0.0.5`, `::1`, `10.0.0.0/8`, `fd00::/8`: what fastify's `trustProxy` (proxy-addr) takes. */
+function isProxyAddress(a: string): boolean {
+  const [ip, bits, ...rest] = a.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
 
 /** Parses once; every problem is listed in one error (CONVENTIONS.md §5). */
 export function loadDashboardConfig(env: NodeJS.ProcessEnv = process.env): Readonly<DashboardConfig> {

@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { AlertsPort } from './alerts/alerts-port.js';
 import { AuditLog } from './audit/audit-log.js';
+import { LoginGuard, type LoginGuardLimits } from './auth/login-guard.js';
 import { UserStore } from './auth/user-store.js';
 import type { DashboardContext, InfluxQuery } from './http/dashboard-context.js';
 import { buildDashboardHttp } from './http/dashboard-http.js';
@@ -21,6 +22,7 @@ import type { LoginLimit } from './http/routes/auth-routes.js';
 import { CountyLiveModel } from './live/county-live-model.js';
 import { DEFAULT_THRESHOLDS, type DeviceThresholds } from './live/device-thresholds.js';
 import { LiveHub } from './live/live-hub.js';
+import { LiveSessions } from './live/principal-rooms.js';
 import { RegistryEditor } from './registry/registry-editor.js';
 import { RegistryView } from './registry/registry-view.js';
 import type { DashboardDatabase } from './store/dashboard-schema.js';
@@ -49,8 +51,12 @@ export interface DashboardDeps {
   countyOutlinePath?: string;
   /** `Secure` session cookies (set behind HTTPS). Default false. */
   secureCookies?: boolean;
+  /** Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges). Default none. */
+  trustProxy?: readonly string[];
   /** Login attempts per address and username; default 10 per 5 minutes. */
   loginLimit?: LoginLimit;
+  /** Failed sign-ins per address and per username before further ones are refused unverified (`DEFAULT_LOGIN_GUARD_LIMITS`). */
+  loginGuard?: Partial<LoginGuardLimits>;
   /** The county's media store: video-review snapshots of fire alarms. */
   media?: MediaStore;
   /** Session idle timeout; default 12 h. */
@@ -63,6 +69,8 @@ export interface DashboardDeps {
   statsMs?: number;
   /** How long socket.io keeps a dropped client's missed deltas for recovery; default 2 min. */
   recoveryWindowMs?: number;
+  /** How long `stop()` lets responses in flight finish before it closes their connections; default 5 s. */
+  closeGraceMs?: number;
   /** Supervision reports (issue 17): the service, and the data the page offers first. */
   reports?: { service: ReportService; defaultSource?: ReportSource };
   /** socket.io's adapter across dashboard nodes (the Redis Streams adapter); in memory when unset. */
@@ -129,12 +137,15 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     clock,
   });
   const editor = new RegistryEditor(db, logger, clock);
+  const liveSessions = new LiveSessions();
   const ctx: DashboardContext = {
     db,
     registry: editor.registry,
     registryView,
     users,
+    loginGuard: new LoginGuard(deps.loginGuard, clock),
     audit,
+    liveSessions,
     alerts: deps.alerts,
     model,
     queryInflux: deps.queryInflux,
@@ -151,6 +162,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     webRoot: deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot,
     countyOutlinePath: deps.countyOutlinePath ?? DEMO_COUNTY_OUTLINE,
     version: packageVersion(),
+    trustProxy: deps.trustProxy ?? [],
     reports: deps.reports ? { reports: deps.reports.service, defaultSource: deps.reports.defaultSource } : undefined,
     metrics: deps.metrics,
     readiness: deps.readiness,
@@ -161,6 +173,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs ?? 2 * 60_000, skipMiddlewares: false },
   });
+  liveSessions.attach(io);
   const hub = new LiveHub({
     io,
     model,
@@ -205,7 +218,15 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
       // Clients first (they would hold the HTTP server open), then the server itself.
       io.disconnectSockets(true);
       io.engine.close();
-      await app.close();
+      // app.close() waits for every response in flight; one client that stops reading mid-response
+      // (a wall-screen PC on a bad line, a stalled download) would hold the county's shutdown
+      // until its supervisor kills it. Responses get a grace, then their connections are closed.
+      const force = setTimeout(() => app.server.closeAllConnections(), deps.closeGraceMs ?? 5000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       logger.info('dashboard stopped');
     },
   };

@@ -94,6 +94,7 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     logger,
     metrics,
     secureCookies: config.ANLIAN_DASHBOARD_SECURE_COOKIES,
+    trustProxy: config.ANLIAN_DASHBOARD_TRUST_PROXY,
     ...(config.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: config.ANLIAN_COUNTY_GEOJSON } : {}),
     ...(redis ? { socketAdapter: createAdapter(redis) } : {}),
     readiness: async () => ({

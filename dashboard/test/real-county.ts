@@ -7,7 +7,7 @@ import { loadIngestConfig, type RunningIngest, startIngest } from '@anlian/inges
 import type { CountyConfig } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { readCountyFile, seedCounty } from '@anlian/store';
-import { freePort, startInfluxd } from '@anlian/testing';
+import { reservePort, startInfluxd } from '@anlian/testing';
 import { queryV1 } from '@anlian/timeseries';
 import {
   buildDashboard,
@@ -71,7 +71,9 @@ export async function startRealCounty(opts: {
     teardown.push(() => rm(dir, { recursive: true, force: true }));
     await seedCounty({ file: opts.countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
     const county = await readCountyFile(opts.countyFile);
-    const mqttPort = await freePort();
+    const mqttReservation = await reservePort();
+    teardown.push(async () => mqttReservation.release());
+    const mqttPort = mqttReservation.port;
     const env: NodeJS.ProcessEnv = {
       ANLIAN_DATA_DIR: dir,
       ANLIAN_MQTT_HOST: '127.0.0.1',

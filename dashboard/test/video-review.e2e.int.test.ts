@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeviceModeSimulator, gatewayConfigFor, lanTopic } from '@anlian/device-simulators';
 import { buildGateway, type Gateway, resolveGatewayConfig, silentLogger } from '@anlian/gateway';
-import { freePort } from '@anlian/testing';
+import { type PortReservation, reservePort } from '@anlian/testing';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,7 @@ describe('video review end to end', () => {
   let dataDir: string;
   const contexts: BrowserContext[] = [];
 
+  let lanReservation: PortReservation | undefined;
   beforeAll(async () => {
     const webRoot = await ensureWebBuilt();
     c = await startRealCounty({
@@ -49,7 +50,9 @@ describe('video review end to end', () => {
       dashboard: { flushMs: 200, statsMs: 1000 },
     });
     dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-video-review-'));
-    const lanPort = await freePort();
+    // Held until afterAll: the gateway's LAN broker binds it later.
+    lanReservation = await reservePort();
+    const lanPort = lanReservation.port;
     sim = new DeviceModeSimulator({
       county: c.county,
       gateway: GATEWAY,
@@ -80,6 +83,7 @@ describe('video review end to end', () => {
     await lan?.endAsync();
     await gateway?.stop();
     await sim?.stop();
+    lanReservation?.release();
     await c?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });

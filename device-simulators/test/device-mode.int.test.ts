@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildGateway, resolveGatewayConfig, silentLogger } from '@anlian/gateway';
 import { type CountyConfig, CountyConfig as CountySchema, decodeMessage } from '@anlian/protocol';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { gatewayConfigFor } from '../src/device-mode/device-mode-layout.js';
 import { DeviceModeSimulator } from '../src/device-mode/device-mode-simulator.js';
@@ -53,8 +53,13 @@ describe('device mode', () => {
     const county = await startBroker(COUNTY);
     const dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-devmode-'));
     onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
-    const lanPort = await freePort();
-    const modbus = { host: '127.0.0.1', port: await freePort() };
+    const [lan, modbusPort] = [await reservePort(), await reservePort()];
+    onTestFinished(() => {
+      lan.release();
+      modbusPort.release();
+    });
+    const lanPort = lan.port;
+    const modbus = { host: '127.0.0.1', port: modbusPort.port };
 
     const sim = new DeviceModeSimulator({
       county: COUNTY,
@@ -150,7 +155,9 @@ describe('device mode with simulated cameras', () => {
     const county = await startBroker(CAMERA_COUNTY);
     const dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-devmode-cam-'));
     onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
-    const lanPort = await freePort();
+    const lan = await reservePort();
+    onTestFinished(() => lan.release());
+    const lanPort = lan.port;
     const scenario = defineScenario({
       title: { zh: '画面冻结', en: 'frozen' },
       description: { zh: '走廊摄像机画面冻结', en: 'the corridor camera freezes' },
@@ -214,11 +221,13 @@ describe('device mode with simulated cameras', () => {
 
   it('the camera-failure drill freezes, blackens and unplugs the simulated cameras it names, then restores them', async () => {
     const scenario = await loadScenario(resolveScenarioPath('camera-failure'));
+    const nobody = await reservePort();
+    onTestFinished(() => nobody.release());
     const sim = new DeviceModeSimulator({
       county: await demoCounty(),
       gateway: 'gw-yy-daxi-1',
       // Nothing listens there: this test watches the cameras, not the LAN sensors.
-      lanUrl: `mqtt://127.0.0.1:${await freePort()}`,
+      lanUrl: `mqtt://127.0.0.1:${nobody.port}`,
       cameras: { host: '127.0.0.1', port: 0 },
       scenario,
       // 1, 3 and 5 simulated minutes in: 0.5, 1.5 and 2.5 s.

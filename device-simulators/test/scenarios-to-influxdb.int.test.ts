@@ -5,6 +5,7 @@ import { loadIngestConfig, type RunningIngest, startIngest } from '@anlian/inges
 import type { CountyConfig } from '@anlian/protocol';
 import { silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
+import { type PortReservation, reservePort } from '@anlian/testing';
 import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +32,7 @@ describe('scenario faults arrive in InfluxDB', () => {
   let dataDir: string;
   let county: CountyConfig;
   let brokerUrl: string;
+  let mqttReservation: PortReservation | undefined;
   const target = () => ({ url: influxd.url, generation: 1 as const, database: 'anlian' });
   const rows = async (q: string) => {
     const [r] = await queryV1(target(), q);
@@ -42,8 +44,8 @@ describe('scenario faults arrive in InfluxDB', () => {
     influxd = await startInfluxd();
     dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-scenarios-'));
     await seedCounty({ file: DEMO_COUNTY_FILE, db: { sqlitePath: path.join(dataDir, 'anlian.db') }, print: () => {} });
-    const { freePort } = await import('@anlian/testing');
-    const port = await freePort();
+    mqttReservation = await reservePort();
+    const { port } = mqttReservation;
     brokerUrl = `mqtt://127.0.0.1:${port}`;
     ingest = await startIngest(
       loadIngestConfig({
@@ -62,6 +64,7 @@ describe('scenario faults arrive in InfluxDB', () => {
   });
   afterAll(async () => {
     await ingest?.stop();
+    mqttReservation?.release();
     await influxd?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -56,7 +56,10 @@ describe('the gateway process', () => {
     cleanups.push(data.remove);
     proxy.cut();
 
-    const lanPort = await freePort();
+    // The gateway process binds its LAN broker here, and binds it again after the crash.
+    const lan = await reservePort();
+    cleanups.push(() => lan.release());
+    const lanPort = lan.port;
     const alarmFile = path.join(data.dir, 'siren.log');
     const configFile = path.join(data.dir, 'gateway.yaml');
     const config = gatewayFileConfig({

@@ -1,4 +1,4 @@
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LanMqttAdapter, LanReject } from '../src/adapters/lan-mqtt-adapter.js';
@@ -18,7 +18,9 @@ describe('LAN MQTT adapter', () => {
     cleanups.push(data.remove);
     const devices = testDevices(10); // dev-006 is an extinguisher gauge, dev-009 a kitchen sensor
     // Nothing listens at the county address: the readings stay queued, which is all this test needs.
-    const county = `mqtt://127.0.0.1:${await freePort()}`;
+    const silent = await reservePort();
+    cleanups.push(() => silent.release());
+    const county = `mqtt://127.0.0.1:${silent.port}`;
     const gateway = buildGateway({
       config: gatewayConfig({
         url: county,

@@ -1,4 +1,4 @@
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import { ServerTCP } from 'modbus-serial';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceReading, SubmitOutcome } from '../src/adapters/device-reading.js';
@@ -40,7 +40,10 @@ describe('Modbus TCP adapter', () => {
   });
 
   it('polls pressure and temperature transmitters; a silent one raises fault, then restore', async () => {
-    const port = await freePort();
+    // Reserved for the whole test: the transmitters go silent and come back on the same port.
+    const reservation = await reservePort();
+    cleanups.push(() => reservation.release());
+    const { port } = reservation;
     const registers = new Map<string, number>([
       ['1:0', 121], // ext-1 pressure, 0.01 MPa per unit
       ['1:1', 235], // ext-1 temperature, 0.1 °C per unit

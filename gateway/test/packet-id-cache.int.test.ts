@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LanMqttAdapter } from '../src/adapters/lan-mqtt-adapter.js';
@@ -27,7 +27,9 @@ describe('the gateway’s MQTT encoders', () => {
     const data = await tempDir();
     cleanups.push(data.remove);
     // Nothing listens at the county address: the county client exists, which is what matters.
-    const county = `mqtt://127.0.0.1:${await freePort()}`;
+    const silent = await reservePort();
+    cleanups.push(() => silent.release());
+    const county = `mqtt://127.0.0.1:${silent.port}`;
     const gateway = buildGateway({
       config: gatewayConfig({
         url: county,

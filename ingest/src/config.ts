@@ -29,6 +29,28 @@ export const IngestConfigSchema = z
       .describe('embedded broker: also listen for MQTT over TLS (mqtts) on this port, e.g. 8883; needs the two below'),
     ANLIAN_MQTT_TLS_CERT: optionalString.describe('embedded broker: PEM certificate (chain) for the mqtts listener'),
     ANLIAN_MQTT_TLS_KEY: optionalString.describe('embedded broker: PEM private key of that certificate'),
+    ANLIAN_MQTT_AUTH_FAILURES_PER_ADDRESS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe(
+        'embedded broker: failed CONNECTs per source address per window before further ones are refused unverified',
+      ),
+    ANLIAN_MQTT_AUTH_FAILURES_PER_GATEWAY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe(
+        'embedded broker: failed CONNECTs per gateway id per window; beyond, only a recently verified secret passes',
+      ),
+    ANLIAN_MQTT_AUTH_WINDOW_S: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(60)
+      .describe('embedded broker: the window of those limits, in seconds'),
     ANLIAN_BROKER_URL: optionalString.describe(
       'external MQTT 5 broker (mqtt://host:1883); the embedded broker when unset',
     ),
@@ -142,6 +164,8 @@ export interface IngestConfig {
   logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
   /** The embedded broker's listeners; `tls` is the mqtts one, when configured. */
   mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
+  /** Embedded broker: limits on failed CONNECTs (`BrokerAuthLimits`). */
+  mqttAuth: { perAddress: number; perGateway: number; windowMs: number };
   broker:
     | { mode: 'embedded' }
     | {
@@ -207,6 +231,11 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
             },
           }
         : {}),
+    },
+    mqttAuth: {
+      perAddress: e.ANLIAN_MQTT_AUTH_FAILURES_PER_ADDRESS,
+      perGateway: e.ANLIAN_MQTT_AUTH_FAILURES_PER_GATEWAY,
+      windowMs: e.ANLIAN_MQTT_AUTH_WINDOW_S * 1000,
     },
     broker: e.ANLIAN_BROKER_URL
       ? defined({

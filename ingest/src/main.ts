@@ -80,6 +80,7 @@ export async function startIngest(
           directory: registry,
           logger,
           metrics,
+          authLimits: config.mqttAuth,
           ...(config.mqtt.tls ? { tls: await readTlsFiles(config.mqtt.tls) } : {}),
         })
       : new ExternalSubscriber({

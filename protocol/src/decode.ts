@@ -31,7 +31,15 @@ export type DecodedMessage = {
 }[TopicType];
 
 /** Why a message was rejected; also the `reason` label of the rejection metric. */
-export type RejectReason = 'bad_topic' | 'too_large' | 'bad_json' | 'bad_schema';
+export type RejectReason = 'bad_topic' | 'too_large' | 'bad_utf8' | 'bad_json' | 'bad_schema';
+
+/**
+ * MQTT payloads of the contract are JSON, and JSON text exchanged between systems is UTF-8
+ * (RFC 8259 §8.1). A lenient decoder would replace invalid bytes with U+FFFD and store a value
+ * the gateway never sent, so the fatal decoder refuses the message instead. `ignoreBOM: false`
+ * (the default) strips a leading BOM, which RFC 8259 lets a parser ignore.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type DecodeResult =
   | { ok: true; message: DecodedMessage }
@@ -51,9 +59,15 @@ export function decodeMessage(topic: string, payload: Uint8Array | string): Deco
       topic: parsed,
     };
   }
+  let text: string;
+  try {
+    text = typeof payload === 'string' ? payload : UTF8.decode(payload);
+  } catch (err) {
+    return { ok: false, reason: 'bad_utf8', detail: (err as Error).message, topic: parsed };
+  }
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     return { ok: false, reason: 'bad_json', detail: (err as Error).message, topic: parsed };
   }

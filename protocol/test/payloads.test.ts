@@ -41,6 +41,23 @@ describe('decodeMessage', () => {
     expect(fault.ok && fault.message.type === 'event' && isFireAlarm(fault.message.payload)).toBe(false);
   });
 
+  it('refuses invalid UTF-8 inside a JSON string instead of storing U+FFFD (RFC 8259 §8.1)', () => {
+    const t = topics.event(gw, 's1');
+    const json = JSON.stringify({ v: 1, ts, seq: 1, kind: 'fire', event: 'fire', zone: '2F XX' });
+    // 0xC3 0x28: a two-byte lead followed by an ASCII byte; 0xFF never occurs in UTF-8.
+    for (const bad of [Buffer.from([0xc3, 0x28]), Buffer.from([0xff])]) {
+      const at = json.indexOf('XX');
+      const payload = Buffer.concat([Buffer.from(json.slice(0, at)), bad, Buffer.from(json.slice(at + 2))]);
+      // Decoded leniently, this is a valid fire alarm whose zone holds U+FFFD.
+      expect(JSON.parse(payload.toString('utf8')).zone).toContain('\uFFFD');
+      expect(decodeMessage(t, payload)).toMatchObject({ ok: false, reason: 'bad_utf8' });
+    }
+    // Valid multi-byte text still decodes.
+    const chinese = Buffer.from(JSON.stringify({ v: 1, ts, seq: 2, kind: 'fire', event: 'fire', zone: '二楼厨房' }));
+    const ok = decodeMessage(topics.event(gw, 's1'), chinese);
+    expect(ok.ok && ok.message.type === 'event' && ok.message.payload).toMatchObject({ zone: '二楼厨房' });
+  });
+
   it('rejects with a reason', () => {
     const t = topics.telemetry(gw, 'd1');
     expect(decodeMessage('anlian/v1/x', '{}')).toMatchObject({ ok: false, reason: 'bad_topic' });

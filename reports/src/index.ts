@@ -33,5 +33,4 @@ export { writePdfReport } from './render/pdf-report.js';
 export type { Lang } from './render/report-labels.js';
 export { InProcessRenderer, type ReportRenderer, WorkerRenderer } from './render/report-renderer.js';
 export { reportSections } from './render/report-sections.js';
-export { neutralizeCellText } from './render/spreadsheet-text.js';
 export { type ReportFile, type ReportRequest, ReportService, type ReportServiceDeps } from './report-service.js';

@@ -12,6 +12,8 @@ export const StoreErrorCode = {
   GATEWAY_UNKNOWN: 'ANL_ERR_GATEWAY_UNKNOWN',
   /** A gateway secret that does not meet the protocol's length rule. */
   SECRET_INVALID: 'ANL_ERR_SECRET_INVALID',
+  /** Too many password verifications are waiting (`VerificationGate`): refused without hashing. */
+  BUSY: 'ANL_ERR_VERIFY_BUSY',
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 

@@ -15,7 +15,8 @@ export {
 export { buildDemoCounty, DEMO_COUNTY_COMMENT } from './demo-county.js';
 export { readDevicePages } from './device-pages.js';
 export { StoreError, StoreErrorCode } from './errors.js';
-export type { GatewayDirectory, GatewayIdentity } from './gateway-directory.js';
+export { type AttemptOutcome, FailureLimiter, type FailureLimiterOptions } from './failure-limiter.js';
+export type { GatewayDirectory, GatewayIdentity, VerifyGatewayOptions } from './gateway-directory.js';
 export { type JsonErrorPosition, jsonErrorPosition } from './json-error-position.js';
 export { stringifyInSlices } from './json-in-slices.js';
 export { FilesystemMediaStore } from './media/filesystem-media-store.js';
@@ -51,4 +52,6 @@ export {
   verifySecret,
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
+export { neutraliseFormula, restoreNeutralised } from './spreadsheet-cell.js';
 export { describeStore, openStore, StoreEnv, type StoreLocation, storeLocation } from './store-env.js';
+export { VerificationGate, type VerificationGateOptions } from './verification-gate.js';

@@ -12,9 +12,10 @@ import { registryChangeProbe } from './change-probe.js';
 import { type ImportSummary, importCountyConfig } from './county-import.js';
 import { readDevicePages } from './device-pages.js';
 import { StoreError, StoreErrorCode } from './errors.js';
-import type { GatewayDirectory, GatewayIdentity } from './gateway-directory.js';
+import type { GatewayDirectory, GatewayIdentity, VerifyGatewayOptions } from './gateway-directory.js';
 import type { Database, EpochMs } from './schema.js';
 import { hashSecret, mosquittoHash, secretDigest, verifySecret } from './secret-hash.js';
+import { VerificationGate } from './verification-gate.js';
 
 /** Where a device is, as the county file gives it (protocol `DeviceLocation`). */
 export interface DeviceLocationRecord {
@@ -96,6 +97,8 @@ export interface RegistryOptions {
    */
   verifyCacheTtlMs?: number;
   verifyCacheMaxEntries?: number;
+  /** Bounds concurrent scrypt verifications (default: 2 at once, 64 waiting). */
+  verificationGate?: VerificationGate;
 }
 
 /** A row of `Registry.deviceIndex`'s query. */
@@ -119,6 +122,8 @@ interface VerifiedEntry {
   hash: string;
   at: EpochMs;
 }
+
+const isAbort = (err: unknown): boolean => err instanceof Error && err.name === 'AbortError';
 
 /** The protocol's bounds for a gateway secret (`GatewayConfig.secret`). */
 const SECRET_MIN = 12;
@@ -145,6 +150,7 @@ export class Registry implements GatewayDirectory {
   /** Bumped on every invalidation: a verification that started before it must not fill the cache. */
   #generation = 0;
   readonly #digestKey = randomBytes(32);
+  readonly #gate: VerificationGate;
 
   constructor(db: Kysely<Database>, opts: RegistryOptions = {}) {
     this.#db = db;
@@ -152,6 +158,7 @@ export class Registry implements GatewayDirectory {
     this.#clock = opts.clock ?? Date.now;
     this.#cacheTtlMs = opts.verifyCacheTtlMs ?? 5 * 60_000;
     this.#cacheMax = opts.verifyCacheMaxEntries ?? 100_000;
+    this.#gate = opts.verificationGate ?? new VerificationGate();
   }
 
   /** A round trip to the database, for health checks; rejects when it is unreachable. */
@@ -193,19 +200,32 @@ export class Registry implements GatewayDirectory {
    * saves is the scrypt: a secret verified against the same stored hash within the TTL is not
    * hashed again.
    */
-  async verifyGateway(id: string, secret: string): Promise<GatewayIdentity | null> {
+  async verifyGateway(id: string, secret: string, opts: VerifyGatewayOptions = {}): Promise<GatewayIdentity | null> {
     const digest = secretDigest(secret, this.#digestKey);
+    if (opts.cachedOnly) return this.#verify(id, secret, digest, opts);
     const flightKey = `${id}\0${digest.toString('base64')}`;
-    let flight = this.#inflight.get(flightKey);
-    if (!flight) {
-      flight = this.#verify(id, secret, digest).finally(() => this.#inflight.delete(flightKey));
-      this.#inflight.set(flightKey, flight);
+    for (;;) {
+      let flight = this.#inflight.get(flightKey);
+      if (!flight) {
+        flight = this.#verify(id, secret, digest, opts).finally(() => this.#inflight.delete(flightKey));
+        this.#inflight.set(flightKey, flight);
+      }
+      try {
+        const identity = await flight;
+        return identity ? { ...identity } : null;
+      } catch (err) {
+        // The flight was started by a requester that has gone; this one has not: verify anew.
+        if (opts.signal?.aborted || !isAbort(err)) throw err;
+      }
     }
-    const identity = await flight;
-    return identity ? { ...identity } : null;
   }
 
-  async #verify(id: string, secret: string, digest: Buffer): Promise<GatewayIdentity | null> {
+  async #verify(
+    id: string,
+    secret: string,
+    digest: Buffer,
+    opts: VerifyGatewayOptions,
+  ): Promise<GatewayIdentity | null> {
     const generation = this.#generation;
     const row = await this.#db
       .selectFrom('gateways')
@@ -238,7 +258,9 @@ export class Registry implements GatewayDirectory {
     ) {
       return identity;
     }
-    if (!(await verifySecret(secret, row.secret_hash))) return null;
+    if (opts.cachedOnly) return null;
+    const hash = row.secret_hash;
+    if (!(await this.#gate.run(() => verifySecret(secret, hash), opts.signal))) return null;
     if (generation === this.#generation) {
       this.#verified.delete(id);
       if (this.#verified.size >= this.#cacheMax) {

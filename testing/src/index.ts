@@ -2,7 +2,7 @@
  * Real servers for integration tests and benchmarks: each on 127.0.0.1 at a free port with its
  * data in a temporary directory, stopped and removed by `stop()`.
  */
-export { freePort } from '@anlian/timeseries';
+export { type PortReservation, reservePort } from '@anlian/timeseries';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
 export * from './postgres.js';

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { type MosquittoListener, mosquittoConfigSnippet, mosquittoListenerLines } from '@anlian/ingest';
-import { freePort } from '@anlian/timeseries';
+import { type PortReservation, reservePort } from '@anlian/timeseries';
 
 export interface MosquittoOptions {
   /** Lines appended to the generated mosquitto.conf (after the listener). */
@@ -71,14 +71,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   if (opts.dataDir) await mkdir(dir, { recursive: true });
   const keep = opts.dataDir !== undefined;
   try {
-    // freePort() closes its probe before mosquitto binds: another process may take the port in
-    // between, so a bind failure is retried on new ports.
+    // The reserved ports are held until stop(), so no other test worker picks them; a process
+    // outside the scheme binding one meanwhile is still possible, so a bind failure is retried.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const tlsPort = opts.tls ? await freePort() : undefined;
+      const reservation = await reservePort();
+      const tlsReservation = opts.tls ? await reservePort() : undefined;
       const configPath = join(dir, 'mosquitto.conf');
-      await writeFile(configPath, renderConfig(dir, port, tlsPort, opts), 'utf8');
-      const server = new MosquittoProcess(binary, configPath, dir, port, tlsPort, {
+      await writeFile(configPath, renderConfig(dir, reservation.port, tlsReservation?.port, opts), 'utf8');
+      const server = new MosquittoProcess(binary, configPath, dir, reservation, tlsReservation, {
         keepDir: keep,
         ownProcessGroup: opts.ownProcessGroup ?? false,
         startTimeoutMs: opts.startTimeoutMs ?? 10_000,
@@ -87,6 +87,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
         await server.spawn();
         return server;
       } catch (err) {
+        server.releasePorts();
         if (attempt < BIND_ATTEMPTS && /Address already in use/.test(server.logTail())) continue;
         throw err;
       }
@@ -128,6 +129,8 @@ function renderConfig(dir: string, port: number, tlsPort: number | undefined, op
 class MosquittoProcess implements Mosquitto {
   readonly url: string;
   readonly tlsUrl: string | undefined;
+  readonly port: number;
+  readonly tlsPort: number | undefined;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   readonly #tail: string[] = [];
@@ -136,12 +139,14 @@ class MosquittoProcess implements Mosquitto {
     readonly binary: string,
     readonly configPath: string,
     readonly dir: string,
-    readonly port: number,
-    readonly tlsPort: number | undefined,
+    readonly reservation: PortReservation,
+    readonly tlsReservation: PortReservation | undefined,
     readonly mode: { keepDir: boolean; ownProcessGroup: boolean; startTimeoutMs: number },
   ) {
-    this.url = `mqtt://127.0.0.1:${port}`;
-    this.tlsUrl = tlsPort === undefined ? undefined : `mqtts://127.0.0.1:${tlsPort}`;
+    this.port = reservation.port;
+    this.tlsPort = tlsReservation?.port;
+    this.url = `mqtt://127.0.0.1:${this.port}`;
+    this.tlsUrl = this.tlsPort === undefined ? undefined : `mqtts://127.0.0.1:${this.tlsPort}`;
   }
 
   get pid(): number | undefined {
@@ -229,6 +234,13 @@ class MosquittoProcess implements Mosquitto {
 
   async stop(): Promise<void> {
     await this.#halt();
+    this.releasePorts();
     if (!this.mode.keepDir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Gives the reserved ports back (idempotent). */
+  releasePorts(): void {
+    this.reservation.release();
+    this.tlsReservation?.release();
   }
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { access, chown, constants, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@anlian/timeseries';
+import { type PortReservation, reservePort } from '@anlian/timeseries';
 import pg from 'pg';
 
 export interface StartPostgresOptions {
@@ -59,6 +59,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
   const dir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'anlian-pg-')));
   const log = new LogTail();
   let server: ServerProcess | undefined;
+  // Held until stop(): no other test worker or process on this machine picks the same port.
+  let reservation: PortReservation | undefined;
   try {
     if (keep) await mkdir(dir, { recursive: true, mode: 0o700 });
     if (user) await chown(dir, user.uid, user.gid);
@@ -84,10 +86,11 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
       );
     }
     const database = opts.database ?? 'anlian_test';
-    // The port was free a moment ago; another process may take it first, so retry a bind failure.
+    // A reserved port is free of other reservers; a process outside the scheme binding it
+    // meanwhile is still possible in principle, so a bind failure is retried on another.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const candidate = new ServerProcess(postgres, dataDir, dir, port, user, log, {
+      reservation = await reservePort();
+      const candidate = new ServerProcess(postgres, dataDir, dir, reservation.port, user, log, {
         durable: keep,
         ownProcessGroup: opts.ownProcessGroup ?? false,
       });
@@ -97,6 +100,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
         break;
       } catch (err) {
         await candidate.stop();
+        reservation.release();
         if (attempt >= 3 || !/could not bind|address already in use/i.test(log.text())) throw err;
       }
     }
@@ -109,6 +113,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
       await admin.end();
     }
     const running = server;
+    const held = reservation;
     let stopped: Promise<void> | undefined;
     return {
       url: `postgres://postgres@127.0.0.1:${running.port}/${encodeURIComponent(database)}`,
@@ -120,6 +125,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
       stop: () => {
         stopped ??= (async () => {
           await running.stop();
+          held.release();
           if (!keep) await rm(dir, { recursive: true, force: true });
         })();
         return stopped;
@@ -127,6 +133,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     };
   } catch (err) {
     await server?.stop();
+    reservation?.release();
     if (!keep) await rm(dir, { recursive: true, force: true });
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`PostgreSQL did not start: ${message}\n--- server log (last lines) ---\n${log.text()}`, {

@@ -3,7 +3,7 @@ import { access, constants, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@anlian/timeseries';
+import { type PortReservation, reservePort } from '@anlian/timeseries';
 
 export interface RedisOptions {
   /** Path of redis-server. Default `/usr/bin/redis-server` (Debian package `redis-server`). */
@@ -47,13 +47,14 @@ export async function startRedis(opts: RedisOptions = {}): Promise<Redis> {
   const keep = opts.dataDir !== undefined;
   try {
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const server = new RedisProcess(binary, dir, port, keep, opts.ownProcessGroup ?? false);
+      const reservation = await reservePort();
+      const server = new RedisProcess(binary, dir, reservation, keep, opts.ownProcessGroup ?? false);
       try {
         await server.spawn(opts.startTimeoutMs ?? 10_000);
         return server;
       } catch (err) {
-        // The port was free a moment ago; another process may have taken it first.
+        reservation.release();
+        // A process outside reservePort's scheme may have taken the port first.
         if (attempt < BIND_ATTEMPTS && /Address already in use/i.test(server.logTail())) continue;
         throw err;
       }
@@ -66,6 +67,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<Redis> {
 
 class RedisProcess implements Redis {
   readonly url: string;
+  readonly port: number;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   readonly #tail: string[] = [];
@@ -74,11 +76,12 @@ class RedisProcess implements Redis {
   constructor(
     readonly binary: string,
     readonly dir: string,
-    readonly port: number,
+    readonly reservation: PortReservation,
     readonly keepDir: boolean,
     readonly ownProcessGroup: boolean,
   ) {
-    this.url = `redis://127.0.0.1:${port}`;
+    this.port = reservation.port;
+    this.url = `redis://127.0.0.1:${this.port}`;
   }
 
   get pid(): number | undefined {
@@ -162,6 +165,7 @@ class RedisProcess implements Redis {
 
   async stop(): Promise<void> {
     await this.#halt();
+    this.reservation.release();
     if (!this.keepDir) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@ import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxError } from './errors.js';
-import { freePort } from './free-port.js';
+import { type PortReservation, reservePort } from './port-reservation.js';
 
 export interface InfluxdOptions {
   /** Path of the influxd 1.x binary. Default `/usr/bin/influxd` (Debian package `influxdb`). */
@@ -19,7 +19,7 @@ export interface InfluxdOptions {
    * Absent: a fresh temporary directory that `stop()` removes (tests).
    */
   dataDir?: string;
-  /** HTTP port on 127.0.0.1. Default: a free port. */
+  /** HTTP port on 127.0.0.1. Default: a port reserved for this influxd until `stop()` (see `reservePort`). */
   port?: number;
   /**
    * Run influxd in its own process group, so that Ctrl-C in a terminal (SIGINT to the whole
@@ -45,7 +45,10 @@ export interface Influxd {
   kill(): void;
   /** Stops influxd if it runs, then starts it again on the same port and data directory. */
   restart(): Promise<void>;
-  /** Final teardown: stops influxd, and removes the data directory if it was a temporary one. */
+  /**
+   * Final teardown: stops influxd, gives its reserved ports back, and removes the data directory
+   * if it was a temporary one (a given data directory is kept).
+   */
   stop(): Promise<void>;
 }
 
@@ -85,9 +88,15 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<Influxd> 
   const temporary = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'anlian-influxd-')));
   if (!temporary) await mkdir(dataDir, { recursive: true });
+  // Held until stop(): influxd binds them only after it has started, and a restart() binds them again.
+  const reserved: PortReservation[] = [];
   try {
-    const port = opts.port ?? (await freePort());
-    const rpcPort = await freePort();
+    const httpReservation = opts.port === undefined ? await reservePort() : undefined;
+    if (httpReservation) reserved.push(httpReservation);
+    const port = httpReservation?.port ?? (opts.port as number);
+    const rpc = await reservePort();
+    reserved.push(rpc);
+    const rpcPort = rpc.port;
     const configPath = join(dataDir, 'influxd.conf');
     await writeFile(configPath, renderConfig(dataDir, port, rpcPort, opts), 'utf8');
     if (!temporary) await killStale(dataDir);
@@ -99,10 +108,12 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<Influxd> 
       opts.startTimeoutMs ?? 30_000,
       temporary,
       opts.ownProcessGroup === true,
+      reserved,
     );
     await server.spawn();
     return server;
   } catch (err) {
+    for (const r of reserved) r.release();
     if (temporary) await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
@@ -165,6 +176,7 @@ class InfluxdProcess implements Influxd {
     private readonly startTimeoutMs: number,
     private readonly temporary: boolean,
     private readonly ownProcessGroup: boolean,
+    private readonly reserved: readonly PortReservation[],
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -274,6 +286,7 @@ class InfluxdProcess implements Influxd {
     try {
       await this.halt();
     } finally {
+      for (const r of this.reserved) r.release();
       if (this.temporary) await rm(this.dataDir, { recursive: true, force: true });
     }
   }

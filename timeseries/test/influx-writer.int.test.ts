@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort, type Influxd, startInfluxd } from '@anlian/testing';
+import { type Influxd, reservePort, startInfluxd } from '@anlian/testing';
 import { Point } from '@influxdata/influxdb-client';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { InfluxTarget } from '../src/influx-target.js';
 import { InfluxWriter, type InfluxWriterOptions } from '../src/influx-writer.js';
 import { querySeriesV1, seriesRows } from '../src/query.js';
@@ -165,8 +165,10 @@ describe('InfluxWriter against influxd 1.x', () => {
 
   it('loses nothing when a writer is abandoned without stop() while InfluxDB is unreachable', async () => {
     // The first writer never reaches InfluxDB and is never stopped: a process that died.
+    const nobody = await reservePort();
+    onTestFinished(() => nobody.release());
     const abandoned = makeWriter({
-      target: { ...target, url: `http://127.0.0.1:${await freePort()}` },
+      target: { ...target, url: `http://127.0.0.1:${nobody.port}` },
       retry: { minMs: 3_600_000, maxMs: 3_600_000 },
     });
     await abandoned.start();

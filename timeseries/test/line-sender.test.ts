@@ -1,5 +1,5 @@
-import { freePort } from '@anlian/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reservePort } from '@anlian/testing';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { authHeaders, type InfluxTarget, storageName, writeUrl } from '../src/influx-target.js';
 import { classify, LineSender, parseRetryAfter } from '../src/line-sender.js';
 import { type CaptureServer, startCaptureServer } from './capture-server.js';
@@ -103,8 +103,10 @@ describe('LineSender', () => {
   });
 
   it('turns a refused connection and a timeout into retry', async () => {
+    const nobody = await reservePort();
+    onTestFinished(() => nobody.release());
     const closed = new LineSender({
-      target: { url: `http://127.0.0.1:${await freePort()}`, generation: 1, database: 'anlian' },
+      target: { url: `http://127.0.0.1:${nobody.port}`, generation: 1, database: 'anlian' },
     });
     expect(await closed.send(body)).toMatchObject({
       kind: 'retry',

@@ -1,3 +1,4 @@
+import { neutraliseFormula } from '@anlian/store';
 import type { Alert } from '../lifecycle/alert.js';
 import type { Drill } from './drill.js';
 
@@ -104,9 +105,9 @@ const CSV_COLUMNS: readonly (keyof DrillAlertScore)[] = [
 
 function csvCell(value: unknown): string {
   if (value === undefined || value === null) return '';
-  const text = String(value);
-  // RFC 4180 quoting; a leading =, +, - or @ would be read as a formula by spreadsheet programs.
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  // A text cell a spreadsheet would run as a formula is neutralised; numbers stay numbers.
+  const safe = typeof value === 'string' ? neutraliseFormula(value) : String(value);
+  // RFC 4180 quoting.
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 

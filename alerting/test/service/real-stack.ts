@@ -7,7 +7,7 @@ import { loadIngestConfig, type RunningIngest, startIngest } from '@anlian/inges
 import type { CountyConfigInput } from '@anlian/protocol';
 import { silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
-import { freePort, type Influxd, startInfluxd } from '@anlian/testing';
+import { type Influxd, reservePort, startInfluxd } from '@anlian/testing';
 import { queryV1 } from '@anlian/timeseries';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Registry } from 'prom-client';
@@ -84,7 +84,8 @@ export async function startCounty(county: CountyConfigInput, opts: { rulesYaml?:
   const countyFile = path.join(dir, 'county.json');
   await writeFile(countyFile, JSON.stringify(county));
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
-  const mqttPort = await freePort();
+  const mqttReservation = await reservePort();
+  const mqttPort = mqttReservation.port;
   const env: NodeJS.ProcessEnv = {
     ANLIAN_DATA_DIR: dir,
     ANLIAN_MQTT_HOST: '127.0.0.1',
@@ -156,6 +157,7 @@ export async function startCounty(county: CountyConfigInput, opts: { rulesYaml?:
       await c.alerting.stop().catch(() => {});
       await ingest.stop();
       await receiver.stop();
+      mqttReservation.release();
       await influxd.stop();
       await rm(dir, { recursive: true, force: true });
     },

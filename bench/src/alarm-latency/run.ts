@@ -8,7 +8,6 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@anlian/testing';
 import { startInfluxd } from '@anlian/timeseries';
 import { startBenchBroker } from '../ingest/bench-broker.js';
 import type { GeneratorCommand, GeneratorReport } from '../ingest/child-messages.js';
@@ -21,7 +20,7 @@ import { machineInfo } from '../ingest/machine-info.js';
 import { ProcessSampler } from '../ingest/process-sampler.js';
 import { buildProvince } from '../ingest/province.js';
 import { seedRegistry } from '../ingest/registry-seed.js';
-import { type Teardown, withTeardown } from '../ingest/teardown.js';
+import { reservedPort, type Teardown, withTeardown } from '../ingest/teardown.js';
 import { checkTelemetryPayloads } from '../ingest/telemetry-payload.js';
 import type { AlertingChildReport, LoopDelay, ProbeRecord, ProberCommand, ProberReport } from './alarm-messages.js';
 import { type AlarmBenchOptions, parseAlarmBenchOptions, USAGE } from './alarm-options.js';
@@ -169,7 +168,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     brokerUrl: broker.url,
     influxUrl: influxd.url,
     influxDatabase: INFLUX_DATABASE,
-    httpPort: await freePort(),
+    httpPort: await reservedPort(teardown),
     logFile,
     entry: new URL('./alerting-entry.js', import.meta.url),
     env: {

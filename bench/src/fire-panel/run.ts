@@ -11,7 +11,7 @@ import { loadIngestConfig, startIngest } from '@anlian/ingest';
 import { encodePayload, topics } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { componentStatusStream, decoderThroughput, jsonBaseline } from './decoder-throughput.js';
 
@@ -73,7 +73,9 @@ async function latency(): Promise<{ uitd: number[]; direct: number[] }> {
     }),
   );
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
-  const mqttPort = await freePort();
+  // Held until the end: ingest's broker and the gateway's fire-panel server bind them later.
+  const mqttReservation = await reservePort();
+  const mqttPort = mqttReservation.port;
   const metrics = createMetricsRegistry();
   const ingest = await startIngest(
     loadIngestConfig({
@@ -95,7 +97,8 @@ async function latency(): Promise<{ uitd: number[]; direct: number[] }> {
     metrics,
     subscribe: (l) => ingest.service.pipeline.onEvent(l),
   });
-  const panelPort = await freePort();
+  const panelReservation = await reservePort();
+  const panelPort = panelReservation.port;
   const gateway = buildGateway({
     config: resolveGatewayConfig({
       gateway: { county: 'bench', institution: 'inst-b', id: 'gw-panel' },
@@ -170,6 +173,8 @@ async function latency(): Promise<{ uitd: number[]; direct: number[] }> {
   await alerting.stop();
   await ingest.stop();
   influx.close();
+  mqttReservation.release();
+  panelReservation.release();
   await rm(dir, { recursive: true, force: true });
   return out;
 }

@@ -12,7 +12,7 @@ import type { SnapshotNotice } from '@anlian/dashboard';
 import { deviceModeLayout, gatewayConfigFor, lanTopic, SimulatedCameraFleet } from '@anlian/device-simulators';
 import { type CountyConfigInput, CountyConfig as CountySchema } from '@anlian/protocol';
 import { seedCounty } from '@anlian/store';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { io as connect } from 'socket.io-client';
 import { percentiles } from '../dashboard/latency-stats.js';
@@ -159,7 +159,9 @@ export async function runCameraPhase(o: CameraPhaseOptions): Promise<CameraPhase
   const countyDir = path.join(o.dir, 'county');
   await mkdir(countyDir, { recursive: true });
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(countyDir, 'anlian.db') }, print: () => {} });
-  const mqttPort = await freePort();
+  const mqttReservation = await reservePort();
+  o.cleanups.push(() => mqttReservation.release());
+  const mqttPort = mqttReservation.port;
   const county = new IpcChild<CountyCommand, CountyReport>(
     'county',
     new URL('./county-process.js', import.meta.url),
@@ -193,7 +195,9 @@ export async function runCameraPhase(o: CameraPhaseOptions): Promise<CameraPhase
   const { base, cookie } = await county.next('ready', 60_000);
 
   // The gateway, configured as `anlian sim --device-mode --print-gateway-config` prints it.
-  const lanPort = await freePort();
+  const lanReservation = await reservePort();
+  o.cleanups.push(() => lanReservation.release());
+  const lanPort = lanReservation.port;
   const layout = deviceModeLayout(CountySchema.parse(countyInput), GATEWAY, false);
   const file = gatewayConfigFor(layout, {
     countyUrl: `mqtt://127.0.0.1:${mqttPort}`,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { IpcChild } from '../ingest/ipc-child.js';
 import { ProcessSampler, type ProcessUsage } from '../ingest/process-sampler.js';
@@ -171,7 +171,12 @@ async function drainPhase(dir: string): Promise<Record<string, unknown>> {
   );
 
   // Baseline: raw mqtt.js → the same kind of broker, same topics and payloads, same window.
-  const baselinePort = await freePort();
+  const port = async () => {
+    const r = await reservePort();
+    cleanups.push(() => r.release());
+    return r.port;
+  };
+  const baselinePort = await port();
   const baselineBroker = await startBroker(baselinePort);
   const raw = await mqtt.connectAsync(`mqtt://127.0.0.1:${baselinePort}`, { clientId: 'baseline', reconnectPeriod: 0 });
   baselineBroker.send({ type: 'expect', count: TOTAL });
@@ -188,8 +193,8 @@ async function drainPhase(dir: string): Promise<Record<string, unknown>> {
   process.stdout.write(`  baseline: raw mqtt.js QoS 1 publish ${fmt(baselineRate)} msg/s (${fmt(rawPublishS, 2)} s)\n`);
 
   // The gateway as its own process, its county link down: nothing listens at the county port yet.
-  const countyPort = await freePort();
-  const lanPort = await freePort();
+  const countyPort = await port();
+  const lanPort = await port();
   const config = {
     gateway: { county: 'bench', institution: 'inst-bench', id: 'gw-bench' },
     county: {

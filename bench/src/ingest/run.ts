@@ -7,7 +7,6 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@anlian/testing';
 import { type InfluxTarget, startInfluxd } from '@anlian/timeseries';
 import { type BenchBroker, startBenchBroker } from './bench-broker.js';
 import { type BenchOptions, parseBenchOptions, USAGE } from './bench-options.js';
@@ -22,7 +21,7 @@ import { seedRegistry } from './registry-seed.js';
 import { type BenchReport, judgeTargets, maxHeldRate, renderReport } from './report.js';
 import { type Generator, runBaselineStep, runIngestStep, type StepContext, type Subscriber } from './run-steps.js';
 import type { StepResult } from './step-result.js';
-import { type Teardown, withTeardown } from './teardown.js';
+import { reservedPort, type Teardown, withTeardown } from './teardown.js';
 import { checkTelemetryPayloads } from './telemetry-payload.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -162,7 +161,7 @@ async function runBench(opts: BenchOptions, teardown: Teardown): Promise<number>
       brokerUrl: broker.url,
       influxUrl: influxd.url,
       influxDatabase: INFLUX_DATABASE,
-      httpPort: await freePort(),
+      httpPort: await reservedPort(teardown),
       logFile,
       sessions: opts.ingestSessions,
       nodeFlags: shippedIngestNodeFlags(REPO_ROOT),

@@ -1,3 +1,5 @@
+import { reservePort } from '@anlian/testing';
+
 /** Teardown in reverse order of set-up; runs once, on success, failure or a signal. */
 export class Teardown {
   readonly #steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
@@ -64,4 +66,11 @@ export async function withTeardown(body: (teardown: Teardown) => Promise<number>
   } finally {
     await teardown.run();
   }
+}
+
+/** A port reserved for this run (`reservePort`: no other process picks it), given back at teardown. */
+export async function reservedPort(teardown: Teardown): Promise<number> {
+  const reservation = await reservePort();
+  teardown.add(`port ${reservation.port}`, () => reservation.release());
+  return reservation.port;
 }

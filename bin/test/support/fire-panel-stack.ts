@@ -15,7 +15,7 @@ import { EmbeddedBroker, loadIngestConfig, type RunningIngest, startIngest } fro
 import type { CountyConfigInput } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 
 export const COUNTY = 'fpcounty';
 export const INSTITUTION = 'inst-fp';
@@ -89,7 +89,9 @@ export async function startFirePanelStack(
   const countyFile = path.join(dir, 'county.json');
   await writeFile(countyFile, JSON.stringify(county));
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
-  const mqttPort = await freePort();
+  // Held until close(): ingest's broker and the gateway's fire-panel server bind them later.
+  const mqttReservation = await reservePort();
+  const mqttPort = mqttReservation.port;
   const env: NodeJS.ProcessEnv = {
     ANLIAN_DATA_DIR: dir,
     ANLIAN_MQTT_HOST: '127.0.0.1',
@@ -109,7 +111,8 @@ export async function startFirePanelStack(
     metrics,
     subscribe: (listener) => ingest.service.pipeline.onEvent(listener),
   });
-  const panelPort = await freePort();
+  const panelReservation = await reservePort();
+  const panelPort = panelReservation.port;
   const gateway = buildGateway({
     config: resolveGatewayConfig({
       gateway: { county: COUNTY, institution: INSTITUTION, id: GATEWAY },
@@ -180,6 +183,8 @@ export async function startFirePanelStack(
       await alerting.stop().catch(() => {});
       await ingest.stop().catch(() => {});
       await new Promise<void>((resolve) => influx.close(() => resolve()));
+      mqttReservation.release();
+      panelReservation.release();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hashSecret, verifySecret } from '@anlian/store';
+import { hashSecret, VerificationGate, verifySecret } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { DashboardError, DashboardErrorCode } from '../errors.js';
 import type { DashboardDatabase, Role, UsersTable } from '../store/dashboard-schema.js';
@@ -43,6 +43,8 @@ export interface UserStoreOptions {
   idleTimeoutMs?: number;
   /** `last_seen_at` is written at most this often per session: reads stay reads. */
   touchEveryMs?: number;
+  /** Bounds concurrent password checks (scrypt); default 2 at once, 64 waiting. */
+  verificationGate?: VerificationGate;
 }
 
 /** A scrypt hash to compare against when the user does not exist, so timing does not tell. */
@@ -54,12 +56,14 @@ export class UserStore {
   readonly #clock: () => number;
   readonly #idleMs: number;
   readonly #touchMs: number;
+  readonly #gate: VerificationGate;
 
   constructor(db: Kysely<DashboardDatabase>, opts: UserStoreOptions = {}) {
     this.#db = db;
     this.#clock = opts.clock ?? Date.now;
     this.#idleMs = opts.idleTimeoutMs ?? 12 * 3600_000;
     this.#touchMs = opts.touchEveryMs ?? 60_000;
+    this.#gate = opts.verificationGate ?? new VerificationGate();
   }
 
   get idleTimeoutMs(): number {
@@ -110,8 +114,7 @@ export class UserStore {
       updated_at: this.#clock(),
     };
     await this.#db.updateTable('users').set(next).where('id', '=', id).execute();
-    // A new password, role or a disabled account ends the sessions it had.
-    if (patch.password !== undefined || patch.role !== undefined || patch.disabled || patch.institution !== undefined) {
+    if (endsSessions(patch)) {
       await this.#db.deleteFrom('sessions').where('user_id', '=', id).execute();
     }
     return toUser(next);
@@ -127,15 +130,24 @@ export class UserStore {
     return row && toUser(row);
   }
 
-  /** The user when the password matches and the account is enabled; undefined otherwise. */
-  async checkPassword(username: string, password: string): Promise<UserRecord | undefined> {
+  /**
+   * The user when the password matches and the account is enabled; undefined otherwise. The hash
+   * waits for a turn at the verification gate: rejects with `ANL_ERR_VERIFY_BUSY` when too many
+   * wait, and with the signal's reason when the requester leaves first.
+   */
+  async checkPassword(
+    username: string,
+    password: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<UserRecord | undefined> {
     const row = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     if (!row) {
       dummyHash ??= hashSecret('not-a-password-of-anyone');
-      await verifySecret(password, await dummyHash);
+      const dummy = await dummyHash;
+      await this.#gate.run(() => verifySecret(password, dummy), opts.signal);
       return undefined;
     }
-    const ok = await verifySecret(password, row.password_hash);
+    const ok = await this.#gate.run(() => verifySecret(password, row.password_hash), opts.signal);
     return ok && row.disabled === 0 ? toUser(row) : undefined;
   }
 
@@ -263,6 +275,21 @@ export class UserStore {
     if (!row) throw new DashboardError(DashboardErrorCode.NOT_FOUND, `kiosk token ${id} not found`);
     return toKiosk(row);
   }
+}
+
+/** A new password, role or institution, or a disabled account, ends the sessions the user had. */
+export function endsSessions(patch: {
+  password?: string;
+  role?: Role;
+  institution?: string | null;
+  disabled?: boolean;
+}): boolean {
+  return (
+    patch.password !== undefined ||
+    patch.role !== undefined ||
+    patch.disabled === true ||
+    patch.institution !== undefined
+  );
 }
 
 function toUser(r: UsersTable): UserRecord {

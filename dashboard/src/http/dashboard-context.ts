@@ -5,8 +5,10 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AlertsPort } from '../alerts/alerts-port.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import type { UserStore } from '../auth/user-store.js';
 import type { CountyLiveModel } from '../live/county-live-model.js';
+import type { LiveSessions } from '../live/principal-rooms.js';
 import type { RegistryView } from '../registry/registry-view.js';
 import type { DashboardDatabase } from '../store/dashboard-schema.js';
 
@@ -19,7 +21,11 @@ export interface DashboardContext {
   registry: Registry;
   registryView: RegistryView;
   users: UserStore;
+  /** Failed sign-ins per address and username: refused unverified once over the limit. */
+  loginGuard: LoginGuard;
   audit: AuditLog;
+  /** Ends the live (socket.io) connections of a session or a principal. */
+  liveSessions: LiveSessions;
   alerts: AlertsPort;
   model: CountyLiveModel;
   queryInflux: InfluxQuery;

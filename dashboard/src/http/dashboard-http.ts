@@ -31,6 +31,14 @@ import { operationsRoutes } from './routes/operations-routes.js';
 import { type ReportRoutesOptions, reportRoutes } from './routes/report-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
 import { snapshotRoutes } from './routes/snapshot-routes.js';
+import { addSecurityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answers anonymous requests (sign-in, sign-out); every other /api route needs a session. */
+    anonymous?: boolean;
+  }
+}
 
 export interface DashboardHttpOptions {
   ctx: DashboardContext;
@@ -40,6 +48,11 @@ export interface DashboardHttpOptions {
   webRoot: string | null;
   countyOutlinePath: string | undefined;
   version: string;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges). Empty: none,
+   * `req.ip` is the peer's address — which the login lockout and the audit log rely on.
+   */
+  trustProxy: readonly string[];
   /** Supervision reports (issue 17); without them the report routes are absent. */
   reports?: Omit<ReportRoutesOptions, 'ctx'> | undefined;
   /** `/metrics` (when given) and `/readyz`'s checks besides the store. */
@@ -56,8 +69,11 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   const app = Fastify({
     // Request lines at info would log every poll of every screen: warnings and errors only.
     loggerInstance: ctx.logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
-    trustProxy: true,
+    // Believing any X-Forwarded-For would let a client pick its own address, and so escape the
+    // login lockout and forge the audit log: only the proxies named in the configuration count.
+    trustProxy: o.trustProxy.length > 0 ? [...o.trustProxy] : false,
   }) as unknown as FastifyInstance;
+  addSecurityHeaders(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -87,6 +103,11 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   app.addHook('onRequest', async (req) => {
     const token = req.cookies[SESSION_COOKIE];
     if (token) req.principal = (await ctx.users.resolveSession(token)) ?? null;
+    // Before the body is parsed or validated: an anonymous request learns nothing of the
+    // route's schema, and costs no parsing. Roles and institution scope are checked in the handlers.
+    if (!req.principal && req.url.startsWith('/api/') && req.routeOptions.config.anonymous !== true) {
+      throw new DashboardError(DashboardErrorCode.UNAUTHENTICATED, 'sign in first');
+    }
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -160,13 +181,13 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
     await app.register(gradeRoutes, { ctx, supervision });
     await app.register(institutionFileRoutes, { ctx, supervision });
   }
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { anonymous: true } }, async () => app.swagger());
 
   if (o.webRoot !== null) {
     if (!existsSync(o.webRoot)) {
       throw new DashboardError(
         DashboardErrorCode.WEB_MISSING,
-        `the web app is not built (${o.webRoot}); run: npx vite build --config dashboard/web/vite.config.ts`,
+        `the web app is not built (${o.webRoot}); run: node bin/build.mjs (./anlian does it for you)`,
       );
     }
     await app.register(fastifyStatic, {

@@ -10,6 +10,7 @@ import type { CountyLiveModel } from './county-live-model.js';
 import type { InstitutionLive } from './institution-status.js';
 import type { CountyDelta, DeviceLive, InstitutionDelta, SnapshotAnswer, TickerItem } from './live-wire.js';
 import { SubscribeRequest } from './live-wire.js';
+import { joinPrincipalRooms } from './principal-rooms.js';
 
 export interface LiveHubOptions {
   io: Server;
@@ -96,6 +97,8 @@ export class LiveHub {
 
   #onConnection(socket: Socket): void {
     const p = socket.data.principal as Principal;
+    // So that signing out, a password change or a revoked kiosk token can end it at once.
+    joinPrincipalRooms(socket, p);
     socket.on('subscribe', (raw: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return;
       const answer = this.#safelyAnswer(() => this.#subscribe(socket, p, raw));

@@ -1,3 +1,5 @@
+import { neutraliseFormula } from '@anlian/store';
+
 /**
  * RFC 4180 CSV, by hand rather than exceljs' CSV reader: that one converts cells to numbers and
  * dates, which turns ids such as "001" into 1.
@@ -36,9 +38,10 @@ export function parseCsv(text: string): string[][] {
   return rows.filter((r) => r.some((c) => c.trim() !== ''));
 }
 
+/** RFC 4180 CSV; text cells that a spreadsheet would run as a formula are neutralised (numbers stay numbers). */
 export function formatCsv(rows: readonly (readonly (string | number | null | undefined)[])[]): string {
   const cell = (v: string | number | null | undefined) => {
-    const s = v === null || v === undefined ? '' : String(v);
+    const s = v === null || v === undefined ? '' : typeof v === 'string' ? neutraliseFormula(v) : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return `${rows.map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;

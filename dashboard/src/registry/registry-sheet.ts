@@ -1,4 +1,5 @@
 import { type CountyConfig, CountyConfig as CountyConfigSchema } from '@anlian/protocol';
+import { neutraliseFormula, restoreNeutralised } from '@anlian/store';
 import ExcelJS from 'exceljs';
 import { DashboardError, DashboardErrorCode } from '../errors.js';
 import { formatCsv, parseCsv } from './csv-format.js';
@@ -82,20 +83,23 @@ export async function registryToXlsx(c: CountyConfig): Promise<Buffer> {
   wb.creator = 'Anlian 安联网';
   const devices = wb.addWorksheet(DEVICE_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
   devices.addRow(header(DEVICE_COLUMNS)).font = { bold: true };
-  for (const r of deviceRows(c)) devices.addRow(r);
+  for (const r of deviceRows(c)) devices.addRow(r.map(safeCell));
   const contacts = wb.addWorksheet(CONTACT_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
   contacts.addRow(header(CONTACT_COLUMNS)).font = { bold: true };
-  for (const r of contactRows(c)) contacts.addRow(r);
+  for (const r of contactRows(c)) contacts.addRow(r.map(safeCell));
   for (const ws of [devices, contacts]) for (const col of ws.columns) col.width = 16;
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-/** Rows keyed by the header's English key. */
+/** A text cell a spreadsheet cannot run as a formula; numbers stay numbers. */
+const safeCell = (v: string | number): string | number => (typeof v === 'string' ? neutraliseFormula(v) : v);
+
+/** Rows keyed by the header's English key; cells neutralised on export are restored. */
 function keyed(table: string[][]): Row[] {
   const [head, ...rows] = table;
   if (!head) return [];
   const keys = head.map((h) => h.trim().split(/\s+/).pop() ?? '');
-  return rows.map((r) => Object.fromEntries(keys.map((k, i) => [k, (r[i] ?? '').trim()])));
+  return rows.map((r) => Object.fromEntries(keys.map((k, i) => [k, restoreNeutralised(r[i] ?? '').trim()])));
 }
 
 function cellText(v: ExcelJS.CellValue): string {

@@ -1,3 +1,6 @@
+// exceljs writes strings as text already; neutralising also protects the cells after a person
+// edits and re-saves the file, and any CSV made from it.
+import { neutraliseFormula } from '@anlian/store';
 import {
   categoryLabel,
   chinaDateTime,
@@ -20,16 +23,6 @@ export interface HazardWorkbookInput {
   /** What the export was filtered by, written above each sheet's table. */
   filterNote: string;
   generatedAt: number;
-}
-
-/**
- * A spreadsheet cell must never be read as a formula (OWASP, "CSV injection"): text that starts
- * with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe, which Excel and
- * WPS show as text. exceljs writes strings as text already; this also protects the cells after a
- * person edits and re-saves the file, and any CSV made from it.
- */
-export function neutralise(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
 const when = (ms: number | null) => (ms === null ? '' : chinaDateTime(ms));
@@ -153,10 +146,12 @@ export async function hazardWorkbook(list: HazardListName, input: HazardWorkbook
   for (const name of names) {
     const sheet = SHEETS[name];
     const ws = wb.addWorksheet(sheet.name, { views: [{ state: 'frozen', ySplit: 2 }] });
-    ws.addRow([neutralise(`${sheet.name}（${input.filterNote}；导出时间 ${chinaDateTime(input.generatedAt)}）`)]);
+    ws.addRow([
+      neutraliseFormula(`${sheet.name}（${input.filterNote}；导出时间 ${chinaDateTime(input.generatedAt)}）`),
+    ]);
     ws.addRow(sheet.columns.map(([title]) => title)).font = { bold: true };
     for (const r of rows(name, input)) {
-      ws.addRow(r.map((v) => (typeof v === 'string' ? neutralise(v) : v)));
+      ws.addRow(r.map((v) => (typeof v === 'string' ? neutraliseFormula(v) : v)));
     }
     sheet.columns.forEach(([, width], i) => {
       ws.getColumn(i + 1).width = width;

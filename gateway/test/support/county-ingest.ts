@@ -7,7 +7,7 @@ import { type IngestEvent, loadIngestConfig, type RunningIngest, startIngest } f
 import type { CountyConfigInput, DeviceKind } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
-import { freePort } from '@anlian/testing';
+import { reservePort } from '@anlian/testing';
 
 export const COUNTY = 'testcounty';
 export const INSTITUTION = 'inst-gw';
@@ -92,8 +92,11 @@ export async function startCountyIngest(
   const countyFile = path.join(dataDir, 'county.json');
   await writeFile(countyFile, JSON.stringify(county));
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dataDir, 'anlian.db') }, print: () => {} });
-  const port = await freePort();
-  const tlsPort = opts.tls ? await freePort() : undefined;
+  // Held until close(): the broker stops and starts again on these ports.
+  const reservation = await reservePort();
+  const tlsReservation = opts.tls ? await reservePort() : undefined;
+  const { port } = reservation;
+  const tlsPort = tlsReservation?.port;
   const env: NodeJS.ProcessEnv = {
     // The embedded broker's mqtts listener, configured as an operator would (ingest's environment).
     ...(opts.tls && tlsPort !== undefined
@@ -156,6 +159,7 @@ export async function startCountyIngest(
       await ingest?.stop();
       ingest = undefined;
       await new Promise<void>((resolve) => influx.server.close(() => resolve()));
+      reservation.release();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

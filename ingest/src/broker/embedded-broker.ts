@@ -1,7 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { MAX_PAYLOAD_BYTES } from '@anlian/protocol';
-import type { GatewayDirectory, GatewayIdentity } from '@anlian/store';
+import {
+  type AttemptOutcome,
+  FailureLimiter,
+  type GatewayDirectory,
+  type GatewayIdentity,
+  StoreErrorCode,
+} from '@anlian/store';
 import {
   Aedes,
   type AuthenticateError,
@@ -12,6 +18,7 @@ import {
 } from 'aedes';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { AuthFailureLog } from './auth-failure-log.js';
 import { type BrokerMetrics, brokerMetrics } from './broker-metrics.js';
 import type { InboundMessage, MessageHandler, MessageSource } from './message-source.js';
 import { mayPublish, maySubscribe } from './topic-acl.js';
@@ -33,6 +40,10 @@ export interface EmbeddedBrokerOptions {
   maxPayloadBytes?: number;
   /** Milliseconds a new connection may take to send CONNECT (and, on mqtts, finish the TLS handshake). Default 10 000. */
   connectTimeoutMs?: number;
+  /** Limits on failed CONNECTs; see `BrokerAuthLimits`. */
+  authLimits?: Partial<BrokerAuthLimits>;
+  /** Failed CONNECTs are logged as one line per gateway per this interval (after the first). Default 60 000. */
+  authLogIntervalMs?: number;
   /**
    * A second listener for MQTT over TLS (mqtts): gateways across the internet connect here and
    * verify the county's certificate (the gateway's `county.caFile`). Same authentication and ACL
@@ -52,6 +63,25 @@ export interface EmbeddedBrokerTls {
   key: string | Buffer;
 }
 
+/**
+ * Failed CONNECTs allowed per source address and per gateway id within `windowMs`, counting
+ * those still being verified. Over the address limit a CONNECT is refused before any lookup;
+ * over the gateway limit only a secret verified recently (the directory's cache) passes, so the
+ * gateway itself, connected before, still gets in while its id is under attack, and the guesses
+ * cost no scrypt.
+ */
+export interface BrokerAuthLimits {
+  perAddress: number;
+  perGateway: number;
+  windowMs: number;
+}
+
+export const DEFAULT_BROKER_AUTH_LIMITS: Readonly<BrokerAuthLimits> = Object.freeze({
+  perAddress: 20,
+  perGateway: 10,
+  windowMs: 60_000,
+});
+
 /** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2-3], as aedes takes them on an authenticate error. */
 const CONNACK = {
   IDENTIFIER_REJECTED: 2,
@@ -67,7 +97,11 @@ type AuthFailureReason =
   | 'disabled'
   | 'bad_secret'
   | 'bad_will'
-  | 'directory_error';
+  | 'directory_error'
+  | 'rate_limited_address'
+  | 'rate_limited_gateway'
+  | 'busy'
+  | 'abandoned';
 
 class AuthFailure extends Error {
   constructor(
@@ -106,6 +140,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
     });
   });
 }
+const hasStoreCode = (err: unknown, code: string): boolean =>
+  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 
 /** Ids and usernames come from the wire: bound what goes into a log line. */
 const clip = (s: string | undefined): string | undefined =>
@@ -165,10 +201,22 @@ export class EmbeddedBroker implements MessageSource {
   readonly #identities = new WeakMap<Client, GatewayIdentity>();
   readonly #wills = new WeakMap<Client, NonNullable<ConnectPacket['will']>>();
   readonly #inflight = new Set<Promise<void>>();
+  /** One per CONNECT being authenticated: aborted when its socket closes or the broker stops. */
+  readonly #authenticating = new Set<AbortController>();
+  readonly #byAddress: FailureLimiter;
+  readonly #byGateway: FailureLimiter;
+  readonly #failureLog: AuthFailureLog;
 
   constructor(opts: EmbeddedBrokerOptions) {
     this.#o = opts;
     this.#log = opts.logger.child({ module: 'embedded-broker' });
+    const limits = { ...DEFAULT_BROKER_AUTH_LIMITS, ...opts.authLimits };
+    this.#byAddress = new FailureLimiter({ max: limits.perAddress, windowMs: limits.windowMs });
+    this.#byGateway = new FailureLimiter({ max: limits.perGateway, windowMs: limits.windowMs });
+    this.#failureLog = new AuthFailureLog({
+      logger: this.#log,
+      ...(opts.authLogIntervalMs ? { intervalMs: opts.authLogIntervalMs } : {}),
+    });
   }
 
   async start(handler: MessageHandler): Promise<void> {
@@ -199,16 +247,13 @@ export class EmbeddedBroker implements MessageSource {
                 : new AuthFailure('directory_error', CONNACK.SERVER_UNAVAILABLE, 'server unavailable');
             if (!(err instanceof AuthFailure)) this.#log.error({ err }, 'gateway directory failed during CONNECT');
             metrics.authFailures.inc({ reason: failure.reason });
-            this.#log.warn(
-              {
-                gateway: clip(username),
-                clientId: clip(client.id),
-                reason: failure.reason,
-                returnCode: failure.returnCode,
-                remote: (client.conn as Socket).remoteAddress,
-              },
-              `CONNECT refused: ${failure.message}`,
-            );
+            // Aggregated: one line per gateway per interval, however many attempts an attack makes.
+            this.#failureLog.record({
+              gateway: clip(username),
+              reason: failure.reason,
+              remote: (client.conn as Socket).remoteAddress,
+              message: failure.message,
+            });
             const error = Object.assign(new Error(failure.message), { returnCode: failure.returnCode });
             done(error as AuthenticateError, false);
           },
@@ -218,6 +263,7 @@ export class EmbeddedBroker implements MessageSource {
       authorizeSubscribe: (client, sub, callback) => callback(null, this.#authorizeSubscribe(client, sub)),
     });
     this.#aedes = aedes;
+    this.#failureLog.start();
 
     aedes.on('client', (client) => {
       metrics.clientsConnected.inc();
@@ -269,6 +315,7 @@ export class EmbeddedBroker implements MessageSource {
     } catch (err) {
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      this.#failureLog.stop();
       this.#aedes = undefined;
       this.#server = undefined;
       this.#tlsServer = undefined;
@@ -364,6 +411,9 @@ export class EmbeddedBroker implements MessageSource {
     const serverClosed = Promise.all(
       [server, tlsServer].map((s) => (s ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)),
     );
+    // CONNECTs still being authenticated are dropped, not waited for: a queue of guesses must
+    // not hold the shutdown (their scrypt has not started; the few running finish on their own).
+    for (const c of this.#authenticating) c.abort();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     // The PUBACKs of those handlers are written but not yet sent: mqtt-packet corks the socket
     // and uncorks on the next tick, and aedes closes a client with `conn.destroy()`, which
@@ -374,6 +424,7 @@ export class EmbeddedBroker implements MessageSource {
     // Connections that never completed CONNECT are not aedes clients: close them here.
     for (const socket of this.#sockets) socket.destroy();
     await serverClosed;
+    this.#failureLog.stop();
     this.#aedes = undefined;
     this.#server = undefined;
     this.#tlsServer = undefined;
@@ -386,31 +437,101 @@ export class EmbeddedBroker implements MessageSource {
     username: string | undefined,
     password: Buffer | undefined,
   ): Promise<GatewayIdentity> {
+    const conn = client.conn as Socket;
+    const remote = conn.remoteAddress ?? 'unknown';
+    // Refused before anything else costs: an address that has failed too often.
+    if (!this.#byAddress.allows(remote)) {
+      throw new AuthFailure(
+        'rate_limited_address',
+        CONNACK.SERVER_UNAVAILABLE,
+        'too many failed CONNECTs from this address; try again later',
+      );
+    }
     if (!username || !password || password.length === 0) {
+      this.#byAddress.begin(remote);
+      this.#byAddress.end(remote, 'failed');
       throw new AuthFailure('missing_credentials', CONNACK.BAD_USERNAME_OR_PASSWORD, 'username and password required');
     }
     // A gateway's client id is its id, so one gateway cannot take over (or plant) another's
     // session; any other id is rejected with 0x02 Identifier rejected [MQTT-3.1.3-8].
     if (client.id !== username) {
+      this.#byAddress.begin(remote);
+      this.#byAddress.end(remote, 'failed');
       throw new AuthFailure('client_id_mismatch', CONNACK.IDENTIFIER_REJECTED, 'client id must equal the username');
     }
-    const identity = await this.#o.directory.verifyGateway(username, password.toString('utf8'));
-    if (!identity) {
-      // Only for the metric and the log: the CONNACK says the same for all three.
-      const known = await this.#o.directory.getGateway(username);
-      const reason: AuthFailureReason = !known ? 'unknown_gateway' : !known.enabled ? 'disabled' : 'bad_secret';
-      throw new AuthFailure(reason, CONNACK.BAD_USERNAME_OR_PASSWORD, 'bad username or password');
+    // Gateway ids are at most 64 characters (protocol SegmentId): a longer username is nobody's,
+    // and must not become a key of the per-gateway limiter.
+    if (username.length > 64) {
+      this.#byAddress.begin(remote);
+      this.#byAddress.end(remote, 'failed');
+      throw new AuthFailure('unknown_gateway', CONNACK.BAD_USERNAME_OR_PASSWORD, 'bad username or password');
     }
-    if (identity.id !== username || !identity.enabled) {
-      throw new AuthFailure('disabled', CONNACK.NOT_AUTHORIZED, 'not authorized');
+    const gatewayLimited = !this.#byGateway.allows(username);
+    const controller = new AbortController();
+    const abandon = () => controller.abort();
+    conn.once('close', abandon);
+    this.#authenticating.add(controller);
+    this.#byAddress.begin(remote);
+    this.#byGateway.begin(username);
+    let outcome: AttemptOutcome = 'failed';
+    try {
+      // The client may have gone while its CONNECT waited to be read.
+      if (conn.destroyed || this.#stopping) controller.abort();
+      let identity: GatewayIdentity | null;
+      try {
+        identity = await this.#o.directory.verifyGateway(username, password.toString('utf8'), {
+          signal: controller.signal,
+          cachedOnly: gatewayLimited,
+        });
+      } catch (err) {
+        if (controller.signal.aborted) {
+          outcome = 'abandoned';
+          throw new AuthFailure('abandoned', CONNACK.SERVER_UNAVAILABLE, 'connection closed before verification');
+        }
+        if (hasStoreCode(err, StoreErrorCode.BUSY)) {
+          outcome = 'abandoned';
+          throw new AuthFailure(
+            'busy',
+            CONNACK.SERVER_UNAVAILABLE,
+            'too many CONNECTs being verified; try again later',
+          );
+        }
+        throw err;
+      }
+      if (!identity && gatewayLimited) {
+        throw new AuthFailure(
+          'rate_limited_gateway',
+          CONNACK.SERVER_UNAVAILABLE,
+          'too many failed CONNECTs for this gateway; try again later',
+        );
+      }
+      if (!identity) {
+        // Only for the metric and the log: the CONNACK says the same for all three.
+        const known = await this.#o.directory.getGateway(username);
+        const reason: AuthFailureReason = !known ? 'unknown_gateway' : !known.enabled ? 'disabled' : 'bad_secret';
+        throw new AuthFailure(reason, CONNACK.BAD_USERNAME_OR_PASSWORD, 'bad username or password');
+      }
+      if (identity.id !== username || !identity.enabled) {
+        throw new AuthFailure('disabled', CONNACK.NOT_AUTHORIZED, 'not authorized');
+      }
+      const will = this.#wills.get(client);
+      if (will) {
+        // Refuse a will the ACL would refuse later anyway, while we can still say so in the CONNACK.
+        const acl = mayPublish(identity, will.topic);
+        if (!acl.allowed) throw new AuthFailure('bad_will', CONNACK.NOT_AUTHORIZED, `last will refused: ${acl.detail}`);
+      }
+      outcome = 'succeeded';
+      return identity;
+    } catch (err) {
+      // The directory failing is the county's fault, not a guess by the client.
+      if (!(err instanceof AuthFailure)) outcome = 'abandoned';
+      throw err;
+    } finally {
+      conn.off('close', abandon);
+      this.#authenticating.delete(controller);
+      this.#byAddress.end(remote, outcome);
+      this.#byGateway.end(username, outcome);
     }
-    const will = this.#wills.get(client);
-    if (will) {
-      // Refuse a will the ACL would refuse later anyway, while we can still say so in the CONNACK.
-      const acl = mayPublish(identity, will.topic);
-      if (!acl.allowed) throw new AuthFailure('bad_will', CONNACK.NOT_AUTHORIZED, `last will refused: ${acl.detail}`);
-    }
-    return identity;
   }
 
   #authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {

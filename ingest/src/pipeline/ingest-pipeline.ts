@@ -39,6 +39,7 @@ function pendingBatch(): PendingBatch {
 export type IngestRejectReason =
   | 'bad_topic'
   | 'too_large'
+  | 'bad_utf8'
   | 'bad_json'
   | 'bad_schema'
   | 'unknown_gateway'

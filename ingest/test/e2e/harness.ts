@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CountyConfigInput } from '@anlian/protocol';
 import { silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
-import { freePort, type Influxd, startInfluxd } from '@anlian/testing';
+import { type Influxd, reservePort, startInfluxd } from '@anlian/testing';
 import { queryV1 } from '@anlian/timeseries';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadIngestConfig } from '../../src/config.js';
@@ -75,7 +75,9 @@ export async function startHarness(extraEnv: NodeJS.ProcessEnv = {}): Promise<Ha
   const countyFile = path.join(dataDir, 'county.json');
   await writeFile(countyFile, JSON.stringify(TEST_COUNTY));
   await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dataDir, 'anlian.db') }, print: () => {} });
-  const mqttPort = await freePort();
+  // Held until close(): ingest stops and starts again on this port.
+  const mqttReservation = await reservePort();
+  const mqttPort = mqttReservation.port;
   const env: NodeJS.ProcessEnv = {
     ANLIAN_DATA_DIR: dataDir,
     ANLIAN_MQTT_HOST: '127.0.0.1',
@@ -122,6 +124,7 @@ export async function startHarness(extraEnv: NodeJS.ProcessEnv = {}): Promise<Ha
     async close() {
       for (const c of clients) await c.endAsync(true).catch(() => {});
       await h.ingest?.stop();
+      mqttReservation.release();
       await influxd.stop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -138,8 +138,20 @@ describe('IngestPipeline', () => {
     await t.send(topics.telemetry(gw, 'k1'), kitchen(5), 'gw-2');
     await t.send(topics.telemetry(gw, 's1'), kitchen(6));
     await t.send(topics.telemetry(gw, 'k1'), kitchen(7));
+    // A fire event with invalid UTF-8 (0xFF) in its zone: refused, not stored with U+FFFD.
+    await t.pipeline.handle({
+      topic: topics.event(gw, 's1'),
+      payload: Buffer.concat([
+        Buffer.from(`{"v":1,"ts":${ts},"seq":8,"kind":"fire","event":"fire","zone":"2F `),
+        Buffer.from([0xff]),
+        Buffer.from('"}'),
+      ]),
+      qos: 1,
+      retain: false,
+    });
     const reasons = [
       'bad_topic',
+      'bad_utf8',
       'bad_json',
       'bad_schema',
       'unknown_gateway',

@@ -1,6 +1,7 @@
 import { ContactConfig, Coordinates, DeviceKind, PressureMedium } from '@anlian/protocol';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { endsSessions } from '../../auth/user-store.js';
 import { DashboardError, DashboardErrorCode } from '../../errors.js';
 import type { RegistryEditor } from '../../registry/registry-editor.js';
 import { readRegistryFile, registryToCsv, registryToXlsx, rowsToCounty } from '../../registry/registry-sheet.js';
@@ -115,6 +116,8 @@ export const adminRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; editor:
       if (!target) throw new DashboardError(DashboardErrorCode.NOT_FOUND, `no user ${req.params.id}`);
       if (req.body.institution) needInstitution(req, 'admin', req.body.institution, countyOf);
       const u = await ctx.users.updateUser(req.params.id, req.body);
+      // What ends the user's sessions ends their live feed too.
+      if (endsSessions(req.body)) ctx.liveSessions.endPrincipal(u.id);
       const { password: _secret, ...detail } = req.body;
       await ctx.audit.record(p, 'user.update', {
         target: u.username,
@@ -179,6 +182,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; editor:
       const k = (await ctx.users.listKioskTokens()).find((x) => x.id === req.params.id && x.county === p.county);
       if (!k) throw new DashboardError(DashboardErrorCode.NOT_FOUND, `no kiosk token ${req.params.id}`);
       const out = await ctx.users.revokeKioskToken(req.params.id);
+      ctx.liveSessions.endPrincipal(`kiosk:${out.id}`);
       await ctx.audit.record(p, 'kiosk.revoke', { target: k.id, ip: req.ip });
       return out;
     },

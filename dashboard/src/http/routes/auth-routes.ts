@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Principal } from '../../auth/principal.js';
@@ -20,6 +22,22 @@ const me = (p: Principal) => ({
   county: p.county,
   institution: p.institution,
 });
+
+/**
+ * Runs `work` with a signal that aborts when the client's connection closes: a password check
+ * still waiting for its turn is then dropped unhashed.
+ */
+async function whileConnected<T>(req: FastifyRequest, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const socket = req.raw.socket as Socket | undefined;
+  const abort = () => controller.abort();
+  socket?.once('close', abort);
+  try {
+    return await work(controller.signal);
+  } finally {
+    socket?.off('close', abort);
+  }
+}
 
 export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLimit: LoginLimit }> = async (
   app,
@@ -46,7 +64,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
   app.post(
     '/api/auth/login',
     {
-      config: { rateLimit },
+      config: { rateLimit, anonymous: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with username and password; sets the session cookie',
@@ -56,8 +74,12 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
     },
     async (req, reply) => {
       const { username, password } = req.body;
-      const user = await ctx.users.checkPassword(username, password);
       const meta = clientMeta(req);
+      const user = await whileConnected(req, (signal) =>
+        ctx.loginGuard.attempt({ address: meta.ip, username }, () =>
+          ctx.users.checkPassword(username, password, { signal }),
+        ),
+      );
       if (!user) {
         await ctx.audit.record({ name: username, role: 'unknown' }, 'login_failed', { ip: meta.ip });
         throw new DashboardError(DashboardErrorCode.LOGIN_FAILED, 'wrong username or password');
@@ -77,7 +99,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
   app.post(
     '/api/auth/kiosk',
     {
-      config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs } },
+      config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs }, anonymous: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign a wall screen in with its kiosk token (read-only viewer)',
@@ -86,7 +108,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
       },
     },
     async (req, reply) => {
-      const kiosk = await ctx.users.checkKioskToken(req.body.token);
+      const kiosk = await ctx.loginGuard.attempt({ address: req.ip }, () => ctx.users.checkKioskToken(req.body.token));
       if (!kiosk) throw new DashboardError(DashboardErrorCode.LOGIN_FAILED, 'unknown, revoked or expired kiosk token');
       const token = await ctx.users.createSession({ kioskTokenId: kiosk.id }, clientMeta(req));
       await ctx.audit.record({ name: `kiosk:${kiosk.name}`, role: 'viewer' }, 'kiosk_login', { ip: req.ip });
@@ -99,10 +121,14 @@ export const authRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; loginLim
 
   app.post(
     '/api/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End the session', response: { 200: z.object({ ok: z.literal(true) }) } } },
+    {
+      config: { anonymous: true },
+      schema: { tags: ['auth'], summary: 'End the session', response: { 200: z.object({ ok: z.literal(true) }) } },
+    },
     async (req, reply) => {
       if (req.principal) {
         await ctx.users.endSession(req.principal.sessionId);
+        ctx.liveSessions.endSession(req.principal.sessionId);
         await ctx.audit.record(req.principal, 'logout', { ip: req.ip });
       }
       clearSession(reply);
