@@ -10,13 +10,13 @@ import { loadScenario } from '../scenario/load-scenario.js';
 import { deviceModeLayout, gatewayConfigFor, simulatedDevices } from './device-mode-layout.js';
 import { DeviceModeSimulator } from './device-mode-simulator.js';
 
-function parseHostPort(value: string): { host: string; port: number } {
+function parseHostPort(flag: string, value: string, example: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
   const port = Number(m?.[2]);
   if (!m?.[1] || !Number.isInteger(port) || port > 65_535) {
     throw new SimulatorError(
       SimErrorCode.BAD_ARGUMENT,
-      `--modbus-listen ${JSON.stringify(value)}: use host:port, e.g. 127.0.0.1:5020`,
+      `${flag} ${JSON.stringify(value)}: use host:port, e.g. ${example}`,
     );
   }
   return { host: m[1], port };
@@ -34,14 +34,18 @@ export async function runDeviceModeCommand(
     const county: CountyConfig = opts.load
       ? buildLoadCounty(parseLoadSpec(opts.load))
       : await loadCountyFile(opts.county);
-    const modbus = opts.modbusListen ? parseHostPort(opts.modbusListen) : undefined;
+    const modbus = opts.modbusListen
+      ? parseHostPort('--modbus-listen', opts.modbusListen, '127.0.0.1:5020')
+      : undefined;
+    const firePanel = opts.firePanel ? parseHostPort('--fire-panel', opts.firePanel, '127.0.0.1:9000') : undefined;
     if (opts.printGatewayConfig) {
-      const layout = deviceModeLayout(county, opts.gateway, modbus !== undefined);
+      const layout = deviceModeLayout(county, opts.gateway, modbus !== undefined, firePanel !== undefined);
       const lanPort = Number(new URL(opts.lan ?? 'mqtt://127.0.0.1:1884').port || 1884);
       const config = gatewayConfigFor(layout, {
         countyUrl: opts.broker,
         lanPort,
         ...(modbus ? { modbus } : {}),
+        ...(firePanel ? { firePanel } : {}),
         dataDir: `gateway-data/${layout.gateway.id}`,
       });
       io.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
@@ -54,6 +58,7 @@ export async function runDeviceModeCommand(
       ...(opts.gateway ? { gateway: opts.gateway } : {}),
       lanUrl: opts.lan ?? 'mqtt://127.0.0.1:1884',
       ...(modbus ? { modbus } : {}),
+      ...(firePanel ? { firePanel } : {}),
       ...(opts.seed === undefined ? {} : { seed: opts.seed }),
       speed: opts.speed ?? scenario?.speed ?? 1,
       startMs: Date.now(),
@@ -64,7 +69,8 @@ export async function runDeviceModeCommand(
     const l = sim.layout;
     io.stdout.write(
       `Device mode: ${simulatedDevices(l).length} devices of gateway ${l.gateway.id} (${l.institution.name}) → LAN ${opts.lan}` +
-        `${modbus ? `, ${l.modbusUnits.size} Modbus transmitters on ${modbus.host}:${modbus.port}` : ''}\n`,
+        `${modbus ? `, ${l.modbusUnits.size} Modbus transmitters on ${modbus.host}:${modbus.port}` : ''}` +
+        `${firePanel && l.panel ? `, ${l.panel.points.size} on the fire panel (UITD ${l.panel.address} → ${firePanel.host}:${firePanel.port})` : ''}\n`,
     );
     const onSignal = () => {
       void sim.stop();
@@ -81,7 +87,8 @@ export async function runDeviceModeCommand(
     }
     const s = sim.stats();
     io.stdout.write(
-      `  LAN messages ${s.lanPublished} (acknowledged ${s.lanAcked}, failed ${s.lanFailed}); Modbus updates ${s.modbusUpdates}, polls answered ${s.modbusRequests}\n`,
+      `  LAN messages ${s.lanPublished} (acknowledged ${s.lanAcked}, failed ${s.lanFailed}); Modbus updates ${s.modbusUpdates}, polls answered ${s.modbusRequests}` +
+        `${firePanel ? `; fire panel frames ${s.panelFrames} (confirmed ${s.panelConfirmed})` : ''}\n`,
     );
     return s.lanFailed > 0 ? 1 : 0;
   } catch (err) {
