@@ -1,16 +1,16 @@
 import type { Alert } from '@anlian/alerting';
 import { SimulatedUitd } from '@anlian/device-simulators';
 import { Command, ComponentType } from '@anlian/gb26875';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type FirePanelStack,
-  GATEWAY,
-  INSTITUTION,
-  startFirePanelStack,
+  type FirePanelCounty,
+  FIRE_PANEL_GATEWAY as GATEWAY,
+  FIRE_PANEL_INSTITUTION as INSTITUTION,
+  startFirePanelCounty,
   UITD_ADDRESS,
   UITD_DEVICE,
   waitFor,
-} from './support/fire-panel-stack.js';
+} from '@anlian/testing/fire-panel-county';
+import { afterEach, describe, expect, it } from 'vitest';
 
 /**
  * A simulated UITD (device-simulators) speaking GB/T 26875.3 to a real gateway's fire-panel
@@ -22,8 +22,8 @@ describe('fire panel: simulated UITD → gateway (GB/T 26875.3) → county', () 
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  async function setUp(opts: Parameters<typeof startFirePanelStack>[0] = {}) {
-    const stack = await startFirePanelStack(opts);
+  async function setUp(opts: Parameters<typeof startFirePanelCounty>[0] = {}) {
+    const stack = await startFirePanelCounty({ alertTickMs: 200, ...opts });
     cleanup.push(() => stack.close());
     const uitd = new SimulatedUitd({
       host: '127.0.0.1',
@@ -40,7 +40,7 @@ describe('fire panel: simulated UITD → gateway (GB/T 26875.3) → county', () 
     return { stack, uitd };
   }
 
-  const openAlert = (stack: FirePanelStack, rule: string, device = UITD_DEVICE): Alert | undefined =>
+  const openAlert = (stack: FirePanelCounty, rule: string, device = UITD_DEVICE): Alert | undefined =>
     stack.alerting.service.openAlerts(INSTITUTION).find((a) => a.rule === rule && a.device === device);
 
   it('a panel fire alarm becomes a critical alert with the zone and the panel description', async () => {
@@ -163,7 +163,7 @@ describe('duty checks (查岗): county → gateway → UITD type 91 → answer o
   });
 
   async function setUp(dutyCheck: { answer: true; afterMs: number; operator: number } | { answer: false }) {
-    const stack = await startFirePanelStack();
+    const stack = await startFirePanelCounty({ alertTickMs: 200 });
     cleanup.push(() => stack.close());
     const uitd = new SimulatedUitd({
       host: '127.0.0.1',
@@ -175,9 +175,8 @@ describe('duty checks (查岗): county → gateway → UITD type 91 → answer o
     });
     cleanup.push(() => uitd.stop());
     await uitd.start();
+    // The link is up once the gateway's command subscription is acknowledged: a check sent now arrives.
     await waitFor(() => stack.gateway.uplink.connected && stack.gateway.adapters()[0]?.health().ok);
-    // A gateway's first connection subscribes to its commands after it says "online": wait for it.
-    await stack.commandsReady();
     return { stack, uitd };
   }
 

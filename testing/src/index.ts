@@ -5,4 +5,5 @@
 export { freePort } from '@anlian/timeseries';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
+export * from './null-influx.js';
 export * from './postgres.js';
