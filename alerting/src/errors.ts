@@ -24,6 +24,10 @@ export const AlertingErrorCode = {
   CHANNEL_THREW: 'ANL_ALERT_CHANNEL_THREW',
   /** The channel directory threw while looking up an institution's channels. */
   CHANNEL_LOOKUP_FAILED: 'ANL_ALERT_CHANNEL_LOOKUP_FAILED',
+  /** No alerting node answered the API (HTTP 503). */
+  UNAVAILABLE: 'ANL_ALERT_UNAVAILABLE',
+  /** A service called the alerting API without the county's service token (HTTP 401). */
+  UNAUTHORIZED: 'ANL_ALERT_UNAUTHORIZED',
   /** A gateway did not answer a county command (`…/cmd/{name}/reply`) in time. */
   COMMAND_TIMEOUT: 'ANL_ALERT_COMMAND_TIMEOUT',
 } as const;

@@ -1,10 +1,20 @@
 export {
+  type AlertingDeps,
+  type AlertingNode,
+  buildAlerting,
+  loadChannels,
+  loadRules,
+  STREAM_CHANNEL_ID,
+} from './alerting-node.js';
+export {
   AcknowledgeBody,
   AlertListQuery,
   CloseBody,
   httpStatusOf,
   VerifyBody,
 } from './api/alerting-api.js';
+export { alertingApiOf } from './api/alerting-facade.js';
+export { registerAlertingRoutes } from './api/alerting-routes.js';
 export {
   type CommandTransport,
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -61,14 +71,7 @@ export {
   Verdict,
 } from './lifecycle/alert.js';
 export { type AlertAction, applyAction } from './lifecycle/alert-lifecycle.js';
-export {
-  loadChannels,
-  loadRules,
-  type RunningAlerting,
-  STREAM_CHANNEL_ID,
-  type StartAlertingOptions,
-  startAlerting,
-} from './main.js';
+export { type RunningAlerting, type StartAlertingOptions, startAlerting } from './main.js';
 export {
   ChannelConfig,
   type ChannelConfigInput,

@@ -90,7 +90,7 @@ describe('gateway absence and inhibition', () => {
         key: 'gateway-offline:gw-1',
         severity: 'critical',
         subject: { type: 'gateway', county: 'youyang', institution: 'yy-a', gateway: 'gw-1' },
-        reason: '网关离线：连接意外中断（遗嘱消息）（will）',
+        reason: '网关离线：连接意外中断',
       }),
     ]);
     // Far past every device's window (3 × 300 s for detectors, 3 × 60 s for kitchens and cameras).

@@ -1,3 +1,11 @@
+import {
+  CameraEventType,
+  type DeviceKind,
+  ElectricalEventType,
+  ExtinguisherEventType,
+  FireEventType,
+  KitchenEventType,
+} from '@anlian/protocol';
 import { describe, expect, it } from 'vitest';
 import { CompiledRules } from '../src/engine/compiled-rules.js';
 import { defaultRules } from '../src/rules/default-rules.js';
@@ -24,10 +32,37 @@ describe('event rules', () => {
         resolve: 'manual',
         subject: { type: 'device', ...GW, device: 'smoke-101', kind: 'fire' },
         at,
-        reason: '火警（fire/fire）',
+        reason: '火警',
       },
     ]);
     expect(seen).toEqual(signals);
+  });
+
+  it('says what happened and where in words for people, never a code', () => {
+    const { engine } = makeEngine();
+    const [fire] = engine.handle(deviceEvent('smoke-301', 'fire', 'fire', T0, { zone: '主楼 3F 东走廊' }));
+    expect(fire?.reason).toBe('火警：主楼 3F 东走廊');
+    // What a fire panel said about the detector comes after the place.
+    const [panel] = engine.handle(
+      deviceEvent('uitd-1', 'fire', 'fire', T0, { zone: '二楼 东走廊 208房', detail: '感烟火灾探测器 3回路17号' }),
+    );
+    expect(panel?.reason).toBe('火警：二楼 东走廊 208房（感烟火灾探测器 3回路17号）');
+    // Every event of the contract that a default rule raises on: Chinese, no `kind/event` or code.
+    const events: [DeviceKind, string][] = [
+      ...FireEventType.options.map((e) => ['fire', e] as [DeviceKind, string]),
+      ...ExtinguisherEventType.options.map((e) => ['extinguisher', e] as [DeviceKind, string]),
+      ...KitchenEventType.options.map((e) => ['kitchen', e] as [DeviceKind, string]),
+      ...CameraEventType.options.map((e) => ['camera', e] as [DeviceKind, string]),
+      ...ElectricalEventType.options.map((e) => ['electrical', e] as [DeviceKind, string]),
+    ];
+    let n = 0;
+    for (const [kind, event] of events) {
+      for (const s of engine.handle(deviceEvent(`${kind}-${event}`, kind, event, T0 + 1000, { zone: '2号楼 1层' }))) {
+        expect(s.reason, `${kind}/${event}`).toMatch(/^[^A-Za-z_/（）()]+：2号楼 1层$/);
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(10);
   });
 
   it('looks a fire alarm up in the index without touching unrelated rules', () => {

@@ -19,6 +19,10 @@ interface Where {
   /** Device time; defaults to `at` (no clock skew). */
   ts?: number;
   confirmed?: boolean;
+  /** The event's zone (a place on a fire panel, free text). */
+  zone?: string;
+  /** What the device said about the event (free text). */
+  detail?: string;
 }
 
 function from(device: string, at: number, w: Where) {
@@ -49,7 +53,15 @@ export const gauge = (
 ) => telemetry(device, { kind: 'extinguisher', medium, pressure }, at, w);
 
 export function deviceEvent(device: string, kind: DeviceKind, event: string, at: number, w: Where = {}): AlertInput {
-  const p = { v: 1, ts: w.ts ?? at, seq: seq++, kind, event } as EventPayload;
+  const p = {
+    v: 1,
+    ts: w.ts ?? at,
+    seq: seq++,
+    kind,
+    event,
+    ...(w.zone ? { zone: w.zone } : {}),
+    ...(w.detail ? { detail: w.detail } : {}),
+  } as EventPayload;
   return { type: 'event', payload: p, ...from(device, at, w) };
 }
 

@@ -1,6 +1,7 @@
 // The one command-line entry: `anlian <subcommand>`. Each workspace contributes its
 // subcommands; their implementations load only when used.
 import { readFileSync } from 'node:fs';
+import { alertingCommands } from '@anlian/alerting/cli';
 import { dashboardCommands } from '@anlian/dashboard/cli';
 import { simulatorCommands } from '@anlian/device-simulators/cli';
 import { gatewayCommands } from '@anlian/gateway/cli';
@@ -21,6 +22,7 @@ const program = new Command('anlian')
 for (const command of [
   upCommand(),
   ...ingestCommands(),
+  ...alertingCommands(),
   ...gatewayCommands(),
   ...dashboardCommands(),
   ...simulatorCommands(),

@@ -1,15 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { DutyCheckService, loadAlertingConfig, startAlerting, TransportGatewayCommands } from '@anlian/alerting';
-import {
-  alertsPortFrom,
-  buildDashboard,
-  type DemoUsers,
-  loadDashboardConfig,
-  migrateDashboard,
-  seedDemoUsers,
-} from '@anlian/dashboard';
+import { loadAlertingConfig } from '@anlian/alerting';
+import { type AllInOneCounty, startAllInOne } from '@anlian/county';
+import { type DemoUsers, loadDashboardConfig, seedDemoUsers } from '@anlian/dashboard';
 import {
   CountySimulator,
   DEMO_COUNTY_FILE,
@@ -17,13 +11,24 @@ import {
   loadScenario,
   resolveScenarioPath,
 } from '@anlian/device-simulators';
-import { EmbeddedBroker, type IngestConfig, loadIngestConfig, openStore, startIngest } from '@anlian/ingest';
+import { type IngestConfig, loadIngestConfig } from '@anlian/ingest';
 import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
-import { Registry, readCountyFile } from '@anlian/store';
-import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
+import { openStore, Registry, readCountyFile } from '@anlian/store';
+import { type Influxd, startInfluxd } from '@anlian/timeseries';
 import { pino } from 'pino';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
+
+/** A URL without its password, for the banner. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
 
 const fail = (message: string): never => {
   process.stderr.write(`anlian up: ${message}\n`);
@@ -126,74 +131,26 @@ export async function runUp(opts: UpOptions): Promise<void> {
     return fail((err as Error).message);
   }
   const metrics = createMetricsRegistry();
-  const running = await startIngest(config, logger, metrics).catch(async (err: unknown) => {
-    await influxd?.halt();
-    throw err;
-  });
-  // Alerting in the same process: it hears every event before it is stored (the alarm path).
-  const alerting = await startAlerting({
-    db: running.database.db,
-    config: alertingConfig,
-    logger,
-    metrics,
-    subscribe: (listener) => running.service.pipeline.onEvent(listener),
-    events: running.service.writer,
-    eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
-  }).catch(async (err: unknown) => {
-    await running.stop();
-    await influxd?.halt();
-    throw err;
-  });
-
-  // The wall screen, the manager and institution views, on the same store, cache and events.
-  await migrateDashboard(running.database.db, logger);
-  const county = await running.database.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst();
-
-  // County → gateway commands (duty checks, 查岗) through the embedded broker, in process: it admits
-  // only gateways over TCP. The services issue makes alerting a broker client like any other.
-  const broker = running.service.source;
-  const commands =
-    broker instanceof EmbeddedBroker && county
-      ? new TransportGatewayCommands({ transport: broker.countyLink(), county: county.id, logger })
-      : undefined;
-  await commands?.start();
-  const dutyChecks = commands
-    ? new DutyCheckService({
-        db: running.database.db as never,
-        commands,
-        raise: (signal) => alerting.service.signal(signal),
-        logger,
-      })
-    : undefined;
-  dutyChecks?.start();
-  const demoUsers: DemoUsers | undefined =
-    opts.demo && county ? await seedDemoUsers(running.database.db, county.id) : undefined;
-  const dashboard = await buildDashboard({
-    db: running.database.db,
-    cache: running.service.cache,
-    subscribeIngest: (listener) => running.service.pipeline.onEvent(listener),
-    queryInflux: (q) => queryV1(config.influx.target, q),
-    alerts: alertsPortFrom(alerting.service),
-    logger,
-    secureCookies: dashboardConfig.ANLIAN_DASHBOARD_SECURE_COOKIES,
-    ...(dashboardConfig.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: dashboardConfig.ANLIAN_COUNTY_GEOJSON } : {}),
-  });
-  let dashboardUrl: string;
+  // One composition (@anlian/county): the same builders as the production services.
+  let county: AllInOneCounty;
   try {
-    await dashboard.start();
-    dashboardUrl = await dashboard.listen({
-      host: dashboardConfig.ANLIAN_DASHBOARD_HOST,
-      port: dashboardConfig.ANLIAN_DASHBOARD_PORT,
+    county = await startAllInOne({
+      ingest: config,
+      alerting: alertingConfig,
+      dashboard: dashboardConfig,
+      logger,
+      metrics,
     });
   } catch (err) {
-    await dashboard.stop().catch(() => {});
-    await alerting.stop();
-    await running.stop();
     await influxd?.halt();
-    return fail(
-      `the dashboard cannot listen on ${dashboardConfig.ANLIAN_DASHBOARD_HOST}:${dashboardConfig.ANLIAN_DASHBOARD_PORT} (${(err as Error).message}); set ANLIAN_DASHBOARD_PORT to another port.`,
-    );
+    if (hasCode(err, 'ANL_ERR_LISTEN')) return fail((err as Error).message);
+    throw err;
   }
+  const running = county.ingest;
+  const alerting = county.alerting;
+  const demoUsers: DemoUsers | undefined =
+    opts.demo && county.county ? await seedDemoUsers(running.database.db, county.county) : undefined;
+  const dashboardUrl = county.dashboardUrl ?? '';
 
   let sim: CountySimulator | undefined;
   if (opts.demo) {
@@ -215,7 +172,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     '',
     '安联网 Anlian — all-in-one county',
     `  county          ${summary.institutions} institutions, ${summary.gateways} gateways, ${summary.devices.total} devices (fire ${by.fire}, extinguisher ${by.extinguisher}, kitchen ${by.kitchen}, camera ${by.camera}, electrical ${by.electrical})${seeded ? `  — seeded from ${path.relative(process.cwd(), countyFile) || countyFile}` : ''}`,
-    `  MQTT broker     mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
+    `  MQTT broker     embedded (aedes) mqtt://${config.mqtt.host}:${mqttPort}   (gateways log in with their id and secret)`,
     `  health          ${running.urls.http}/healthz   ${running.urls.http}/readyz   ${running.urls.http}/metrics`,
     `  latest state    ${running.urls.http}/v1/state/devices   ${running.urls.http}/v1/state/gateways`,
     `  dashboard       ${dashboardUrl}/   (大屏 wall screen ${dashboardUrl}/#/wall${demoUsers ? `?kiosk=${demoUsers.kioskToken}` : ''})`,
@@ -227,7 +184,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
       : []),
     `  alerting        ${alerting.service.openAlerts().length} open alerts; rules ${alertingConfig.rulesFile ?? 'default (shared/DOMAIN.md)'}; channels ${alertingConfig.channelsFile ?? 'none configured (dashboard stream only; set ANLIAN_ALERT_CHANNELS_FILE)'}`,
     `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
-    `  data directory  ${dataDir}   (SQLite anlian.db, spool/, logs/anlian.log)`,
+    `  store           ${running.database.dialect === 'postgres' ? `PostgreSQL ${redactedUrl(config.dbUrl ?? '')}` : `SQLite ${config.sqlitePath}`}`,
+    `  data directory  ${dataDir}   (${running.database.dialect === 'postgres' ? '' : 'anlian.db, '}spool/, logs/anlian.log)`,
     sim
       ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
       : '  simulator       off (add --demo for the simulated county)',
@@ -245,12 +203,10 @@ export async function runUp(opts: UpOptions): Promise<void> {
     process.stdout.write('\nstopping …\n');
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
-    await dashboard.stop();
-    await dutyChecks?.stop();
-    await commands?.stop();
+    await county.dashboard?.stop();
     await alerting.stop();
     await sim?.stop();
-    await running.stop();
+    await county.stop();
     await influxd?.halt();
     process.stdout.write(`stopped; data kept in ${dataDir}\n`);
     logger.flush();

@@ -5,13 +5,15 @@ import { ROLES } from './store/dashboard-schema.js';
 function envHelp(): string {
   const rows = describeDashboardConfig();
   const width = Math.max(...rows.map((r) => r.name.length));
-  return `\nEnvironment (and every store/InfluxDB variable of \`anlian ingest --help\`):\n${rows.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join('\n')}\n`;
+  return `\nEnvironment:\n${rows.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join('\n')}\n`;
 }
 
 /** The subcommands this package contributes to `anlian`. Implementations load on use. */
 export function dashboardCommands(): Command[] {
   const dashboard = new Command('dashboard')
-    .description('serve the county wall screen, the institution and manager views, and the API')
+    .description(
+      'run a dashboard node of the production form: the wall screen, the institution, manager and admin views and their API, on the broker, alerting, PostgreSQL and (for several nodes) Redis',
+    )
     .addHelpText('after', envHelp())
     .action(async () => {
       const { runDashboardCommand } = await import('./main.js');

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LatestStateCache } from '@anlian/ingest';
+import type { LatestStateCache } from '@anlian/bus';
 import type { IngestEvent } from '@anlian/protocol';
+import type { ReadinessCheck } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Server, type Socket } from 'socket.io';
+import type { Registry } from 'prom-client';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { AlertsPort } from './alerts/alerts-port.js';
 import { AuditLog } from './audit/audit-log.js';
 import { UserStore } from './auth/user-store.js';
@@ -51,6 +53,11 @@ export interface DashboardDeps {
   statsMs?: number;
   /** How long socket.io keeps a dropped client's missed deltas for recovery; default 2 min. */
   recoveryWindowMs?: number;
+  /** socket.io's adapter across dashboard nodes (the Redis Streams adapter); in memory when unset. */
+  socketAdapter?: ServerOptions['adapter'];
+  /** `/metrics` serves this registry; `/readyz` asks `readiness` besides the store. */
+  metrics?: Registry;
+  readiness?: () => Promise<Record<string, ReadinessCheck>>;
 }
 
 export interface Dashboard {
@@ -130,9 +137,12 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     webRoot: deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot,
     countyOutlinePath: deps.countyOutlinePath ?? DEMO_COUNTY_OUTLINE,
     version: packageVersion(),
+    metrics: deps.metrics,
+    readiness: deps.readiness,
   });
   const io = new Server(app.server, {
     path: '/socket.io/',
+    ...(deps.socketAdapter ? { adapter: deps.socketAdapter } : {}),
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: deps.recoveryWindowMs ?? 2 * 60_000, skipMiddlewares: false },
   });

@@ -5,16 +5,12 @@
  *   + the web app, wired from ingest's store, cache and events, InfluxDB and the alert port; not started.
  * - `DASHBOARD_MIGRATIONS`: run after ingest's (and alerting's) migrations.
  * - `seedDemoUsers`: demo users and a kiosk token for `anlian up --demo`.
- * - `AlertsPort`: what the dashboard needs from alerting, in alerting's model;
- *   `alertsPortFrom(service)` fits `@anlian/alerting`'s `AlertingService` to it, `InMemoryAlerts`
- *   fits it for tests and the bench.
+ * - `AlertsPort`: what the dashboard needs from alerting — alerting's own API
+ *   (`@anlian/alerting/client`): in process in `anlian up`, over HTTP in the production form.
  */
 
 export { type AlertLevel, alertLevel } from './alerts/alert-level.js';
-export { AlertLifecycleError } from './alerts/alert-lifecycle-error.js';
-export { alertsPortFrom } from './alerts/alerting-service-port.js';
 export * from './alerts/alerts-port.js';
-export { InMemoryAlerts, type InMemoryAlertsOptions } from './alerts/in-memory-alerts.js';
 export type { Principal } from './auth/principal.js';
 export { type KioskTokenRecord, type NewUser, type UserRecord, UserStore } from './auth/user-store.js';
 export { type DashboardConfig, DashboardConfigSchema, loadDashboardConfig } from './config.js';

@@ -1,58 +1,99 @@
-import { LatestStateCache, loadIngestConfig } from '@anlian/ingest';
-import { onShutdownSignal } from '@anlian/runtime';
-import { queryV1 } from '@anlian/timeseries';
-import { pino } from 'pino';
-import { InMemoryAlerts } from './alerts/in-memory-alerts.js';
-import { loadDashboardConfig } from './config.js';
+import { AlertingClient } from '@anlian/alerting/client';
+import { AlertBus, brokerFromEnv, CountyFeed, LatestStateCache, updateLatestState } from '@anlian/bus';
+import { createLogger, createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
+import { openStore, storeLocation } from '@anlian/store';
+import { influxTargetFromEnv, queryV1 } from '@anlian/timeseries';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createClient } from 'redis';
+import { loadDashboardServiceConfig } from './config.js';
 import { buildDashboard } from './dashboard.js';
-import { IngestStatePoller } from './ingest-state-poller.js';
-import { openDashboardStore } from './store/open-dashboard-store.js';
+import { migrateDashboard } from './store/dashboard-migrations.js';
 
 /**
- * `anlian dashboard`: the dashboard in its own process, next to a separate ingest (whose latest
- * state it polls) on the same store and InfluxDB. Until alerting runs as a service of its own,
- * alerts here come from an in-memory alert service fed by gateway state changes only: run
- * `anlian up` for the full picture.
+ * `anlian dashboard`: one dashboard node of the production form. Live state comes from its own
+ * subscription on the broker (every node sees every gateway message, so every wall screen is
+ * complete whichever node it is connected to); alerts come from alerting's HTTP API and the
+ * county's alert topics on the broker; socket.io's Redis Streams adapter joins the nodes for what
+ * one node does to clients of another (ending a user's sessions everywhere).
  */
 export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = loadDashboardConfig(env);
-  const ingestConfig = loadIngestConfig(env);
-  const logger = pino({
-    level: ingestConfig.logLevel,
-    base: { svc: 'dashboard' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
-  const store = await openDashboardStore(ingestConfig, logger);
+  let config: ReturnType<typeof loadDashboardServiceConfig>;
+  try {
+    config = loadDashboardServiceConfig(env);
+  } catch (err) {
+    if (hasCode(err, 'ANL_ERR_CONFIG')) {
+      process.stderr.write(`anlian dashboard: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.ANLIAN_LOG_LEVEL, svc: 'dashboard' });
+  const metrics = createMetricsRegistry({ labels: { node: config.nodeId } });
+  const store = await openStore(storeLocation(config), logger);
+  await migrateDashboard(store.db, logger);
+
+  const broker = brokerFromEnv(config, config.nodeId);
+  if (!broker) throw new Error('unreachable: ANLIAN_BROKER_URL is required by the schema');
   const cache = new LatestStateCache();
-  const poller = new IngestStatePoller({
-    url: config.ANLIAN_INGEST_URL,
-    cache,
-    everyMs: config.ANLIAN_INGEST_POLL_MS,
-    logger,
+  const feed = new CountyFeed({ broker, persistent: false, logger, metrics });
+  // The cache first: the live model reads it when the hub hears the same message.
+  feed.onEvent((e) => updateLatestState(cache, e));
+  const alertBus = new AlertBus({ broker: { ...broker, clientId: `${config.nodeId}-alerts` }, logger, metrics });
+  const alerts = new AlertingClient({
+    urls: config.ANLIAN_ALERTING_URLS,
+    serviceToken: config.ANLIAN_SERVICE_TOKEN,
+    changes: (listener) => alertBus.onChange(listener),
   });
-  const alerts = new InMemoryAlerts({ subscribe: poller.subscribe });
+
+  let redis: ReturnType<typeof createClient> | undefined;
+  if (config.ANLIAN_REDIS_URL) {
+    redis = createClient({ url: config.ANLIAN_REDIS_URL });
+    // node-redis reconnects by itself; say so once per outage, not per attempt.
+    let down = false;
+    redis.on('error', (err: Error) => {
+      if (!down)
+        logger.warn({ err: err.message }, 'Redis unreachable; socket.io works on this node alone until it is back');
+      down = true;
+    });
+    redis.on('ready', () => {
+      if (down) logger.info('Redis is back');
+      down = false;
+    });
+    await redis.connect();
+  }
+  const influx = influxTargetFromEnv(config);
   const dashboard = await buildDashboard({
     db: store.db,
     cache,
-    subscribeIngest: poller.subscribe,
-    queryInflux: (q) => queryV1(ingestConfig.influx.target, q),
+    subscribeIngest: feed.onEvent,
+    queryInflux: (q) => queryV1(influx, q),
     alerts,
     logger,
+    metrics,
     secureCookies: config.ANLIAN_DASHBOARD_SECURE_COOKIES,
     ...(config.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: config.ANLIAN_COUNTY_GEOJSON } : {}),
+    ...(redis ? { socketAdapter: createAdapter(redis) } : {}),
+    readiness: async () => ({
+      broker: { ok: feed.connected() && alertBus.connected(), detail: feed.describe() },
+      ...(redis ? { redis: { ok: redis.isReady, detail: redis.isReady ? 'up' : 'reconnecting' } } : {}),
+    }),
   });
-  alerts.start();
-  await poller.start();
+  await alertBus.start();
+  await feed.start();
+  // After a broker outage the alert topics may have missed changes: start again from alerting.
+  alertBus.onReconnect(() => void dashboard.hub.reloadAlerts());
   await dashboard.start();
   const url = await dashboard.listen({ host: config.ANLIAN_DASHBOARD_HOST, port: config.ANLIAN_DASHBOARD_PORT });
-  logger.info({ url }, 'dashboard ready');
+  logger.info({ url, node: config.nodeId }, 'dashboard ready');
   process.stdout.write(
-    `安联网 dashboard: ${url}/  (wall screen ${url}/#/wall, manager ${url}/#/manager, API ${url}/api/openapi.json)\n`,
+    `安联网 dashboard ${config.nodeId}: ${url}/  (wall screen ${url}/#/wall, API ${url}/api/openapi.json)\n` +
+      `  store ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'}, broker ${feed.describe()}, InfluxDB ${influx.url}, alerting ${config.ANLIAN_ALERTING_URLS.join(' ')}${redis ? `, Redis ${config.ANLIAN_REDIS_URL}` : ''}\n`,
   );
   onShutdownSignal(logger, async () => {
-    poller.stop();
-    alerts.stop();
     await dashboard.stop();
+    await feed.stop();
+    await alertBus.stop();
+    await redis?.quit().catch(() => {});
     await store.close();
   });
 }

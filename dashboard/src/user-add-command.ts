@@ -1,4 +1,5 @@
-import { loadIngestConfig } from '@anlian/ingest';
+import { parseEnv } from '@anlian/runtime';
+import { StoreEnv, storeLocation } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { UserStore } from './auth/user-store.js';
@@ -18,9 +19,9 @@ export async function runUserAdd(opts: {
   if (opts.password.length < 10) {
     throw new DashboardError(DashboardErrorCode.BAD_REQUEST, 'a password has at least 10 characters');
   }
-  const config = loadIngestConfig(process.env);
+  const where = storeLocation(parseEnv(StoreEnv, process.env));
   const logger = pino({ level: 'warn' });
-  const store = await openDashboardStore(config, logger);
+  const store = await openDashboardStore(where, logger);
   try {
     const users = new UserStore(store.db as unknown as Kysely<DashboardDatabase>);
     const u = await users.createUser({

@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadAlertingConfig, type RunningAlerting, startAlerting } from '@anlian/alerting';
+import { alertingApiOf, loadAlertingConfig, type RunningAlerting, startAlerting } from '@anlian/alerting';
 import { CountyConfig, type CountyConfigInput, EventPayload, type IngestEvent } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { type Database, migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
-import { alertsPortFrom } from '../src/alerts/alerting-service-port.js';
 import type { AlertsPort } from '../src/alerts/alerts-port.js';
 import { EventBus, SMALL_COUNTY } from './dashboard-harness.js';
 
@@ -58,7 +57,7 @@ export async function startAlertingFixture(county: CountyConfigInput = SMALL_COU
     bus,
     clock,
     alerting,
-    port: alertsPortFrom(alerting.service),
+    port: alertingApiOf(alerting.service),
     deviceEvent(institution, gateway, device, kind, event) {
       return {
         type: 'event',

@@ -1,5 +1,8 @@
-import { LatestStateCache } from '@anlian/ingest';
+import { registerAlertingRoutes } from '@anlian/alerting';
+import { AlertingClient } from '@anlian/alerting/client';
+import { LatestStateCache } from '@anlian/bus';
 import { silentLogger } from '@anlian/runtime';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertChange } from '../src/alerts/alerts-port.js';
 import { buildDashboard, type Dashboard, type DemoUsers, migrateDashboard, seedDemoUsers } from '../src/index.js';
@@ -7,11 +10,11 @@ import { type AlertingFixture, startAlertingFixture, T0 } from './alerting-fixtu
 import { login } from './dashboard-harness.js';
 
 /**
- * `alertsPortFrom` against a real `AlertingService` (startAlerting on a temporary SQLite store,
+ * `alertingApiOf` against a real `AlertingService` (startAlerting on a temporary SQLite store,
  * default rules, deliveries recorded by the dashboard stream channel), then the same through the
  * dashboard's HTTP routes.
  */
-describe('alertsPortFrom(AlertingService)', () => {
+describe('alertingApiOf(AlertingService)', () => {
   let f: AlertingFixture;
   const changes: AlertChange[] = [];
 
@@ -129,6 +132,23 @@ describe('alertsPortFrom(AlertingService)', () => {
     ]);
     expect((await f.port.list({ status: ['open'], kind: 'fire' })).alerts).toHaveLength(2);
     expect((await f.port.list({ institution: 'inst-b', status: ['closed'] })).alerts).toHaveLength(0);
+    // The alert history's filters: what a person found, and the gateways' own alerts.
+    expect((await f.port.list({ verdict: ['false_alarm'] })).alerts.map((a) => a.verdict)).toEqual(['false_alarm']);
+    expect((await f.port.list({ verdict: ['real_fire', 'test'] })).alerts).toEqual([]);
+    expect((await f.port.list({ kind: 'gateway' })).alerts).toEqual([]);
+    // The same filters over alerting's HTTP API (the production form: AlertingClient → anlian alerting).
+    const http = Fastify();
+    registerAlertingRoutes(http, { api: f.port });
+    const url = await http.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const client = new AlertingClient({ urls: [url], changes: () => () => {} });
+      expect((await client.list({ verdict: ['false_alarm'] })).alerts.map((a) => a.verdict)).toEqual(['false_alarm']);
+      expect((await client.list({ verdict: ['real_fire', 'test'] })).alerts).toEqual([]);
+      expect((await client.list({ kind: 'gateway' })).alerts).toEqual([]);
+      expect((await client.list({ kind: 'camera' })).alerts.map((a) => a.rule)).toEqual(['camera-signal-loss']);
+    } finally {
+      await http.close();
+    }
     expect(await f.port.summary('testcounty', T0)).toMatchObject({
       openByKind: { fire: 2, camera: 1, extinguisher: 1 },
       alarmsToday: 5,

@@ -109,6 +109,22 @@ describe('dashboard API', () => {
       expect((await call(operator, 'GET', '/api/institutions')).json().institutions).toHaveLength(2);
     });
 
+    it('finds institutions by any part of the name, id or address, with status and open alerts', async () => {
+      const find = async (cookie: string, q: string) =>
+        (await call(cookie, 'GET', `/api/institutions?q=${encodeURIComponent(q)}`))
+          .json()
+          .institutions.map((i: { id: string }) => i.id);
+      expect(await find(operator, '养老院B')).toEqual(['inst-b']);
+      expect(await find(operator, 'INST-A')).toEqual(['inst-a']);
+      expect(await find(operator, '测试路2')).toEqual(['inst-b']);
+      expect(await find(operator, '  ')).toEqual(['inst-a', 'inst-b']);
+      expect(await find(operator, '不存在')).toEqual([]);
+      expect(await find(managerA, '养老院B')).toEqual([]);
+      const [b] = (await call(operator, 'GET', '/api/institutions?q=inst-b')).json().institutions;
+      expect(b).toMatchObject({ id: 'inst-b', town: '', status: 'normal', openAlerts: 0, gatewaysTotal: 1 });
+      expect((await call(operator, 'GET', `/api/institutions?q=${'x'.repeat(101)}`)).statusCode).toBe(400);
+    });
+
     it('shows an institution with devices and latest values; a manager of A gets 403 on B', async () => {
       h.ingest(kitchenTelemetry('inst-a', 'gw-a', 'kit-1', 36.5));
       const res = await call(managerA, 'GET', '/api/institutions/inst-a');
@@ -251,11 +267,39 @@ describe('dashboard API', () => {
       expect(verify.json()).toMatchObject({ status: 'verified', verdict: 'false_alarm' });
       const close = await call(managerA, 'POST', `/api/alerts/${alertA}/close`, { note: '已处理' });
       expect(close.json()).toMatchObject({ status: 'closed', closedBy: 'inst-a' });
+      // The handling record names the people, not their user names.
+      const record = (await call(operator, 'GET', `/api/alerts/${alertA}`)).json();
+      expect(record.actors).toEqual({ 'inst-a': '测试养老院A负责人' });
+      expect(record.transitions.map((t: { to: string; note?: string }) => `${t.to}:${t.note ?? ''}`)).toEqual([
+        'open:主楼 1F 101',
+        'acknowledged:已到现场',
+        'verified:厨房油烟',
+        'closed:已处理',
+      ]);
       const audit = (await call(admin, 'GET', '/api/admin/audit?institution=inst-a'))
         .json()
         .entries.map((e: { action: string }) => e.action);
       expect(audit).toEqual(expect.arrayContaining(['alert.acknowledge', 'alert.verify', 'alert.close']));
       expect((await call(operator, 'POST', `/api/alerts/${alertB}/acknowledge`, {})).statusCode).toBe(200);
+    });
+
+    it('filters the history by verdict and kind (gateway alerts too) and pages through it', async () => {
+      const ids = async (cookie: string, url: string) =>
+        (await call(cookie, 'GET', url)).json().alerts.map((a: { id: string }) => a.id);
+      expect(await ids(operator, '/api/alerts?verdict=false_alarm')).toEqual([alertA]);
+      expect(await ids(operator, '/api/alerts?verdict=real_fire,test')).toEqual([]);
+      expect((await call(operator, 'GET', '/api/alerts?verdict=maybe')).statusCode).toBe(400);
+      expect(await ids(managerA, '/api/alerts?verdict=false_alarm,device_fault')).toEqual([alertA]);
+      h.ingest(statusEvent('inst-b', 'gw-b', 'offline'));
+      const gateway = await ids(operator, '/api/alerts?kind=gateway');
+      expect(gateway).toHaveLength(1);
+      expect(await ids(operator, '/api/alerts?kind=fire')).toEqual(expect.not.arrayContaining(gateway));
+      const first = (await call(operator, 'GET', '/api/alerts?limit=2')).json();
+      expect(first.alerts).toHaveLength(2);
+      const second = await ids(operator, `/api/alerts?limit=2&cursor=${first.nextCursor}`);
+      expect(second).toHaveLength(1);
+      expect(second).not.toContain(first.alerts[0].id);
+      h.ingest(statusEvent('inst-b', 'gw-b', 'online'));
     });
   });
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { alertLevel } from '../src/alerts/alert-level.js';
 import { type Alert, AlertSeverity } from '../src/alerts/alerts-port.js';
-import { InMemoryAlerts } from '../src/alerts/in-memory-alerts.js';
 import { historyQuery } from '../src/history/history-query.js';
 import { institutionLive } from '../src/live/institution-status.js';
 import { formatCsv, parseCsv } from '../src/registry/csv-format.js';
 import { startOfDay } from '../src/time/start-of-day.js';
+import { InMemoryAlerts } from './in-memory-alerts.js';
 
 const alert = (over: Partial<Alert>): Alert => ({
   id: 'a',

@@ -1,4 +1,4 @@
-import { LatestStateCache } from '@anlian/ingest';
+import { LatestStateCache } from '@anlian/bus';
 import type { CountyConfigInput, IngestEvent } from '@anlian/protocol';
 import { CountyConfig } from '@anlian/protocol';
 import { silentLogger } from '@anlian/runtime';
@@ -10,11 +10,11 @@ import {
   type Dashboard,
   type DashboardDeps,
   type DemoUsers,
-  InMemoryAlerts,
   migrateDashboard,
   SESSION_COOKIE,
   seedDemoUsers,
 } from '../src/index.js';
+import { InMemoryAlerts } from './in-memory-alerts.js';
 
 /** A small county: two institutions with one gateway each and a device of every kind. */
 export const SMALL_COUNTY: CountyConfigInput = {

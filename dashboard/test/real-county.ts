@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadAlertingConfig, type RunningAlerting, startAlerting } from '@anlian/alerting';
+import { alertingApiOf, loadAlertingConfig, type RunningAlerting, startAlerting } from '@anlian/alerting';
 import { CountySimulator } from '@anlian/device-simulators';
 import { loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
 import type { CountyConfig } from '@anlian/protocol';
@@ -9,7 +9,6 @@ import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { readCountyFile, seedCounty } from '@anlian/store';
 import { freePort, startInfluxd } from '@anlian/testing';
 import { queryV1 } from '@anlian/timeseries';
-import { alertsPortFrom } from '../src/alerts/alerting-service-port.js';
 import {
   buildDashboard,
   type Dashboard,
@@ -41,7 +40,7 @@ export interface RealCounty {
 /**
  * The county as `anlian up --demo` runs it, on free ports in a temporary directory: a real influxd,
  * ingest with its embedded broker, alerting on ingest's events (`startAlerting`), the dashboard on
- * `alertsPortFrom(alerting.service)`, and the device simulator driving the county's gateways —
+ * `alertingApiOf(alerting.service)`, and the device simulator driving the county's gateways —
  * all but `scriptedGateway`, which the test drives itself (`ScriptedGateway`) so that it can set
  * off one detector on demand.
  */
@@ -102,7 +101,7 @@ export async function startRealCounty(opts: {
       cache: ingest.service.cache,
       subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
       queryInflux: (q) => queryV1(config.influx.target, q),
-      alerts: alertsPortFrom(alerting.service),
+      alerts: alertingApiOf(alerting.service),
       logger: silentLogger(),
       webRoot: opts.webRoot,
       ...opts.dashboard,

@@ -74,6 +74,8 @@ describe('wall screen end to end', () => {
     const shownInMs = Date.now() - t0;
     expect(shownInMs).toBeLessThan(2000);
     await expect.poll(() => wall.getByTestId('fire-banner').textContent()).toContain('酉阳县社会福利中心');
+    // alerting's reason, in words for people (issue 13): what and where, no `fire/fire` code.
+    expect(await wall.getByTestId('fire-banner').textContent()).toContain('火警：主楼 1F 110室');
     await wall.waitForTimeout(800);
     await wall.screenshot({ path: `${ARTIFACTS}wall-screen-fire.png` });
 

@@ -22,7 +22,11 @@ function newestMtime(dir: string): number {
  */
 export async function ensureWebBuilt(): Promise<string> {
   const index = join(DIST, 'index.html');
-  const sources = Math.max(newestMtime(WEB), newestMtime(fileURLToPath(new URL('../src/live/', import.meta.url))));
+  const sources = Math.max(
+    newestMtime(WEB),
+    newestMtime(fileURLToPath(new URL('../src/live/', import.meta.url))),
+    newestMtime(fileURLToPath(new URL('../src/alerts/', import.meta.url))),
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return DIST;
   const { build } = await import('vite');
   await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });

@@ -12,11 +12,5 @@ export { mosquittoConfigSnippet, writeMosquittoAuthFiles } from './broker/mosqui
 export { describeIngestConfig, type IngestConfig, loadIngestConfig } from './config.js';
 export { IngestError } from './errors.js';
 export { buildIngestService, type IngestService, type IngestServiceDeps } from './ingest-service.js';
-export { openStore, type RunningIngest, startIngest } from './main.js';
+export { type RunningIngest, startIngest } from './main.js';
 export type { IngestEvent, IngestEventListener } from './pipeline/ingest-event.js';
-export {
-  type DeviceState,
-  type GatewayStateEntry,
-  LatestStateCache,
-  type LatestStateSnapshot,
-} from './pipeline/latest-state-cache.js';

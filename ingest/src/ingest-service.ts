@@ -1,13 +1,13 @@
+import { LatestStateCache } from '@anlian/bus';
+import { SequenceWindow } from '@anlian/protocol';
 import type { Logger } from '@anlian/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { MessageSource } from './broker/message-source.js';
 import { buildHealthServer, type ReadinessCheck } from './http/health-server.js';
 import { IngestPipeline, type IngestPipelineOptions, type LineStore } from './pipeline/ingest-pipeline.js';
-import { LatestStateCache } from './pipeline/latest-state-cache.js';
 import { LatestStateFile } from './pipeline/latest-state-file.js';
 import { RegistryCache, type RegistrySource } from './pipeline/registry-cache.js';
-import { SequenceWindow } from './pipeline/sequence-window.js';
 
 /** The storage path as the service drives it: the InfluxDB writer with its spool. */
 export interface StorageWriter extends LineStore {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, createMetricsRegistry, hasCode, type Logger, onShutdownSignal } from '@anlian/runtime';
-import { migrateToLatest, type OpenedDatabase, openDatabase, Registry } from '@anlian/store';
+import { type OpenedDatabase, openStore, Registry } from '@anlian/store';
 import { ensureDatabaseV1, InfluxWriter } from '@anlian/timeseries';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -17,17 +17,6 @@ export interface RunningIngest {
   /** Where it listens, for the start-up banner. */
   urls: { mqtt: string; http: string };
   stop(): Promise<void>;
-}
-
-/** Opens the operational store and brings it to the latest schema. */
-export async function openStore(config: IngestConfig, logger: Logger): Promise<OpenedDatabase> {
-  if (!config.dbUrl) await mkdir(config.dataDir, { recursive: true });
-  const database = await openDatabase({
-    ...(config.dbUrl ? { url: config.dbUrl } : { sqlitePath: config.sqlitePath }),
-    logger,
-  });
-  await migrateToLatest(database.db, logger);
-  return database;
 }
 
 /**

@@ -1,7 +1,10 @@
+export * from './alerts.js';
 export * from './county.js';
+export * from './county-topics.js';
 export * from './decode.js';
 export * from './ids.js';
 export type * from './ingest-event.js';
 export * from './payloads.js';
+export * from './sequence-window.js';
 export * from './source-positions.js';
 export * from './topics.js';

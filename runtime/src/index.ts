@@ -2,6 +2,8 @@
  * @anlian/runtime — what every county service process shares: JSON logs (pino), a metrics
  * registry (prom-client), `/healthz` `/readyz` `/metrics`, and the graceful drain on SIGTERM.
  */
+
+export { ConfigError, describeEnv, envBool, envLogLevel, envOptional, envPort, parseEnv } from './env.js';
 export { hasCode } from './has-code.js';
 export { type HealthRoutesOptions, type ReadinessCheck, registerHealthRoutes } from './health-routes.js';
 export { createLogger, type Logger, silentLogger } from './logger.js';

@@ -41,3 +41,4 @@ export {
   verifySecret,
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
+export { openStore, StoreEnv, type StoreLocation, storeLocation } from './store-env.js';

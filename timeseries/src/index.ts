@@ -6,6 +6,7 @@
 export { DeadLetterFile, type RejectedLines } from './dead-letter-file.js';
 export { InfluxError, type InfluxErrorCode, isInfluxError } from './errors.js';
 export { freePort } from './free-port.js';
+export { InfluxEnv, influxTargetFromEnv } from './influx-env.js';
 export { authHeaders, type InfluxTarget, queryUrl, storageName, writeUrl } from './influx-target.js';
 export { InfluxWriter, type InfluxWriterOptions, type InfluxWriterStats, type WriteOptions } from './influx-writer.js';
 export { LineBuilder } from './line-builder.js';

@@ -16,6 +16,7 @@ export const AlertListQuery = z
     institution: SegmentId.optional(),
     status: csv(AlertStatus).optional(),
     severity: csv(Severity).optional(),
+    verdict: csv(Verdict).optional(),
     kind: z.union([DeviceKind, z.literal('gateway')]).optional(),
     rule: SegmentId.optional(),
     drill: z
@@ -45,6 +46,10 @@ export function httpStatusOf(code: string): number {
   switch (code) {
     case 'ANL_ALERT_NOT_FOUND':
       return 404;
+    case 'ANL_ALERT_UNAUTHORIZED':
+      return 401;
+    case 'ANL_ALERT_UNAVAILABLE':
+      return 503;
     case 'ANL_ALERT_TRANSITION_INVALID':
       return 409;
     case 'ANL_ALERT_REQUEST_INVALID':

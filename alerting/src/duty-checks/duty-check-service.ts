@@ -212,7 +212,10 @@ export class DutyCheckService {
       return;
     }
     const why = c.status === 'unanswered' ? `消防控制室 ${c.answerWindowS} 秒内未应答查岗` : '查岗未能送达消防控制室';
-    this.#o.raise({ ...base, type: 'raise', reason: `${why}：${c.detail ?? ''}`.slice(0, 500) });
+    // The reason is read by people: the gateway's own words when they are Chinese; a technical
+    // detail (`no reply`, an error code) stays in duty_checks for whoever investigates.
+    const said = c.detail !== undefined && /[\u4e00-\u9fff]/.test(c.detail) ? `：${c.detail}` : '';
+    this.#o.raise({ ...base, type: 'raise', reason: `${why}${said}`.slice(0, 500) });
   }
 
   async #scheduled(institutions: readonly string[]): Promise<void> {

@@ -1,6 +1,7 @@
 import {
   DEFAULT_REPORT_INTERVAL_S,
   type DeviceKind,
+  type EventType,
   type GatewayAddress,
   type PressureMedium,
   type TelemetryPayload,
@@ -267,15 +268,8 @@ export class RuleEngine {
     const rules = this.rulesFor(input.institution, input.gateway, input.device);
     const subject = deviceSubject(input, p.kind);
     // GB 26875.1: a fire alarm goes ahead of everything else; one indexed lookup, no rule scan.
-    for (const rule of rules.forEvent(p.kind, p.event)) {
-      // Shown on the wall screen and the manager's phone: Chinese first, the code for operators.
-      const zone = p.zone ? `，${p.zone}` : '';
-      // What the device said, e.g. a fire panel's `感烟火灾探测器 3回路17号 火警`.
-      const detail = p.detail ? `：${p.detail}` : '';
-      this.raise(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${detail}`, out);
-    }
-    for (const rule of rules.clearedBy(p.kind, p.event))
-      this.clear(rule, subject, at, `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}）`, out);
+    for (const rule of rules.forEvent(p.kind, p.event)) this.raise(rule, subject, at, eventReason(p), out);
+    for (const rule of rules.clearedBy(p.kind, p.event)) this.clear(rule, subject, at, eventReason(p), out);
     this.deviceSeen(input, p.kind, rules, out);
   }
 
@@ -337,13 +331,7 @@ export class RuleEngine {
       const key = alertKey(rule.id, subject);
       this.conditions.set(key, { key, rule: rule.id, subject, active: true });
       // A will repeated while the alert is open (e.g. a retained status on resubscribe) is a repeat.
-      this.raise(
-        rule,
-        subject,
-        at,
-        `网关离线：${STATUS_REASON_ZH[input.payload.reason ?? ''] ?? '未说明原因'}（${input.payload.reason ?? '-'}）`,
-        out,
-      );
+      this.raise(rule, subject, at, `网关离线：${STATUS_REASON_ZH[input.payload.reason ?? ''] ?? '未说明原因'}`, out);
     }
   }
 
@@ -681,8 +669,12 @@ export class RuleEngine {
 
 // -------------------------------------------------------------------- helpers
 
-/** Device event types in the words of the monitoring center (GB 26875.3 component states). */
-const EVENT_ZH: Readonly<Record<string, string>> = {
+/**
+ * Device event types in the words of the monitoring center (GB 26875.3 component states). Every
+ * event of the protocol has one: alert reasons are read by people (the wall screen, the manager's
+ * phone, the pushes), never a code such as `fire/fire`.
+ */
+export const EVENT_ZH: Readonly<Record<EventType, string>> = {
   fire: '火警',
   fault: '故障',
   supervisory: '监管报警',
@@ -701,6 +693,18 @@ const EVENT_ZH: Readonly<Record<string, string>> = {
   offline: '链路中断',
   leakage: '剩余电流报警',
 };
+
+/**
+ * What happened and where, for people: `火警：主楼 3F 东走廊`, with what the device said when it
+ * said something (a fire panel's `感烟火灾探测器 3回路17号 火警`, a UITD's `主电故障`):
+ * `火警：二楼 东走廊 208房（感烟火灾探测器 3回路17号 火警）`, `故障：主电故障`, or the event alone.
+ */
+function eventReason(p: { event: EventType; zone?: string | undefined; detail?: string | undefined }): string {
+  const zone = p.zone?.trim();
+  const detail = p.detail?.trim();
+  if (zone && detail) return `${EVENT_ZH[p.event]}：${zone}（${detail}）`;
+  return zone || detail ? `${EVENT_ZH[p.event]}：${zone || detail}` : EVENT_ZH[p.event];
+}
 
 function deviceKey(gateway: string, device: string): string {
   return `${gateway}/${device}`;
@@ -762,7 +766,7 @@ const FIELD_ZH: Readonly<Record<NumericField, { name: string; unit: string }>> =
 
 /** Why a gateway said `offline` (protocol `StatusPayload.reason`). */
 const STATUS_REASON_ZH: Readonly<Record<string, string>> = {
-  will: '连接意外中断（遗嘱消息）',
+  will: '连接意外中断',
   shutdown: '网关正常关机',
   'uplink-lost': '上行链路中断',
   connect: '连接状态变化',

@@ -123,10 +123,11 @@ function actionLine(n: AlertNotification): string | undefined {
   return '请及时核实处置。';
 }
 
+/** The device by its name and kind; its id only when it has no name (people read this, not a log). */
 function deviceLine(n: AlertNotification): string {
   if (n.device === undefined) return `网关：${n.gateway}`;
-  const name = n.device.name ?? n.device.id;
-  return `设备：${name}（${KIND_ZH[n.device.kind]} ${n.device.id}），网关 ${n.gateway}`;
+  const kind = KIND_ZH[n.device.kind];
+  return n.device.name ? `设备：${n.device.name}（${kind}）` : `设备：${kind} ${n.device.id}`;
 }
 
 function titleOf(n: AlertNotification, now: number): string {

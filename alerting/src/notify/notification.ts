@@ -30,7 +30,7 @@ export interface AlertNotification {
   /** Rule id, e.g. `fire-alarm`. */
   rule: string;
   title: LocalizedName;
-  /** What was seen, e.g. `火警（fire/fire，主楼 3F 301室）`. */
+  /** What was seen, in words for people, e.g. `火警：主楼 3F 301室`. */
   reason: string;
   /** Drill alerts are pushed with a [演练] marker, or only to channels that take drills. */
   drill: boolean;

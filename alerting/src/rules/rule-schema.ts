@@ -6,8 +6,11 @@ import {
   ExtinguisherEventType,
   FireEventType,
   KitchenEventType,
+  LocalizedName,
   PressureMedium,
+  ResolvePolicy,
   SegmentId,
+  Severity,
 } from '@anlian/protocol';
 import { z } from 'zod';
 
@@ -16,26 +19,11 @@ import { z } from 'zod';
  * county can change thresholds per institution and per device without a release (issue 4).
  */
 
-export const Severity = z.enum(['critical', 'major', 'minor', 'info']);
-export type Severity = z.infer<typeof Severity>;
-
-/**
- * `auto`: the alert clears when its condition clears. `manual`: only a person closes it — a
- * recovering detector never closes a fire alarm by itself (DOMAIN.md, GB 25201).
- */
-export const ResolvePolicy = z.enum(['auto', 'manual']);
-export type ResolvePolicy = z.infer<typeof ResolvePolicy>;
+// Severity, resolve policy and localized names are the alert model's (protocol).
+export { LocalizedName, ResolvePolicy, Severity };
 
 /** Rule ids share the topic-segment alphabet, so `rule:gateway/device` alert keys stay unambiguous. */
 export const RuleId = SegmentId;
-
-export const LocalizedName = z
-  .object({
-    zh: z.string().min(1).max(128),
-    en: z.string().min(1).max(128),
-  })
-  .strict();
-export type LocalizedName = z.infer<typeof LocalizedName>;
 
 /** Event types each device kind can send (protocol `…/event` payloads). */
 export const EVENT_TYPES_BY_KIND: Readonly<Record<DeviceKind, readonly string[]>> = {

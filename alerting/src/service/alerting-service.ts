@@ -1,4 +1,4 @@
-import type { IngestEvent } from '@anlian/ingest';
+import type { IngestEvent } from '@anlian/protocol';
 import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';

@@ -12,6 +12,8 @@ export interface AlertFilter {
   institutions?: readonly string[] | undefined;
   status?: readonly AlertStatus[] | undefined;
   severity?: readonly string[] | undefined;
+  /** What a person found (GB 25201); alerts not verified yet have none. */
+  verdict?: readonly string[] | undefined;
   kind?: string | undefined;
   rule?: string | undefined;
   drill?: boolean | undefined;
@@ -120,6 +122,7 @@ export class AlertStore {
     }
     if (filter.status?.length) q = q.where('status', 'in', [...filter.status]);
     if (filter.severity?.length) q = q.where('severity', 'in', [...filter.severity]);
+    if (filter.verdict?.length) q = q.where('verdict', 'in', [...filter.verdict]);
     // Gateway alerts (offline, institution blind) have no device kind.
     if (filter.kind === 'gateway') q = q.where('device_kind', 'is', null);
     else if (filter.kind !== undefined) q = q.where('device_kind', '=', filter.kind);

@@ -17,15 +17,15 @@ describe('message format', () => {
     expect(msg.title).toBe('【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22');
     expect(msg.text.split('\n')).toEqual([
       '【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22',
-      '设备：301室烟感（火灾探测器 smoke-301），网关 gw-1',
-      '详情：fire event fire',
+      '设备：301室烟感（火灾探测器）',
+      '详情：火警：3层东走廊',
       '请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。',
       '处理：https://anlian.example/a/a-1',
     ]);
     expect(msg.markdown).toBe(
       [
         '### 【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22',
-        '> 设备：301室烟感（火灾探测器 smoke-301），网关 gw-1\n> 详情：fire event fire',
+        '> 设备：301室烟感（火灾探测器）\n> 详情：火警：3层东走廊',
         '**请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。**',
         '[查看并确认告警](https://anlian.example/a/a-1)',
       ].join('\n\n'),
@@ -77,6 +77,9 @@ describe('message format', () => {
     const text = formatNotification(offline, RAISED_AT).text.split('\n');
     expect(text[0]).toBe('【紧急告警】酉阳县桃花源养老院 网关离线（机构失联） 14:03:22');
     expect(text[1]).toBe('网关：gw-1');
+    // A device without a name is told by its kind and id; with one, by its name and kind only.
+    const unnamed = formatNotification(fireAlarm({ device: { id: 'smoke-9', kind: 'fire' } }), RAISED_AT);
+    expect(unnamed.text.split('\n')[1]).toBe('设备：火灾探测器 smoke-9');
   });
 
   it('formats places and times', () => {

@@ -11,7 +11,7 @@ export function fireAlarm(over: Partial<AlertNotification> = {}): AlertNotificat
     severity: 'critical',
     rule: 'fire-alarm',
     title: { zh: '火灾报警', en: 'Fire alarm' },
-    reason: 'fire event fire',
+    reason: '火警：3层东走廊',
     drill: false,
     county: 'youyang',
     institution: { id: 'yy-a', name: '酉阳县桃花源养老院' },

@@ -68,7 +68,7 @@ describe('the alarm path', () => {
 
     const detail = await service.get(id);
     expect(detail.transitions.map((t) => [t.from, t.to, t.actor, t.note ?? null])).toEqual([
-      [null, 'open', 'system', '火警（fire/fire）'],
+      [null, 'open', 'system', '火警'],
       ['open', 'acknowledged', 'manager:yy-a', '已到现场'],
       ['acknowledged', 'verified', 'manager:yy-a', '厨房油烟误报'],
       ['verified', 'closed', 'manager:yy-a', '已复位'],

@@ -1,19 +1,14 @@
 // The dashboard under test, in a process of its own so that its CPU and memory are its own:
-// a load county in an in-memory store, the in-memory alert service, a feed of ingest events
-// standing in for ingest and the simulator, and alerts raised at a fixed rate.
+// a load county in an in-memory store, the real alerting service on it (in process, as in
+// `anlian up`), a feed of ingest events standing in for ingest and the simulator, and fire
+// alarms at a fixed rate that alerting raises and the bench verifies and closes.
 import { createServer } from 'node:http';
-import {
-  buildDashboard,
-  type DashboardDatabase,
-  InMemoryAlerts,
-  migrateDashboard,
-  SESSION_COOKIE,
-  UserStore,
-} from '@anlian/dashboard';
+import { alertingApiOf, startAlerting } from '@anlian/alerting';
+import { LatestStateCache } from '@anlian/bus';
+import { buildDashboard, type DashboardDatabase, migrateDashboard, SESSION_COOKIE, UserStore } from '@anlian/dashboard';
 import { buildLoadCounty } from '@anlian/device-simulators';
-import { LatestStateCache } from '@anlian/ingest';
 import type { IngestEvent } from '@anlian/protocol';
-import { silentLogger } from '@anlian/runtime';
+import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import type { Kysely } from 'kysely';
 import { Server } from 'socket.io';
@@ -35,8 +30,14 @@ const subscribe = (l: (e: IngestEvent) => void) => {
   listeners.add(l);
   return () => listeners.delete(l);
 };
-const alerts = new InMemoryAlerts({ subscribe });
-alerts.start();
+const alerting = await startAlerting({
+  db,
+  config: { rulesFile: undefined, channelsFile: undefined, publicUrl: undefined, tickMs: 1000 },
+  logger: silentLogger(),
+  metrics: createMetricsRegistry({ defaultMetrics: false }),
+  subscribe,
+});
+const alerts = alertingApiOf(alerting.service);
 const dashboard = await buildDashboard({
   db,
   cache,
@@ -123,6 +124,7 @@ const telemetry = (i: number): IngestEvent => {
   }
 };
 for (let i = 0; i < devices.length; i++) emit(telemetry(i));
+const fireDevices = devices.filter((d) => d.kind === 'fire');
 
 await dashboard.start();
 const url = await dashboard.listen({ host: '127.0.0.1', port: 0 });
@@ -161,26 +163,32 @@ process.on('message', (m: ToServer) => {
     if (m.alertRate > 0) {
       timers.push(
         setInterval(() => {
-          const d = devices[(raised * 7919) % devices.length];
-          if (!d) return;
+          const fire = fireDevices[raised % fireDevices.length];
+          if (!fire) return;
           raised++;
-          const a = alerts.raise({
-            key: `bench:${raised}`,
-            rule: 'fire-alarm',
-            severity: 'critical',
-            name: { zh: '火警', en: 'Fire alarm' },
-            county: county.county.id,
-            institution: d.institution,
-            gateway: d.gateway,
-            device: d.device,
-            deviceKind: 'fire',
-            reason: 'bench',
-            at: Date.now(),
+          const at = Date.now();
+          const unsubscribe = alerts.onChange((c) => {
+            if (c.type !== 'raised' || c.alert.device !== fire.device || c.alert.gateway !== fire.gateway) return;
+            unsubscribe();
+            // Handled a few seconds later, as an operator would: the open set stays bounded.
+            const id = c.alert.id;
+            setTimeout(() => {
+              void alerts
+                .acknowledge(id, 'bench')
+                .then(() => alerts.verify(id, 'bench', 'test'))
+                .then(() => alerts.close(id, 'bench'));
+            }, 5000);
           });
-          // Handled a few seconds later, as an operator would: the open set stays bounded.
-          setTimeout(() => {
-            void alerts.verify(a.id, 'bench', 'test').then(() => alerts.close(a.id, 'bench'));
-          }, 5000);
+          emit({
+            type: 'event',
+            county: county.county.id,
+            institution: fire.institution,
+            gateway: fire.gateway,
+            device: fire.device,
+            confirmed: true,
+            receivedAt: at,
+            payload: { v: 1, ts: at, seq: seq++, kind: 'fire', event: 'fire', zone: 'bench' },
+          });
         }, 1000 / m.alertRate),
       );
     }
@@ -196,7 +204,7 @@ process.on('message', (m: ToServer) => {
     timers = [];
     send({ type: 'stopped', alertsRaised: raised, messagesFed: fed, baselineSent });
   } else if (m.type === 'quit') {
-    Promise.all([baselineIo.close(), dashboard.stop()]).then(
+    Promise.all([baselineIo.close(), dashboard.stop(), alerting.stop()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type ReadinessCheck, registerHealthRoutes } from '@anlian/runtime';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -10,6 +11,8 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { Registry } from 'prom-client';
 import { isAlertLifecycleError } from '../alerts/alerts-port.js';
 import { DashboardError, DashboardErrorCode } from '../errors.js';
 import type { RegistryEditor } from '../registry/registry-editor.js';
@@ -30,6 +33,9 @@ export interface DashboardHttpOptions {
   webRoot: string | null;
   countyOutlinePath: string | undefined;
   version: string;
+  /** `/metrics` (when given) and `/readyz`'s checks besides the store. */
+  metrics?: Registry | undefined;
+  readiness?: (() => Promise<Record<string, ReadinessCheck>>) | undefined;
 }
 
 /**
@@ -109,7 +115,17 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
     return reply.code(500).send({ code: 'ANL_DASH_INTERNAL', message: 'internal error; see the server log' });
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // /healthz, /readyz (the store answers, and what the composition adds: broker, Redis), /metrics.
+  registerHealthRoutes(app as unknown as FastifyInstance, {
+    metrics: o.metrics ?? new Registry(),
+    readiness: async () => {
+      const store = await sql`select 1 as one`.execute(ctx.db).then(
+        () => ({ ok: true }),
+        (err: Error) => ({ ok: false, detail: err.message }),
+      );
+      return { store, ...(o.readiness ? await o.readiness() : {}) };
+    },
+  });
   await app.register(authRoutes, { ctx, loginLimit: o.loginLimit });
   await app.register(countyRoutes, { ctx, outlinePath: o.countyOutlinePath });
   await app.register(alertRoutes, { ctx });

@@ -1,4 +1,4 @@
-import type { LatestStateCache } from '@anlian/ingest';
+import type { LatestStateCache } from '@anlian/bus';
 import type { IngestEvent, PressureMedium } from '@anlian/protocol';
 import { alertLevel } from '../alerts/alert-level.js';
 import type { Alert, AlertChange, AlertSummary } from '../alerts/alerts-port.js';
@@ -104,7 +104,7 @@ export class CountyLiveModel {
       kind: a.deviceKind ?? 'gateway',
       text: {
         zh: `${this.#instName(a.institution)} ${a.name.zh} ${verb.zh}`,
-        en: `${a.institution} ${a.name.en} ${verb.en}`,
+        en: `${this.#instName(a.institution)} ${a.name.en} ${verb.en}`,
       },
       // A raise carries the alert's level; acknowledging or closing it is news, not alarm.
       level: change.type === 'raised' ? alertLevel(a.severity) : 'info',
@@ -117,15 +117,16 @@ export class CountyLiveModel {
   tickerFor(e: IngestEvent): TickerItem | undefined {
     let item: TickerItem | undefined;
     if (e.type === 'event') {
-      const text = EVENT_TEXT[e.payload.event] ?? { zh: e.payload.event, en: e.payload.event };
-      const where = e.payload.zone ?? e.device;
+      const text = EVENT_TEXT[e.payload.event] ?? { zh: '设备报告异常', en: 'device report' };
+      // The zone the panel names, else the device's registered name: people read the ticker.
+      const where = e.payload.zone ?? this.#registry.snapshot.devices.get(`${e.gateway}/${e.device}`)?.name ?? '';
       item = {
         at: e.receivedAt,
         institution: e.institution,
         kind: e.payload.kind,
         text: {
           zh: `${this.#instName(e.institution)} ${where} ${text.zh}`,
-          en: `${e.institution} ${where} ${text.en}`,
+          en: `${this.#instName(e.institution)} ${where} ${text.en}`,
         },
         level:
           e.payload.event === 'fire'
@@ -142,7 +143,7 @@ export class CountyLiveModel {
         kind: 'gateway',
         text: {
           zh: `${this.#instName(e.institution)} 网关${online ? '上线' : '离线'}`,
-          en: `${e.institution} gateway ${online ? 'online' : 'offline'}`,
+          en: `${this.#instName(e.institution)} gateway ${online ? 'online' : 'offline'}`,
         },
         level: online ? 'info' : 'warning',
       };

@@ -1,4 +1,4 @@
-import type { GatewayStateEntry } from '@anlian/ingest';
+import type { GatewayStateEntry } from '@anlian/bus';
 import { alertLevel } from '../alerts/alert-level.js';
 import type { Alert } from '../alerts/alerts-port.js';
 

@@ -134,7 +134,36 @@ export class LiveHub {
   #emit(room: string, delta: CountyDelta | InstitutionDelta): void {
     const seq = (this.#seq.get(room) ?? 0) + 1;
     this.#seq.set(room, seq);
-    this.#o.io.to(room).emit('delta', { ...delta, room, seq });
+    // To this node's clients only: every dashboard node hears every message and every alert
+    // change itself (its own broker subscription) and numbers its rooms' deltas itself, so a
+    // delta sent through the cross-node adapter would reach other nodes' clients twice, out of
+    // their sequence. The adapter carries what one node does to another's clients.
+    this.#o.io.local.to(room).emit('delta', { ...delta, room, seq });
+  }
+
+  /**
+   * Reloads the open alerts from alerting and sends every room's clients what changed: after
+   * the link that carries alert changes was down (a broker outage), changes may have been missed.
+   */
+  async reloadAlerts(): Promise<void> {
+    try {
+      const { model } = this.#o;
+      const before = new Map(model.openAlerts().map((a) => [a.id, a]));
+      const now = await this.#o.alerts.openAlerts();
+      const seen = new Set<string>();
+      for (const a of now) {
+        seen.add(a.id);
+        const was = before.get(a.id);
+        if (!was || JSON.stringify(was) !== JSON.stringify(a))
+          this.#onAlert({ type: was ? 'updated' : 'raised', alert: a });
+      }
+      for (const [id, a] of before) {
+        if (!seen.has(id)) this.#onAlert({ type: 'cleared', alert: a });
+      }
+      this.#log.info({ open: now.length }, 'open alerts reloaded from alerting');
+    } catch (err) {
+      this.#log.warn({ err }, 'could not reload open alerts from alerting; keeping what this node has');
+    }
   }
 
   #onAlert(change: AlertChange): void {

@@ -1,11 +1,11 @@
-import { type IngestConfig, openStore } from '@anlian/ingest';
 import type { OpenedDatabase } from '@anlian/store';
+import { openStore, type StoreLocation } from '@anlian/store';
 import type { Logger } from 'pino';
 import { migrateDashboard } from './dashboard-migrations.js';
 
 /** Opens the operational store with the registry's and the dashboard's tables up to date. */
-export async function openDashboardStore(config: IngestConfig, logger: Logger): Promise<OpenedDatabase> {
-  const database = await openStore(config, logger);
+export async function openDashboardStore(where: StoreLocation, logger: Logger): Promise<OpenedDatabase> {
+  const database = await openStore(where, logger);
   try {
     await migrateDashboard(database.db, logger);
   } catch (err) {

@@ -1,7 +1,7 @@
+import type { LatestStateCache } from '@anlian/bus';
 import { type Logger, type ReadinessCheck, registerHealthRoutes } from '@anlian/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { LatestStateCache } from '../pipeline/latest-state-cache.js';
 
 export type { ReadinessCheck };
 

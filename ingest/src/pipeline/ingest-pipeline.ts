@@ -1,3 +1,5 @@
+import { LatestStateCache } from '@anlian/bus';
+import type { SequenceWindow } from '@anlian/protocol';
 import { type DeviceKind, decodeMessage, isFireAlarm } from '@anlian/protocol';
 import type { Logger } from '@anlian/runtime';
 import { hasCode } from '@anlian/runtime';
@@ -5,10 +7,8 @@ import type { LineStore } from '@anlian/timeseries';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { InboundMessage } from '../broker/message-source.js';
 import type { IngestEvent, IngestEventListener } from './ingest-event.js';
-import { LatestStateCache } from './latest-state-cache.js';
 import { eventLine, heartbeatLine, type PointContext, statusLine, statusTime, telemetryLine } from './line-protocol.js';
 import type { RegistryCache } from './registry-cache.js';
-import type { SequenceWindow } from './sequence-window.js';
 
 /** One store write: every message in it shares its one promise (no promise per message). */
 interface PendingBatch {

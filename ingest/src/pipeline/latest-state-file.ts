@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { LatestStateCache, LatestStateSnapshot } from '@anlian/bus';
 import type { Logger } from '@anlian/runtime';
 import { stringifyInSlices } from '@anlian/store';
-import type { LatestStateCache, LatestStateSnapshot } from './latest-state-cache.js';
 
 /**
  * Keeps the latest-state cache across restarts in one JSON file: loaded at start, written every

@@ -1,12 +1,11 @@
-import { topics } from '@anlian/protocol';
+import { LatestStateCache } from '@anlian/bus';
+import { SequenceWindow, topics } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { describe, expect, it } from 'vitest';
 import { IngestError } from '../../src/errors.js';
 import type { IngestEvent } from '../../src/pipeline/ingest-event.js';
 import { IngestPipeline, type LineStore } from '../../src/pipeline/ingest-pipeline.js';
-import { LatestStateCache } from '../../src/pipeline/latest-state-cache.js';
 import { RegistryCache, type RegistrySource, type UnconfirmedSighting } from '../../src/pipeline/registry-cache.js';
-import { SequenceWindow } from '../../src/pipeline/sequence-window.js';
 
 const gw = { county: 'youyang', institution: 'yy-a', gateway: 'gw-1' };
 const ts = Date.UTC(2026, 10, 23, 4);

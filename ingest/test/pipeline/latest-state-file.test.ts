@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LatestStateCache } from '@anlian/bus';
 import { silentLogger } from '@anlian/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LatestStateCache } from '../../src/pipeline/latest-state-cache.js';
 import { LatestStateFile } from '../../src/pipeline/latest-state-file.js';
 
 const id = { county: 'c', institution: 'i', gateway: 'gw', device: 'smoke-1', kind: 'fire' as const, confirmed: true };

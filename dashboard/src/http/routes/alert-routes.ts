@@ -17,6 +17,12 @@ import { errorResponses, Id } from './route-schemas.js';
 
 const Note = z.string().trim().min(1).max(1000);
 
+/** An alert with its handling record, and the display names of the people in it. */
+const AlertRecord = AlertDetail.extend({
+  /** By user name: who acknowledged, verified and closed it (`张三`, not `yy-a-mgr`). */
+  actors: z.record(z.string(), z.string()),
+});
+
 /** Alerts: the list, one alert with its timeline, and the operator's acknowledge → verify → close. */
 export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = async (app, { ctx }) => {
   /** The alert, when the principal may see it; 404 rather than 403 for another county's alert. */
@@ -50,7 +56,16 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
             .pipe(z.array(AlertSeverity))
             .optional()
             .describe('comma-separated severities: critical, major, minor, info'),
-          kind: AlertDeviceKind.optional(),
+          verdict: z
+            .string()
+            .transform((s) => s.split(','))
+            .pipe(z.array(AlertVerdict))
+            .optional()
+            .describe('comma-separated verdicts: real_fire, false_alarm, test, device_fault'),
+          kind: z
+            .union([AlertDeviceKind, z.literal('gateway')])
+            .optional()
+            .describe('a device kind, or gateway for gateway alerts (offline)'),
           drill: z
             .enum(['true', 'false'])
             .transform((s) => s === 'true')
@@ -74,6 +89,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
         ...(institution !== undefined ? { institution } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.severity ? { severity: q.severity } : {}),
+        ...(q.verdict ? { verdict: q.verdict } : {}),
         ...(q.kind ? { kind: q.kind } : {}),
         ...(q.drill !== undefined ? { drill: q.drill } : {}),
         ...(q.from !== undefined ? { from: q.from } : {}),
@@ -90,12 +106,21 @@ export const alertRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = asy
     {
       schema: {
         tags: ['alerts'],
-        summary: 'One alert with its timeline (transitions) and notification deliveries',
+        summary: 'One alert with its timeline (transitions), notification deliveries and the names of who acted',
         params: z.object({ id: z.string().min(1).max(128) }),
-        response: { 200: AlertDetail, ...errorResponses },
+        response: { 200: AlertRecord, ...errorResponses },
       },
     },
-    async (req) => visibleAlert(need(req, 'read'), req.params.id),
+    async (req) => {
+      const detail = await visibleAlert(need(req, 'read'), req.params.id);
+      const actors: Record<string, string> = {};
+      // A handful of people per alert; `system` and `drill:…` are the platform, not users.
+      for (const name of new Set(detail.transitions.map((t) => t.actor))) {
+        const user = await ctx.users.userByName(name);
+        if (user) actors[name] = user.displayName;
+      }
+      return { ...detail, actors };
+    },
   );
 
   const act = async (

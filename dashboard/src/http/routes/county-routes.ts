@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DashboardError, DashboardErrorCode } from '../../errors.js';
 import { HistoryField, HistoryMeasure, HistoryRange, historyQuery, parseHistory } from '../../history/history-query.js';
+import { matchesInstitution, townOf } from '../../registry/institution-search.js';
 import type { DashboardContext } from '../dashboard-context.js';
 import { need, needInstitution } from '../request-principal.js';
 import { errorResponses, Id, LooseObject } from './route-schemas.js';
@@ -53,7 +54,10 @@ export const countyRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; outlin
     {
       schema: {
         tags: ['county'],
-        summary: 'Institutions the caller may see, with live status',
+        summary: 'Institutions the caller may see, with live status; `q` finds them by name, id, address or town',
+        querystring: z.object({
+          q: z.string().trim().max(100).optional().describe('any part of the name, id, address or town'),
+        }),
         response: {
           200: z.object({
             institutions: z.array(
@@ -64,8 +68,13 @@ export const countyRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; outlin
                 lng: z.number(),
                 lat: z.number(),
                 beds: z.number(),
+                /** 乡镇 / 街道, from the address; empty when it names none. */
+                town: z.string(),
                 status: z.string(),
                 risk: z.string(),
+                openAlerts: z.number().int(),
+                gatewaysOnline: z.number().int(),
+                gatewaysTotal: z.number().int(),
               }),
             ),
           }),
@@ -80,7 +89,7 @@ export const countyRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; outlin
       return {
         institutions: ids.flatMap((id) => {
           const i = snap.institutions.get(id);
-          if (!i) return [];
+          if (!i || !matchesInstitution({ id, name: i.name, address: i.address }, req.query.q ?? '')) return [];
           const live = ctx.model.institutionLive(id);
           return [
             {
@@ -90,8 +99,12 @@ export const countyRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; outlin
               lng: i.lng,
               lat: i.lat,
               beds: i.beds,
+              town: townOf(i.address),
               status: live.status,
               risk: live.risk,
+              openAlerts: live.openAlerts,
+              gatewaysOnline: live.gatewaysOnline,
+              gatewaysTotal: live.gatewaysTotal,
             },
           ];
         }),

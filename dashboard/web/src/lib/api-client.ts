@@ -4,6 +4,8 @@ export interface ApiIssue {
   path: string;
   code: string;
   message: string;
+  /** What a bound applies to: `string`, `number`, `array`. */
+  origin?: string;
   minimum?: number;
   maximum?: number;
 }

@@ -36,7 +36,18 @@ export function applyCountyDelta(s: CountySnapshot, d: Delta): void {
   }
 }
 
+const isFire = (a: Alert): boolean =>
+  a.severity === 'critical' && (a.deviceKind === 'fire' || a.rule.startsWith('fire'));
+
 /** The fire banner flashes for these until someone acknowledges them (same rule as the server). */
 export function isUnacknowledgedFire(a: Alert): boolean {
-  return a.status === 'open' && a.severity === 'critical' && (a.deviceKind === 'fire' || a.rule.startsWith('fire'));
+  return a.status === 'open' && isFire(a);
+}
+
+/**
+ * A fire alarm that still stands: not closed, and not found to be something else (a person's
+ * verdict other than a real fire). The wall keeps such an institution in view.
+ */
+export function isStandingFire(a: Alert): boolean {
+  return isFire(a) && a.status !== 'closed' && (a.status !== 'verified' || a.verdict === 'real_fire');
 }

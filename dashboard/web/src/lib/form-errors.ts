@@ -90,7 +90,9 @@ export function formProblem(err: unknown): FormProblem {
     if (i.in === 'file' || i.path === '') details.push(i.in === 'file' ? rowText(i.message) : issueText(i));
     else fields[issueKey(i)] ??= issueText(i);
   }
-  if (err.issues.length === 0) details.push(withoutCode(err.message));
+  // The server's own words, when they are in the reader's language (English messages are for logs).
+  const own = withoutCode(err.message);
+  if (err.issues.length === 0 && (locale.value === 'en' || /[\u4e00-\u9fff]/.test(own))) details.push(own);
   const key = HEADLINES[err.code];
   const count = Object.keys(fields).length;
   return {

@@ -1,7 +1,7 @@
 import { computed, ref } from 'vue';
 
 /**
- * Hash routes (`#/wall`, `#/institution/yy-x`, `#/manager`, `#/admin`, `#/login`): the server serves
+ * Hash routes (`#/wall`, `#/institution/yy-x`, `#/manager`, `#/alerts`, `#/institutions`, `#/admin`, `#/login`): the server serves
  * one index.html and needs no fallback routes; a kiosk bookmark is a plain URL.
  */
 const hash = ref(window.location.hash);

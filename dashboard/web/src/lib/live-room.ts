@@ -3,6 +3,8 @@ import { ref } from 'vue';
 import type { Delta, SnapshotAnswer } from '../../../src/live/live-wire';
 
 export const connected = ref(false);
+/** When the last snapshot or change arrived (epoch ms): what a screen says it shows when the link is down. */
+export const lastUpdate = ref<number | null>(null);
 /** The last subscription that failed, for the status line. */
 export const liveError = ref<string | null>(null);
 
@@ -37,6 +39,7 @@ function ensureSocket(): Socket {
       return;
     }
     lastSeq.set(d.room, d.seq);
+    lastUpdate.value = Date.now();
     handlers.delta(d);
   });
   socket = s;
@@ -51,6 +54,7 @@ async function requestSnapshot(room: string): Promise<void> {
   if (!handlers) return;
   if (!answer.ok) throw new Error(`${answer.code}: ${answer.message}`);
   lastSeq.set(room, answer.seq);
+  lastUpdate.value = Date.now();
   handlers.snapshot(answer.snapshot, answer.seq);
 }
 

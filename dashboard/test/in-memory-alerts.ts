@@ -9,8 +9,8 @@ import {
   drillReportCsv,
   type ResolvePolicy,
 } from '@anlian/alerting';
+import { AlertLifecycleError } from '@anlian/alerting/client';
 import type { IngestEvent } from '@anlian/protocol';
-import { AlertLifecycleError } from './alert-lifecycle-error.js';
 import {
   type Alert,
   type AlertChange,
@@ -31,7 +31,7 @@ import {
   type NewDrill,
   type NewSilence,
   type Silence,
-} from './alerts-port.js';
+} from '../src/alerts/alerts-port.js';
 
 export interface InMemoryAlertsOptions {
   clock?: () => number;
@@ -167,7 +167,7 @@ export class InMemoryAlerts implements AlertsPort {
           county: event.county,
           institution: event.institution,
           gateway: event.gateway,
-          reason: `网关 ${event.gateway} 离线${event.payload.reason ? ` (${event.payload.reason})` : ''}`,
+          reason: '网关离线',
           at: event.receivedAt,
         });
       } else this.clear(key, event.receivedAt);
@@ -196,7 +196,7 @@ export class InMemoryAlerts implements AlertsPort {
       gateway: event.gateway,
       device: event.device,
       deviceKind: p.kind,
-      reason: where || `${p.kind} ${p.event}`,
+      reason: where || shape.zh,
       at: event.receivedAt,
     });
   }
@@ -318,7 +318,9 @@ export class InMemoryAlerts implements AlertsPort {
           (filter.institution === undefined || a.institution === filter.institution) &&
           (filter.status === undefined || filter.status.includes(a.status)) &&
           (filter.severity === undefined || filter.severity.includes(a.severity)) &&
-          (filter.kind === undefined || a.deviceKind === filter.kind) &&
+          (filter.verdict === undefined || (a.verdict !== undefined && filter.verdict.includes(a.verdict))) &&
+          (filter.kind === undefined ||
+            (filter.kind === 'gateway' ? a.deviceKind === undefined : a.deviceKind === filter.kind)) &&
           (filter.drill === undefined || a.drill === filter.drill) &&
           (filter.from === undefined || a.openedAt >= filter.from) &&
           (filter.to === undefined || a.openedAt < filter.to),

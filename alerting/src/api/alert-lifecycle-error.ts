@@ -1,7 +1,8 @@
-import { AlertingError, httpStatusOf } from '@anlian/alerting';
+import { AlertingError } from '../errors.js';
+import { httpStatusOf } from './alerting-api.js';
 
 /**
- * An alerting error as the port throws it: alerting's code (`ANL_ALERT_…`) with the HTTP status
+ * An alerting error as the API throws it (in process or from `AlertingClient`): alerting's code (`ANL_ALERT_…`) with the HTTP status
  * alerting assigns it (`httpStatusOf`), which the dashboard's error handler answers as is.
  */
 export class AlertLifecycleError extends Error {
@@ -11,11 +12,11 @@ export class AlertLifecycleError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { statusCode?: number },
   ) {
     // The code leads the message, as alerting's own errors do.
     super(message.startsWith(`${code}: `) ? message : `${code}: ${message}`, options);
-    this.statusCode = httpStatusOf(code);
+    this.statusCode = options?.statusCode ?? httpStatusOf(code);
   }
 
   /** The port's form of an `AlertingError`; anything else is returned unchanged. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SequenceWindow } from '../../src/pipeline/sequence-window.js';
+import { SequenceWindow } from '../src/sequence-window.js';
 
 describe('SequenceWindow', () => {
   it('reports redeliveries as duplicates, per gateway', () => {

@@ -1,24 +1,29 @@
-import {
-  type AlertDetail as AlertingDetail,
-  AlertingErrorCode,
-  type AlertingService,
-  type DeliveryRecord,
-  type AlertFilter as StoreFilter,
-} from '@anlian/alerting';
+import { AlertingErrorCode } from '../errors.js';
+import type { DeliveryRecord } from '../notify/delivery-log.js';
+import type { AlertDetail as AlertingDetail, AlertingService } from '../service/alerting-service.js';
+import type { AlertFilter as StoreFilter } from '../store/alert-store.js';
 import { AlertLifecycleError } from './alert-lifecycle-error.js';
-import type { AlertChange, AlertDelivery, AlertDetail, AlertFilter, AlertsPort, Silence } from './alerts-port.js';
+import type {
+  AlertChange,
+  AlertDelivery,
+  AlertDetail,
+  AlertFilter,
+  AlertingApi,
+  Silence,
+} from './alerting-contract.js';
 
 /** The store's page limit (`AlertStore.list`). */
 const MAX_PAGE = 1000;
 
 /**
- * The dashboard's `AlertsPort` on alerting's `AlertingService`, in the same process (`anlian up`).
+ * `AlertingApi` on the `AlertingService` of this process (`anlian up`, and the HTTP routes of
+ * `anlian alerting`, which serve exactly this).
  * Alerts, transitions and policies pass as alerting shapes them; what differs is mapped here:
  * pages (the cursor is the last alert's id: ids sort by opening time), "not found" (undefined),
  * errors (alerting's code with `httpStatusOf`'s status), the `closed` change (the port's
  * `cleared`), the summary (ms, the wall's names), and `expireSilence` (returns the silence).
  */
-export function alertsPortFrom(service: AlertingService): AlertsPort {
+export function alertingApiOf(service: AlertingService): AlertingApi {
   return {
     async list(filter: AlertFilter) {
       const limit = Math.min(filter.limit ?? 100, MAX_PAGE - 1);
@@ -26,6 +31,7 @@ export function alertsPortFrom(service: AlertingService): AlertsPort {
         institution: filter.institution,
         status: filter.status,
         severity: filter.severity,
+        verdict: filter.verdict,
         kind: filter.kind,
         drill: filter.drill,
         from: filter.from,

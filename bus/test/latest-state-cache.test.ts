@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatestStateCache } from '../../src/pipeline/latest-state-cache.js';
+import { LatestStateCache } from '../src/latest-state-cache.js';
 
 const id = {
   county: 'c1',

@@ -1,0 +1,197 @@
+import { Alert, AlertStatus, AlertTransition, DeviceKind, Severity, Verdict } from '@anlian/protocol';
+import { z } from 'zod';
+import { DrillRecipients } from '../drills/drill.js';
+import type { DrillReport } from '../drills/drill-report.js';
+import { EscalationPolicy, type EscalationPolicyInput } from '../escalation/escalation-policy.js';
+import { SilenceScope } from '../silences/silence.js';
+
+/**
+ * Alerting's API, what other services (the dashboard) use: `AlertingApi` and the zod schemas of
+ * what it returns. Two implementations: `alertingApiOf(service)` in the same process (`anlian
+ * up`), and `AlertingClient` over HTTP to `anlian alerting` (the production form). The alert
+ * model itself is the contract's (protocol); what the API returns is what the dashboard's own
+ * clients receive.
+ *
+ * This module and the client import nothing of the engine, the store or the notifiers: it is what
+ * `@anlian/alerting/client` exports.
+ */
+
+export type { DrillReport, EscalationPolicyInput };
+export { Alert, AlertStatus, AlertTransition, EscalationPolicy, SilenceScope };
+
+/** critical / major / minor / info; the screens show them as levels. */
+export const AlertSeverity = Severity;
+export type AlertSeverity = Severity;
+
+/** GB 25201: a person confirms an alarm as one of these. */
+export const AlertVerdict = Verdict;
+export type AlertVerdict = Verdict;
+
+export const AlertDeviceKind = DeviceKind;
+export type AlertDeviceKind = DeviceKind;
+
+/**
+ * One attempt (or decision not to attempt) of one notification delivery: the notifiers'
+ * `DeliveryRecord`, field for field (`src/notify/delivery-log.ts`).
+ */
+export const AlertDelivery = z.object({
+  deliveryId: z.string(),
+  notificationId: z.string(),
+  alertId: z.string(),
+  channelId: z.string(),
+  channelType: z.string(),
+  contactId: z.string().optional(),
+  attempt: z.number().int(),
+  status: z.enum(['sent', 'failed', 'retrying', 'gave_up', 'skipped']),
+  at: z.number(),
+  error: z.string().optional(),
+  receipt: z.string().optional(),
+  latencyMs: z.number().optional(),
+  nextAttemptAt: z.number().optional(),
+  drill: z.boolean().optional(),
+});
+export type AlertDelivery = z.infer<typeof AlertDelivery>;
+
+export const AlertDetail = z.object({
+  alert: Alert,
+  transitions: z.array(AlertTransition),
+  deliveries: z.array(AlertDelivery),
+});
+export type AlertDetail = z.infer<typeof AlertDetail>;
+
+export interface AlertFilter {
+  institution?: string;
+  status?: AlertStatus[];
+  severity?: AlertSeverity[];
+  /** Verified as one of these (GB 25201); alerts nobody verified have no verdict. */
+  verdict?: AlertVerdict[];
+  /** A device kind, or `gateway` for the gateway's own alerts (offline: the institution is blind). */
+  kind?: AlertDeviceKind | 'gateway';
+  drill?: boolean;
+  /** `openedAt` at or after, epoch ms. */
+  from?: number;
+  /** `openedAt` before, epoch ms. */
+  to?: number;
+  limit?: number;
+  /** Opaque, from the previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export const AlertPage = z.object({ alerts: z.array(Alert), nextCursor: z.string().optional() });
+export type AlertPage = z.infer<typeof AlertPage>;
+
+/** A county's alert figures for the wall screen. Drill alerts are left out. */
+export const AlertSummary = z.object({
+  openByKind: z.record(z.string(), z.number().int()),
+  /** Alerts opened since the given time (the start of the county's day). */
+  alarmsToday: z.number().int(),
+  /** Null while no alert has been acknowledged in the period. */
+  meanTimeToAcknowledgeMs: z.number().nullable(),
+});
+export type AlertSummary = z.infer<typeof AlertSummary>;
+
+export const Silence = z.object({
+  id: z.string(),
+  scope: SilenceScope,
+  startsAt: z.number(),
+  endsAt: z.number(),
+  reason: z.string(),
+  author: z.string(),
+  createdAt: z.number(),
+  expiredAt: z.number().optional(),
+  expiredBy: z.string().optional(),
+});
+export type Silence = z.infer<typeof Silence>;
+
+export interface NewSilence {
+  scope: SilenceScope;
+  startsAt: number;
+  endsAt: number;
+  reason: string;
+  author: string;
+}
+
+export const Drill = z.object({
+  id: z.string(),
+  name: z.string(),
+  institutions: z.array(z.string()),
+  startsAt: z.number(),
+  endsAt: z.number(),
+  recipients: DrillRecipients,
+  author: z.string(),
+  createdAt: z.number(),
+  endedAt: z.number().optional(),
+  endedBy: z.string().optional(),
+});
+export type Drill = z.infer<typeof Drill>;
+
+export interface NewDrill {
+  institutions: string[];
+  startsAt: number;
+  endsAt: number;
+  name: string;
+  /** Default `marker`: the usual recipients, every push prefixed with [演练]. */
+  recipients?: DrillRecipients;
+  author: string;
+}
+
+/** A drill's scores (alerting's `DrillReport`) and the same as CSV: UTF-8 with a BOM, for Excel. */
+export interface DrillReportDocument {
+  report: DrillReport;
+  csv: string;
+}
+
+export interface AlertChange {
+  type: 'raised' | 'updated' | 'cleared';
+  alert: Alert;
+  /** The lifecycle step, when the change is one (raised, acknowledged, verified, closed). */
+  transition?: AlertTransition;
+}
+
+export interface AlertingApi {
+  list(filter: AlertFilter): Promise<AlertPage>;
+  /** Every alert that is not closed, drills included: what the live screens start from. */
+  openAlerts(): Promise<Alert[]>;
+  /** Undefined when there is no such alert. */
+  get(id: string): Promise<AlertDetail | undefined>;
+  /**
+   * Each throws an error with a `code` and a `statusCode`: 404 for an unknown alert, 409 when the
+   * transition is not allowed (`isAlertLifecycleError`).
+   */
+  acknowledge(id: string, actor: string, note?: string): Promise<Alert>;
+  verify(id: string, actor: string, verdict: AlertVerdict, note?: string): Promise<Alert>;
+  close(id: string, actor: string, note?: string): Promise<Alert>;
+  summary(county: string, since: number): Promise<AlertSummary>;
+  /** Silences, the ended ones included, newest first. */
+  listSilences(): Promise<Silence[]>;
+  createSilence(silence: NewSilence): Promise<Silence>;
+  expireSilence(id: string, actor: string): Promise<Silence>;
+  listDrills(): Promise<Drill[]>;
+  createDrill(drill: NewDrill): Promise<Drill>;
+  endDrill(id: string, actor: string): Promise<Drill>;
+  drillReport(id: string): Promise<DrillReportDocument>;
+  getPolicy(institution: string): Promise<EscalationPolicy>;
+  setPolicy(institution: string, policy: EscalationPolicyInput, author: string): Promise<EscalationPolicy>;
+  /** Returns the unsubscribe function. */
+  onChange(listener: (change: AlertChange) => void): () => void;
+}
+
+/**
+ * The error shape the port's lifecycle errors follow: a catalogue code (`ANL_ALERT_…`) and an
+ * HTTP status (404 unknown alert, 409 transition not allowed, 400 invalid request). The
+ * dashboard answers them as they are.
+ */
+export interface AlertLifecycleErrorLike {
+  code: string;
+  message: string;
+  statusCode?: number;
+}
+
+export function isAlertLifecycleError(err: unknown): err is AlertLifecycleErrorLike {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    typeof (err as { message?: unknown }).message === 'string'
+  );
+}
