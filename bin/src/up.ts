@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { loadAlertingConfig } from '@anlian/alerting';
 import { type AllInOneCounty, startAllInOne } from '@anlian/county';
@@ -12,10 +13,21 @@ import {
   resolveScenarioPath,
 } from '@anlian/device-simulators';
 import { type IngestConfig, loadIngestConfig } from '@anlian/ingest';
+import {
+  CjkFonts,
+  FileReportStorage,
+  MonthlyReportScheduler,
+  migrateReports,
+  ReportService,
+  StoreLease,
+  WorkerRenderer,
+} from '@anlian/reports';
 import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
-import { openStore, Registry, readCountyFile } from '@anlian/store';
-import { type Influxd, startInfluxd } from '@anlian/timeseries';
+import { type Database, openStore, Registry, readCountyFile } from '@anlian/store';
+import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
+import type { Kysely } from 'kysely';
 import { pino } from 'pino';
+import { ensureDemoHistory } from './demo-history.js';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
 
@@ -131,6 +143,52 @@ export async function runUp(opts: UpOptions): Promise<void> {
     return fail((err as Error).message);
   }
   const metrics = createMetricsRegistry();
+  // Supervision reports (issue 17): on demand from the dashboard, and last month's on the 1st;
+  // PDFs are laid out on a worker thread, never on the event loop that carries the alarm path.
+  let reports: ReportService | undefined;
+  let reportSchedule: MonthlyReportScheduler | undefined;
+  let demoHistory: Awaited<ReturnType<typeof ensureDemoHistory>> | undefined;
+  const reportsFor = async (db: Kysely<Database>) => {
+    await migrateReports(db, logger);
+    let fonts: CjkFonts | undefined;
+    reports = new ReportService({
+      db,
+      queryInflux: (q) => queryV1(config.influx.target, q),
+      storage: new FileReportStorage(path.join(dataDir, 'reports')),
+      fonts: () => {
+        fonts ??= CjkFonts.load();
+        return fonts;
+      },
+      logger,
+      renderer: new WorkerRenderer(),
+      ...(config.influx.eventsRetentionPolicy
+        ? { influxPolicies: { events: config.influx.eventsRetentionPolicy } }
+        : {}),
+    });
+    reportSchedule = new MonthlyReportScheduler({
+      service: reports,
+      lease: new StoreLease(db),
+      holder: `${os.hostname()}:${process.pid}`,
+      logger,
+    });
+    // The demo county's month of history, so that its report for the last 30 days has data.
+    if (opts.demo) {
+      demoHistory = await ensureDemoHistory({
+        db,
+        county: await loadCountyFile(countyFile),
+        seed: Number(opts.seed),
+        influx: config.influx,
+        logger,
+      }).catch((err: unknown) => {
+        logger.error({ err }, 'demo history not written; reports show live data only');
+        return undefined;
+      });
+    }
+    return {
+      service: reports,
+      ...(demoHistory ? { defaultSource: { kind: 'simulation' as const, runId: demoHistory.runId } } : {}),
+    };
+  };
   // One composition (@anlian/county): the same builders as the production services.
   let county: AllInOneCounty;
   try {
@@ -140,6 +198,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
       dashboard: dashboardConfig,
       logger,
       metrics,
+      reports: reportsFor,
     });
   } catch (err) {
     await influxd?.halt();
@@ -189,6 +248,12 @@ export async function runUp(opts: UpOptions): Promise<void> {
     sim
       ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
       : '  simulator       off (add --demo for the simulated county)',
+    `  reports         ${dashboardUrl}/#/reports   (last month's on the 1st, into ${path.join(dataDir, 'reports')})`,
+    ...(demoHistory
+      ? [
+          `                  demo history: simulation run ${demoHistory.runId} (the 30 days before the first start${demoHistory.created ? `; ${demoHistory.alerts} alerts written now` : ''}) — the report page reads it by default`,
+        ]
+      : []),
     '',
     'Look at the data (kitchen temperatures of the last 5 minutes, per institution):',
     `  curl -sG ${influxUrl}/query --data-urlencode db=${config.influx.target.database} --data-urlencode "q=SELECT last(temperature) FROM kitchen WHERE time > now() - 5m GROUP BY institution"`,
@@ -201,6 +266,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
 
   onShutdownSignal(logger, async () => {
     process.stdout.write('\nstopping …\n');
+    await reportSchedule?.stop();
+    await reports?.close();
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
     await county.dashboard?.stop();
@@ -211,6 +278,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     process.stdout.write(`stopped; data kept in ${dataDir}\n`);
     logger.flush();
   });
+  reportSchedule?.start();
   const t0 = Date.now();
   await sim?.start();
   logger.info({ ms: Date.now() - t0 }, 'simulator started');

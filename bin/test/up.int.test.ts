@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,12 @@ describe('anlian up', () => {
 
   it('brings up the demo county, stores its data, stops cleanly, and reuses the data on a second start', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-up-'));
-    const [mqttPort, httpPort, influxPort] = [await freePort(), await freePort(), await freePort()];
+    const [mqttPort, httpPort, influxPort, dashboardPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     // No INFLUX_URL: `up` starts its own influxd.
     const { INFLUX_URL: _none, ...inherited } = process.env;
     const env = {
@@ -47,6 +52,8 @@ describe('anlian up', () => {
       ANLIAN_MQTT_HOST: '127.0.0.1',
       ANLIAN_MQTT_PORT: String(mqttPort),
       ANLIAN_HTTP_PORT: String(httpPort),
+      ANLIAN_DASHBOARD_HOST: '127.0.0.1',
+      ANLIAN_DASHBOARD_PORT: String(dashboardPort),
     };
     const start = async () => {
       const child = spawn(
@@ -84,6 +91,45 @@ describe('anlian up', () => {
     const health = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
     expect(health.status).toBe(200);
 
+    // Issue 17: the demo county's report for the last 30 days, from its generated month of history.
+    expect(first.out.text).toMatch(/demo history: simulation run demo-history-\d{8}-s1 .*alerts written now/);
+    const dash = `http://127.0.0.1:${dashboardPort}`;
+    const login = await fetch(`${dash}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'operator', password: 'anlian-operator-demo' }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const sources = (await (await fetch(`${dash}/api/reports/sources`, { headers: { cookie } })).json()) as {
+      defaultSource: { kind: string; runId?: string };
+    };
+    expect(sources.defaultSource.kind).toBe('simulation');
+    const made = await fetch(`${dash}/api/reports`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ period: { lastDays: 30 }, source: sources.defaultSource }),
+    });
+    expect(made.status).toBe(200);
+    const report = (await made.json()) as {
+      id: string;
+      summary: { alarms: number; onlineRate: number; drills: number };
+    };
+    expect(report.summary.alarms).toBeGreaterThan(50);
+    expect(report.summary.drills).toBeGreaterThan(0);
+    expect(report.summary.onlineRate).toBeGreaterThan(0.9);
+    expect(report.summary.onlineRate).toBeLessThan(1);
+    const pdf = Buffer.from(
+      await (await fetch(`${dash}/api/reports/${report.id}/pdf`, { headers: { cookie } })).arrayBuffer(),
+    );
+    const pdfFile = path.join(dataDir, 'demo-report.pdf');
+    await writeFile(pdfFile, pdf);
+    const text = execFileSync('pdftotext', ['-layout', pdfFile, '-'], { encoding: 'utf8' });
+    expect(text).toContain('酉阳土家族苗族自治县');
+    expect(text).toContain('近30天');
+    expect(text).toContain(sources.defaultSource.runId ?? 'no run');
+    expect(text).toContain('模拟数据');
+
     first.child.kill('SIGINT');
     await once(first.child, 'exit');
     expect(first.child.exitCode).toBe(0);
@@ -93,6 +139,10 @@ describe('anlian up', () => {
     // A second start reuses the store and InfluxDB's data: no new seeding, nothing lost.
     const second = await start();
     expect(second.out.text).not.toContain('seeded from');
+    // The history was written once; the second start reuses it.
+    expect(second.out.text).toMatch(
+      /demo history: simulation run demo-history-\d{8}-s1 \(the 30 days before the first start\)/,
+    );
     expect(await kitchenPoints()).toBeGreaterThanOrEqual(stored ?? 0);
     second.child.kill('SIGINT');
     await once(second.child, 'exit');

@@ -6,9 +6,17 @@ import {
   DutyCheckService,
   TransportGatewayCommands,
 } from '@anlian/alerting';
-import { buildDashboard, type Dashboard, type DashboardConfig, migrateDashboard } from '@anlian/dashboard';
+import {
+  buildDashboard,
+  type Dashboard,
+  type DashboardConfig,
+  type DashboardDeps,
+  migrateDashboard,
+} from '@anlian/dashboard';
 import { EmbeddedBroker, type IngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
+import type { Database } from '@anlian/store';
 import { queryV1 } from '@anlian/timeseries';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -23,6 +31,11 @@ export interface AllInOneOptions {
   channels?: readonly ChannelBinding[];
   /** The dashboard's web app; default the built one, null for the API only. */
   webRoot?: string | null;
+  /**
+   * Supervision reports for the dashboard (issue 17), made once the store is migrated: the
+   * report service and the data its page offers first. No report routes when left out.
+   */
+  reports?: (db: Kysely<Database>) => Promise<DashboardDeps['reports']>;
 }
 
 /** A county in one process, started. `stop()` drains everything in the right order. */
@@ -95,8 +108,10 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
     let dashboardUrl: string | undefined;
     if (o.dashboard) {
       await migrateDashboard(db, logger);
+      const reports = o.reports ? await o.reports(db) : undefined;
       const d = await buildDashboard({
         db,
+        ...(reports ? { reports } : {}),
         cache: ingest.service.cache,
         subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
         queryInflux: (q) => queryV1(o.ingest.influx.target, q),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LatestStateCache } from '@anlian/bus';
 import type { IngestEvent } from '@anlian/protocol';
+import type { ReportService, ReportSource } from '@anlian/reports';
 import type { ReadinessCheck } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
 import type { FastifyInstance } from 'fastify';
@@ -53,6 +54,8 @@ export interface DashboardDeps {
   statsMs?: number;
   /** How long socket.io keeps a dropped client's missed deltas for recovery; default 2 min. */
   recoveryWindowMs?: number;
+  /** Supervision reports (issue 17): the service, and the data the page offers first. */
+  reports?: { service: ReportService; defaultSource?: ReportSource };
   /** socket.io's adapter across dashboard nodes (the Redis Streams adapter); in memory when unset. */
   socketAdapter?: ServerOptions['adapter'];
   /** `/metrics` serves this registry; `/readyz` asks `readiness` besides the store. */
@@ -137,6 +140,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     webRoot: deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot,
     countyOutlinePath: deps.countyOutlinePath ?? DEMO_COUNTY_OUTLINE,
     version: packageVersion(),
+    reports: deps.reports ? { reports: deps.reports.service, defaultSource: deps.reports.defaultSource } : undefined,
     metrics: deps.metrics,
     readiness: deps.readiness,
   });

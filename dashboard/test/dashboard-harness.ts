@@ -93,7 +93,11 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { county?: CountyConfigInput; deps?: Partial<DashboardDeps>; seedUsers?: boolean } = {},
+  opts: {
+    county?: CountyConfigInput;
+    deps?: Partial<DashboardDeps> | ((db: Kysely<Database>) => Promise<Partial<DashboardDeps>>);
+    seedUsers?: boolean;
+  } = {},
 ): Promise<Harness> {
   const { db, close } = openDatabase({ sqlitePath: ':memory:' });
   await migrateToLatest(db);
@@ -105,6 +109,7 @@ export async function startHarness(
   const alerts = new InMemoryAlerts({ subscribe: bus.subscribe });
   alerts.start();
   const influxQueries: string[] = [];
+  const extra = typeof opts.deps === 'function' ? await opts.deps(db) : opts.deps;
   const dashboard = await buildDashboard({
     db,
     cache,
@@ -125,7 +130,7 @@ export async function startHarness(
     webRoot: null,
     flushMs: 100,
     statsMs: 500,
-    ...opts.deps,
+    ...extra,
   });
   const demo = await seedDemoUsers(db, county.county.id);
   await dashboard.start();

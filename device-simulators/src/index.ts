@@ -36,6 +36,24 @@ export type {
   SimStep,
   SimTopicType,
 } from './generator/sim-step.js';
+export {
+  DEFAULT_HISTORY_RATES,
+  generateHistory,
+  type HistoryOptions,
+  type HistoryRates,
+} from './history/history-generator.js';
+export { historyEventLines, type PolicyLine, telemetryLine } from './history/history-lines.js';
+export type * from './history/history-model.js';
+export { type HistoryReading, historyTelemetry } from './history/history-telemetry.js';
+export {
+  completeHistoryRun,
+  type HistoryRunState,
+  historyRunState,
+  type InfluxLineTarget,
+  writeHistoryLines,
+  writeHistoryToStore,
+} from './history/history-writers.js';
+export { type RecordHistoryOptions, recordHistory } from './history/record-history.js';
 export { DEMO_COUNTY_FILE, REPO_ROOT, resolveScenarioPath, SCENARIOS_DIR } from './paths.js';
 export { hash32, Prng } from './prng.js';
 export {

@@ -11,6 +11,7 @@ export interface Database {
   devices: DevicesTable;
   unconfirmed_devices: UnconfirmedDevicesTable;
   contacts: ContactsTable;
+  sim_runs: SimRunsTable;
 }
 
 /** Epoch milliseconds. */
@@ -96,4 +97,19 @@ export interface ContactsTable {
   dingtalk_user_id: string | null;
   created_at: EpochMs;
   updated_at: EpochMs;
+}
+
+/** A simulation run whose points carry the InfluxDB tag `sim_run` = `id` (design.md, Simulated time). */
+export interface SimRunsTable {
+  id: string;
+  county_id: string;
+  /** `history`: a generated stretch of history; `live`: an accelerated simulator run. */
+  kind: string;
+  seed: number;
+  starts_at: EpochMs;
+  ends_at: EpochMs;
+  description: string;
+  /** Null while the run is being written. */
+  completed_at: EpochMs | null;
+  created_at: EpochMs;
 }

@@ -114,7 +114,8 @@ export class AlertStore {
   }
 
   async list(filter: AlertFilter): Promise<Alert[]> {
-    let q = this.db.selectFrom('alerts').selectAll();
+    // A simulation run's records are history for its reports, never live alerts.
+    let q = this.db.selectFrom('alerts').selectAll().where('sim_run', 'is', null);
     if (filter.institution !== undefined) q = q.where('institution_id', '=', filter.institution);
     if (filter.institutions !== undefined) {
       if (filter.institutions.length === 0) return [];
@@ -148,7 +149,8 @@ export class AlertStore {
         eb.fn.avg<number>(eb('acknowledged_at', '-', eb.ref('opened_at'))).as('ack_ms'),
       ])
       .where('opened_at', '>=', since)
-      .where('drill_id', 'is', null);
+      .where('drill_id', 'is', null)
+      .where('sim_run', 'is', null);
     if (county !== undefined) q = q.where('county_id', '=', county);
     const row = await q.executeTakeFirst();
     const out: { opened: number; meanToAcknowledgeS?: number } = { opened: Number(row?.n ?? 0) };
@@ -262,6 +264,7 @@ export class AlertStore {
         created_at: d.createdAt,
         ended_at: d.endedAt ?? null,
         ended_by: d.endedBy ?? null,
+        sim_run: null,
       })
       .execute();
   }
@@ -277,7 +280,13 @@ export class AlertStore {
   }
 
   async drills(): Promise<Drill[]> {
-    const rows = await this.db.selectFrom('drills').selectAll().orderBy('starts_at', 'desc').limit(1000).execute();
+    const rows = await this.db
+      .selectFrom('drills')
+      .selectAll()
+      .where('sim_run', 'is', null)
+      .orderBy('starts_at', 'desc')
+      .limit(1000)
+      .execute();
     return rows.map((r) => {
       const d: Drill = {
         id: r.id,
@@ -415,6 +424,8 @@ function toRow(a: Alert, now: number): AlertsTable {
     escalation_state: a.escalation.state,
     escalation_next_at: a.escalation.nextAt ?? null,
     updated_at: now,
+    // The service raises live alerts only; a simulation run's records are written by its history.
+    sim_run: null,
   };
 }
 

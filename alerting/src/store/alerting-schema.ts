@@ -70,6 +70,8 @@ export interface AlertsTable {
   escalation_state: string;
   escalation_next_at: EpochMs | null;
   updated_at: EpochMs;
+  /** The simulation run a generated record belongs to; null for live alerts (never shown as live). */
+  sim_run: string | null;
 }
 
 export interface AlertTransitionsTable {
@@ -132,6 +134,8 @@ export interface DrillsTable {
   created_at: EpochMs;
   ended_at: EpochMs | null;
   ended_by: string | null;
+  /** The simulation run a generated drill belongs to; null for live drills. */
+  sim_run: string | null;
 }
 
 export interface AlertingStateTable {

@@ -23,6 +23,8 @@ const ALLOWED = {
   /** Silences and drills. */
   manageSilences: ['county_admin', 'county_operator'],
   manageDrills: ['county_admin', 'county_operator'],
+  /** Supervision reports: county roles all of the county's, a manager their institution's (issue 17). */
+  readReports: ['county_admin', 'county_operator', 'institution_manager'],
   /** Escalation policy of an institution (its manager may set their own). */
   managePolicy: ['county_admin', 'institution_manager'],
   /** Registry, gateways' credentials, users, kiosk tokens, imports; the audit log. */

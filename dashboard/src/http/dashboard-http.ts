@@ -23,6 +23,7 @@ import { alertRoutes } from './routes/alert-routes.js';
 import { authRoutes, type LoginLimit } from './routes/auth-routes.js';
 import { countyRoutes } from './routes/county-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
+import { type ReportRoutesOptions, reportRoutes } from './routes/report-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
 
 export interface DashboardHttpOptions {
@@ -33,6 +34,8 @@ export interface DashboardHttpOptions {
   webRoot: string | null;
   countyOutlinePath: string | undefined;
   version: string;
+  /** Supervision reports (issue 17); without them the report routes are absent. */
+  reports?: Omit<ReportRoutesOptions, 'ctx'> | undefined;
   /** `/metrics` (when given) and `/readyz`'s checks besides the store. */
   metrics?: Registry | undefined;
   readiness?: (() => Promise<Record<string, ReadinessCheck>>) | undefined;
@@ -131,6 +134,7 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   await app.register(alertRoutes, { ctx });
   await app.register(operationsRoutes, { ctx });
   await app.register(adminRoutes, { ctx, editor: o.editor });
+  if (o.reports) await app.register(reportRoutes, { ctx, ...o.reports });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (o.webRoot !== null) {

@@ -99,6 +99,7 @@ const DICT = {
   save: ['保存', 'Save'],
   cancel: ['取消', 'Cancel'],
   submit: ['提交', 'Submit'],
+  reports: ['报表', 'Reports'],
   closeAfterVerify: ['核实后才能关闭', 'Verify it before closing'],
   errAlertChanged: [
     '这条告警的状态已经变化（可能已有他人处理），请查看最新状态',

@@ -1,0 +1,37 @@
+import { translator } from './i18n';
+
+/** The reports page's messages, Chinese first. */
+export const rt = translator({
+  title: ['监管报表', 'Supervision reports'],
+  back: ['返回', 'Back'],
+  generate: ['生成报表', 'Generate a report'],
+  generating: ['正在生成…', 'Generating…'],
+  scope: ['范围', 'Scope'],
+  wholeCounty: ['全县', 'Whole county'],
+  period: ['统计周期', 'Period'],
+  month: ['月度', 'Month'],
+  quarter: ['季度', 'Quarter'],
+  range: ['自定义日期', 'Date range'],
+  last30: ['近30天', 'Last 30 days'],
+  from: ['起', 'From'],
+  to: ['止', 'To'],
+  source: ['数据来源', 'Data'],
+  live: ['实时运行数据', 'Live data'],
+  simulated: ['模拟数据', 'Simulated data'],
+  language: ['报表语言', 'Report language'],
+  archive: ['报表存档', 'Archive'],
+  generatedAt: ['生成时间', 'Generated'],
+  generatedBy: ['生成方式', 'By'],
+  schedule: ['每月自动', 'Monthly schedule'],
+  onlineRate: ['设备在线率', 'Online rate'],
+  alarms: ['报警数', 'Alarms'],
+  falseAlarmRate: ['误报率', 'False alarms'],
+  download: ['下载', 'Download'],
+  empty: ['暂无存档报表', 'No reports archived yet'],
+  failed: ['生成失败：{message}', 'Failed: {message}'],
+  done: ['已生成：{label}', 'Generated: {label}'],
+  note: [
+    '每月1日自动生成上月全县及各机构报表；也可随时按月度、季度或任意日期生成。',
+    'Last month’s county and institution reports are generated on the 1st; any month, quarter or range on demand.',
+  ],
+});

@@ -1,0 +1,71 @@
+import ExcelJS from 'exceljs';
+import type { ReportFigures } from '../figures/report-figures.js';
+import { reportHeading } from './report-heading.js';
+import { type Lang, t } from './report-labels.js';
+import { type CellValue, type ReportColumn, type ReportSection, reportSections } from './report-sections.js';
+import { neutralizeCellText, sheetName } from './spreadsheet-text.js';
+
+const NUM_FMT: Partial<Record<ReportColumn['kind'], string>> = { percent: '0.00%', seconds: '0.0', int: '0' };
+const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE8EEF5' } };
+
+function cell(value: CellValue, kind: ReportColumn['kind']): ExcelJS.CellValue {
+  if (value === undefined) return null;
+  if (typeof value === 'number') return kind === 'text' ? neutralizeCellText(String(value)) : value;
+  return neutralizeCellText(value);
+}
+
+function writeSection(ws: ExcelJS.Worksheet, s: ReportSection, lang: Lang): void {
+  const width = Math.max(2, ...s.tables.map((tb) => tb.columns.length));
+  ws.addRow([neutralizeCellText(s.title)]).font = { bold: true, size: 14 };
+  const method = ws.addRow([`${t(lang, 'method')}：${s.method}`]);
+  ws.mergeCells(method.number, 1, method.number, width);
+  method.alignment = { wrapText: true, vertical: 'top' };
+  method.height = Math.min(160, 15 * Math.ceil(s.method.length / (width * 14)) + 6);
+  for (const item of s.summary) ws.addRow([neutralizeCellText(item.label), neutralizeCellText(item.value)]);
+  for (const table of s.tables) {
+    ws.addRow([]);
+    if (table.title) ws.addRow([neutralizeCellText(table.title)]).font = { bold: true };
+    const header = ws.addRow(table.columns.map((c) => neutralizeCellText(c.header)));
+    header.font = { bold: true };
+    header.eachCell((c) => {
+      c.fill = HEADER_FILL;
+    });
+    if (table.rows.length === 0) ws.addRow([t(lang, 'none')]);
+    for (const row of table.rows) {
+      const r = ws.addRow(table.columns.map((c) => cell(row[c.key], c.kind)));
+      table.columns.forEach((c, i) => {
+        const fmt = NUM_FMT[c.kind];
+        if (fmt) r.getCell(i + 1).numFmt = fmt;
+      });
+    }
+  }
+  ws.columns.forEach((col, i) => {
+    col.width = i === 0 ? 28 : 16;
+  });
+}
+
+/** The report as an Excel workbook: a summary sheet, then one sheet per section. */
+export async function writeExcelReport(f: ReportFigures, lang: Lang = 'zh'): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'Anlian 安联网';
+  wb.created = new Date(f.generatedAt);
+  wb.modified = new Date(f.generatedAt);
+  const sections = reportSections(f, lang);
+  const heading = reportHeading(f, lang);
+
+  const summary = wb.addWorksheet(sheetName(t(lang, 'sheetSummary')));
+  summary.addRow([neutralizeCellText(heading.title)]).font = { bold: true, size: 16 };
+  for (const [label, value] of heading.lines) summary.addRow([neutralizeCellText(label), neutralizeCellText(value)]);
+  summary.addRow([]);
+  summary.addRow([t(lang, 'keyFigures')]).font = { bold: true };
+  for (const s of sections) {
+    for (const item of s.summary) {
+      summary.addRow([neutralizeCellText(`${s.title} · ${item.label}`), neutralizeCellText(item.value)]);
+    }
+  }
+  summary.getColumn(1).width = 44;
+  summary.getColumn(2).width = 60;
+
+  for (const s of sections) writeSection(wb.addWorksheet(sheetName(s.sheet)), s, lang);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
