@@ -1,15 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  DutyCheckService,
-  loadAlertingConfig,
-  type RunningAlerting,
-  startAlerting,
-  TransportGatewayCommands,
-} from '@anlian/alerting';
+import { type AlertingNode, type DutyCheckService, loadAlertingConfig } from '@anlian/alerting';
+import { startAllInOne } from '@anlian/county';
 import { buildGateway, type Gateway, silentLogger as gatewaySilentLogger, resolveGatewayConfig } from '@anlian/gateway';
-import { EmbeddedBroker, loadIngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
+import { loadIngestConfig, type RunningIngest } from '@anlian/ingest';
 import type { CountyConfigInput, GatewayAddress } from '@anlian/protocol';
 import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
 import { seedCounty } from '@anlian/store';
@@ -39,13 +34,11 @@ export interface FirePanelCountyOptions {
   alertTickMs?: number;
   /** Gateways besides the fire-panel one, with the same devices, that publish over MQTT themselves (a baseline). */
   directGateways?: readonly string[];
-  /** The county's duty checks: how long after the answer window a reply may still come (ms). Default 5000. */
-  dutyCheckReplyGraceMs?: number;
 }
 
 export interface FirePanelCounty {
   ingest: RunningIngest;
-  alerting: RunningAlerting;
+  alerting: AlertingNode;
   /** The real gateway; its `gb26875` adapter listens on 127.0.0.1:`panelPort`. */
   gateway: Gateway;
   panelPort: number;
@@ -54,17 +47,15 @@ export interface FirePanelCounty {
   /** A gateway's MQTT password. */
   secretOf(gateway: string): string;
   address(gateway: string): GatewayAddress;
-  /** County → gateway commands through the embedded broker's in-process link (as in `anlian up`). */
-  commands: TransportGatewayCommands;
-  /** The county's duty checks (查岗) over those commands. */
+  /** The county's duty checks (查岗), through the embedded broker's in-process link. */
   dutyChecks: DutyCheckService;
   close(): Promise<void>;
 }
 
 /**
- * The county as `anlian up` composes it — ingest with its embedded broker, alerting on its events,
- * commands and duty checks through the broker's in-process link — with a stand-in InfluxDB that
- * takes every write, and a real gateway whose GB/T 26875.3 adapter serves UITD 889 (device
+ * The county as `anlian up` composes it (`startAllInOne`: ingest with its embedded broker, alerting
+ * on its events, duty checks through the broker's in-process link; no dashboard) with a stand-in
+ * InfluxDB that takes every write, and a real gateway whose GB/T 26875.3 adapter serves UITD 889 (device
  * `panel-1`, and the electrical circuit `elec-1` at loop 2 point 1). What the fire-panel tests
  * (bin/test/fire-panel.int.test.ts) and bench:fire-panel run a simulated UITD against.
  */
@@ -93,7 +84,7 @@ export async function startFirePanelCounty(opts: FirePanelCountyOptions = {}): P
       { id: UITD_DEVICE, kind: 'fire' as const, name: '火灾报警控制器', location: loc },
       { id: ELECTRICAL_DEVICE, kind: 'electrical' as const, name: '配电箱 1 回路', location: loc },
     ];
-    const county: CountyConfigInput = {
+    const countyFile: CountyConfigInput = {
       county: { id: FIRE_PANEL_COUNTY, name: '消防主机测试县', adcode: '500242' },
       institutions: [
         {
@@ -111,14 +102,13 @@ export async function startFirePanelCounty(opts: FirePanelCountyOptions = {}): P
         },
       ],
     };
-    const countyFile = path.join(dir, 'county.json');
-    await writeFile(countyFile, JSON.stringify(county));
-    await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
+    const file = path.join(dir, 'county.json');
+    await writeFile(file, JSON.stringify(countyFile));
+    await seedCounty({ file, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
 
     const mqttPort = await freePort();
-    const metrics = createMetricsRegistry();
-    const ingest = await startIngest(
-      loadIngestConfig({
+    const county = await startAllInOne({
+      ingest: loadIngestConfig({
         ANLIAN_DATA_DIR: dir,
         ANLIAN_MQTT_HOST: '127.0.0.1',
         ANLIAN_MQTT_PORT: String(mqttPort),
@@ -127,20 +117,15 @@ export async function startFirePanelCounty(opts: FirePanelCountyOptions = {}): P
         INFLUX_URL: influx.url,
         INFLUX_SETUP: 'false',
       }),
-      silentLogger(),
-      metrics,
-    );
-    teardown.push(() => ingest.stop());
-    const alerting = await startAlerting({
-      db: ingest.database.db,
-      config: loadAlertingConfig(
+      alerting: loadAlertingConfig(
         opts.alertTickMs === undefined ? {} : { ANLIAN_ALERT_TICK_MS: String(opts.alertTickMs) },
       ),
       logger: silentLogger(),
-      metrics,
-      subscribe: (listener) => ingest.service.pipeline.onEvent(listener),
+      metrics: createMetricsRegistry(),
     });
-    teardown.push(() => alerting.stop());
+    teardown.push(() => county.stop());
+    const { ingest, alerting, dutyChecks } = county;
+    if (!dutyChecks) throw new Error('the fire-panel county runs the embedded broker: duty checks through it');
 
     const panelPort = await freePort();
     const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
@@ -176,25 +161,7 @@ export async function startFirePanelCounty(opts: FirePanelCountyOptions = {}): P
     });
     await gateway.start();
     teardown.push(() => gateway.stop());
-    const broker = ingest.service.source;
-    if (!(broker instanceof EmbeddedBroker)) throw new Error('the fire-panel county runs the embedded broker');
-    const commands = new TransportGatewayCommands({
-      transport: broker.countyLink(),
-      county: FIRE_PANEL_COUNTY,
-      logger: silentLogger(),
-    });
-    await commands.start();
-    teardown.push(() => commands.stop());
-    const dutyChecks = new DutyCheckService({
-      db: ingest.database.db as never,
-      commands,
-      raise: (signal) => alerting.service.signal(signal),
-      logger: silentLogger(),
-      replyGraceMs: opts.dutyCheckReplyGraceMs ?? 5000,
-    });
-    teardown.push(() => dutyChecks.stop());
-
-    return { ingest, alerting, gateway, panelPort, mqttUrl, secretOf, address, commands, dutyChecks, close };
+    return { ingest, alerting, gateway, panelPort, mqttUrl, secretOf, address, dutyChecks, close };
   } catch (err) {
     await close().catch(() => {
       // The start-up error is the one to report; teardown failures after it are its consequences.
