@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AlertChangeMessage, IngestEvent } from '@anlian/protocol';
-import type { Database } from '@anlian/store';
+import type { Database, PartitionLeases } from '@anlian/store';
 import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -39,8 +39,15 @@ export interface AlertingDeps {
   eventsRetentionPolicy?: string | undefined;
   /** Each alert change also goes here (the broker's county topics, for dashboards on other nodes). */
   publishChange?: ((message: AlertChangeMessage) => void) | undefined;
-  /** Names this node in published changes and logs. Default `alerting`. */
+  /** Names this node in published changes, its saved engine state and logs. Default `alerting`. */
   nodeId?: string;
+  /**
+   * Which institutions this node acts for (several alerting nodes, issue 12); one node holds
+   * everything when left out.
+   */
+  leases?: PartitionLeases;
+  /** Silences, drills or policies changed on this node: tell the others (the alert bus). */
+  publishConfigChanged?: (what: 'silences' | 'drills' | 'policies') => void;
   /** Channels besides the file's (tests, `anlian up`). */
   channels?: readonly ChannelBinding[];
   /** For tests: loopback fetch, fixed clock. */
@@ -136,12 +143,16 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
       cancel: (id) => {
         dispatcher.cancel(id);
       },
+      adopt: (ids) => dispatcher.loadSent(ids),
     },
     events: deps.events,
     eventsRetentionPolicy: deps.eventsRetentionPolicy,
     tickMs: deps.config.tickMs,
     publicUrl: deps.config.publicUrl,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.leases ? { leases: deps.leases } : {}),
+    nodeId: deps.nodeId,
+    publishConfigChanged: deps.publishConfigChanged,
   });
   const node = deps.nodeId ?? 'alerting';
   const clock = deps.clock ?? Date.now;

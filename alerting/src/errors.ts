@@ -26,6 +26,8 @@ export const AlertingErrorCode = {
   CHANNEL_LOOKUP_FAILED: 'ANL_ALERT_CHANNEL_LOOKUP_FAILED',
   /** No alerting node answered the API (HTTP 503). */
   UNAVAILABLE: 'ANL_ALERT_UNAVAILABLE',
+  /** Another alerting node acts for the alert's institution (HTTP 503: ask the next node). */
+  NOT_OWNER: 'ANL_ALERT_NOT_OWNER',
   /** A service called the alerting API without the county's service token (HTTP 401). */
   UNAUTHORIZED: 'ANL_ALERT_UNAUTHORIZED',
   /** A gateway did not answer a county command (`…/cmd/{name}/reply`) in time. */

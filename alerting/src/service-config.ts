@@ -29,6 +29,15 @@ export const AlertingServiceSchema = AlertingConfigSchema.extend(StoreEnv.shape)
       'how other alerting nodes reach this one’s API (default http://<host>:<port>)',
     ),
     ANLIAN_SERVICE_TOKEN: envOptional.describe('the county’s service token; the API asks for it when set'),
+    ANLIAN_ALERTING_PARTITIONS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(1)
+      .describe(
+        'institutions are split into this many partitions, each acted for by one alerting node at a time (the same on every node); 1: one active node and standbys',
+      ),
   })
   .superRefine((c, ctx) => {
     if (!c.ANLIAN_BROKER_URL) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AlertBus, brokerFromEnv, CountyFeed, mqttClientOptions } from '@anlian/bus';
 import { createLogger, createMetricsRegistry, hasCode, onShutdownSignal, registerHealthRoutes } from '@anlian/runtime';
-import { openStore, storeLocation } from '@anlian/store';
+import { openStore, type PartitionLeases, PgAdvisoryLeases, SoleLeases, storeLocation } from '@anlian/store';
 import { InfluxWriter, influxTargetFromEnv } from '@anlian/timeseries';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
@@ -50,6 +50,17 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
     await bus.start();
     stops.push(() => bus.stop());
     const feed = new CountyFeed({ broker, persistent: true, logger, metrics });
+    const county = (await store.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
+    // Several nodes on PostgreSQL share the institutions through leases; one node on SQLite holds all.
+    const leases: PartitionLeases = where.dbUrl
+      ? new PgAdvisoryLeases({
+          url: where.dbUrl,
+          name: 'alerting',
+          partitions: config.ANLIAN_ALERTING_PARTITIONS,
+          nodeId: config.nodeId,
+          logger,
+        })
+      : new SoleLeases(config.ANLIAN_ALERTING_PARTITIONS);
     const node = await buildAlerting({
       db: store.db,
       config: {
@@ -65,14 +76,20 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
       eventsRetentionPolicy: config.INFLUX_EVENTS_RP || undefined,
       publishChange: (m) => bus.publishChange(m),
       nodeId: config.nodeId,
+      leases,
+      publishConfigChanged: (what) => {
+        if (county) bus.publishConfigChanged(county, { v: 1, what, node: config.nodeId, at: Date.now() });
+      },
     });
     await node.start();
     stops.push(() => node.stop());
+    bus.onConfigChanged((m) => {
+      if (m.node !== config.nodeId) void node.service.reloadConfig(m.what);
+    });
     // Messages flow once alerting has its open alerts and engine state back.
     await feed.start();
     stops.push(() => feed.stop());
 
-    const county = (await store.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
     let dutyChecks: DutyCheckService | undefined;
     if (county) {
       const client = mqtt.connect(broker.url, mqttClientOptions({ ...broker, clientId: `${config.nodeId}-commands` }));
@@ -84,6 +101,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
         db: store.db as never,
         commands,
         raise: (signal) => node.service.signal(signal),
+        owns: (institution) => node.service.actsFor(institution),
         logger,
       });
       dutyChecks.start();
@@ -116,6 +134,8 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
         };
       },
     });
+    // Which institutions this node acts for now (operators, and the tests of failover).
+    http.get('/v1/node', async () => ({ node: config.nodeId, partitions: node.service.partitions() }));
     registerAlertingRoutes(http, {
       api: node.api,
       ...(config.ANLIAN_SERVICE_TOKEN ? { serviceToken: config.ANLIAN_SERVICE_TOKEN } : {}),

@@ -42,3 +42,11 @@ export {
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
 export { openStore, StoreEnv, type StoreLocation, storeLocation } from './store-env.js';
+export {
+  type LeaseChange,
+  type PartitionLeases,
+  PgAdvisoryLeases,
+  type PgAdvisoryLeasesOptions,
+  partitionOf,
+  SoleLeases,
+} from './partition-leases.js';

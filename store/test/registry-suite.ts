@@ -478,7 +478,7 @@ export function registrySuite(factory: DialectFactory): void {
       expect(summary).toEqual({
         institutions: 2,
         gateways: 2,
-        devices: { total: 6, byKind: { fire: 3, extinguisher: 1, kitchen: 1, camera: 1 } },
+        devices: { total: 6, byKind: { fire: 3, extinguisher: 1, kitchen: 1, camera: 1, electrical: 0 } },
         unconfirmedDevices: 1,
       });
       expect((await new Registry(store.db).countySummary('elsewhere')).devices.total).toBe(0);

@@ -7,3 +7,4 @@ export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
 export * from './null-influx.js';
 export * from './postgres.js';
+export { type ReceivedPush, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';

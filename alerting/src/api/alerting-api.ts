@@ -49,6 +49,7 @@ export function httpStatusOf(code: string): number {
     case 'ANL_ALERT_UNAUTHORIZED':
       return 401;
     case 'ANL_ALERT_UNAVAILABLE':
+    case 'ANL_ALERT_NOT_OWNER':
       return 503;
     case 'ANL_ALERT_TRANSITION_INVALID':
       return 409;

@@ -48,7 +48,7 @@ export function alertingApiOf(service: AlertingService): AlertingApi {
     },
 
     async openAlerts() {
-      return service.openAlerts();
+      return service.allOpenAlerts();
     },
 
     async get(id) {

@@ -43,6 +43,11 @@ export interface DutyCheckServiceOptions {
   severity?: Severity;
   /** A check of every gateway of these institutions (all when empty) this often; none when unset. */
   schedule?: { everyMs: number; institutions?: readonly string[] };
+  /**
+   * Whether this node acts for an institution (several alerting nodes, issue 12): a scheduled check
+   * is put by the node that acts for the institution only, not by every node. Default: all.
+   */
+  owns?: (institution: string) => boolean;
 }
 
 /** The rule id of the alert an unanswered check raises (one open per gateway). */
@@ -224,7 +229,9 @@ export class DutyCheckService {
         institutions.length > 0
           ? institutions
           : (await this.#o.db.selectFrom('institutions').select('id').execute()).map((r) => r.id);
+      const owns = this.#o.owns ?? (() => true);
       for (const institution of list) {
+        if (!owns(institution)) continue;
         await this.request({ institution, requestedBy: 'schedule', source: 'schedule' }).catch((err: unknown) =>
           this.#log.warn({ institution, err: (err as Error).message }, 'scheduled duty check not sent'),
         );

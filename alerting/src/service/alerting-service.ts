@@ -1,4 +1,5 @@
 import type { IngestEvent } from '@anlian/protocol';
+import { type LeaseChange, type PartitionLeases, partitionOf, SoleLeases } from '@anlian/store';
 import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import {
   nextDueAt,
   rolesAt,
 } from '../escalation/escalation-policy.js';
+import { ShadowSignals } from '../ha/shadow-signals.js';
 import { type Alert, type AlertChange, type AlertTransition, SYSTEM_ACTOR, type Verdict } from '../lifecycle/alert.js';
 import { type AlertAction, applyAction } from '../lifecycle/alert-lifecycle.js';
 import type { DeliveryRecord } from '../notify/delivery-log.js';
@@ -38,6 +40,11 @@ export interface NotificationSink {
   dispatch(n: AlertNotification): void;
   /** Drops pending retries of an alert's notifications (acknowledged: stop escalating). */
   cancel(alertId: string): void;
+  /**
+   * Learns what the delivery log says was already sent for alerts this node takes over from
+   * another, so that re-dispatching them skips those deliveries.
+   */
+  adopt?(alertIds: readonly string[]): Promise<void>;
 }
 
 export interface AlertingServiceDeps {
@@ -65,6 +72,17 @@ export interface AlertingServiceDeps {
   defaultPolicy?: EscalationPolicy;
   /** Base URL of the manager view, for links in pushes (`…/m/alerts/<id>`). */
   publicUrl?: string | undefined;
+  /**
+   * Which institutions this node acts for (issue 12): partitions of institutions held through
+   * leases in the store. Every node evaluates every message; only the holder of an institution's
+   * partition raises, pushes and escalates its alerts, and a standby takes over what it saw when
+   * the holder dies. Default: this node holds everything (one node, `anlian up`).
+   */
+  leases?: PartitionLeases;
+  /** This node's name: its saved engine state is its own. Unset: the single node's. */
+  nodeId?: string | undefined;
+  /** Silences, drills or policies changed here: tell the other nodes (the alert bus). */
+  publishConfigChanged?: ((what: 'silences' | 'drills' | 'policies') => void) | undefined;
 }
 
 export interface AlertDetail {
@@ -117,6 +135,12 @@ export class AlertingService {
   #timers: NodeJS.Timeout[] = [];
   #engineDirty = false;
   #started = false;
+  readonly #leases: PartitionLeases;
+  /** What this node saw for institutions another node acts for (or that it is taking over). */
+  readonly #shadow = new ShadowSignals();
+  /** Partitions being taken over: their signals wait in the shadow until the store is read. */
+  readonly #loading = new Set<number>();
+  #unsubscribeLeases: (() => void) | undefined;
   readonly #m: {
     signals: Counter<'type' | 'severity'>;
     raiseToDispatch: Histogram;
@@ -132,6 +156,7 @@ export class AlertingService {
     this.directory = new AlertingDirectory(deps.db);
     this.#writer = new SerialWriter(this.#log);
     this.#engine = new RuleEngine({ rules: deps.rules, devices: this.directory.device, clock: this.#clock });
+    this.#leases = deps.leases ?? new SoleLeases();
     const registers = [deps.metrics];
     this.#m = {
       signals: new Counter({
@@ -174,13 +199,17 @@ export class AlertingService {
     await this.#reloadPolicies();
     this.#silences = await this.store.silences(now);
     this.#drills = await this.store.drills();
+    // Which institutions this node acts for, before anything is loaded: a takeover announced
+    // now is handled by the load below; later ones by `#onLeases`.
+    await this.#leases.start();
     const seqs = await this.store.openTransitionSeqs();
     for (const alert of await this.store.openAlerts()) {
+      if (!this.#owns(alert.institution)) continue;
       this.#open.set(alert.key, alert);
       this.#byId.set(alert.id, alert);
       this.#seq.set(alert.id, seqs.get(alert.id) ?? 0);
     }
-    const saved = await this.store.loadState(ENGINE_STATE);
+    const saved = await this.store.loadState(this.#engineStateName);
     if (saved !== undefined) {
       try {
         this.#engine.restore(saved, now);
@@ -197,6 +226,7 @@ export class AlertingService {
     }
     await this.deps.notifier.start();
     this.#started = true;
+    this.#unsubscribeLeases = this.#leases.onChange((c) => void this.#onLeases(c));
     const tickMs = this.deps.tickMs ?? 1000;
     this.#every(tickMs, () => this.tick());
     this.#every(this.deps.snapshotMs ?? 30_000, () => this.#saveEngine(false));
@@ -205,7 +235,10 @@ export class AlertingService {
     });
     // Escalations that fell due while the service was down go out now.
     this.tick();
-    this.#log.info({ open: this.#open.size, ...this.directory.counts }, 'alerting started');
+    this.#log.info(
+      { open: this.#open.size, partitions: this.#leases.describe(), ...this.directory.counts },
+      'alerting started',
+    );
   }
 
   async stop(): Promise<void> {
@@ -213,9 +246,12 @@ export class AlertingService {
     this.#started = false;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    this.#unsubscribeLeases?.();
     this.#saveEngine(true);
     await this.deps.notifier.stop();
     await this.#writer.stop();
+    // Given up last: another node takes the institutions once this one's writes are in the store.
+    await this.#leases.stop();
     this.#log.info('alerting stopped');
   }
 
@@ -246,6 +282,7 @@ export class AlertingService {
       const next = alert.escalation.nextAt;
       if (alert.escalation.state === 'active' && next !== undefined && next <= now) this.#escalate(alert, now);
     }
+    this.#shadow.expire(now);
   }
 
   /**
@@ -270,6 +307,11 @@ export class AlertingService {
   // ——— the alarm path ———
 
   #onSignal(s: AlertSignal, receivedAt?: number): void {
+    if (!this.#acts(s.subject.institution)) {
+      // Another node acts for this institution (or this one is taking it over): remember, do not act.
+      this.#shadow.note(s);
+      return;
+    }
     this.#m.signals.inc({ type: s.type, severity: s.severity });
     const open = this.#open.get(s.key);
     if (s.type === 'clear') {
@@ -446,6 +488,13 @@ export class AlertingService {
   async act(id: string, action: Exclude<AlertAction, { type: 'resolve' }>): Promise<Alert> {
     const alert = this.#byId.get(id) ?? (await this.store.get(id));
     if (!alert) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no alert ${id}`);
+    if (!this.#acts(alert.institution)) {
+      // The node that acts for the institution changes it (the API client tries the next node).
+      throw new AlertingError(
+        AlertingErrorCode.NOT_OWNER,
+        `another alerting node acts for institution ${alert.institution}; ask it`,
+      );
+    }
     const changed = this.#transition(alert, action, this.#clock());
     await this.#writer.idle();
     return changed;
@@ -491,17 +540,39 @@ export class AlertingService {
     return { alert: this.#byId.get(id) ?? stored, transitions, deliveries };
   }
 
-  /** Open alerts held in memory (the live view), optionally of one institution. */
+  /**
+   * Open alerts held in memory — those of the institutions this node acts for (all of them on a
+   * single node) — optionally of one institution.
+   */
   openAlerts(institution?: string): Alert[] {
     const all = [...this.#open.values()];
     return institution === undefined ? all : all.filter((a) => a.institution === institution);
+  }
+
+  /** Every open alert of the county: this node's from memory, the other nodes' from the store. */
+  async allOpenAlerts(): Promise<Alert[]> {
+    const own = this.openAlerts();
+    if (this.#actsForAll()) return own;
+    await this.#writer.idle();
+    const others = (await this.store.openAlerts()).filter((a) => !this.#acts(a.institution));
+    return [...own, ...others];
+  }
+
+  /** Whether this node acts for the institution now (it holds its partition). */
+  actsFor(institution: string): boolean {
+    return this.#acts(institution);
+  }
+
+  /** Which partitions this node holds, for health output and tests. */
+  partitions(): ReturnType<PartitionLeases['describe']> {
+    return this.#leases.describe();
   }
 
   async summary(since: number, county?: string): Promise<AlertSummary> {
     const openBySeverity: Record<string, number> = {};
     const openByKind: Record<string, number> = {};
     let openTotal = 0;
-    for (const a of this.#open.values()) {
+    for (const a of await this.allOpenAlerts()) {
       if (a.drill || (county !== undefined && a.county !== county)) continue;
       openTotal++;
       openBySeverity[a.severity] = (openBySeverity[a.severity] ?? 0) + 1;
@@ -536,12 +607,14 @@ export class AlertingService {
     if (!parsed.success) throw requestError('escalation policy', parsed.error.issues);
     await this.store.setPolicy(institution, parsed.data, author, this.#clock());
     this.#policies.set(institution, parsed.data);
+    this.deps.publishConfigChanged?.('policies');
     return parsed.data;
   }
 
   async resetPolicy(institution: string): Promise<void> {
     await this.store.deletePolicy(institution);
     this.#policies.delete(institution);
+    this.deps.publishConfigChanged?.('policies');
   }
 
   // ——— silences ———
@@ -565,6 +638,7 @@ export class AlertingService {
     };
     await this.store.insertSilence(silence);
     this.#silences.push(silence);
+    this.deps.publishConfigChanged?.('silences');
     this.#log.info({ silence: silence.id, scope: silence.scope, author }, 'silence created');
     return silence;
   }
@@ -579,6 +653,7 @@ export class AlertingService {
       s.expiredAt = now;
       s.expiredBy = by;
     }
+    this.deps.publishConfigChanged?.('silences');
   }
 
   listSilences(includeOver = false): Promise<Silence[]> {
@@ -607,6 +682,7 @@ export class AlertingService {
     };
     await this.store.insertDrill(drill);
     this.#drills.unshift(drill);
+    this.deps.publishConfigChanged?.('drills');
     this.#log.info({ drill: drill.id, institutions: drill.institutions.length, author }, 'drill started');
     return drill;
   }
@@ -620,6 +696,7 @@ export class AlertingService {
     if (!d) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no drill ${id}`);
     d.endedAt = now;
     d.endedBy = by;
+    this.deps.publishConfigChanged?.('drills');
     return d;
   }
 
@@ -633,6 +710,123 @@ export class AlertingService {
     const alerts = await this.list({ drillId: id, limit: 1000 });
     const report = buildDrillReport(drill, alerts, this.#clock());
     return { report, csv: drillReportCsv(report) };
+  }
+
+  // ——— several nodes (issue 12) ———
+
+  /**
+   * Another node changed silences, drills or policies in the store: read them again now, not at
+   * the next poll — a drill must be known before its gateways start sending drill alarms.
+   */
+  async reloadConfig(what: 'silences' | 'drills' | 'policies'): Promise<void> {
+    try {
+      if (what === 'silences') this.#silences = await this.store.silences(this.#clock());
+      else if (what === 'drills') this.#drills = await this.store.drills();
+      else await this.#reloadPolicies();
+    } catch (err) {
+      this.#log.warn({ err, what }, 'reloading alerting configuration from the store failed; kept the previous');
+    }
+  }
+
+  #owns(institution: string): boolean {
+    return this.#leases.holds(partitionOf(institution, this.#leases.partitions));
+  }
+
+  /** This node acts for the institution now: it holds its partition and has loaded it. */
+  #acts(institution: string): boolean {
+    const p = partitionOf(institution, this.#leases.partitions);
+    return this.#leases.holds(p) && !this.#loading.has(p);
+  }
+
+  #actsForAll(): boolean {
+    return this.#loading.size === 0 && this.#leases.held().length === this.#leases.partitions;
+  }
+
+  async #onLeases(change: LeaseChange): Promise<void> {
+    if (!this.#started) return;
+    const n = this.#leases.partitions;
+    if (change.lost.length > 0) {
+      const lost = new Set(change.lost);
+      let dropped = 0;
+      for (const a of [...this.#open.values()]) {
+        if (!lost.has(partitionOf(a.institution, n))) continue;
+        this.#open.delete(a.key);
+        this.#byId.delete(a.id);
+        this.#seq.delete(a.id);
+        // The node that took them pushes and escalates from here on.
+        this.deps.notifier.cancel(a.id);
+        dropped++;
+      }
+      this.#log.warn({ lost: change.lost, alerts: dropped }, 'institutions handed to another alerting node');
+    }
+    if (change.acquired.length > 0) await this.#takeOver(change.acquired);
+  }
+
+  /**
+   * Takes institutions over from a node that died or gave them up: their open alerts from the
+   * store, every condition this node saw for them that the store does not show as handled raised
+   * now, and the pushes of their open alerts that the log does not show as sent sent again.
+   */
+  async #takeOver(partitions: readonly number[]): Promise<void> {
+    const n = this.#leases.partitions;
+    const taking = new Set(partitions);
+    const inTaken = (institution: string) => taking.has(partitionOf(institution, n));
+    for (const p of partitions) this.#loading.add(p);
+    const t0 = this.#clock();
+    let alerts: Alert[] = [];
+    let seqs = new Map<string, number>();
+    let storeOk = true;
+    try {
+      [alerts, seqs] = await Promise.all([this.store.openAlerts(), this.store.openTransitionSeqs()]);
+    } catch (err) {
+      // Still ours: act on what this node saw, even without the store ("duplicates rather than miss").
+      storeOk = false;
+      this.#log.error({ err, partitions }, 'taking institutions over: the store could not be read');
+    }
+    const adopted: Alert[] = [];
+    for (const a of alerts) {
+      if (!inTaken(a.institution) || this.#open.has(a.key)) continue;
+      this.#open.set(a.key, a);
+      this.#byId.set(a.id, a);
+      this.#seq.set(a.id, seqs.get(a.id) ?? 0);
+      adopted.push(a);
+    }
+    await this.deps.notifier.adopt?.(adopted.map((a) => a.id)).catch((err: unknown) => {
+      this.#log.warn({ err }, 'delivery log not read: pushes already sent may go out again');
+    });
+    for (const p of partitions) this.#loading.delete(p);
+
+    // What this node saw while the other node acted: raised unless the store shows it handled.
+    const seen = this.#shadow.take(inTaken);
+    let latest = new Map<string, { status: string; closedAt?: number }>();
+    if (storeOk) {
+      latest = await this.store
+        .latestByKeys(seen.filter((s) => !this.#open.has(s.key)).map((s) => s.key))
+        .catch(() => new Map());
+    }
+    let raised = 0;
+    for (const s of seen) {
+      if (this.#open.has(s.key)) continue;
+      const last = latest.get(s.key);
+      // A person closed it after this was seen: handled.
+      if (last?.closedAt !== undefined && last.closedAt >= s.at) continue;
+      this.#onSignal({ ...s, type: 'raise' }, s.at);
+      raised++;
+    }
+    // Pushes the other node may not have made: the dispatcher skips what the log says was sent.
+    let redispatched = 0;
+    for (const a of adopted) {
+      if (a.status !== 'open' || a.silenced) continue;
+      const policy = this.policyFor(a.institution);
+      if (!atLeast(a.severity, policy.notifyMinSeverity)) continue;
+      const step = { level: a.escalation.level, round: a.escalation.round };
+      this.#dispatch(a, policy, step, step.level === 0 && step.round === 0 ? 'raised' : 'escalated');
+      redispatched++;
+    }
+    this.#log.warn(
+      { partitions, adopted: adopted.length, raisedFromShadow: raised, redispatched, ms: this.#clock() - t0 },
+      'institutions taken over from another alerting node',
+    );
   }
 
   // ——— internals ———
@@ -664,8 +858,31 @@ export class AlertingService {
       this.#flushQueued = false;
       const batch = [...this.#pending.values()];
       this.#pending = new Map();
-      await this.store.writeChanges(batch, this.#clock());
+      const { duplicates } = await this.store.writeChanges(batch, this.#clock());
+      for (const id of new Set(duplicates)) await this.#adoptStored(id);
     });
+  }
+
+  /**
+   * Another node's alert stood for the key of one this node raised (two nodes acting for the
+   * same institution for a moment, issue 12): this node drops its own and takes the stored one.
+   */
+  async #adoptStored(id: string): Promise<void> {
+    const mine = this.#byId.get(id);
+    if (!mine) return;
+    const stored = await this.store.openByKey(mine.key);
+    this.#byId.delete(id);
+    this.#seq.delete(id);
+    this.deps.notifier.cancel(id);
+    if (stored) {
+      this.#open.set(stored.key, stored);
+      this.#byId.set(stored.id, stored);
+      this.#seq.set(stored.id, (await this.store.openTransitionSeqs()).get(stored.id) ?? 0);
+      this.#emit({ type: 'updated', alert: stored });
+    } else {
+      this.#open.delete(mine.key);
+    }
+    this.#log.warn({ dropped: id, kept: stored?.id, key: mine.key }, 'another node’s alert stands for this key');
   }
 
   #emit(change: AlertChange): void {
@@ -679,13 +896,18 @@ export class AlertingService {
     }
   }
 
+  /** Each node's engine state is its own: it saw the same messages, not the same moments. */
+  get #engineStateName(): string {
+    return this.deps.nodeId ? `${ENGINE_STATE}:${this.deps.nodeId}` : ENGINE_STATE;
+  }
+
   #saveEngine(force: boolean): void {
     if (!force && !this.#engineDirty) return;
     this.#engineDirty = false;
     const now = this.#clock();
     // Serialised now (in slices), written in turn with the alert changes.
     const state = this.#engine.snapshotJson(now);
-    this.#writer.enqueue('engine state', async () => this.store.saveState(ENGINE_STATE, await state, now));
+    this.#writer.enqueue('engine state', async () => this.store.saveState(this.#engineStateName, await state, now));
   }
 
   async #reloadPolicies(): Promise<void> {

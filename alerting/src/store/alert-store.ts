@@ -54,24 +54,48 @@ export class AlertStore {
    * Writes a batch of changes in one transaction, in order: each alert's row (inserted when new,
    * else updated to its latest state) and its transitions.
    */
-  async writeChanges(changes: readonly AlertWrite[], now: number): Promise<void> {
-    if (changes.length === 0) return;
+  async writeChanges(changes: readonly AlertWrite[], now: number): Promise<{ duplicates: string[] }> {
+    const duplicates: string[] = [];
+    if (changes.length === 0) return { duplicates };
     await this.db.transaction().execute(async (trx) => {
       for (const c of changes) {
         const row = toRow(c.alert, now);
-        if (c.insert) await trx.insertInto('alerts').values(row).execute();
-        else {
+        if (c.insert) {
+          // One open alert per key, whatever the nodes do (issue 12): if another node's alert for
+          // this key is already open, this one is not stored — the open one stands.
+          const r = await trx
+            .insertInto('alerts')
+            .values(row)
+            .onConflict((oc) => oc.column('open_key').doNothing())
+            .executeTakeFirst();
+          if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) {
+            duplicates.push(c.alert.id);
+            continue;
+          }
+        } else {
           const { id, ...rest } = row;
-          await trx.updateTable('alerts').set(rest).where('id', '=', id).execute();
+          const u = await trx.updateTable('alerts').set(rest).where('id', '=', id).executeTakeFirst();
+          // An alert that was never stored (another node's stood for its key): nothing to update.
+          if (Number(u.numUpdatedRows) === 0) {
+            duplicates.push(id);
+            continue;
+          }
         }
         for (const t of c.transitions) await trx.insertInto('alert_transitions').values(transitionRow(t)).execute();
       }
     });
+    return { duplicates };
   }
 
   async openAlerts(): Promise<Alert[]> {
     const rows = await this.db.selectFrom('alerts').selectAll().where('status', '!=', 'closed').execute();
     return rows.map(fromRow);
+  }
+
+  /** The open alert of a key, if any. */
+  async openByKey(key: string): Promise<Alert | undefined> {
+    const row = await this.db.selectFrom('alerts').selectAll().where('open_key', '=', key).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
   }
 
   async get(id: string): Promise<Alert | undefined> {
@@ -111,6 +135,31 @@ export class AlertStore {
       .groupBy('alert_transitions.alert_id')
       .execute();
     return new Map(rows.map((r) => [r.id, Number(r.seq)]));
+  }
+
+  /**
+   * The latest alert of each key (by opening time): whether the condition a standby saw was
+   * raised and is still open, or a person closed it after. Keys without an alert are absent.
+   */
+  async latestByKeys(keys: readonly string[]): Promise<Map<string, { status: string; closedAt?: number }>> {
+    const out = new Map<string, { status: string; closedAt?: number; openedAt: number }>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('alerts')
+        .select(['key', 'status', 'opened_at', 'closed_at'])
+        .where('key', 'in', keys.slice(i, i + 500))
+        .execute();
+      for (const r of rows) {
+        const prev = out.get(r.key);
+        if (prev && prev.openedAt >= r.opened_at) continue;
+        out.set(r.key, {
+          status: r.status,
+          openedAt: r.opened_at,
+          ...(r.closed_at !== null ? { closedAt: r.closed_at } : {}),
+        });
+      }
+    }
+    return out;
   }
 
   async list(filter: AlertFilter): Promise<Alert[]> {
