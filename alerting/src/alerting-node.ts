@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AlertingApi } from './api/alerting-contract.js';
 import { alertingApiOf } from './api/alerting-facade.js';
+import type { GatewayCommands } from './commands/gateway-commands.js';
 import type { AlertingConfig } from './config.js';
+import { DutyCheckService, type DutyCheckServiceOptions } from './duty-checks/duty-check-service.js';
 import { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
 import type { ChannelDeps } from './notify/channels/channel-deps.js';
 import { createChannel } from './notify/channels/create-channel.js';
@@ -54,6 +56,12 @@ export interface AlertingDeps {
   channelDeps?: ChannelDeps;
   dispatcher?: Partial<Pick<NotificationDispatcherOptions, 'retry' | 'config'>>;
   clock?: () => number;
+  /**
+   * Commands to the county's gateways (the caller starts and stops them): with them the node
+   * runs the duty checks (查岗) — on request through `api`, and on `dutyChecks.schedule`.
+   */
+  commands?: GatewayCommands | undefined;
+  dutyChecks?: Pick<DutyCheckServiceOptions, 'answerWindowS' | 'replyGraceMs' | 'severity' | 'schedule' | 'stopWaitMs'>;
 }
 
 /** Alerting wired and not started (CONVENTIONS.md §2): `start()` restores open alerts and subscribes. */
@@ -66,6 +74,8 @@ export interface AlertingNode {
   readonly api: AlertingApi;
   readonly channels: readonly ChannelBinding[];
   readonly rules: RuleSet;
+  /** The duty checks, when the node has commands to gateways. */
+  readonly dutyChecks: DutyCheckService | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -154,6 +164,18 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
     nodeId: deps.nodeId,
     publishConfigChanged: deps.publishConfigChanged,
   });
+  const dutyChecks = deps.commands
+    ? new DutyCheckService({
+        ...deps.dutyChecks,
+        db,
+        commands: deps.commands,
+        raise: (signal) => service.signal(signal),
+        // Several nodes: the one acting for the institution puts its checks (and raises their alerts).
+        owns: (institution) => service.actsFor(institution),
+        logger: deps.logger,
+        ...(deps.clock ? { clock: deps.clock } : {}),
+      })
+    : undefined;
   const node = deps.nodeId ?? 'alerting';
   const clock = deps.clock ?? Date.now;
   const unsubscribes: (() => void)[] = [];
@@ -162,9 +184,10 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
     service,
     dispatcher,
     stream,
-    api: alertingApiOf(service),
+    api: alertingApiOf(service, dutyChecks),
     channels: bindings,
     rules,
+    dutyChecks,
     async start() {
       if (started) return;
       await migrateAlerting(deps.db, deps.logger);
@@ -180,6 +203,7 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
         );
       }
       unsubscribes.push(deps.subscribe(service.handle));
+      await dutyChecks?.start();
       started = true;
       log.info({ node, channels: bindings.map((b) => `${b.channel.type}:${b.channel.id}`) }, 'alerting started');
     },
@@ -187,6 +211,8 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
       if (!started) return;
       started = false;
       for (const u of unsubscribes.splice(0)) u();
+      // Before the service: a check that ends now still raises or clears its alert.
+      await dutyChecks?.stop();
       await service.stop();
     },
   };

@@ -1,4 +1,5 @@
-import type { Alert } from '@anlian/alerting';
+import { type Alert, registerAlertingRoutes } from '@anlian/alerting';
+import { AlertingClient } from '@anlian/alerting/client';
 import { SimulatedUitd } from '@anlian/device-simulators';
 import { Command, ComponentType } from '@anlian/gb26875';
 import {
@@ -10,6 +11,7 @@ import {
   UITD_DEVICE,
   waitFor,
 } from '@anlian/testing/fire-panel-county';
+import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /**
@@ -233,5 +235,49 @@ describe('duty checks (查岗): county → gateway → UITD type 91 → answer o
       'answered',
       'unanswered',
     ]);
+  });
+
+  it("over alerting's HTTP API (anlian alerting's routes, the dashboard's client): start a check, see it pending, then its outcome", async () => {
+    const { stack } = await setUp({ answer: true, afterMs: 200, operator: 5 });
+    const http = Fastify();
+    registerAlertingRoutes(http, { api: stack.alerting.api });
+    const url = await http.listen({ host: '127.0.0.1', port: 0 });
+    cleanup.push(() => http.close());
+    const client = new AlertingClient({ urls: [url], changes: () => () => {} });
+
+    const [started, ...more] = await client.requestDutyCheck({
+      institution: INSTITUTION,
+      requestedBy: '县消防科 王敏',
+      answerWindowS: 3,
+    });
+    expect(more).toEqual([]);
+    expect(started).toMatchObject({
+      institution: INSTITUTION,
+      gateway: GATEWAY,
+      requestedBy: '县消防科 王敏',
+      source: 'operator',
+      answerWindowS: 3,
+      status: 'pending',
+    });
+    const answered = await waitFor(async () => {
+      const [latest] = await client.listDutyChecks({ institution: INSTITUTION, limit: 5 });
+      return latest?.status === 'answered' ? latest : undefined;
+    });
+    expect(answered).toMatchObject({ id: started?.id, operator: 5, gateway: GATEWAY });
+    // The answer's time is the UITD's frame time: whole seconds (GB/T 26875.3's 6-byte time).
+    const requestedAt = started?.requestedAt ?? Number.POSITIVE_INFINITY;
+    expect(answered.answeredAt).toBeGreaterThanOrEqual(Math.floor(requestedAt / 1000) * 1000);
+    expect(answered.completedAt).toBeGreaterThanOrEqual(requestedAt);
+    // The list's filters: nothing before the check, nothing for another institution.
+    expect(await client.listDutyChecks({ to: requestedAt })).toEqual([]);
+    expect(await client.listDutyChecks({ institution: 'inst-none' })).toEqual([]);
+
+    // Refusals keep alerting's codes: no such gateway is 404; a window over the standard's 10 minutes is 400.
+    await expect(
+      client.requestDutyCheck({ institution: INSTITUTION, gateway: 'gw-none', requestedBy: 'op' }),
+    ).rejects.toMatchObject({ code: 'ANL_ALERT_NOT_FOUND', statusCode: 404 });
+    await expect(
+      client.requestDutyCheck({ institution: INSTITUTION, requestedBy: 'op', answerWindowS: 601 }),
+    ).rejects.toMatchObject({ statusCode: 400 });
   });
 });

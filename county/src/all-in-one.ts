@@ -3,7 +3,7 @@ import {
   type AlertingNode,
   buildAlerting,
   type ChannelBinding,
-  DutyCheckService,
+  type DutyCheckService,
   TransportGatewayCommands,
 } from '@anlian/alerting';
 import {
@@ -72,6 +72,16 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
   };
   try {
     const db = ingest.database.db;
+    const county = (await db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
+    // County → gateway commands (drills, duty checks) through the embedded broker, in process.
+    const broker = ingest.service.source;
+    let commands: TransportGatewayCommands | undefined;
+    if (broker instanceof EmbeddedBroker && county) {
+      commands = new TransportGatewayCommands({ transport: broker.countyLink(), county, logger });
+      await commands.start();
+      const c = commands;
+      stops.push(() => c.stop());
+    }
     const alerting = await buildAlerting({
       db,
       config: o.alerting,
@@ -81,28 +91,11 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
       events: ingest.service.writer,
       eventsRetentionPolicy: o.ingest.influx.eventsRetentionPolicy,
       ...(o.channels ? { channels: o.channels } : {}),
+      commands,
     });
     await alerting.start();
     stops.push(() => alerting.stop());
-
-    const county = (await db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
-    // County → gateway commands (drills, duty checks) through the embedded broker, in process.
-    const broker = ingest.service.source;
-    let dutyChecks: DutyCheckService | undefined;
-    if (broker instanceof EmbeddedBroker && county) {
-      const commands = new TransportGatewayCommands({ transport: broker.countyLink(), county, logger });
-      await commands.start();
-      stops.push(() => commands.stop());
-      dutyChecks = new DutyCheckService({
-        db: db as never,
-        commands,
-        raise: (signal) => alerting.service.signal(signal),
-        logger,
-      });
-      dutyChecks.start();
-      const checks = dutyChecks;
-      stops.push(() => checks.stop());
-    }
+    const { dutyChecks } = alerting;
 
     let dashboard: Dashboard | undefined;
     let dashboardUrl: string | undefined;

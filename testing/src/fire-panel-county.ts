@@ -170,11 +170,13 @@ export async function startFirePanelCounty(opts: FirePanelCountyOptions = {}): P
   }
 }
 
-/** Polls `fn` every 25 ms until it returns something truthy; rejects after `timeoutMs`. */
-export async function waitFor<T>(fn: () => T | undefined | false | null, timeoutMs = 15_000): Promise<T> {
+type Maybe<T> = T | undefined | false | null;
+
+/** Polls `fn` (sync, or async: an API call) every 25 ms until it gives something truthy; rejects after `timeoutMs`. */
+export async function waitFor<T>(fn: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
