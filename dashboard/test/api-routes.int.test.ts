@@ -379,6 +379,40 @@ describe('dashboard API', () => {
     });
   });
 
+  describe('duty checks (查岗)', () => {
+    it('county staff start one; everybody in scope sees it pending, then its outcome; a manager may not start one', async () => {
+      expect((await call(managerA, 'POST', '/api/institutions/inst-a/duty-checks', {})).statusCode).toBe(403);
+      expect((await call(viewer, 'POST', '/api/institutions/inst-a/duty-checks', {})).statusCode).toBe(403);
+      // GB/T 26875.3: a window of one to ten minutes.
+      expect(
+        (await call(operator, 'POST', '/api/institutions/inst-a/duty-checks', { answerWindowS: 601 })).statusCode,
+      ).toBe(400);
+      expect((await call(operator, 'POST', '/api/institutions/inst-none/duty-checks', {})).statusCode).toBe(404);
+
+      const started = await call(operator, 'POST', '/api/institutions/inst-a/duty-checks', { answerWindowS: 120 });
+      expect(started.statusCode).toBe(202);
+      const [check] = started.json().checks;
+      expect(check).toMatchObject({
+        institution: 'inst-a',
+        requestedBy: 'operator',
+        status: 'pending',
+        answerWindowS: 120,
+      });
+      const listed = await call(managerA, 'GET', '/api/institutions/inst-a/duty-checks');
+      expect(listed.json().checks.map((c: { id: string; status: string }) => `${c.id}:${c.status}`)).toEqual([
+        `${check.id}:pending`,
+      ]);
+      expect((await call(managerA, 'GET', '/api/institutions/inst-b/duty-checks')).statusCode).toBe(403);
+
+      h.alerts.settleDutyCheck(check.id, { status: 'answered', operator: 7 });
+      expect(
+        (await call(operator, 'GET', '/api/institutions/inst-a/duty-checks?limit=5')).json().checks[0],
+      ).toMatchObject({ id: check.id, status: 'answered', operator: 7 });
+      const audit = (await call(admin, 'GET', '/api/admin/audit?institution=inst-a')).json();
+      expect(JSON.stringify(audit)).toContain('duty-check.request');
+    });
+  });
+
   describe('admin', () => {
     it('is for county admins only', async () => {
       for (const cookie of [operator, managerA, viewer]) {
