@@ -92,7 +92,12 @@ export type { DeliveryLog, DeliveryRecord, DeliveryStatus } from './notify/deliv
 export { DispatcherConfig, type DispatcherConfigInput } from './notify/dispatcher-config.js';
 export { MemoryDeliveryLog } from './notify/memory-delivery-log.js';
 export { chinaTime, DRILL_MARKER, type FormattedMessage, formatNotification } from './notify/message-format.js';
-export type { AlertNotification, NotificationKind, Recipient } from './notify/notification.js';
+export {
+  type AlertNotification,
+  isHazardNotice,
+  type NotificationKind,
+  type Recipient,
+} from './notify/notification.js';
 export type { NotificationChannel, SendContext, SendResult } from './notify/notification-channel.js';
 export { type ChannelDirectory, NotificationDispatcher } from './notify/notification-dispatcher.js';
 export { DEFAULT_RULE_INPUTS, defaultRuleSet, defaultRules } from './rules/default-rules.js';

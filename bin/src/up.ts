@@ -24,6 +24,7 @@ import {
 } from '@anlian/reports';
 import { createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
 import { type Database, openStore, Registry, readCountyFile } from '@anlian/store';
+import type { Supervision } from '@anlian/supervision';
 import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
@@ -64,6 +65,16 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** One line for the banner: open and overdue hazards, and how many institutions have each grade. */
+async function supervisionSummary(supervision: Supervision, county: string | undefined): Promise<string> {
+  if (county === undefined) return 'no county';
+  const open = await supervision.ledger.list({ county, open: true, limit: 1 });
+  const overdue = await supervision.ledger.list({ county, overdue: true, limit: 1 });
+  const grades = await supervision.grader.current(county);
+  const n = (g: string) => grades.filter((x) => x.grade === g).length;
+  return `${open.total} open hazards (${overdue.total} overdue); grades 红 ${n('red')} · 橙 ${n('orange')} · 黄 ${n('yellow')} · 蓝 ${n('blue')}`;
 }
 
 /** `anlian up`: everything of a county in one process, on embedded defaults. */
@@ -199,6 +210,8 @@ export async function runUp(opts: UpOptions): Promise<void> {
       logger,
       metrics,
       reports: reportsFor,
+      // The demo county's supervision history, generated from the simulator's seed on the first start.
+      ...(opts.demo ? { supervisionDemo: { seed: Number(opts.seed) } } : {}),
     });
   } catch (err) {
     await influxd?.halt();
@@ -241,6 +254,12 @@ export async function runUp(opts: UpOptions): Promise<void> {
           `                  each institution's manager: <institution id> / ${demoUsers.managers[0]?.password ?? ''} (phone view ${dashboardUrl}/#/m)`,
         ]
       : []),
+    ...(county.supervision
+      ? [
+          `  supervision     ${await supervisionSummary(county.supervision, county.county)}${county.supervisionDemo?.seeded ? `  — ${county.supervisionDemo.days} days of history generated from seed ${opts.seed} (${county.supervisionDemo.hazards} hazards, ${county.supervisionDemo.inspections} inspections)` : ''}`,
+          `                  hazards ${dashboardUrl}/#/hazards   risk grades ${dashboardUrl}/#/grades   inspections on a phone ${dashboardUrl}/#/m/inspect`,
+        ]
+      : []),
     `  alerting        ${alerting.service.openAlerts().length} open alerts; rules ${alertingConfig.rulesFile ?? 'default (shared/DOMAIN.md)'}; channels ${alertingConfig.channelsFile ?? 'none configured (dashboard stream only; set ANLIAN_ALERT_CHANNELS_FILE)'}`,
     `  InfluxDB        ${influxUrl}  database ${config.influx.target.database}${influxd ? `  (local influxd, data in ${path.join(dataDir, 'influxdb')})` : ''}`,
     `  store           ${running.database.dialect === 'postgres' ? `PostgreSQL ${redactedUrl(config.dbUrl ?? '')}` : `SQLite ${config.sqlitePath}`}`,
@@ -270,6 +289,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     await reports?.close();
     // Alerting first: the simulated gateways saying "offline (shutdown)" as the demo stops is not
     // the county going blind.
+    await county.supervision?.scheduler.stop();
     await county.dashboard?.stop();
     await alerting.stop();
     await sim?.stop();

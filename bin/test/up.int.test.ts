@@ -69,7 +69,8 @@ describe('anlian up', () => {
       child.stderr?.on('data', (d: Buffer) => {
         out.text += d.toString();
       });
-      const banner = await poll(async () => (out.text.includes('Ctrl-C stops everything') ? true : undefined), 90_000);
+      // The first start also generates the demo county's supervision history (seconds).
+      const banner = await poll(async () => (out.text.includes('Ctrl-C stops everything') ? true : undefined), 150_000);
       if (!banner) throw new Error(`anlian up did not start:\n${out.text}`);
       return { child, out };
     };
@@ -85,6 +86,11 @@ describe('anlian up', () => {
     expect(first.out.text).toContain('seeded from');
     expect(first.out.text).toContain(`mqtt://127.0.0.1:${mqttPort}`);
     expect(first.out.text).toContain(`http://127.0.0.1:${influxPort}`);
+    // Supervision runs, with the demo county's history generated from the simulator's seed.
+    expect(first.out.text).toMatch(/supervision\s+\d+ open hazards \(\d+ overdue\); grades 红 \d+/);
+    expect(first.out.text).toContain('days of history generated from seed 1');
+    const grades = await fetch(`http://127.0.0.1:${dashboardPort}/api/grades`);
+    expect(grades.status).toBe(401);
     // The demo county's data flows into InfluxDB.
     const stored = await poll(async () => ((await kitchenPoints()) > 0 ? kitchenPoints() : undefined), 60_000);
     expect(stored).toBeGreaterThan(0);
@@ -143,9 +149,11 @@ describe('anlian up', () => {
     expect(second.out.text).toMatch(
       /demo history: simulation run demo-history-\d{8}-s1 \(the 30 days before the first start\)/,
     );
+    expect(second.out.text).not.toContain('days of history generated');
+    expect(second.out.text).toMatch(/supervision\s+\d+ open hazards/);
     expect(await kitchenPoints()).toBeGreaterThanOrEqual(stored ?? 0);
     second.child.kill('SIGINT');
     await once(second.child, 'exit');
     expect(second.child.exitCode).toBe(0);
-  }, 240_000);
+  }, 360_000);
 });

@@ -11,10 +11,19 @@ import {
   type Dashboard,
   type DashboardConfig,
   type DashboardDeps,
+  hazardAuditFrom,
+  hazardNotifierFrom,
   migrateDashboard,
 } from '@anlian/dashboard';
 import { EmbeddedBroker, type IngestConfig, type RunningIngest, startIngest } from '@anlian/ingest';
 import type { Database } from '@anlian/store';
+import {
+  buildSupervision,
+  type DemoSeedResult,
+  migrateSupervision,
+  type Supervision,
+  seedSupervisionDemo,
+} from '@anlian/supervision';
 import { queryV1 } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -36,6 +45,11 @@ export interface AllInOneOptions {
    * report service and the data its page offers first. No report routes when left out.
    */
   reports?: (db: Kysely<Database>) => Promise<DashboardDeps['reports']>;
+  /**
+   * The demo county's supervision history, generated from the simulator's seed on the first
+   * start (`anlian up --demo`), before the supervision scheduler starts.
+   */
+  supervisionDemo?: { seed: number } | undefined;
 }
 
 /** A county in one process, started. `stop()` drains everything in the right order. */
@@ -44,6 +58,10 @@ export interface AllInOneCounty {
   alerting: AlertingNode;
   dutyChecks: DutyCheckService | undefined;
   dashboard: Dashboard | undefined;
+  /** The hazard ledger, grades and inspections (issue 16), with the dashboard; its scheduler runs. */
+  supervision: Supervision | undefined;
+  /** What the demo history generation did, when asked for. */
+  supervisionDemo: DemoSeedResult | undefined;
   /** The dashboard's base URL, when it listens. */
   dashboardUrl: string | undefined;
   /** The county the store holds (the first by id), when there is one. */
@@ -99,9 +117,36 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
 
     let dashboard: Dashboard | undefined;
     let dashboardUrl: string | undefined;
+    let supervision: Supervision | undefined;
+    let supervisionDemo: DemoSeedResult | undefined;
     if (o.dashboard) {
       await migrateDashboard(db, logger);
       const reports = o.reports ? await o.reports(db) : undefined;
+      // Supervision (issue 16): the hazard ledger's transitions in the dashboard's audit log,
+      // overdue hazards pushed through alerting's channels. Its scheduler runs once per county
+      // across processes (a store lease).
+      await migrateSupervision(db, logger);
+      const sup = buildSupervision({
+        db,
+        logger,
+        metrics,
+        audit: hazardAuditFrom(db, logger),
+        notifier: hazardNotifierFrom({
+          send: (n) => alerting.api.sendNotice(n),
+          publicUrl: o.alerting.publicUrl,
+          logger,
+        }),
+      });
+      supervision = sup;
+      stops.push(() => sup.scheduler.stop());
+      if (o.supervisionDemo && county) {
+        supervisionDemo = await seedSupervisionDemo(db, {
+          county,
+          seed: o.supervisionDemo.seed,
+          now: Date.now(),
+          logger,
+        });
+      }
       const d = await buildDashboard({
         db,
         ...(reports ? { reports } : {}),
@@ -109,6 +154,7 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
         subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
         queryInflux: (q) => queryV1(o.ingest.influx.target, q),
         alerts: alerting.api,
+        supervision: sup,
         logger,
         metrics,
         secureCookies: o.dashboard.ANLIAN_DASHBOARD_SECURE_COOKIES,
@@ -133,7 +179,18 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
         );
       }
     }
-    return { ingest, alerting, dutyChecks, dashboard, dashboardUrl, county, stop: stopAll };
+    supervision?.scheduler.start();
+    return {
+      ingest,
+      alerting,
+      dutyChecks,
+      dashboard,
+      supervision,
+      supervisionDemo,
+      dashboardUrl,
+      county,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

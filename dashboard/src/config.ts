@@ -45,6 +45,7 @@ export const DashboardServiceSchema = DashboardConfigSchema.extend(StoreEnv.shap
       .pipe(z.array(z.url()).min(1))
       .describe('alerting nodes’ HTTP addresses, comma-separated'),
     ANLIAN_SERVICE_TOKEN: envOptional.describe('the county’s service token for alerting’s API'),
+    ANLIAN_PUBLIC_URL: envOptional.describe('the dashboard’s public base URL, for links in hazard notices'),
     ANLIAN_REDIS_URL: envOptional.describe(
       'Redis for socket.io across dashboard nodes (redis://host:6379); one node needs none',
     ),

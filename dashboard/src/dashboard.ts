@@ -5,6 +5,7 @@ import type { IngestEvent } from '@anlian/protocol';
 import type { ReportService, ReportSource } from '@anlian/reports';
 import type { ReadinessCheck } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
+import type { Supervision } from '@anlian/supervision';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -34,6 +35,12 @@ export interface DashboardDeps {
   /** InfluxQL against the county's InfluxDB: `(q) => queryV1(target, q)`. */
   queryInflux: InfluxQuery;
   alerts: AlertsPort;
+  /**
+   * The hazard ledger, grades and inspections (`buildSupervision`, built with `hazardAuditFrom` on
+   * this store's audit log); absent: the dashboard serves no supervision routes. The dashboard
+   * does not start its scheduler: the composition does (`anlian up`, `anlian dashboard`).
+   */
+  supervision?: Supervision;
   logger: Logger;
   clock?: () => number;
   /** The built web app; default the package's `web-dist`; null serves the API only. */
@@ -132,6 +139,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     logger,
     clock,
     secureCookies: deps.secureCookies ?? false,
+    supervision: deps.supervision,
   };
   const app = await buildDashboardHttp({
     ctx,

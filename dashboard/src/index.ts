@@ -29,3 +29,5 @@ export { DEFAULT_THRESHOLDS, type DeviceThresholds } from './live/device-thresho
 export type * from './live/live-wire.js';
 export { DASHBOARD_MIGRATIONS, migrateDashboard } from './store/dashboard-migrations.js';
 export { type DashboardDatabase, ROLES, type Role } from './store/dashboard-schema.js';
+export { hazardAuditFrom } from './supervision/hazard-audit.js';
+export { type HazardNotifierOptions, hazardNotifierFrom } from './supervision/hazard-notifier.js';

@@ -2,12 +2,15 @@ import { AlertingClient } from '@anlian/alerting/client';
 import { AlertBus, brokerFromEnv, CountyFeed, LatestStateCache, updateLatestState } from '@anlian/bus';
 import { createLogger, createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
 import { openStore, storeLocation } from '@anlian/store';
+import { buildSupervision, migrateSupervision } from '@anlian/supervision';
 import { influxTargetFromEnv, queryV1 } from '@anlian/timeseries';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { loadDashboardServiceConfig } from './config.js';
 import { buildDashboard } from './dashboard.js';
 import { migrateDashboard } from './store/dashboard-migrations.js';
+import { hazardAuditFrom } from './supervision/hazard-audit.js';
+import { hazardNotifierFrom } from './supervision/hazard-notifier.js';
 
 /**
  * `anlian dashboard`: one dashboard node of the production form. Live state comes from its own
@@ -31,6 +34,7 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
   const metrics = createMetricsRegistry({ labels: { node: config.nodeId } });
   const store = await openStore(storeLocation(config), logger);
   await migrateDashboard(store.db, logger);
+  await migrateSupervision(store.db, logger);
 
   const broker = brokerFromEnv(config, config.nodeId);
   if (!broker) throw new Error('unreachable: ANLIAN_BROKER_URL is required by the schema');
@@ -61,6 +65,20 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     });
     await redis.connect();
   }
+  // Supervision (issue 16): every dashboard node runs the scheduler; a store lease lets one work
+  // each county. Overdue hazards go out through alerting's channels (its HTTP API).
+  const supervision = buildSupervision({
+    db: store.db,
+    logger,
+    metrics,
+    audit: hazardAuditFrom(store.db, logger),
+    notifier: hazardNotifierFrom({
+      send: (n) => alerts.sendNotice(n),
+      publicUrl: config.ANLIAN_PUBLIC_URL,
+      logger,
+    }),
+    scheduler: { holder: config.nodeId },
+  });
   const influx = influxTargetFromEnv(config);
   const dashboard = await buildDashboard({
     db: store.db,
@@ -68,6 +86,7 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     subscribeIngest: feed.onEvent,
     queryInflux: (q) => queryV1(influx, q),
     alerts,
+    supervision,
     logger,
     metrics,
     secureCookies: config.ANLIAN_DASHBOARD_SECURE_COOKIES,
@@ -83,6 +102,7 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
   // After a broker outage the alert topics may have missed changes: start again from alerting.
   alertBus.onReconnect(() => void dashboard.hub.reloadAlerts());
   await dashboard.start();
+  supervision.scheduler.start();
   const url = await dashboard.listen({ host: config.ANLIAN_DASHBOARD_HOST, port: config.ANLIAN_DASHBOARD_PORT });
   logger.info({ url, node: config.nodeId }, 'dashboard ready');
   process.stdout.write(
@@ -90,6 +110,7 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
       `  store ${store.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'}, broker ${feed.describe()}, InfluxDB ${influx.url}, alerting ${config.ANLIAN_ALERTING_URLS.join(' ')}${redis ? `, Redis ${config.ANLIAN_REDIS_URL}` : ''}\n`,
   );
   onShutdownSignal(logger, async () => {
+    await supervision.scheduler.stop();
     await dashboard.stop();
     await feed.stop();
     await alertBus.stop();

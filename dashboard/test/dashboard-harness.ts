@@ -4,12 +4,14 @@ import { CountyConfig } from '@anlian/protocol';
 import { silentLogger } from '@anlian/runtime';
 import type { Database } from '@anlian/store';
 import { migrateToLatest, openDatabase, Registry } from '@anlian/store';
+import { buildSupervision, migrateSupervision, type Supervision } from '@anlian/supervision';
 import type { Kysely } from 'kysely';
 import {
   buildDashboard,
   type Dashboard,
   type DashboardDeps,
   type DemoUsers,
+  hazardAuditFrom,
   migrateDashboard,
   SESSION_COOKIE,
   seedDemoUsers,
@@ -87,6 +89,8 @@ export interface Harness {
   bus: EventBus;
   demo: DemoUsers;
   influxQueries: string[];
+  /** Built when `startHarness({ supervision: true })`; its scheduler is not started. */
+  supervision: Supervision | undefined;
   /** Emits an ingest event to the cache (as the pipeline does) and to listeners. */
   ingest(e: IngestEvent): void;
   close(): Promise<void>;
@@ -97,6 +101,8 @@ export async function startHarness(
     county?: CountyConfigInput;
     deps?: Partial<DashboardDeps> | ((db: Kysely<Database>) => Promise<Partial<DashboardDeps>>);
     seedUsers?: boolean;
+    supervision?: boolean;
+    clock?: () => number;
   } = {},
 ): Promise<Harness> {
   const { db, close } = openDatabase({ sqlitePath: ':memory:' });
@@ -110,6 +116,16 @@ export async function startHarness(
   alerts.start();
   const influxQueries: string[] = [];
   const extra = typeof opts.deps === 'function' ? await opts.deps(db) : opts.deps;
+  let supervision: Supervision | undefined;
+  if (opts.supervision) {
+    await migrateSupervision(db);
+    supervision = buildSupervision({
+      db,
+      logger: silentLogger(),
+      audit: hazardAuditFrom(db, silentLogger(), opts.clock),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+  }
   const dashboard = await buildDashboard({
     db,
     cache,
@@ -130,6 +146,8 @@ export async function startHarness(
     webRoot: null,
     flushMs: 100,
     statsMs: 500,
+    ...(supervision ? { supervision } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...extra,
   });
   const demo = await seedDemoUsers(db, county.county.id);
@@ -142,6 +160,7 @@ export async function startHarness(
     bus,
     demo,
     influxQueries,
+    supervision,
     ingest(e) {
       if (e.type === 'telemetry') {
         const { v: _v, ts, seq: _s, ...values } = e.payload;
@@ -184,6 +203,7 @@ export async function startHarness(
       bus.emit(e);
     },
     async close() {
+      await supervision?.scheduler.stop();
       alerts.stop();
       await dashboard.stop();
       await close();

@@ -9,7 +9,7 @@ import {
   drillReportCsv,
   type ResolvePolicy,
 } from '@anlian/alerting';
-import { AlertLifecycleError } from '@anlian/alerting/client';
+import { AlertLifecycleError, Notice, type NoticeInput, type NoticeReceipt } from '@anlian/alerting/client';
 import type { IngestEvent } from '@anlian/protocol';
 import {
   type Alert,
@@ -497,6 +497,15 @@ export class InMemoryAlerts implements AlertsPort {
     };
     this.#dutyChecks.set(id, next);
     return next;
+  }
+
+  /** Notices asked for (hazard escalations), parsed as alerting would; nothing is pushed. */
+  readonly notices: Notice[] = [];
+
+  async sendNotice(input: NoticeInput): Promise<NoticeReceipt> {
+    const notice = Notice.parse(input);
+    this.notices.push(notice);
+    return { id: notice.id, recipients: notice.to.roles.length + notice.to.contacts.length };
   }
 
   onChange(listener: (change: AlertChange) => void): () => void {

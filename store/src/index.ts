@@ -20,6 +20,14 @@ export { type JsonErrorPosition, jsonErrorPosition } from './json-error-position
 export { stringifyInSlices } from './json-in-slices.js';
 export { migrateToLatest, type NamedMigration, STORE_MIGRATIONS, StaticMigrationProvider } from './migrate.js';
 export {
+  type LeaseChange,
+  type PartitionLeases,
+  PgAdvisoryLeases,
+  type PgAdvisoryLeasesOptions,
+  partitionOf,
+  SoleLeases,
+} from './partition-leases.js';
+export {
   type CountySummary,
   type DeviceLocationRecord,
   type DeviceRecord,
@@ -42,11 +50,3 @@ export {
 } from './secret-hash.js';
 export { CountyFileError, readCountyFile, type SeedOptions, seedCounty } from './seed-command.js';
 export { openStore, StoreEnv, type StoreLocation, storeLocation } from './store-env.js';
-export {
-  type LeaseChange,
-  type PartitionLeases,
-  PgAdvisoryLeases,
-  type PgAdvisoryLeasesOptions,
-  partitionOf,
-  SoleLeases,
-} from './partition-leases.js';

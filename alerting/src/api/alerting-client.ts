@@ -18,6 +18,8 @@ import {
   type NewDrill,
   type NewDutyCheck,
   type NewSilence,
+  type NoticeInput,
+  NoticeReceipt,
   Silence,
 } from './alerting-contract.js';
 
@@ -142,6 +144,10 @@ export class AlertingClient implements AlertingApi {
     for (const [k, v] of Object.entries(filter)) if (v !== undefined) q.set(k, String(v));
     return (await this.#call('GET', `/v1/duty-checks?${q}`, undefined, z.object({ checks: z.array(DutyCheck) })))
       .checks;
+  }
+
+  sendNotice(notice: NoticeInput) {
+    return this.#call('POST', '/v1/notices', notice, NoticeReceipt);
   }
 
   onChange(listener: (change: AlertChange) => void): () => void {

@@ -188,6 +188,37 @@ export interface DutyCheckFilter {
   limit?: number;
 }
 
+/**
+ * A notice another service asks alerting to push through the county's channels (issue 16: an
+ * overdue hazard goes to the county duty officer "through the existing notification channels").
+ * Alerting resolves the recipients from the institution's contacts (by role, or by contact id)
+ * and dispatches it like an alert notification of kind `kind`, never critical. `id` is the
+ * notification id: the same id is delivered once.
+ */
+export const Notice = z.object({
+  id: z.string().min(1).max(200),
+  kind: z.enum(['hazard-overdue', 'hazard-due-soon']),
+  institution: z.string().min(1).max(64),
+  /** What the notice is about, e.g. `hazard:hz_…`; the delivery log's alert id. */
+  subject: z.string().min(1).max(200),
+  title: z.string().min(1).max(200),
+  reason: z.string().max(1000),
+  /** The time the notice is about: a hazard's rectification deadline. */
+  at: z.number().int(),
+  /** 1, 2, … for repeated escalations; 0 for a reminder. */
+  round: z.number().int().min(0),
+  to: z.object({
+    roles: z.array(z.string().min(1).max(32)).max(10).default([]),
+    contacts: z.array(z.string().min(1).max(64)).max(20).default([]),
+  }),
+  link: z.string().max(2000).optional(),
+});
+export type Notice = z.infer<typeof Notice>;
+export type NoticeInput = z.input<typeof Notice>;
+
+export const NoticeReceipt = z.object({ id: z.string(), recipients: z.number().int() });
+export type NoticeReceipt = z.infer<typeof NoticeReceipt>;
+
 export interface AlertChange {
   type: 'raised' | 'updated' | 'cleared';
   alert: Alert;
@@ -228,6 +259,8 @@ export interface AlertingApi {
   requestDutyCheck(check: NewDutyCheck): Promise<DutyCheck[]>;
   /** Duty checks, newest first. */
   listDutyChecks(filter: DutyCheckFilter): Promise<DutyCheck[]>;
+  /** Pushes a notice (an overdue hazard, a deadline reminder) through the county's channels. */
+  sendNotice(notice: NoticeInput): Promise<NoticeReceipt>;
   /** Returns the unsubscribe function. */
   onChange(listener: (change: AlertChange) => void): () => void;
 }

@@ -4,13 +4,14 @@ import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { AlertDetail as AlertingDetail, AlertingService } from '../service/alerting-service.js';
 import type { AlertFilter as StoreFilter } from '../store/alert-store.js';
 import { AlertLifecycleError } from './alert-lifecycle-error.js';
-import type {
-  AlertChange,
-  AlertDelivery,
-  AlertDetail,
-  AlertFilter,
-  AlertingApi,
-  Silence,
+import {
+  type AlertChange,
+  type AlertDelivery,
+  type AlertDetail,
+  type AlertFilter,
+  type AlertingApi,
+  Notice,
+  type Silence,
 } from './alerting-contract.js';
 
 /** The store's page limit (`AlertStore.list`). */
@@ -127,6 +128,11 @@ export function alertingApiOf(service: AlertingService, dutyChecks?: DutyCheckSe
 
     async listDutyChecks(filter) {
       return dutyChecks ? dutyChecks.list(filter) : [];
+    },
+
+    async sendNotice(input) {
+      const notice = Notice.parse(input);
+      return mapped(async () => service.sendNotice(notice));
     },
 
     onChange(listener) {

@@ -6,7 +6,7 @@ import { DrillRecipients } from '../drills/drill.js';
 import { AlertingErrorCode } from '../errors.js';
 import { SilenceScope } from '../silences/silence.js';
 import { httpStatusOf } from './alerting-api.js';
-import type { AlertingApi } from './alerting-contract.js';
+import { type AlertingApi, Notice } from './alerting-contract.js';
 
 /**
  * `anlian alerting`'s HTTP API for the county's other services (the dashboard nodes): every
@@ -145,6 +145,7 @@ export function registerAlertingRoutes(app: FastifyInstance, opts: { api: Alerti
     // Accepted: recorded and sent; the outcome comes with the answer or the window's end.
     return reply.code(202).send({ checks });
   });
+  app.post('/v1/notices', async (req) => api.sendNotice(Notice.parse(req.body)));
 
   app.get('/v1/policies/:institution', async (req) => {
     const p = z.object({ institution: z.union([SegmentId, z.literal('*')]) }).parse(req.params);

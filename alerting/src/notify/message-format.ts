@@ -1,6 +1,6 @@
 import type { DeviceKind } from '@anlian/protocol';
 import type { Severity } from '../rules/rule-schema.js';
-import type { AlertNotification } from './notification.js';
+import { type AlertNotification, isHazardNotice } from './notification.js';
 
 /** The texts of one notification; every channel picks the variant it can show. */
 export interface FormattedMessage {
@@ -36,6 +36,13 @@ export function elapsedZh(ms: number): string {
   return min % 60 === 0 ? `${h} 小时` : `${h} 小时 ${min % 60} 分钟`;
 }
 
+/** A hazard's deadlines are days apart: `3 天 4 小时` from two days on, `elapsedZh` below. */
+function daysElapsedZh(ms: number): string {
+  const h = Math.floor(Math.max(0, ms) / 3_600_000);
+  if (h < 48) return elapsedZh(ms);
+  return h % 24 === 0 ? `${h / 24} 天` : `${Math.floor(h / 24)} 天 ${h % 24} 小时`;
+}
+
 const SEVERITY_TAG: Record<Severity, string> = { critical: '紧急告警', major: '告警', minor: '提示', info: '通知' };
 
 const ROLE_ZH: Record<string, string> = {
@@ -64,6 +71,8 @@ function isFire(n: AlertNotification): boolean {
 export function notificationTag(n: AlertNotification): string {
   if (n.kind === 'resolved') return '已恢复';
   if (n.kind === 'closed') return '已关闭';
+  if (n.kind === 'hazard-overdue') return '隐患逾期';
+  if (n.kind === 'hazard-due-soon') return '整改提醒';
   return isFire(n) ? '火警' : SEVERITY_TAG[n.severity];
 }
 
@@ -107,6 +116,12 @@ function statusLine(n: AlertNotification, now: number): string | undefined {
       return `告警已恢复（告警时间 ${chinaTime(n.at)}，持续 ${since}）`;
     case 'closed':
       return `告警已关闭（告警时间 ${chinaTime(n.at)}）`;
+    case 'hazard-overdue': {
+      const roles = rolesOf(n);
+      return `整改逾期：整改期限 ${chinaTime(n.at, 'datetime')}，已逾期 ${daysElapsedZh(now - n.at)}${roles === '' ? '' : `，已通报${roles}`}`;
+    }
+    case 'hazard-due-soon':
+      return `整改期限 ${chinaTime(n.at, 'datetime')}，还剩 ${daysElapsedZh(n.at - now)}`;
     default: {
       const unknown: never = n.kind;
       return String(unknown);
@@ -117,6 +132,8 @@ function statusLine(n: AlertNotification, now: number): string | undefined {
 /** What the person should do; GB 25201: confirm by the fastest means, a real fire means 119. */
 function actionLine(n: AlertNotification): string | undefined {
   if (n.kind === 'resolved' || n.kind === 'closed') return undefined;
+  if (n.kind === 'hazard-overdue') return '请督促整改责任人立即整改，并在平台跟踪复查、销号。';
+  if (n.kind === 'hazard-due-soon') return '请按期完成整改，并在平台提交整改措施和照片。';
   if (n.drill) return '本条为应急演练消息，请按演练预案处置，无需拨打119。';
   if (isFire(n)) return '请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。';
   if (n.severity === 'critical') return '请立即核实处置，并在平台确认告警。';
@@ -124,14 +141,15 @@ function actionLine(n: AlertNotification): string | undefined {
 }
 
 /** The device by its name and kind; its id only when it has no name (people read this, not a log). */
-function deviceLine(n: AlertNotification): string {
-  if (n.device === undefined) return `网关：${n.gateway}`;
+function deviceLine(n: AlertNotification): string | undefined {
+  if (n.device === undefined) return n.gateway === '' ? undefined : `网关：${n.gateway}`;
   const kind = KIND_ZH[n.device.kind];
   return n.device.name ? `设备：${n.device.name}（${kind}）` : `设备：${kind} ${n.device.id}`;
 }
 
 function titleOf(n: AlertNotification, now: number): string {
-  const ended = n.kind === 'resolved' || n.kind === 'closed';
+  // An ended alert and a hazard notice are dated when they are sent (a hazard's `at` is its deadline).
+  const ended = n.kind === 'resolved' || n.kind === 'closed' || isHazardNotice(n);
   const where = locationZh(n.location);
   const parts = [n.institution.name, ...(where === '' ? [] : [where]), n.title.zh, chinaTime(ended ? now : n.at)];
   return `${n.drill ? DRILL_MARKER : ''}【${notificationTag(n)}】${parts.join(' ')}`;
@@ -145,7 +163,8 @@ export function formatNotification(n: AlertNotification, now: number): Formatted
   const title = titleOf(n, now);
   const status = statusLine(n, now);
   const action = actionLine(n);
-  const details = [deviceLine(n), `详情：${n.reason}`];
+  const device = deviceLine(n);
+  const details = [...(device === undefined ? [] : [device]), `详情：${n.reason}`];
   if (n.occurrences !== undefined && n.occurrences > 1) details.push(`累计发生 ${n.occurrences} 次`);
 
   const text = [
@@ -161,7 +180,7 @@ export function formatNotification(n: AlertNotification, now: number): Formatted
     ...(status === undefined ? [] : [`**${status}**`]),
     details.map((d) => `> ${d}`).join('\n'),
     ...(action === undefined ? [] : [`**${action}**`]),
-    ...(n.link === undefined ? [] : [`[查看并确认告警](${n.link})`]),
+    ...(n.link === undefined ? [] : [isHazardNotice(n) ? `[查看隐患](${n.link})` : `[查看并确认告警](${n.link})`]),
   ].join('\n\n');
 
   return { title, text, markdown };
@@ -189,6 +208,8 @@ export function smsTemplateParams(n: AlertNotification, now: number): Record<str
     note = `已${elapsedZh(now - n.at).replaceAll(' ', '')}无人确认。`;
   else if (n.kind === 'resolved') note = '告警已恢复。';
   else if (n.kind === 'closed') note = '告警已关闭。';
+  else if (n.kind === 'hazard-overdue') note = '隐患整改已逾期。';
+  else if (n.kind === 'hazard-due-soon') note = '隐患整改即将到期。';
   return {
     tag: n.drill ? `演练${tag}` : tag,
     institution: clip(n.institution.name),

@@ -15,7 +15,24 @@ export interface Recipient {
   feishuUserId?: string;
 }
 
-export type NotificationKind = 'raised' | 'escalated' | 'reminder' | 'resolved' | 'closed';
+/**
+ * Alert kinds, and the two of the hazard ledger (@anlian/supervision), which reaches people
+ * through the same channels: a hazard past its rectification deadline (to the county duty
+ * officer) and a deadline drawing near (to the hazard's owner).
+ */
+export type NotificationKind =
+  | 'raised'
+  | 'escalated'
+  | 'reminder'
+  | 'resolved'
+  | 'closed'
+  | 'hazard-overdue'
+  | 'hazard-due-soon';
+
+/** A hazard's notice rather than an alert's. */
+export function isHazardNotice(n: { kind: NotificationKind }): boolean {
+  return n.kind === 'hazard-overdue' || n.kind === 'hazard-due-soon';
+}
 
 /**
  * What the escalation scheduler asks to be pushed: one alert, one escalation level, its
@@ -44,7 +61,7 @@ export interface AlertNotification {
   location?: { building: string; floor: string; room: string };
   device?: { id: string; kind: DeviceKind; name?: string };
   gateway: string;
-  /** ms since epoch: when the alert was raised. */
+  /** ms since epoch: when the alert was raised; for a hazard notice, its rectification deadline. */
   at: number;
   /** Escalation level, 0 = first. */
   level: number;

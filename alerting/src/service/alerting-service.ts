@@ -4,6 +4,7 @@ import type { LineStore } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Notice } from '../api/alerting-contract.js';
 import { type Drill, drillActive, NewDrill } from '../drills/drill.js';
 import { buildDrillReport, type DrillReport, drillReportCsv } from '../drills/drill-report.js';
 import type { AlertSignal, AlertSubject } from '../engine/alert-signal.js';
@@ -424,17 +425,56 @@ export class AlertingService {
     this.#persist(alert, false);
   }
 
-  #dispatch(alert: Alert, policy: EscalationPolicy, step: EscalationStep, kind: NotificationKind): void {
-    const roles = new Set<string>(rolesAt(policy, step));
-    const recipients: Recipient[] = this.directory
-      .contacts(alert.institution)
-      .filter((c) => roles.has(c.role))
+  #recipients(institution: string, wanted: (c: { id: string; role: string }) => boolean): Recipient[] {
+    return this.directory
+      .contacts(institution)
+      .filter(wanted)
       .map((c) => {
         const r: Recipient = { contactId: c.id, name: c.name, role: c.role, phone: c.phone };
         if (c.wecomUserId) r.wecomUserId = c.wecomUserId;
         if (c.dingtalkUserId) r.dingtalkUserId = c.dingtalkUserId;
         return r;
       });
+  }
+
+  /**
+   * Pushes another service's notice through this county's channels (the hazard ledger's overdue
+   * escalations and deadline reminders, issue 16): recipients from the institution's contacts by
+   * role or id, never critical, delivered once per notice id.
+   */
+  sendNotice(notice: Notice): { id: string; recipients: number } {
+    const institution = this.directory.institution(notice.institution);
+    if (!institution) {
+      throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no institution ${notice.institution}`);
+    }
+    const roles = new Set(notice.to.roles);
+    const ids = new Set(notice.to.contacts);
+    const recipients = this.#recipients(notice.institution, (c) => roles.has(c.role) || ids.has(c.id));
+    const n: AlertNotification = {
+      notificationId: notice.id,
+      alertId: notice.subject,
+      kind: notice.kind,
+      severity: 'major',
+      rule: notice.kind,
+      title: { zh: notice.title, en: notice.title },
+      reason: notice.reason,
+      drill: false,
+      county: institution.county,
+      institution: { id: notice.institution, name: institution.name },
+      gateway: '',
+      at: notice.at,
+      level: notice.round,
+      recipients,
+      ...(notice.link ? { link: notice.link } : {}),
+    };
+    this.deps.notifier.dispatch(n);
+    this.#log.info({ notice: notice.id, kind: notice.kind, recipients: recipients.length }, 'notice dispatched');
+    return { id: notice.id, recipients: recipients.length };
+  }
+
+  #dispatch(alert: Alert, policy: EscalationPolicy, step: EscalationStep, kind: NotificationKind): void {
+    const roles = new Set<string>(rolesAt(policy, step));
+    const recipients = this.#recipients(alert.institution, (c) => roles.has(c.role));
     const institution = this.directory.institution(alert.institution);
     const n: AlertNotification = {
       notificationId: `${alert.id}/L${step.level}R${step.round}`,

@@ -46,6 +46,39 @@ describe('message format', () => {
     expect(reminder[1]).toBe('重复提醒：已 1 小时 15 分钟无人确认，请尽快处置');
   });
 
+  it('writes a hazard past its deadline for the county duty officer, without device or gateway lines', () => {
+    const deadline = RAISED_AT;
+    const n = fireAlarm({
+      notificationId: 'hazard:hz-1/overdue-2',
+      alertId: 'hazard:hz-1',
+      kind: 'hazard-overdue',
+      severity: 'major',
+      rule: 'hazard-overdue',
+      title: { zh: '安全出口上锁', en: 'Exit locked' },
+      reason: '重大隐患，整改责任人 龙丽萍，第2次通报',
+      gateway: '',
+      level: 2,
+      recipients: [{ contactId: 'county-duty', name: '刘德明', role: 'duty_officer', phone: '13800130001' }],
+      link: 'https://anlian.example/#/hazards/hz-1',
+    });
+    delete n.device;
+    delete n.location;
+    const msg = formatNotification(n, deadline + 26 * 60 * MIN);
+    expect(msg.text.split('\n')).toEqual([
+      '【隐患逾期】酉阳县桃花源养老院 安全出口上锁 16:03:22',
+      '整改逾期：整改期限 2026-01-05 14:03:22，已逾期 26 小时，已通报县值班员',
+      '详情：重大隐患，整改责任人 龙丽萍，第2次通报',
+      '请督促整改责任人立即整改，并在平台跟踪复查、销号。',
+      '处理：https://anlian.example/#/hazards/hz-1',
+    ]);
+    expect(msg.markdown).toContain('[查看隐患](https://anlian.example/#/hazards/hz-1)');
+    expect(smsTemplateParams(n, deadline + MIN)).toMatchObject({ tag: '隐患逾期', note: '隐患整改已逾期。' });
+    const soon = formatNotification({ ...n, kind: 'hazard-due-soon', recipients: [] }, deadline - 5 * 60 * MIN);
+    expect(soon.title).toBe('【整改提醒】酉阳县桃花源养老院 安全出口上锁 09:03:22');
+    expect(soon.text).toContain('整改期限 2026-01-05 14:03:22，还剩 5 小时');
+    expect(soon.text).toContain('请按期完成整改，并在平台提交整改措施和照片。');
+  });
+
   it('marks drills with [演练] and tells people not to call 119', () => {
     const msg = formatNotification(fireAlarm({ drill: true }), RAISED_AT);
     expect(msg.title).toBe('[演练]【火警】酉阳县桃花源养老院 2号楼 3层 301室 火灾报警 14:03:22');

@@ -27,6 +27,13 @@ const ALLOWED = {
   dutyChecks: ['county_admin', 'county_operator'],
   /** Supervision reports: county roles all of the county's, a manager their institution's (issue 17). */
   readReports: ['county_admin', 'county_operator', 'institution_manager'],
+  /**
+   * The hazard ledger's county side (issue 16): open, assign, review and withdraw hazards,
+   * inspections, complaints and violations, the random draw.
+   */
+  supervise: ['county_admin', 'county_operator'],
+  /** Work on a hazard: start it, submit the rectification with photos (a manager: their own). */
+  rectify: ['county_admin', 'county_operator', 'institution_manager'],
   /** Escalation policy of an institution (its manager may set their own). */
   managePolicy: ['county_admin', 'institution_manager'],
   /** Registry, gateways' credentials, users, kiosk tokens, imports; the audit log. */

@@ -1,4 +1,5 @@
 import type { Registry } from '@anlian/store';
+import type { Supervision } from '@anlian/supervision';
 import type { queryV1 } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -26,4 +27,6 @@ export interface DashboardContext {
   clock: () => number;
   /** Session cookies carry `Secure` (behind HTTPS). */
   secureCookies: boolean;
+  /** The hazard ledger, grades and inspections; absent: those routes are not served. */
+  supervision: Supervision | undefined;
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type ReadinessCheck, registerHealthRoutes } from '@anlian/runtime';
+import { isSupervisionError } from '@anlian/supervision';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -22,6 +23,10 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { authRoutes, type LoginLimit } from './routes/auth-routes.js';
 import { countyRoutes } from './routes/county-routes.js';
+import { gradeRoutes } from './routes/grade-routes.js';
+import { hazardRoutes } from './routes/hazard-routes.js';
+import { inspectionRoutes } from './routes/inspection-routes.js';
+import { institutionFileRoutes } from './routes/institution-file-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
 import { type ReportRoutesOptions, reportRoutes } from './routes/report-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
@@ -103,6 +108,10 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
         .code(err.statusCode)
         .send({ code: err.code, message: err.message, ...(issues?.length ? { issues } : {}) });
     }
+    if (isSupervisionError(err)) {
+      // The ledger's own errors (ANL_SUP_…) pass through with their code and status.
+      return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+    }
     const status = (err as { statusCode?: unknown }).statusCode;
     if (typeof status === 'number' && status === 429) {
       return reply.code(429).send({ code: DashboardErrorCode.RATE_LIMITED, message: (err as Error).message });
@@ -140,6 +149,13 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   await app.register(operationsRoutes, { ctx });
   await app.register(adminRoutes, { ctx, editor: o.editor });
   if (o.reports) await app.register(reportRoutes, { ctx, ...o.reports });
+  if (ctx.supervision) {
+    const supervision = ctx.supervision;
+    await app.register(hazardRoutes, { ctx, supervision });
+    await app.register(inspectionRoutes, { ctx, supervision });
+    await app.register(gradeRoutes, { ctx, supervision });
+    await app.register(institutionFileRoutes, { ctx, supervision });
+  }
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (o.webRoot !== null) {

@@ -1,0 +1,2 @@
+// Runs the compiled benchmark (bench/src/supervision/run.ts → bench/dist/supervision/run.js); build first: npx tsc -b bench
+import '../dist/supervision/run.js';
