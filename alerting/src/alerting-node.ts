@@ -52,15 +52,17 @@ export interface AlertingDeps {
   publishConfigChanged?: (what: 'silences' | 'drills' | 'policies') => void;
   /** Channels besides the file's (tests, `anlian up`). */
   channels?: readonly ChannelBinding[];
+  /**
+   * County → gateway commands (the embedded broker's in-process link, or an MQTT client's; the
+   * caller starts and stops them): drills are started and stopped at their gateways through them,
+   * and the node runs the duty checks (查岗) — on request through `api`, and on
+   * `dutyChecks.schedule`. Without them, drills are not announced and duty checks are refused.
+   */
+  commands?: GatewayCommands | undefined;
   /** For tests: loopback fetch, fixed clock. */
   channelDeps?: ChannelDeps;
   dispatcher?: Partial<Pick<NotificationDispatcherOptions, 'retry' | 'config'>>;
   clock?: () => number;
-  /**
-   * Commands to the county's gateways (the caller starts and stops them): with them the node
-   * runs the duty checks (查岗) — on request through `api`, and on `dutyChecks.schedule`.
-   */
-  commands?: GatewayCommands | undefined;
   dutyChecks?: Pick<DutyCheckServiceOptions, 'answerWindowS' | 'replyGraceMs' | 'severity' | 'schedule' | 'stopWaitMs'>;
 }
 
@@ -159,6 +161,8 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
     eventsRetentionPolicy: deps.eventsRetentionPolicy,
     tickMs: deps.config.tickMs,
     publicUrl: deps.config.publicUrl,
+    ...(deps.config.silenceMaxHours !== undefined ? { silenceMaxMs: deps.config.silenceMaxHours * 3600_000 } : {}),
+    commands: deps.commands,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.leases ? { leases: deps.leases } : {}),
     nodeId: deps.nodeId,

@@ -91,14 +91,16 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
   try {
     const db = ingest.database.db;
     const county = (await db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
-    // County → gateway commands (drills, duty checks) through the embedded broker, in process.
+    // County → gateway commands (drills, duty checks) through the embedded broker, in process;
+    // stopped after alerting, which starts and stops drills at the gateways through them.
     const broker = ingest.service.source;
-    let commands: TransportGatewayCommands | undefined;
-    if (broker instanceof EmbeddedBroker && county) {
-      commands = new TransportGatewayCommands({ transport: broker.countyLink(), county, logger });
+    const commands =
+      broker instanceof EmbeddedBroker && county
+        ? new TransportGatewayCommands({ transport: broker.countyLink(), county, logger })
+        : undefined;
+    if (commands) {
       await commands.start();
-      const c = commands;
-      stops.push(() => c.stop());
+      stops.push(() => commands.stop());
     }
     const alerting = await buildAlerting({
       db,

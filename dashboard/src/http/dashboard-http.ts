@@ -122,8 +122,15 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
       ((status >= 400 && status < 500) || status === 503)
     ) {
       // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status
-      // (503: alerting cannot do it now — no node answered, or none sends commands to gateways).
-      return reply.code(status).send({ code: err.code, message: err.message });
+      // (503: alerting cannot do it now — no node answered, or none sends commands to gateways),
+      // and the fields they are about (a silence's rule or end) as issues for the form.
+      const issues = (err.issues ?? []).map((i) => ({
+        in: 'body' as const,
+        path: i.path === '' ? '' : `/${i.path.split('.').join('/')}`,
+        code: 'custom',
+        message: i.message,
+      }));
+      return reply.code(status).send({ code: err.code, message: err.message, ...(issues.length ? { issues } : {}) });
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return reply.code(status).send({ code: DashboardErrorCode.BAD_REQUEST, message: (err as Error).message });
