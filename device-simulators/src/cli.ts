@@ -25,6 +25,8 @@ export interface SimCliOptions {
   lan?: string;
   modbusListen?: string;
   firePanel?: string;
+  cameraListen?: string;
+  cameraDiscovery?: boolean;
   printGatewayConfig?: boolean;
   /** `drill`: the county's dashboard, where the drill is registered. */
   dashboard?: string;
@@ -119,6 +121,14 @@ export function simulatorCommands(): Command[] {
     .option(
       '--fire-panel <host:port>',
       'device mode: the gateway’s GB/T 26875.3 fire-panel adapter; fire detectors and electrical circuits report through a simulated UITD connected there',
+    )
+    .option(
+      '--camera-listen <host:port>',
+      'device mode: simulate the gateway’s cameras (ONVIF + RTSP); the first answers ONVIF on this port, the next on port + 1, …',
+    )
+    .option(
+      '--camera-discovery',
+      'device mode: the simulated cameras answer WS-Discovery on port 3702 (multicast on the --camera-listen host’s interface, and unicast); the printed configuration then finds them by it',
     )
     .option('--print-gateway-config', 'device mode: print a matching gateway configuration (JSON) and exit')
     .action(async (opts: SimCliOptions) => {
