@@ -9,6 +9,7 @@ import type { AlertingApi } from './api/alerting-contract.js';
 import { alertingApiOf } from './api/alerting-facade.js';
 import type { GatewayCommands } from './commands/gateway-commands.js';
 import type { AlertingConfig } from './config.js';
+import { DutyCheckService, type DutyCheckServiceOptions } from './duty-checks/duty-check-service.js';
 import { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
 import type { ChannelDeps } from './notify/channels/channel-deps.js';
 import { createChannel } from './notify/channels/create-channel.js';
@@ -52,14 +53,17 @@ export interface AlertingDeps {
   /** Channels besides the file's (tests, `anlian up`). */
   channels?: readonly ChannelBinding[];
   /**
-   * County → gateway commands (the embedded broker's in-process link, or an MQTT client's): drills
-   * are started and stopped at their gateways through it. Without it, drills are not announced.
+   * County → gateway commands (the embedded broker's in-process link, or an MQTT client's; the
+   * caller starts and stops them): drills are started and stopped at their gateways through them,
+   * and the node runs the duty checks (查岗) — on request through `api`, and on
+   * `dutyChecks.schedule`. Without them, drills are not announced and duty checks are refused.
    */
   commands?: GatewayCommands | undefined;
   /** For tests: loopback fetch, fixed clock. */
   channelDeps?: ChannelDeps;
   dispatcher?: Partial<Pick<NotificationDispatcherOptions, 'retry' | 'config'>>;
   clock?: () => number;
+  dutyChecks?: Pick<DutyCheckServiceOptions, 'answerWindowS' | 'replyGraceMs' | 'severity' | 'schedule' | 'stopWaitMs'>;
 }
 
 /** Alerting wired and not started (CONVENTIONS.md §2): `start()` restores open alerts and subscribes. */
@@ -72,6 +76,8 @@ export interface AlertingNode {
   readonly api: AlertingApi;
   readonly channels: readonly ChannelBinding[];
   readonly rules: RuleSet;
+  /** The duty checks, when the node has commands to gateways. */
+  readonly dutyChecks: DutyCheckService | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -162,6 +168,18 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
     nodeId: deps.nodeId,
     publishConfigChanged: deps.publishConfigChanged,
   });
+  const dutyChecks = deps.commands
+    ? new DutyCheckService({
+        ...deps.dutyChecks,
+        db,
+        commands: deps.commands,
+        raise: (signal) => service.signal(signal),
+        // Several nodes: the one acting for the institution puts its checks (and raises their alerts).
+        owns: (institution) => service.actsFor(institution),
+        logger: deps.logger,
+        ...(deps.clock ? { clock: deps.clock } : {}),
+      })
+    : undefined;
   const node = deps.nodeId ?? 'alerting';
   const clock = deps.clock ?? Date.now;
   const unsubscribes: (() => void)[] = [];
@@ -170,9 +188,10 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
     service,
     dispatcher,
     stream,
-    api: alertingApiOf(service),
+    api: alertingApiOf(service, dutyChecks),
     channels: bindings,
     rules,
+    dutyChecks,
     async start() {
       if (started) return;
       await migrateAlerting(deps.db, deps.logger);
@@ -188,6 +207,7 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
         );
       }
       unsubscribes.push(deps.subscribe(service.handle));
+      await dutyChecks?.start();
       started = true;
       log.info({ node, channels: bindings.map((b) => `${b.channel.type}:${b.channel.id}`) }, 'alerting started');
     },
@@ -195,6 +215,8 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
       if (!started) return;
       started = false;
       for (const u of unsubscribes.splice(0)) u();
+      // Before the service: a check that ends now still raises or clears its alert.
+      await dutyChecks?.stop();
       await service.stop();
     },
   };

@@ -8,7 +8,6 @@ import mqtt from 'mqtt';
 import { type AlertingNode, buildAlerting } from './alerting-node.js';
 import { registerAlertingRoutes } from './api/alerting-routes.js';
 import { mqttCommandTransport, TransportGatewayCommands } from './commands/gateway-commands.js';
-import { DutyCheckService } from './duty-checks/duty-check-service.js';
 import { type AlertingServiceConfig, loadAlertingServiceConfig } from './service-config.js';
 
 /** A running `anlian alerting` node. */
@@ -61,6 +60,16 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
           logger,
         })
       : new SoleLeases(config.ANLIAN_ALERTING_PARTITIONS);
+    // Commands to gateways (duty checks) on the node's own connection, for the county the store holds.
+    let commands: TransportGatewayCommands | undefined;
+    if (county) {
+      const client = mqtt.connect(broker.url, mqttClientOptions({ ...broker, clientId: `${config.nodeId}-commands` }));
+      stops.push(() => client.endAsync().then(() => undefined));
+      commands = new TransportGatewayCommands({ transport: mqttCommandTransport(client), county, logger });
+      await commands.start();
+      const c = commands;
+      stops.push(() => c.stop());
+    }
     const node = await buildAlerting({
       db: store.db,
       config: {
@@ -81,6 +90,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
       publishConfigChanged: (what) => {
         if (county) bus.publishConfigChanged(county, { v: 1, what, node: config.nodeId, at: Date.now() });
       },
+      commands,
     });
     await node.start();
     stops.push(() => node.stop());
@@ -90,25 +100,6 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
     // Messages flow once alerting has its open alerts and engine state back.
     await feed.start();
     stops.push(() => feed.stop());
-
-    let dutyChecks: DutyCheckService | undefined;
-    if (county) {
-      const client = mqtt.connect(broker.url, mqttClientOptions({ ...broker, clientId: `${config.nodeId}-commands` }));
-      stops.push(() => client.endAsync().then(() => undefined));
-      const commands = new TransportGatewayCommands({ transport: mqttCommandTransport(client), county, logger });
-      await commands.start();
-      stops.push(() => commands.stop());
-      dutyChecks = new DutyCheckService({
-        db: store.db as never,
-        commands,
-        raise: (signal) => node.service.signal(signal),
-        owns: (institution) => node.service.actsFor(institution),
-        logger,
-      });
-      dutyChecks.start();
-      const checks = dutyChecks;
-      stops.push(() => checks.stop());
-    }
 
     const http = Fastify({
       loggerInstance: logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,

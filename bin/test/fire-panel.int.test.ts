@@ -1,16 +1,18 @@
-import type { Alert } from '@anlian/alerting';
-import { SimulatedUitd } from '@anlian/device-simulators';
-import { Command, ComponentType } from '@anlian/gb26875';
-import { afterEach, describe, expect, it } from 'vitest';
+import { type Alert, registerAlertingRoutes } from '@anlian/alerting';
+import { AlertingClient } from '@anlian/alerting/client';
 import {
-  type FirePanelStack,
-  GATEWAY,
-  INSTITUTION,
-  startFirePanelStack,
+  type FirePanelCounty,
+  FIRE_PANEL_GATEWAY as GATEWAY,
+  FIRE_PANEL_INSTITUTION as INSTITUTION,
+  startFirePanelCounty,
   UITD_ADDRESS,
   UITD_DEVICE,
   waitFor,
-} from './support/fire-panel-stack.js';
+} from '@anlian/county/fire-panel-county';
+import { SimulatedUitd } from '@anlian/device-simulators';
+import { Command, ComponentType } from '@anlian/gb26875';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
 
 /**
  * A simulated UITD (device-simulators) speaking GB/T 26875.3 to a real gateway's fire-panel
@@ -22,8 +24,8 @@ describe('fire panel: simulated UITD → gateway (GB/T 26875.3) → county', () 
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  async function setUp(opts: Parameters<typeof startFirePanelStack>[0] = {}) {
-    const stack = await startFirePanelStack(opts);
+  async function setUp(opts: Parameters<typeof startFirePanelCounty>[0] = {}) {
+    const stack = await startFirePanelCounty({ alertTickMs: 200, ...opts });
     cleanup.push(() => stack.close());
     const uitd = new SimulatedUitd({
       host: '127.0.0.1',
@@ -40,7 +42,7 @@ describe('fire panel: simulated UITD → gateway (GB/T 26875.3) → county', () 
     return { stack, uitd };
   }
 
-  const openAlert = (stack: FirePanelStack, rule: string, device = UITD_DEVICE): Alert | undefined =>
+  const openAlert = (stack: FirePanelCounty, rule: string, device = UITD_DEVICE): Alert | undefined =>
     stack.alerting.service.openAlerts(INSTITUTION).find((a) => a.rule === rule && a.device === device);
 
   it('a panel fire alarm becomes a critical alert with the zone and the panel description', async () => {
@@ -163,7 +165,7 @@ describe('duty checks (查岗): county → gateway → UITD type 91 → answer o
   });
 
   async function setUp(dutyCheck: { answer: true; afterMs: number; operator: number } | { answer: false }) {
-    const stack = await startFirePanelStack();
+    const stack = await startFirePanelCounty({ alertTickMs: 200 });
     cleanup.push(() => stack.close());
     const uitd = new SimulatedUitd({
       host: '127.0.0.1',
@@ -175,9 +177,8 @@ describe('duty checks (查岗): county → gateway → UITD type 91 → answer o
     });
     cleanup.push(() => uitd.stop());
     await uitd.start();
+    // The link is up once the gateway's command subscription is acknowledged: a check sent now arrives.
     await waitFor(() => stack.gateway.uplink.connected && stack.gateway.adapters()[0]?.health().ok);
-    // A gateway's first connection subscribes to its commands after it says "online": wait for it.
-    await stack.commandsReady();
     return { stack, uitd };
   }
 
@@ -234,5 +235,49 @@ describe('duty checks (查岗): county → gateway → UITD type 91 → answer o
       'answered',
       'unanswered',
     ]);
+  });
+
+  it("over alerting's HTTP API (anlian alerting's routes, the dashboard's client): start a check, see it pending, then its outcome", async () => {
+    const { stack } = await setUp({ answer: true, afterMs: 200, operator: 5 });
+    const http = Fastify();
+    registerAlertingRoutes(http, { api: stack.alerting.api });
+    const url = await http.listen({ host: '127.0.0.1', port: 0 });
+    cleanup.push(() => http.close());
+    const client = new AlertingClient({ urls: [url], changes: () => () => {} });
+
+    const [started, ...more] = await client.requestDutyCheck({
+      institution: INSTITUTION,
+      requestedBy: '县消防科 王敏',
+      answerWindowS: 3,
+    });
+    expect(more).toEqual([]);
+    expect(started).toMatchObject({
+      institution: INSTITUTION,
+      gateway: GATEWAY,
+      requestedBy: '县消防科 王敏',
+      source: 'operator',
+      answerWindowS: 3,
+      status: 'pending',
+    });
+    const answered = await waitFor(async () => {
+      const [latest] = await client.listDutyChecks({ institution: INSTITUTION, limit: 5 });
+      return latest?.status === 'answered' ? latest : undefined;
+    });
+    expect(answered).toMatchObject({ id: started?.id, operator: 5, gateway: GATEWAY });
+    // The answer's time is the UITD's frame time: whole seconds (GB/T 26875.3's 6-byte time).
+    const requestedAt = started?.requestedAt ?? Number.POSITIVE_INFINITY;
+    expect(answered.answeredAt).toBeGreaterThanOrEqual(Math.floor(requestedAt / 1000) * 1000);
+    expect(answered.completedAt).toBeGreaterThanOrEqual(requestedAt);
+    // The list's filters: nothing before the check, nothing for another institution.
+    expect(await client.listDutyChecks({ to: requestedAt })).toEqual([]);
+    expect(await client.listDutyChecks({ institution: 'inst-none' })).toEqual([]);
+
+    // Refusals keep alerting's codes: no such gateway is 404; a window over the standard's 10 minutes is 400.
+    await expect(
+      client.requestDutyCheck({ institution: INSTITUTION, gateway: 'gw-none', requestedBy: 'op' }),
+    ).rejects.toMatchObject({ code: 'ANL_ALERT_NOT_FOUND', statusCode: 404 });
+    await expect(
+      client.requestDutyCheck({ institution: INSTITUTION, requestedBy: 'op', answerWindowS: 601 }),
+    ).rejects.toMatchObject({ statusCode: 400 });
   });
 });

@@ -3,7 +3,7 @@ import {
   type AlertingNode,
   buildAlerting,
   type ChannelBinding,
-  DutyCheckService,
+  type DutyCheckService,
   TransportGatewayCommands,
 } from '@anlian/alerting';
 import {
@@ -115,19 +115,7 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
     });
     await alerting.start();
     stops.push(() => alerting.stop());
-
-    let dutyChecks: DutyCheckService | undefined;
-    if (commands) {
-      dutyChecks = new DutyCheckService({
-        db: db as never,
-        commands,
-        raise: (signal) => alerting.service.signal(signal),
-        logger,
-      });
-      dutyChecks.start();
-      const checks = dutyChecks;
-      stops.push(() => checks.stop());
-    }
+    const { dutyChecks } = alerting;
 
     let dashboard: Dashboard | undefined;
     let dashboardUrl: string | undefined;

@@ -228,6 +228,14 @@ describe('alertingApiOf(AlertingService)', () => {
       f.port.setPolicy('inst-a', { levels: [{ afterS: 30, roles: ['manager'] }] }, 'admin'),
     ).rejects.toMatchObject({ code: 'ANL_ALERT_REQUEST_INVALID', statusCode: 400 });
   });
+
+  it('duty checks on a node that sends no commands to gateways: refused as unavailable (the client tries the next node), none listed', async () => {
+    await expect(f.port.requestDutyCheck({ institution: 'inst-a', requestedBy: 'op' })).rejects.toMatchObject({
+      code: 'ANL_ALERT_UNAVAILABLE',
+      statusCode: 503,
+    });
+    expect(await f.port.listDutyChecks({ institution: 'inst-a' })).toEqual([]);
+  });
 });
 
 describe('the dashboard on real alerting', () => {

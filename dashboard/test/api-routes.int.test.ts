@@ -1,6 +1,14 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fireEvent, type Harness, kitchenTelemetry, login, startHarness, statusEvent } from './dashboard-harness.js';
+import {
+  electricalTelemetry,
+  fireEvent,
+  type Harness,
+  kitchenTelemetry,
+  login,
+  startHarness,
+  statusEvent,
+} from './dashboard-harness.js';
 
 /** Every route through app.inject, with who may and who may not. */
 describe('dashboard API', () => {
@@ -145,6 +153,67 @@ describe('dashboard API', () => {
         (await call(managerA, 'GET', "/api/institutions/inst-a/history?measure=kitchen&device=x'%20OR")).statusCode,
       ).toBe(400);
       expect((await call(managerA, 'GET', '/api/institutions/inst-a/history?measure=nope')).statusCode).toBe(400);
+    });
+
+    it('electrical circuits: values and state in the institution, the county panel, history of either field', async () => {
+      // GB 50116: 320 mA is over the 300 mA alarm; 63 °C is over the 60 °C look-soon line (not the 70 °C alarm).
+      h.ingest(electricalTelemetry('inst-a', 'gw-a', 'elec-1', { residualCurrent: 320, cableTemperature: 41.5 }));
+      h.ingest(electricalTelemetry('inst-b', 'gw-b', 'elec-1', { residualCurrent: 140, cableTemperature: 63 }));
+      const inst = (await call(managerA, 'GET', '/api/institutions/inst-a')).json();
+      expect(inst.devices.find((d: { device: string }) => d.device === 'elec-1')).toMatchObject({
+        kind: 'electrical',
+        state: 'warn',
+        values: { residualCurrent: 320, cableTemperature: 41.5 },
+      });
+      // The wall's panel follows at the next figures tick (every 500 ms here).
+      await expect
+        .poll(async () => (await call(operator, 'GET', '/api/county')).json().panels.electrical, { timeout: 5000 })
+        .toEqual({
+          total: 2,
+          outOfRange: 2,
+          circuits: [
+            {
+              institution: 'inst-a',
+              device: 'elec-1',
+              name: '1F 配电房 照明回路 电气火灾监控探测器',
+              residualCurrent: 320,
+              cableTemperature: 41.5,
+              level: 'alarm',
+            },
+            {
+              institution: 'inst-b',
+              device: 'elec-1',
+              name: '1F 配电房 照明回路 电气火灾监控探测器',
+              residualCurrent: 140,
+              cableTemperature: 63,
+              level: 'warn',
+            },
+          ],
+        });
+      h.ingest(electricalTelemetry('inst-b', 'gw-b', 'elec-1', { residualCurrent: 150, cableTemperature: 35 }));
+      await expect
+        .poll(async () => (await call(operator, 'GET', '/api/county')).json().panels.electrical.outOfRange, {
+          timeout: 5000,
+        })
+        .toBe(1);
+
+      const history = await call(managerA, 'GET', '/api/institutions/inst-a/history?measure=electrical');
+      expect(history.json()).toMatchObject({ measure: 'electrical', field: 'residualCurrent' });
+      expect(h.influxQueries.at(-1)).toContain(`SELECT mean("residualCurrent") AS "v" FROM "electrical"`);
+      const cable = await call(
+        managerA,
+        'GET',
+        '/api/institutions/inst-a/history?measure=electrical&field=cableTemperature',
+      );
+      expect(cable.json().field).toBe('cableTemperature');
+      expect(h.influxQueries.at(-1)).toContain(`SELECT mean("cableTemperature") AS "v" FROM "electrical"`);
+      const wrong = await call(
+        managerA,
+        'GET',
+        '/api/institutions/inst-a/history?measure=kitchen&field=residualCurrent',
+      );
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json().code).toBe('ANL_DASH_BAD_REQUEST');
     });
   });
 
@@ -307,6 +376,40 @@ describe('dashboard API', () => {
         (await call(admin, 'PUT', '/api/institutions/inst-b/escalation-policy', { levels: [], repeatEveryS: 0 }))
           .statusCode,
       ).toBe(400);
+    });
+  });
+
+  describe('duty checks (查岗)', () => {
+    it('county staff start one; everybody in scope sees it pending, then its outcome; a manager may not start one', async () => {
+      expect((await call(managerA, 'POST', '/api/institutions/inst-a/duty-checks', {})).statusCode).toBe(403);
+      expect((await call(viewer, 'POST', '/api/institutions/inst-a/duty-checks', {})).statusCode).toBe(403);
+      // GB/T 26875.3: a window of one to ten minutes.
+      expect(
+        (await call(operator, 'POST', '/api/institutions/inst-a/duty-checks', { answerWindowS: 601 })).statusCode,
+      ).toBe(400);
+      expect((await call(operator, 'POST', '/api/institutions/inst-none/duty-checks', {})).statusCode).toBe(404);
+
+      const started = await call(operator, 'POST', '/api/institutions/inst-a/duty-checks', { answerWindowS: 120 });
+      expect(started.statusCode).toBe(202);
+      const [check] = started.json().checks;
+      expect(check).toMatchObject({
+        institution: 'inst-a',
+        requestedBy: 'operator',
+        status: 'pending',
+        answerWindowS: 120,
+      });
+      const listed = await call(managerA, 'GET', '/api/institutions/inst-a/duty-checks');
+      expect(listed.json().checks.map((c: { id: string; status: string }) => `${c.id}:${c.status}`)).toEqual([
+        `${check.id}:pending`,
+      ]);
+      expect((await call(managerA, 'GET', '/api/institutions/inst-b/duty-checks')).statusCode).toBe(403);
+
+      h.alerts.settleDutyCheck(check.id, { status: 'answered', operator: 7 });
+      expect(
+        (await call(operator, 'GET', '/api/institutions/inst-a/duty-checks?limit=5')).json().checks[0],
+      ).toMatchObject({ id: check.id, status: 'answered', operator: 7 });
+      const audit = (await call(admin, 'GET', '/api/admin/audit?institution=inst-a')).json();
+      expect(JSON.stringify(audit)).toContain('duty-check.request');
     });
   });
 

@@ -56,6 +56,12 @@ export const SMALL_COUNTY: CountyConfigInput = {
             name: '大门 摄像头',
             location: { building: '主楼', floor: '1F', room: '大门' },
           },
+          {
+            id: 'elec-1',
+            kind: 'electrical' as const,
+            name: '1F 配电房 照明回路 电气火灾监控探测器',
+            location: { building: '主楼', floor: '1F', room: '配电房' },
+          },
         ],
       },
     ],
@@ -264,5 +270,25 @@ export function kitchenTelemetry(
     confirmed: true,
     receivedAt: now,
     payload: { v: 1, ts: now, seq: seq++, kind: 'kitchen', temperature },
+  };
+}
+
+export function electricalTelemetry(
+  institution: string,
+  gateway: string,
+  device: string,
+  values: { residualCurrent?: number; cableTemperature?: number },
+  county = 'testcounty',
+): IngestEvent {
+  const now = Date.now();
+  return {
+    type: 'telemetry',
+    county,
+    institution,
+    gateway,
+    device,
+    confirmed: true,
+    receivedAt: now,
+    payload: { v: 1, ts: now, seq: seq++, kind: 'electrical', ...values },
   };
 }

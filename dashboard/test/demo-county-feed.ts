@@ -59,6 +59,21 @@ export function demoCountyEvents(county: CountyConfig, now = Date.now()): Ingest
               payload: { v: 1, ts, seq: seq++, kind: 'kitchen', temperature: 28 + ((n * 7) % 23) },
             });
             break;
+          case 'electrical':
+            // A healthy installation: natural leakage 100–200 mA (DOMAIN.md), cables a little warm.
+            events.push({
+              ...common,
+              type: 'telemetry',
+              payload: {
+                v: 1,
+                ts,
+                seq: seq++,
+                kind: 'electrical',
+                residualCurrent: 120 + ((n * 17) % 80),
+                cableTemperature: 26 + ((n * 3) % 14),
+              },
+            });
+            break;
           case 'camera':
             events.push({
               ...common,

@@ -26,9 +26,12 @@ import {
   type AlertVerdict,
   type Drill,
   type DrillReportDocument,
+  type DutyCheck,
+  type DutyCheckFilter,
   EscalationPolicy,
   type EscalationPolicyInput,
   type NewDrill,
+  type NewDutyCheck,
   type NewSilence,
   type Silence,
 } from '../src/alerts/alerts-port.js';
@@ -37,6 +40,8 @@ export interface InMemoryAlertsOptions {
   clock?: () => number;
   /** Feeds the fake from ingest's events: device events raise alerts, restores clear them. */
   subscribe?: (listener: (event: IngestEvent) => void) => () => void;
+  /** The gateways a duty check goes to (no registry here). Default: one, `{institution}-gw`. */
+  gatewaysOf?: (institution: string) => readonly string[];
 }
 
 interface RuleShape {
@@ -157,12 +162,15 @@ export class InMemoryAlerts implements AlertsPort {
   readonly #silences = new Map<string, Silence>();
   readonly #drills = new Map<string, Drill>();
   readonly #policies = new Map<string, EscalationPolicy>();
+  readonly #dutyChecks = new Map<string, DutyCheck>();
+  readonly #gatewaysOf: (institution: string) => readonly string[];
   readonly #listeners = new Set<(change: AlertChange) => void>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(opts: InMemoryAlertsOptions = {}) {
     this.#clock = opts.clock ?? Date.now;
     this.#subscribe = opts.subscribe;
+    this.#gatewaysOf = opts.gatewaysOf ?? ((institution) => [`${institution}-gw`]);
   }
 
   start(): void {
@@ -460,6 +468,56 @@ export class InMemoryAlerts implements AlertsPort {
     }
     this.#policies.set(institution, parsed.data);
     return parsed.data;
+  }
+
+  /** Recorded `pending`, as alerting does; `settleDutyCheck` plays the fire control room. */
+  async requestDutyCheck(check: NewDutyCheck): Promise<DutyCheck[]> {
+    const gateways = this.#gatewaysOf(check.institution).filter(
+      (g) => check.gateway === undefined || g === check.gateway,
+    );
+    if (gateways.length === 0) throw notFound(`no gateway of institution ${check.institution} to check`);
+    return gateways.map((gateway) => {
+      const c: DutyCheck = {
+        id: randomUUID(),
+        county: 'test',
+        institution: check.institution,
+        gateway,
+        requestedAt: this.#clock(),
+        requestedBy: check.requestedBy,
+        source: 'operator',
+        answerWindowS: check.answerWindowS ?? 600,
+        status: 'pending',
+      };
+      this.#dutyChecks.set(c.id, c);
+      return c;
+    });
+  }
+
+  async listDutyChecks(filter: DutyCheckFilter): Promise<DutyCheck[]> {
+    return [...this.#dutyChecks.values()]
+      .filter(
+        (c) =>
+          (filter.institution === undefined || c.institution === filter.institution) &&
+          (filter.from === undefined || c.requestedAt >= filter.from) &&
+          (filter.to === undefined || c.requestedAt < filter.to),
+      )
+      .sort((a, b) => b.requestedAt - a.requestedAt)
+      .slice(0, filter.limit ?? 500);
+  }
+
+  /** The outcome of a pending check (a test's fire control room answering, or not). */
+  settleDutyCheck(id: string, outcome: Pick<DutyCheck, 'status' | 'operator' | 'detail'>): DutyCheck {
+    const c = this.#dutyChecks.get(id);
+    if (!c) throw notFound(`no duty check ${id}`);
+    const at = this.#clock();
+    const next: DutyCheck = {
+      ...c,
+      ...outcome,
+      completedAt: at,
+      ...(outcome.status === 'answered' ? { answeredAt: at } : {}),
+    };
+    this.#dutyChecks.set(id, next);
+    return next;
   }
 
   /** Notices asked for (hazard escalations), parsed as alerting would; nothing is pushed. */

@@ -112,7 +112,7 @@ describe('live feed', () => {
     expect(await subscribe(s, 'bogus')).toMatchObject({ ok: false, code: 'ANL_DASH_BAD_REQUEST' });
     const own = await subscribe(s, 'institution:inst-a');
     expect(own.ok).toBe(true);
-    if (own.ok) expect((own.snapshot as { devices: unknown[] }).devices).toHaveLength(4);
+    if (own.ok) expect((own.snapshot as { devices: unknown[] }).devices).toHaveLength(5);
   });
 
   it('sends device values to the institution room in batches', async () => {

@@ -141,4 +141,27 @@ describe('operator pages', () => {
     await page.getByTestId('institution').waitFor();
     expect(await page.locator('h1').textContent()).toBe('测试养老院A');
   });
+
+  it('starts a duty check (查岗) from the institution view and shows its outcome when the room answers', async () => {
+    const panel = page.getByTestId('duty-checks');
+    await panel.getByText('暂无查岗记录').waitFor();
+    const button = page.getByTestId('duty-check-start');
+    await button.click();
+    await panel.getByText('已向消防控制室发出查岗，请等待应答').waitFor();
+    const row = panel.locator('tr[data-status]');
+    await expect.poll(() => row.first().getAttribute('data-status')).toBe('pending');
+    expect(await row.first().textContent()).toContain('等待应答（10 分钟内）');
+    // One check at a time: the button waits for the answer.
+    expect(await button.isDisabled()).toBe(true);
+
+    const [check] = await h.alerts.listDutyChecks({ institution: 'inst-a' });
+    expect(check).toMatchObject({ status: 'pending', requestedBy: 'operator' });
+    h.alerts.settleDutyCheck(check?.id ?? '', { status: 'answered', operator: 7 });
+    await expect.poll(() => row.first().getAttribute('data-status'), { timeout: 10_000 }).toBe('answered');
+    expect(await row.first().textContent()).toContain('已应答 · 值班员 7');
+    expect(await button.isDisabled()).toBe(false);
+    // The "waiting" note goes with the wait.
+    expect(await panel.getByText('请等待应答').count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}operator-duty-check.png` });
+  });
 });

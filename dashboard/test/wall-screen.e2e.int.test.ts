@@ -55,6 +55,13 @@ describe('wall screen end to end', () => {
     await wall.getByRole('button', { name: '登录' }).click();
     await expect.poll(() => wall.getByTestId('stat-institutions').textContent(), { timeout: 15_000 }).toBe('26');
     await expect.poll(() => alarmIds(wall)).toBe('');
+    // Electrical fire monitoring beside the other kinds: every circuit of the county, none over its limit.
+    const electrical = wall.getByTestId('electrical-panel');
+    expect(await electrical.locator('h3').textContent()).toBe('电气火灾监控');
+    await expect.poll(() => electrical.locator('.big-line').textContent()).toMatch(/^0 \/ 116 回路超限$/);
+    await expect.poll(() => electrical.locator('li').count(), { timeout: 15_000 }).toBe(3);
+    expect(await electrical.locator('li b').first().textContent()).toMatch(/^\d+ mA · \d+\.\d °C$/);
+    expect(await wall.locator('.by-kind li[data-kind=electrical]').textContent()).toBe('电气火灾监控0');
     // Let the map draw and the figures settle before the picture.
     await wall.waitForTimeout(1500);
     await wall.screenshot({ path: `${ARTIFACTS}wall-screen-normal.png` });
@@ -76,6 +83,16 @@ describe('wall screen end to end', () => {
     const inst = await wallCtx.newPage();
     await inst.goto(`${base}/#/institution/${INSTITUTION}`);
     await inst.getByTestId('alert-card').first().waitFor();
+    // Its circuits among the devices (residual current and cable temperature), and their history:
+    // 3 in the main building (this gateway), 4 in the annex with the kitchen (the simulator's).
+    await expect.poll(() => inst.locator('.chip:has(i.k-electrical)').count()).toBe(7);
+    await expect
+      .poll(() => inst.locator('.chip:has(i.k-electrical) small').first().textContent())
+      .toMatch(/^\d+mA \d+\.\d°C$/);
+    expect(await inst.getByTestId('history-residual-current').locator('h3').textContent()).toContain(
+      '电气火灾监控 · 剩余电流',
+    );
+    expect(await inst.getByTestId('history-cable-temperature').locator('h3').textContent()).toContain('线缆温度');
     await inst.waitForTimeout(1500);
     await inst.screenshot({ path: `${ARTIFACTS}institution-view.png`, fullPage: true });
 
@@ -122,6 +139,22 @@ describe('wall screen end to end', () => {
     // Let the charts finish animating the latest values before the picture.
     await wall.waitForTimeout(800);
     await wall.screenshot({ path: `${ARTIFACTS}wall-screen-cleared.png` });
+
+    // The lighting circuit leaks 336 mA, over GB 50116's 300 mA: alerting raises it, the wall counts
+    // it under 电气火灾监控 and puts the circuit on top of the panel in red — a warning, not a fire.
+    await c.gateway.telemetry('elec-1f-light', { kind: 'electrical', residualCurrent: 336, cableTemperature: 38.5 });
+    await expect
+      .poll(() => wall.locator('.by-kind li[data-kind=electrical]').textContent(), { timeout: 5000 })
+      .toBe('电气火灾监控1');
+    await expect.poll(() => electrical.locator('.big-line b').textContent(), { timeout: 5000 }).toBe('1');
+    const top = electrical.locator('li').first();
+    expect(await top.getAttribute('data-level')).toBe('alarm');
+    expect(await top.textContent()).toContain('社会福利中心 · 照明回路336 mA · 38.5 °C');
+    expect(await top.locator('b').getAttribute('class')).toBe('status-alarm');
+    await expect.poll(() => wall.getByTestId('alarm-list').textContent()).toContain('剩余电流超限');
+    expect(await wall.getByTestId('fire-banner').count()).toBe(0);
+    await wall.waitForTimeout(800);
+    await wall.screenshot({ path: `${ARTIFACTS}wall-screen-electrical.png` });
     // The same layout on a 4K wall.
     await wall.setViewportSize({ width: 3840, height: 2160 });
     await wall.waitForTimeout(1000);

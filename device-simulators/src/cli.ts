@@ -25,6 +25,7 @@ export interface SimCliOptions {
   gateway?: string;
   lan?: string;
   modbusListen?: string;
+  firePanel?: string;
   cameraListen?: string;
   cameraDiscovery?: boolean;
   printGatewayConfig?: boolean;
@@ -115,10 +116,17 @@ export function simulatorCommands(): Command[] {
     .description('simulate a county of gateways and devices over MQTT (the demo county by default)')
     .option('--scenario <file>', 'scenario file (YAML/JSON) or the name of a shipped one, e.g. kitchen-fire-lunchtime')
     .option('--duration <time>', 'simulated time to run, e.g. 10m, 1d (default: until interrupted)')
-    .option('--device-mode', 'simulate the devices of one gateway talking to a real gateway (LAN MQTT, Modbus TCP)')
+    .option(
+      '--device-mode',
+      'simulate the devices of one gateway talking to a real gateway (LAN MQTT, Modbus TCP, a fire panel’s UITD)',
+    )
     .option('--gateway <id>', 'device mode: whose devices (default: the county’s first gateway)')
     .option('--lan <url>', 'device mode: the gateway’s LAN MQTT broker', 'mqtt://127.0.0.1:1884')
     .option('--modbus-listen <host:port>', 'device mode: serve the extinguisher gauges as Modbus TCP transmitters here')
+    .option(
+      '--fire-panel <host:port>',
+      'device mode: the gateway’s GB/T 26875.3 fire-panel adapter; fire detectors and electrical circuits report through a simulated UITD connected there',
+    )
     .option(
       '--camera-listen <host:port>',
       'device mode: simulate the gateway’s cameras (ONVIF + RTSP); the first answers ONVIF on this port, the next on port + 1, …',

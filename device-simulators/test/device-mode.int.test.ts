@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { gatewayConfigFor } from '../src/device-mode/device-mode-layout.js';
 import { DeviceModeSimulator } from '../src/device-mode/device-mode-simulator.js';
 import { resolveScenarioPath } from '../src/paths.js';
-import { defineScenario, loadScenario } from '../src/scenario/load-scenario.js';
+import { defineScenario, loadScenario, parseScenario } from '../src/scenario/load-scenario.js';
 import { demoCounty, startBroker } from './support.js';
 
 const loc = (room: string) => ({ building: '主楼', floor: '2F', room });
@@ -105,6 +105,108 @@ describe('device mode', () => {
     expect(pressure).toBeLessThan(2);
     expect(sim.stats().modbusRequests).toBeGreaterThan(0);
     expect(sim.stats().lanAcked).toBeGreaterThan(0);
+    expect(gateway.stats().readings.rejected).toEqual({});
+    expect(county.refused).toEqual([]);
+  });
+
+  it('with a fire panel: detectors and circuits report through a simulated UITD (GB/T 26875.3) to the real gateway', async () => {
+    const at = (floor: string, room: string) => ({ building: '主楼', floor, room });
+    const PANEL_COUNTY: CountyConfig = CountySchema.parse({
+      ...COUNTY,
+      institutions: [
+        {
+          ...COUNTY.institutions[0],
+          gateways: [
+            {
+              id: 'gw-dm-1',
+              secret: 'device-mode-secret-1',
+              devices: [
+                { id: 'smoke-201', kind: 'fire', name: '主楼2F 201室 感烟探测器', location: at('2F', '201室') },
+                { id: 'smoke-202', kind: 'fire', name: '主楼2F 202室 感烟探测器', location: at('2F', '202室') },
+                { id: 'smoke-duty', kind: 'fire', name: '主楼1F 值班室 感烟探测器', location: at('1F', '值班室') },
+                { id: 'elec-socket', kind: 'electrical', name: '主楼1F 配电房 插座回路', location: at('1F', '配电房') },
+                { id: 'ext-1', kind: 'extinguisher', name: '灭火器', location: at('1F', '走廊'), reportIntervalS: 10 },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    // The shipped panel-fire scenario's two faults, on this gateway and sooner.
+    const scenario = parseScenario(
+      [
+        'title: { zh: 消防主机火警, en: Fire panel alarm }',
+        'description: { zh: 插座回路漏电，卧室烟感经消防主机报火警, en: "A leaking circuit, then a bedroom fire through the panel" }',
+        'faults:',
+        '  - { type: electrical-leakage, at: 10s, target: { device: elec-socket }, to: 400, over: 60s, reportEvery: 10s }',
+        '  - { type: fire-alarm, at: 90s, target: { device: smoke-202 } }',
+      ].join('\n'),
+    );
+    const county = await startBroker(PANEL_COUNTY);
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'anlian-devmode-panel-'));
+    onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
+    const [lan, panel] = [await reservePort(), await reservePort()];
+    onTestFinished(() => {
+      lan.release();
+      panel.release();
+    });
+    const lanPort = lan.port;
+    const firePanel = { host: '127.0.0.1', port: panel.port };
+    const sim = new DeviceModeSimulator({
+      county: PANEL_COUNTY,
+      lanUrl: `mqtt://127.0.0.1:${lanPort}`,
+      firePanel,
+      speed: 20,
+      seed: 3,
+      scenario,
+      startMs: Date.parse('2026-11-23T21:50:00+08:00'),
+    });
+    // The UITD reports as the duty room's detector, where the panel stands; the rest are its components.
+    expect(sim.layout.panel?.device).toBe('smoke-duty');
+    expect(sim.layout.panel?.points.get('smoke-202')).toMatchObject({ loop: 2, point: 2, componentType: 42 });
+    const file = gatewayConfigFor(sim.layout, { countyUrl: county.url, lanPort, firePanel, dataDir });
+    const panelAdapter = (file.adapters as Record<string, unknown>[]).find((a) => a.type === 'gb26875');
+    expect(panelAdapter).toMatchObject({
+      port: firePanel.port,
+      uitds: [
+        { device: 'smoke-duty', components: expect.arrayContaining([{ loop: 2, point: 2, device: 'smoke-202' }]) },
+      ],
+    });
+    const gateway = buildGateway({
+      config: resolveGatewayConfig({ ...file, logLevel: 'silent' }),
+      logger: silentLogger(),
+    });
+    await gateway.start();
+    onTestFinished(() => gateway.stop());
+    await sim.start();
+    onTestFinished(() => sim.stop());
+
+    const from = (device: string, type: 'telemetry' | 'event'): Record<string, unknown>[] =>
+      county.published
+        .filter((p) => p.topic.endsWith(`/device/${device}/${type}`))
+        .map((p) => decodeMessage(p.topic, p.payload))
+        .flatMap((m) => (m.ok && m.message.type === type ? [m.message.payload as Record<string, unknown>] : []));
+    // The circuit's readings are analog values on the panel: residual current (mA) and cable temperature.
+    const leak = await waitFor(() =>
+      from('elec-socket', 'event').find((e) => e.kind === 'electrical' && e.event === 'leakage'),
+    );
+    expect(leak).toBeDefined();
+    const readings = from('elec-socket', 'telemetry');
+    expect(readings.length).toBeGreaterThan(1);
+    expect(readings.at(-1)).toMatchObject({
+      kind: 'electrical',
+      residualCurrent: expect.any(Number),
+      cableTemperature: expect.any(Number),
+    });
+    expect(Math.max(...readings.map((r) => Number(r.residualCurrent ?? 0)))).toBeGreaterThanOrEqual(300);
+    // The detector's fire alarm, with the panel's description as the zone and what the detector is.
+    const fire = await waitFor(() => from('smoke-202', 'event').find((e) => e.kind === 'fire' && e.event === 'fire'));
+    expect(fire).toMatchObject({ zone: '主楼2F 202室' });
+    expect(String(fire?.detail)).toContain('点型光电感烟火灾探测器');
+    // The gauge still reaches the gateway over the LAN broker; no detector did (a wired detector has no battery).
+    expect(await waitFor(() => from('ext-1', 'telemetry').length > 0)).toBe(true);
+    expect(['smoke-201', 'smoke-202'].flatMap((d) => from(d, 'telemetry')).filter((t) => 'battery' in t)).toEqual([]);
+    expect(sim.stats().panelConfirmed).toBeGreaterThan(2);
     expect(gateway.stats().readings.rejected).toEqual({});
     expect(county.refused).toEqual([]);
   });

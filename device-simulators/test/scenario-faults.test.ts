@@ -130,6 +130,33 @@ describe('shipped scenarios', () => {
     expect(later.faults[0]?.atSimMs).toBe(at('02:00', 1));
   });
 
+  it('panel-fire: the socket circuit leaks past 300 mA with its leakage alarm, then a 2F bedroom fire alarm at 22:00', async () => {
+    const { steps } = await runShipped('panel-fire.yaml', at('21:50'));
+    const gw = 'gw-yy-fuli-zhongxin-1';
+    const socket = telemetryOf(steps, gw, 'elec-1f-socket').map((p) => ({
+      t: p.atSimMs,
+      ma: p.data.kind === 'electrical' ? (p.data.residualCurrent ?? 0) : 0,
+    }));
+    // A natural leakage before (DOMAIN.md: 100–200 mA), 380 mA at the end of the 6-minute rise.
+    expect(Math.max(...socket.filter((x) => x.t < at('21:52')).map((x) => x.ma))).toBeLessThan(250);
+    expect(Math.max(...socket.map((x) => x.ma))).toBeGreaterThan(360);
+    // Reported every 30 s while it rises.
+    expect(socket.filter((x) => x.t >= at('21:52') && x.t < at('21:58')).length).toBeGreaterThanOrEqual(12);
+    const leak = events(steps).filter((e) => e.device === 'elec-1f-socket');
+    expect(leak.map(eventName)).toEqual(['leakage']);
+    expect(leak[0]?.atSimMs).toBeGreaterThan(at('21:53'));
+    expect(leak[0]?.atSimMs).toBeLessThan(at('21:57'));
+    // The readings around the alarm straddle 300 mA.
+    const alarmAt = leak[0]?.atSimMs ?? 0;
+    expect(socket.filter((x) => x.t < alarmAt - 30_000).every((x) => x.ma < 320)).toBe(true);
+    expect(socket.filter((x) => x.t > alarmAt + 30_000).every((x) => x.ma > 280)).toBe(true);
+    const fire = events(steps).filter((e) => eventName(e) === 'fire');
+    expect(fire.map((e) => [e.atSimMs, e.gateway])).toEqual([[at('22:00'), gw]]);
+    expect(fire[0]?.data).toMatchObject({ zone: expect.stringMatching(/^主楼 2F 2\d\d室$/) });
+    // Nothing else of the county's circuits leaks.
+    expect(events(steps).filter((e) => eventName(e) === 'leakage')).toHaveLength(1);
+  });
+
   it('extinguisher-leak: the gauge falls out of the green zone with low_pressure, the sprinkler below 0.05 MPa', async () => {
     const { steps } = await runShipped('extinguisher-leak.yaml', at('09:00'));
     const gw = 'gw-yy-mawang-1';

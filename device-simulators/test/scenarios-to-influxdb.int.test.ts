@@ -150,7 +150,13 @@ describe('scenario faults arrive in InfluxDB', () => {
         expect(await duplicatesDropped()).toBeGreaterThanOrEqual(duplicatesBefore + sent);
       }
     }
-    const producesMessages = ['fire-alarm', 'kitchen-overheat', 'extinguisher-pressure-drop', 'camera'];
+    const producesMessages = [
+      'fire-alarm',
+      'kitchen-overheat',
+      'extinguisher-pressure-drop',
+      'electrical-leakage',
+      'camera',
+    ];
     if (scenario.faults.some((f) => producesMessages.includes(f.type))) expect(faultMessages.length).toBeGreaterThan(0);
   });
 });

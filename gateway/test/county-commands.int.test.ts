@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { LocalAlarm, type LocalFireAlarm } from '../src/alarm/local-alarm.js';
 import { LocalAlarmConfig } from '../src/config/gateway-config.js';
-import { loadGatewayConfig } from '../src/config/load-gateway-config.js';
+import { loadGatewayConfig, resolveGatewayConfig } from '../src/config/load-gateway-config.js';
 import { buildGateway } from '../src/gateway-service.js';
 import { silentLogger } from '../src/logger.js';
 import { testDevices } from './support/county-ingest.js';
@@ -21,9 +21,15 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-/** A plain aedes broker: the county side of these tests is a client that sends commands. */
-async function startPlainBroker(): Promise<number> {
-  const aedes = await Aedes.createBroker();
+/**
+ * A plain aedes broker: the county side of these tests is a client that sends commands.
+ * `subscribeDelayMs` holds back every SUBACK, as a busy broker or a slow ACL lookup does.
+ */
+async function startPlainBroker(opts: { subscribeDelayMs?: number } = {}): Promise<number> {
+  const delay = opts.subscribeDelayMs ?? 0;
+  const aedes = await Aedes.createBroker(
+    delay > 0 ? { authorizeSubscribe: (_client, sub, done) => setTimeout(() => done(null, sub), delay) } : {},
+  );
   const sockets = new Set<Socket>();
   const server = createServer((s) => {
     sockets.add(s);
@@ -150,6 +156,48 @@ describe('county commands', () => {
     const seqs = [...replies.values()].map((r) => r.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(await readFile(file, 'utf8')).toContain('lan-mqtt');
+  });
+});
+
+describe('county link', () => {
+  it('is up only once the command subscription is acknowledged: a command sent on seeing "online" is answered', async () => {
+    const port = await startPlainBroker({ subscribeDelayMs: 800 });
+    const t = await tempDir();
+    cleanups.push(t.remove);
+    // The county answers a gateway's `online` at once with a command (a duty check would).
+    const county = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'county-ops', reconnectPeriod: 0 });
+    cleanups.push(() => county.endAsync(true));
+    const prefix = 'anlian/v1/testcounty/inst-gw/gw-edge-1';
+    const replies: CommandReplyPayload[] = [];
+    county.on('message', (topic, payload) => {
+      const body = JSON.parse(payload.toString()) as { state?: string } & CommandReplyPayload;
+      if (topic === `${prefix}/status` && body.state === 'online') {
+        void county.publishAsync(`${prefix}/cmd/ping`, JSON.stringify({ v: 1, ts: Date.now(), id: 'cmd-on-online' }), {
+          qos: 1,
+        });
+      } else if (topic.endsWith('/reply')) replies.push(body);
+    });
+    await county.subscribeAsync([`${prefix}/status`, `${prefix}/cmd/+/reply`], { qos: 1 });
+
+    // A gateway's very first connection: a new persistent session, no subscription yet.
+    const gateway = buildGateway({
+      config: resolveGatewayConfig(
+        gatewayFileConfig({
+          url: `mqtt://127.0.0.1:${port}`,
+          dataDir: path.join(t.dir, 'data'),
+          devices: testDevices(1),
+        }),
+      ),
+      logger: silentLogger(),
+    });
+    const startedAt = Date.now();
+    await gateway.start();
+    cleanups.push(() => gateway.stop());
+    expect(await waitFor(() => gateway.uplink.connected, 10_000)).toBe(true);
+    // Not before the broker's SUBACK, held back 800 ms.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(750);
+    expect(await waitFor(() => replies.length > 0, 10_000)).toBe(true);
+    expect(replies[0]).toMatchObject({ id: 'cmd-on-online', ok: true, detail: 'pong' });
   });
 });
 

@@ -68,6 +68,25 @@ describe('OutboundQueue', () => {
     q.close();
   });
 
+  it('lets the replay send a fire alarm before the fsync that makes it durable, never before it is in the file', async () => {
+    const { q, dir } = await openQueue();
+    const order: string[] = [];
+    // What the replay pump does: its send loop runs on setImmediate after an enqueue.
+    q.onEnqueue(() =>
+      setImmediate(() => {
+        const m = q.peek();
+        order.push(`send ${m?.cls}`);
+      }),
+    );
+    const r = put(q, 'alarm', 'smoke-1', 1);
+    if (!r.queued) throw new Error('not queued');
+    // In the file when enqueue returns (survives SIGKILL); fsync'd before `durable` resolves.
+    expect(readdirSync(path.join(dir, 'alarm')).length).toBeGreaterThan(0);
+    await r.durable;
+    order.push('durable');
+    expect(order).toEqual(['send alarm', 'durable']);
+  });
+
   it('keeps what was not acknowledged across a reopen, and nothing that was', async () => {
     const { q, dir } = await openQueue();
     for (let i = 0; i < 10; i++) put(q, 'telemetry', 'a', i);

@@ -18,9 +18,11 @@ export const TIME_LABEL_BYTES = 6;
 
 const toBcd = (n: number) => (((Math.floor(n / 10) % 10) << 4) | (n % 10)) & 0xff;
 const fromBcd = (b: number) => (b >> 4) * 10 + (b & 0x0f);
+const fromBinary = (b: number) => b;
+const toBinary = (n: number) => n & 0xff;
 
 export function readTimeLabel(buf: Uint8Array, at: number, dialect: Pick<Dialect, 'time'>): TimeLabel {
-  const f = dialect.time === 'bcd' ? fromBcd : (b: number) => b;
+  const f = dialect.time === 'bcd' ? fromBcd : fromBinary;
   return {
     second: f(buf[at] ?? 0),
     minute: f(buf[at + 1] ?? 0),
@@ -32,7 +34,7 @@ export function readTimeLabel(buf: Uint8Array, at: number, dialect: Pick<Dialect
 }
 
 export function writeTimeLabel(buf: Uint8Array, at: number, t: TimeLabel, dialect: Pick<Dialect, 'time'>): void {
-  const f = dialect.time === 'bcd' ? toBcd : (n: number) => n & 0xff;
+  const f = dialect.time === 'bcd' ? toBcd : toBinary;
   buf[at] = f(t.second);
   buf[at + 1] = f(t.minute);
   buf[at + 2] = f(t.hour);

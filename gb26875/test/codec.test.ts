@@ -309,6 +309,52 @@ describe('status bits and text', () => {
     expect(encodeGb18030('😀', 31)).toEqual(Uint8Array.from([0x3f]));
   });
 
+  it('GB 18030: the table-driven decoder reads every field exactly as the native TextDecoder does', () => {
+    const native = new TextDecoder('gb18030');
+    const reference = (b: Uint8Array) => {
+      let end = b.indexOf(0);
+      if (end < 0) end = b.length;
+      while (end > 0 && b[end - 1] === 0x20) end--;
+      return native.decode(b.subarray(0, end)).trimEnd();
+    };
+    // Every two-byte pair, with the invalid trails 0x7f and 0xff, alone and after ASCII.
+    for (let lead = 0x81; lead <= 0xfe; lead++) {
+      for (let trail = 0x20; trail <= 0xff; trail++) {
+        for (const b of [Uint8Array.from([lead, trail]), Uint8Array.from([0x41, lead, trail, 0x42])]) {
+          if (decodeGb18030(b) !== reference(b)) throw new Error(`${b.join(' ')}: ${decodeGb18030(b)}`);
+        }
+      }
+    }
+    // Four-byte sequences, a lone 0x80 (€), a lead cut off by the field end, trailing white space.
+    for (const s of ['81 30 81 30 41', '80 41', '41 b0', 'b0 20 20', 'a1 a1 a1 a1', '41 09 0a', 'd6 f7 00 d6 f7']) {
+      expect(decodeGb18030(hex(s))).toBe(reference(hex(s)));
+    }
+    // Random fields: mostly GBK pairs and ASCII, sometimes anything.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x80000000;
+    };
+    for (let n = 0; n < 10_000; n++) {
+      const b = new Uint8Array(31);
+      for (let i = 0; i < b.length; i++) {
+        const r = rand();
+        b[i] =
+          r < 0.3
+            ? 0x20 + Math.floor(rand() * 0x5f)
+            : r < 0.95
+              ? 0xb0 + Math.floor(rand() * 0x48)
+              : Math.floor(rand() * 256);
+      }
+      if (decodeGb18030(b) !== reference(b)) throw new Error(`${Buffer.from(b).toString('hex')}: ${decodeGb18030(b)}`);
+      // A field inside a larger buffer reads the same as the field on its own.
+      const inside = new Uint8Array(40);
+      inside.set(b, 5);
+      if (decodeGb18030(inside, 5, 36) !== decodeGb18030(b))
+        throw new Error(`${Buffer.from(b).toString('hex')} inside`);
+    }
+  });
+
   it('time labels in China time (UTC+8) and back; an impossible date is undefined', () => {
     const ms = Date.UTC(2026, 10, 20, 6, 5, 9);
     expect(timeLabelFromEpochMs(ms, 480)).toEqual(T);

@@ -4,7 +4,9 @@ import type { CountyConfigInput } from '@anlian/protocol';
 
 /**
  * The demo county: 酉阳土家族苗族自治县 (DOMAIN.md), its township homes for the elderly (敬老院),
- * the county welfare centre and two private homes, each with the devices a monitored home has.
+ * the county welfare centre and two private homes, each with the devices a monitored home has —
+ * smoke and heat detectors, extinguisher and water gauges, kitchen sensors, cameras and the
+ * electrical fire monitoring of its switch room and kitchen.
  * Deterministic: the same seed gives the same file byte for byte, and a test checks that
  * deploy/counties/youyang-demo.json is this output. Names, addresses, people and phone numbers
  * (the reserved-looking 1380013xxxx range) are made up; the towns are real, the positions plausible.
@@ -244,6 +246,22 @@ function fixedDeviceCount(b: Omit<BuildingPlan, 'bedrooms'>): number {
   return b.floors * perFloor + entrance + kitchen + 1 /* sprinkler */ + 2; /* hydrants */
 }
 
+/**
+ * The circuits an electrical fire monitoring system (GB 14287; GB 50116-2013 §9.2.3) watches in a
+ * building: the incoming supply and the lighting and socket distribution in the switch room, and
+ * the kitchen's power cabinet where there is a kitchen — [id part, room, what].
+ */
+function circuits(b: Pick<BuildingPlan, 'hasKitchen'>): (readonly [string, string, string])[] {
+  const list: (readonly [string, string, string])[] = [
+    ['main', '配电房', '总进线 电气火灾监控探测器'],
+    ['light', '配电房', '照明回路 电气火灾监控探测器'],
+    ['socket', '配电房', '插座回路 电气火灾监控探测器'],
+  ];
+  if (b.hasKitchen) list.push(['kitchen', '厨房', '厨房动力柜 电气火灾监控探测器']);
+  return list;
+}
+
+/** Fire, extinguisher, kitchen and camera devices; the few electrical circuits come on top (≤ 8). */
 const MAX_DEVICES = 118;
 
 function planBuildings(beds: number): BuildingPlan[] {
@@ -406,6 +424,11 @@ function buildingDevices(b: BuildingPlan, int: (min: number, max: number) => num
       location: at(1, '厨房'),
       covers: [at(1, '厨房'), at(1, '厨房储藏间')],
     });
+  }
+
+  // Residual current and cable temperature per circuit, one detector each (component types 17/18).
+  for (const [slug, room, what] of circuits(b)) {
+    devices.push({ id: id(`elec-1f-${slug}`), kind: 'electrical', name: label(1, room, what), location: at(1, room) });
   }
 
   // GB 50974: the sprinkler's worst point is the end test valve on the top floor; hydrant static

@@ -5,6 +5,7 @@
 export { type PortReservation, reservePort } from '@anlian/timeseries';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
+export * from './null-influx.js';
 export * from './postgres.js';
 export * from './redis.js';
 export * from './tls-certificates.js';

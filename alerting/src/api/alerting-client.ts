@@ -12,8 +12,11 @@ import {
   AlertSummary,
   Drill,
   type DrillReportDocument,
+  DutyCheck,
+  type DutyCheckFilter,
   EscalationPolicy,
   type NewDrill,
+  type NewDutyCheck,
   type NewSilence,
   type NoticeInput,
   NoticeReceipt,
@@ -130,6 +133,17 @@ export class AlertingClient implements AlertingApi {
 
   setPolicy(institution: string, policy: EscalationPolicyInput, author: string) {
     return this.#call('PUT', `/v1/policies/${encodeURIComponent(institution)}`, { policy, author }, EscalationPolicy);
+  }
+
+  async requestDutyCheck(check: NewDutyCheck) {
+    return (await this.#call('POST', '/v1/duty-checks', check, z.object({ checks: z.array(DutyCheck) }))).checks;
+  }
+
+  async listDutyChecks(filter: DutyCheckFilter) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) if (v !== undefined) q.set(k, String(v));
+    return (await this.#call('GET', `/v1/duty-checks?${q}`, undefined, z.object({ checks: z.array(DutyCheck) })))
+      .checks;
   }
 
   sendNotice(notice: NoticeInput) {

@@ -144,6 +144,53 @@ export interface DrillReportDocument {
 }
 
 /**
+ * A duty check's outcome (查岗, GB/T 26875.3 type 91): `pending` while the fire control room has
+ * its answer window; `answered` (someone pressed the answer key), `unanswered` (nobody did: an
+ * alert), `unreachable` (the check did not reach the fire control room: an alert too),
+ * `not_applicable` (the gateway has no fire panel).
+ */
+export const DutyCheckStatus = z.enum(['pending', 'answered', 'unanswered', 'unreachable', 'not_applicable']);
+export type DutyCheckStatus = z.infer<typeof DutyCheckStatus>;
+
+/** One duty check of one gateway's fire control room, as recorded for the reports. */
+export const DutyCheck = z.object({
+  id: z.string(),
+  county: z.string(),
+  institution: z.string(),
+  gateway: z.string(),
+  requestedAt: z.number(),
+  /** Who asked: a person's name, or `schedule`. */
+  requestedBy: z.string(),
+  source: z.enum(['operator', 'schedule']),
+  /** How long the fire control room has to answer, s (GB/T 26875.3: up to 10 minutes). */
+  answerWindowS: z.number().int(),
+  status: DutyCheckStatus,
+  answeredAt: z.number().optional(),
+  /** The operator number the UITD reports with the answer. */
+  operator: z.number().int().optional(),
+  completedAt: z.number().optional(),
+  detail: z.string().optional(),
+});
+export type DutyCheck = z.infer<typeof DutyCheck>;
+
+export interface NewDutyCheck {
+  institution: string;
+  /** One gateway of the institution; every gateway of it when left out. */
+  gateway?: string;
+  requestedBy: string;
+  /** Default alerting's (600 s). */
+  answerWindowS?: number;
+}
+
+export interface DutyCheckFilter {
+  institution?: string;
+  /** `requestedAt` at or after / before, epoch ms. */
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+/**
  * A notice another service asks alerting to push through the county's channels (issue 16: an
  * overdue hazard goes to the county duty officer "through the existing notification channels").
  * Alerting resolves the recipients from the institution's contacts (by role, or by contact id)
@@ -205,6 +252,15 @@ export interface AlertingApi {
   drillReport(id: string): Promise<DrillReportDocument>;
   getPolicy(institution: string): Promise<EscalationPolicy>;
   setPolicy(institution: string, policy: EscalationPolicyInput, author: string): Promise<EscalationPolicy>;
+  /**
+   * Duty checks (查岗): puts a check to the fire control room behind every gateway of the
+   * institution (or the one given), resolving once each is recorded and sent, `pending`; its
+   * outcome follows when the answer comes or the window ends (`listDutyChecks`). 404 when the
+   * institution has no such gateway; 503 when this alerting node sends no commands to gateways.
+   */
+  requestDutyCheck(check: NewDutyCheck): Promise<DutyCheck[]>;
+  /** Duty checks, newest first. */
+  listDutyChecks(filter: DutyCheckFilter): Promise<DutyCheck[]>;
   /** Pushes a notice (an overdue hazard, a deadline reminder) through the county's channels. */
   sendNotice(notice: NoticeInput): Promise<NoticeReceipt>;
   /** Returns the unsubscribe function. */

@@ -1,3 +1,4 @@
+import type { DutyCheckService } from '../duty-checks/duty-check-service.js';
 import { AlertingErrorCode } from '../errors.js';
 import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { AlertDetail as AlertingDetail, AlertingService } from '../service/alerting-service.js';
@@ -23,8 +24,10 @@ const MAX_PAGE = 1000;
  * pages (the cursor is the last alert's id: ids sort by opening time), "not found" (undefined),
  * errors (alerting's code with `httpStatusOf`'s status), the `closed` change (the port's
  * `cleared`), the summary (ms, the wall's names), and `expireSilence` (returns the silence).
+ * Duty checks go to `dutyChecks`, on a node that sends commands to gateways; without it a request
+ * is 503 (`ANL_ALERT_UNAVAILABLE`) and the list is empty.
  */
-export function alertingApiOf(service: AlertingService): AlertingApi {
+export function alertingApiOf(service: AlertingService, dutyChecks?: DutyCheckService): AlertingApi {
   return {
     async list(filter: AlertFilter) {
       const limit = Math.min(filter.limit ?? 100, MAX_PAGE - 1);
@@ -111,6 +114,21 @@ export function alertingApiOf(service: AlertingService): AlertingApi {
     },
 
     setPolicy: (institution, policy, author) => mapped(() => service.setPolicy(institution, policy, author)),
+
+    async requestDutyCheck(check) {
+      if (!dutyChecks) {
+        throw new AlertLifecycleError(
+          AlertingErrorCode.UNAVAILABLE,
+          'this alerting node sends no commands to gateways',
+        );
+      }
+      const { checks } = await mapped(() => dutyChecks.request({ ...check, source: 'operator' }));
+      return checks;
+    },
+
+    async listDutyChecks(filter) {
+      return dutyChecks ? dutyChecks.list(filter) : [];
+    },
 
     async sendNotice(input) {
       const notice = Notice.parse(input);

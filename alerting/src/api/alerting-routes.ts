@@ -128,6 +128,31 @@ export function registerAlertingRoutes(app: FastifyInstance, opts: { api: Alerti
   });
   app.get('/v1/drills/:id/report', async (req) => api.drillReport(id(req)));
 
+  app.get('/v1/duty-checks', async (req) => {
+    const q = z
+      .object({
+        institution: SegmentId.optional(),
+        from: z.coerce.number().int().optional(),
+        to: z.coerce.number().int().optional(),
+        limit: z.coerce.number().int().min(1).max(1000).optional(),
+      })
+      .parse(req.query);
+    return { checks: await api.listDutyChecks(strip(q)) };
+  });
+  app.post('/v1/duty-checks', async (req, reply) => {
+    const b = z
+      .object({
+        institution: SegmentId,
+        gateway: SegmentId.optional(),
+        requestedBy: Actor,
+        // GB/T 26875.3 §8.3.2.16: the UITD keeps its prompt up to 10 minutes.
+        answerWindowS: z.number().int().min(1).max(600).optional(),
+      })
+      .parse(req.body);
+    const checks = await api.requestDutyCheck(strip(b));
+    // Accepted: recorded and sent; the outcome comes with the answer or the window's end.
+    return reply.code(202).send({ checks });
+  });
   app.post('/v1/notices', async (req) => api.sendNotice(Notice.parse(req.body)));
 
   app.get('/v1/policies/:institution', async (req) => {

@@ -1,6 +1,7 @@
 import type { CommandReplyPayload } from '@anlian/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { DutyCheck, DutyCheckStatus } from '../api/alerting-contract.js';
 import type { GatewayCommands } from '../commands/gateway-commands.js';
 import { type AlertSignal, alertKey, type GatewaySubject } from '../engine/alert-signal.js';
 import { AlertingError, AlertingErrorCode } from '../errors.js';
@@ -8,24 +9,8 @@ import type { LocalizedName, Severity } from '../rules/rule-schema.js';
 import { newId } from '../service/new-id.js';
 import type { AlertingDatabase, DutyChecksTable } from '../store/alerting-schema.js';
 
-export type DutyCheckStatus = 'pending' | 'answered' | 'unanswered' | 'unreachable' | 'not_applicable';
-
-/** One duty check (查岗) as the reports see it. */
-export interface DutyCheck {
-  id: string;
-  county: string;
-  institution: string;
-  gateway: string;
-  requestedAt: number;
-  requestedBy: string;
-  source: 'operator' | 'schedule';
-  answerWindowS: number;
-  status: DutyCheckStatus;
-  answeredAt?: number;
-  operator?: number;
-  completedAt?: number;
-  detail?: string;
-}
+// The shapes are the API contract's: what the dashboard and the reports receive.
+export type { DutyCheck, DutyCheckStatus };
 
 /** Where an unanswered check becomes an alert: `AlertingService.signal`. */
 export type AlertSignalSink = (signal: AlertSignal) => void;
@@ -48,6 +33,11 @@ export interface DutyCheckServiceOptions {
    * is put by the node that acts for the institution only, not by every node. Default: all.
    */
   owns?: (institution: string) => boolean;
+  /**
+   * How long `stop()` waits for checks whose answer window is still open. Default 5 s: a drain
+   * must not wait out a 10-minute window; such a check is settled on the next start.
+   */
+  stopWaitMs?: number;
 }
 
 /** The rule id of the alert an unanswered check raises (one open per gateway). */
@@ -75,7 +65,15 @@ export class DutyCheckService {
     this.#clock = opts.clock ?? Date.now;
   }
 
-  start(): void {
+  /**
+   * Settles the checks a stopped process left `pending` past their window (nobody will hear their
+   * answer now: `unreachable`, recorded so the reports count them, but not alerted — the room may
+   * well have answered), then starts the schedule.
+   */
+  async start(): Promise<void> {
+    await this.#settleAbandoned().catch((err: unknown) =>
+      this.#log.error({ err }, 'abandoned duty checks could not be settled'),
+    );
     const s = this.#o.schedule;
     if (!s || this.#timer) return;
     this.#timer = setInterval(() => {
@@ -83,11 +81,32 @@ export class DutyCheckService {
     }, s.everyMs);
   }
 
-  /** Stops the schedule and waits for the checks in progress. */
+  /** Stops the schedule and waits a little (`stopWaitMs`) for the checks in progress. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await Promise.allSettled([...this.#running]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#running]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#o.stopWaitMs ?? 5000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #settleAbandoned(): Promise<void> {
+    const now = this.#clock();
+    const grace = this.#o.replyGraceMs ?? 30_000;
+    const pending = await this.#o.db.selectFrom('duty_checks').selectAll().where('status', '=', 'pending').execute();
+    for (const row of pending) {
+      const check = fromRow(row);
+      // Another alerting node may still be waiting for a check inside its window: only later ones.
+      if (check.requestedAt + check.answerWindowS * 1000 + grace > now) continue;
+      const done = outcomeOf(check, undefined, '告警服务在应答窗口内停止，结果未知', now);
+      // Recorded, not alerted: the room may well have answered; the next check will tell.
+      await this.#record(done, false);
+    }
   }
 
   /**
@@ -101,6 +120,14 @@ export class DutyCheckService {
     source?: 'operator' | 'schedule';
     answerWindowS?: number;
   }): Promise<{ checks: DutyCheck[]; done: Promise<DutyCheck[]> }> {
+    if (this.#o.owns && !this.#o.owns(req.institution)) {
+      // Its outcome would raise no alert here (this node only shadows the institution): the API
+      // client asks the next node (503), as for a person's action on an alert.
+      throw new AlertingError(
+        AlertingErrorCode.NOT_OWNER,
+        `another alerting node acts for institution ${req.institution}; ask it`,
+      );
+    }
     const gateways = await this.#o.db
       .selectFrom('gateways')
       .innerJoin('institutions', 'institutions.id', 'gateways.institution_id')
@@ -172,6 +199,17 @@ export class DutyCheckService {
       error = (err as Error).message;
     }
     const done = outcomeOf(check, reply, error, this.#clock());
+    try {
+      await this.#record(done);
+    } catch (err) {
+      // The outcome still raises (or clears) its alert; the record is what failed.
+      this.#log.error({ err, id: check.id }, 'duty check outcome not recorded');
+      this.#alert(done);
+    }
+    return done;
+  }
+
+  async #record(done: DutyCheck, alert = true): Promise<void> {
     await this.#o.db
       .updateTable('duty_checks')
       .set({
@@ -181,14 +219,10 @@ export class DutyCheckService {
         completed_at: done.completedAt ?? null,
         detail: done.detail ?? null,
       })
-      .where('id', '=', check.id)
+      .where('id', '=', done.id)
       .execute();
-    this.#log.info(
-      { id: check.id, gateway: check.gateway, status: done.status, detail: done.detail },
-      'duty check done',
-    );
-    this.#alert(done);
-    return done;
+    this.#log.info({ id: done.id, gateway: done.gateway, status: done.status, detail: done.detail }, 'duty check done');
+    if (alert) this.#alert(done);
   }
 
   #alert(c: DutyCheck): void {

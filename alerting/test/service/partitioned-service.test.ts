@@ -1,5 +1,10 @@
+import type { CommandReplyPayload } from '@anlian/protocol';
+import { silentLogger } from '@anlian/runtime';
 import type { LeaseChange, PartitionLeases } from '@anlian/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { alertingApiOf } from '../../src/api/alerting-facade.js';
+import type { GatewayCommands } from '../../src/commands/gateway-commands.js';
+import { DutyCheckService } from '../../src/duty-checks/duty-check-service.js';
 import type { AlertInput } from '../../src/engine/alert-input.js';
 import { deviceEvent, S, T0 } from '../support.js';
 import { openTestStore, type ServiceFixture, type StoreFixture, startService } from './service-support.js';
@@ -150,5 +155,51 @@ describe('an alerting node and its standby on one store', () => {
     await b.service.flushed();
     expect(b.service.openAlerts().map((x) => x.id)).toEqual(a.service.openAlerts().map((x) => x.id));
     expect((await a.service.list({ rule: 'fire-alarm' })).length).toBe(1);
+  });
+});
+
+describe('duty checks (查岗) on several alerting nodes', () => {
+  it('a node that does not act for the institution refuses an operator’s check (503, the client asks the next node); once it does, it puts it', async () => {
+    store = await openTestStore();
+    const leases = new HandLeases(false);
+    const standby = await node(leases);
+    const sent: string[] = [];
+    const commands: GatewayCommands = {
+      async send(target, name) {
+        sent.push(`${target.gateway}:${name}`);
+        const reply: CommandReplyPayload = {
+          v: 1,
+          ts: T0,
+          seq: 1,
+          id: 'reply-1',
+          ok: true,
+          result: { answered: true },
+        };
+        return reply;
+      },
+    };
+    const dutyChecks = new DutyCheckService({
+      db: store.db,
+      commands,
+      raise: (s) => standby.service.signal(s),
+      owns: (institution) => standby.service.actsFor(institution),
+      logger: silentLogger(),
+      clock: () => standby.clock.now,
+    });
+    const api = alertingApiOf(standby.service, dutyChecks);
+
+    await expect(api.requestDutyCheck({ institution: 'yy-a', requestedBy: 'op' })).rejects.toMatchObject({
+      code: 'ANL_ALERT_NOT_OWNER',
+      statusCode: 503,
+    });
+    expect(sent).toEqual([]);
+    expect(await api.listDutyChecks({ institution: 'yy-a' })).toEqual([]);
+
+    await leases.take(standby.service);
+    const [check] = await api.requestDutyCheck({ institution: 'yy-a', requestedBy: 'op' });
+    expect(check).toMatchObject({ institution: 'yy-a', gateway: 'gw-1', status: 'pending', source: 'operator' });
+    expect(sent).toEqual(['gw-1:duty-check']);
+    await dutyChecks.stop();
+    expect((await api.listDutyChecks({ institution: 'yy-a' })).map((c) => c.status)).toEqual(['answered']);
   });
 });

@@ -1,17 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type AlertChange, loadAlertingConfig, startAlerting } from '@anlian/alerting';
+import type { AlertChange } from '@anlian/alerting';
+import {
+  FIRE_PANEL_GATEWAY,
+  startFirePanelCounty,
+  UITD_ADDRESS,
+  UITD_DEVICE,
+  waitFor,
+} from '@anlian/county/fire-panel-county';
 import { SimulatedUitd } from '@anlian/device-simulators';
-import { buildGateway, silentLogger as gatewayLogger, resolveGatewayConfig } from '@anlian/gateway';
-import { loadIngestConfig, startIngest } from '@anlian/ingest';
 import { encodePayload, topics } from '@anlian/protocol';
-import { createMetricsRegistry, silentLogger } from '@anlian/runtime';
-import { seedCounty } from '@anlian/store';
-import { reservePort } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { componentStatusStream, decoderThroughput, jsonBaseline } from './decoder-throughput.js';
 
@@ -40,94 +37,19 @@ const fmt = (xs: number[]) => {
 };
 
 async function latency(): Promise<{ uitd: number[]; direct: number[] }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'anlian-bench-fire-panel-'));
-  const influx = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(204);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => influx.listen(0, '127.0.0.1', r));
-  const loc = { building: '主楼', floor: '1F', room: '消防控制室' };
-  const gateways = ['gw-panel', 'gw-direct'].map((id) => ({
-    id,
-    secret: `secret-of-${id}-bench`,
-    devices: [{ id: 'panel-1', kind: 'fire' as const, name: '火灾报警控制器', location: loc }],
-  }));
-  const countyFile = path.join(dir, 'county.json');
-  await writeFile(
-    countyFile,
-    JSON.stringify({
-      county: { id: 'bench', name: '基准县', adcode: '500242' },
-      institutions: [
-        {
-          id: 'inst-b',
-          name: '基准养老院',
-          address: '基准县',
-          location: { lng: 108.77, lat: 28.84 },
-          beds: 80,
-          gateways,
-        },
-      ],
-    }),
-  );
-  await seedCounty({ file: countyFile, db: { sqlitePath: path.join(dir, 'anlian.db') }, print: () => {} });
-  // Held until the end: ingest's broker and the gateway's fire-panel server bind them later.
-  const mqttReservation = await reservePort();
-  const mqttPort = mqttReservation.port;
-  const metrics = createMetricsRegistry();
-  const ingest = await startIngest(
-    loadIngestConfig({
-      ANLIAN_DATA_DIR: dir,
-      ANLIAN_MQTT_HOST: '127.0.0.1',
-      ANLIAN_MQTT_PORT: String(mqttPort),
-      ANLIAN_HTTP_PORT: '0',
-      ANLIAN_LOG_LEVEL: 'silent',
-      INFLUX_URL: `http://127.0.0.1:${(influx.address() as AddressInfo).port}`,
-      INFLUX_SETUP: 'false',
-    }),
-    silentLogger(),
-    metrics,
-  );
-  const alerting = await startAlerting({
-    db: ingest.database.db,
-    config: loadAlertingConfig({}),
-    logger: silentLogger(),
-    metrics,
-    subscribe: (l) => ingest.service.pipeline.onEvent(l),
-  });
-  const panelReservation = await reservePort();
-  const panelPort = panelReservation.port;
-  const gateway = buildGateway({
-    config: resolveGatewayConfig({
-      gateway: { county: 'bench', institution: 'inst-b', id: 'gw-panel' },
-      county: { url: `mqtt://127.0.0.1:${mqttPort}`, password: 'secret-of-gw-panel-bench' },
-      dataDir: path.join(dir, 'gateway'),
-      devices: [{ id: 'panel-1', kind: 'fire' }],
-      adapters: [
-        {
-          type: 'gb26875',
-          host: '127.0.0.1',
-          port: panelPort,
-          uitds: [{ address: 889, device: 'panel-1' }],
-          livenessEveryS: 0,
-        },
-      ],
-      logLevel: 'silent',
-    }),
-    logger: gatewayLogger(),
-  });
-  await gateway.start();
-  const uitd = new SimulatedUitd({ host: '127.0.0.1', port: panelPort, address: 889, heartbeatMs: 0 });
+  // The county and the fire-panel gateway the integration tests use; `gw-direct` publishes the
+  // same fire event over MQTT itself, the baseline.
+  const county = await startFirePanelCounty({ directGateways: ['gw-direct'] });
+  const { alerting, gateway } = county;
+  const uitd = new SimulatedUitd({ host: '127.0.0.1', port: county.panelPort, address: UITD_ADDRESS, heartbeatMs: 0 });
   await uitd.start();
-  const direct = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+  const direct = await mqtt.connectAsync(county.mqttUrl, {
     clientId: 'gw-direct',
     username: 'gw-direct',
-    password: 'secret-of-gw-direct-bench',
+    password: county.secretOf('gw-direct'),
     clean: false,
   });
-  while (!gateway.uplink.connected) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => gateway.uplink.connected);
   await new Promise((r) => setTimeout(r, 500));
 
   let waiting: { gateway: string; resolve: (t: number) => void } | undefined;
@@ -140,7 +62,7 @@ async function latency(): Promise<{ uitd: number[]; direct: number[] }> {
   let seq = 1;
   for (let i = 0; i < alarms; i++) {
     // Interleaved so that both paths see the same machine.
-    let seen = until('gw-panel');
+    let seen = until(FIRE_PANEL_GATEWAY);
     let t0 = performance.now();
     void uitd.component({
       componentType: 42,
@@ -152,9 +74,8 @@ async function latency(): Promise<{ uitd: number[]; direct: number[] }> {
     out.uitd.push((await seen) - t0);
     seen = until('gw-direct');
     t0 = performance.now();
-    const addr = { county: 'bench', institution: 'inst-b', gateway: 'gw-direct' };
     void direct.publishAsync(
-      topics.event(addr, 'panel-1'),
+      topics.event(county.address('gw-direct'), UITD_DEVICE),
       encodePayload('event', {
         v: 1,
         ts: Date.now(),
@@ -169,13 +90,7 @@ async function latency(): Promise<{ uitd: number[]; direct: number[] }> {
   }
   await direct.endAsync();
   await uitd.stop();
-  await gateway.stop();
-  await alerting.stop();
-  await ingest.stop();
-  influx.close();
-  mqttReservation.release();
-  panelReservation.release();
-  await rm(dir, { recursive: true, force: true });
+  await county.close();
   return out;
 }
 

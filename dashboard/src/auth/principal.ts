@@ -23,6 +23,8 @@ const ALLOWED = {
   /** Silences and drills. */
   manageSilences: ['county_admin', 'county_operator'],
   manageDrills: ['county_admin', 'county_operator'],
+  /** Start a duty check (查岗) of an institution's fire control room: the county's supervision. */
+  dutyChecks: ['county_admin', 'county_operator'],
   /** Supervision reports: county roles all of the county's, a manager their institution's (issue 17). */
   readReports: ['county_admin', 'county_operator', 'institution_manager'],
   /**

@@ -1,13 +1,24 @@
 import type { queryV1 } from '@anlian/timeseries';
 import { z } from 'zod';
+import { DashboardError, DashboardErrorCode } from '../errors.js';
 
-export const HistoryMeasure = z.enum(['kitchen', 'extinguisher', 'camera']);
+export const HistoryMeasure = z.enum(['kitchen', 'extinguisher', 'camera', 'electrical']);
 export type HistoryMeasure = z.infer<typeof HistoryMeasure>;
+export const HistoryField = z.enum(['temperature', 'pressure', 'fps', 'residualCurrent', 'cableTemperature']);
+export type HistoryField = z.infer<typeof HistoryField>;
 export const HistoryRange = z.enum(['24h', '7d']);
 export type HistoryRange = z.infer<typeof HistoryRange>;
 
-/** Measurement and field each chart draws; camera health as the frame rate (0 when the stream is down). */
-const FIELD: Record<HistoryMeasure, string> = { kitchen: 'temperature', extinguisher: 'pressure', camera: 'fps' };
+/**
+ * The fields a chart may draw per measurement, the default first: camera health as the frame rate
+ * (0 when the stream is down); an electrical circuit's residual current (mA) or cable temperature (°C).
+ */
+const FIELDS: Record<HistoryMeasure, readonly [HistoryField, ...HistoryField[]]> = {
+  kitchen: ['temperature'],
+  extinguisher: ['pressure'],
+  camera: ['fps'],
+  electrical: ['residualCurrent', 'cableTemperature'],
+};
 /** Bucket widths: ~144 points over 24 h, ~168 over 7 d — enough for a chart, little to send. */
 const INTERVAL_S: Record<HistoryRange, number> = { '24h': 600, '7d': 3600 };
 
@@ -28,15 +39,24 @@ export function historyQuery(opts: {
   measure: HistoryMeasure;
   range: HistoryRange;
   device?: string | undefined;
+  /** Default: the measurement's first field. */
+  field?: HistoryField | undefined;
 }): {
   influxql: string;
-  field: string;
+  field: HistoryField;
   intervalS: number;
 } {
   for (const id of [opts.institution, opts.device]) {
     if (id !== undefined && !SAFE_ID.test(id)) throw new Error(`unsafe id in a history query: ${id}`);
   }
-  const field = FIELD[opts.measure];
+  const fields = FIELDS[opts.measure];
+  const field = opts.field ?? fields[0];
+  if (!fields.includes(field)) {
+    throw new DashboardError(
+      DashboardErrorCode.BAD_REQUEST,
+      `${opts.measure} has no field ${field} (${fields.join(', ')})`,
+    );
+  }
   const intervalS = INTERVAL_S[opts.range];
   const device = opts.device ? ` AND "device" = '${opts.device}'` : '';
   const influxql =

@@ -138,8 +138,13 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
     if (typeof status === 'number' && status === 429) {
       return reply.code(429).send({ code: DashboardErrorCode.RATE_LIMITED, message: (err as Error).message });
     }
-    if (isAlertLifecycleError(err) && typeof status === 'number' && status >= 400 && status < 500) {
-      // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status,
+    if (
+      isAlertLifecycleError(err) &&
+      typeof status === 'number' &&
+      ((status >= 400 && status < 500) || status === 503)
+    ) {
+      // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status
+      // (503: alerting cannot do it now — no node answered, or none sends commands to gateways),
       // and the fields they are about (a silence's rule or end) as issues for the form.
       const issues = (err.issues ?? []).map((i) => ({
         in: 'body' as const,

@@ -3,7 +3,7 @@ import type { IngestEvent, PressureMedium } from '@anlian/protocol';
 import { alertLevel } from '../alerts/alert-level.js';
 import type { Alert, AlertChange, AlertSummary } from '../alerts/alerts-port.js';
 import type { RegistryView } from '../registry/registry-view.js';
-import { type DeviceThresholds, pressureOutOfRange } from './device-thresholds.js';
+import { type DeviceThresholds, electricalReading, pressureOutOfRange } from './device-thresholds.js';
 import { type InstitutionLive, institutionLive, isAlarm, isUnacknowledgedFire } from './institution-status.js';
 import type {
   CountySnapshot,
@@ -24,6 +24,7 @@ interface DeviceWalk {
   devicesOnline: number;
   extinguishers: Panels['extinguishers'];
   kitchens: Panels['kitchens'];
+  electrical: Panels['electrical'];
   cameras: Panels['cameras'];
 }
 
@@ -38,6 +39,8 @@ const EVENT_TEXT: Record<string, { zh: string; en: string }> = {
   low_pressure: { zh: '压力异常', en: 'pressure out of range' },
   moved: { zh: '移位', en: 'moved' },
   overheat: { zh: '高温', en: 'overheat' },
+  leakage: { zh: '剩余电流报警', en: 'residual current alarm' },
+  offline: { zh: '离线', en: 'offline' },
   gas: { zh: '燃气报警', en: 'gas' },
   signal_loss: { zh: '信号丢失', en: 'signal loss' },
   frozen: { zh: '画面冻结', en: 'frozen picture' },
@@ -265,6 +268,7 @@ export class CountyLiveModel {
       fire: { open: fireOpen.length, unacknowledged: fireOpen.filter((a) => a.status === 'open').length },
       extinguishers: walk.extinguishers,
       kitchens: walk.kitchens,
+      electrical: walk.electrical,
       cameras: walk.cameras,
     };
   }
@@ -282,6 +286,9 @@ export class CountyLiveModel {
     const worst: Panels['extinguishers']['worst'] = [];
     const kitchens: Panels['kitchens'] = [];
     const faulty: Panels['cameras']['faulty'] = [];
+    const circuits: (Panels['electrical']['circuits'][number] & { nearness: number })[] = [];
+    let elecTotal = 0;
+    let elecOut = 0;
     let devices = 0;
     let devicesOnline = 0;
     let extTotal = 0;
@@ -311,6 +318,22 @@ export class CountyLiveModel {
             const level = temp >= this.#t.kitchenAlarmC ? 'alarm' : temp > this.#t.kitchenWarnC ? 'warn' : 'ok';
             kitchens.push({ institution: id, device: d.deviceId, name: d.name, temperature: temp, level });
           }
+        } else if (d.kind === 'electrical') {
+          elecTotal++;
+          const r = st ? electricalReading(this.#t, st.values) : undefined;
+          if (r && st) {
+            if (r.level !== 'ok') elecOut++;
+            const { residualCurrent: ma, cableTemperature: c } = st.values;
+            circuits.push({
+              institution: id,
+              device: d.deviceId,
+              name: d.name,
+              residualCurrent: typeof ma === 'number' ? ma : null,
+              cableTemperature: typeof c === 'number' ? c : null,
+              level: r.level,
+              nearness: r.nearness,
+            });
+          }
         } else if (d.kind === 'camera') {
           camTotal++;
           const problem = this.#cameraProblem(key, now);
@@ -321,12 +344,18 @@ export class CountyLiveModel {
     }
     worst.sort((a, b) => a.pressure - b.pressure);
     kitchens.sort((a, b) => b.temperature - a.temperature);
+    circuits.sort((a, b) => b.nearness - a.nearness);
     const walk: DeviceWalk = {
       at: now,
       devices,
       devicesOnline,
       extinguishers: { total: extTotal, outOfRange: extOut, worst: worst.slice(0, PANEL_LIST_MAX) },
       kitchens: kitchens.slice(0, PANEL_LIST_MAX),
+      electrical: {
+        total: elecTotal,
+        outOfRange: elecOut,
+        circuits: circuits.slice(0, PANEL_LIST_MAX).map(({ nearness: _, ...c }) => c),
+      },
       cameras: { total: camTotal, healthy: camHealthy, faulty: faulty.slice(0, PANEL_LIST_MAX) },
     };
     this.#walks.set(county, walk);
@@ -392,6 +421,7 @@ export class CountyLiveModel {
         state = 'warn';
       if (d.kind === 'kitchen' && typeof t === 'number' && t > this.#t.kitchenWarnC) state = 'warn';
       if (d.kind === 'camera' && this.#cameraProblem(key, now)) state = 'warn';
+      if (d.kind === 'electrical' && (electricalReading(this.#t, st.values)?.level ?? 'ok') !== 'ok') state = 'warn';
     }
     return {
       key,

@@ -43,6 +43,21 @@ export interface Panels {
     temperature: number;
     level: 'ok' | 'warn' | 'alarm';
   }[];
+  /** Electrical fire monitoring: circuits over a threshold, and the circuits nearest their alarm. */
+  electrical: {
+    total: number;
+    outOfRange: number;
+    circuits: {
+      institution: string;
+      device: string;
+      name: string;
+      /** mA */
+      residualCurrent: number | null;
+      /** °C */
+      cableTemperature: number | null;
+      level: 'ok' | 'warn' | 'alarm';
+    }[];
+  };
   cameras: {
     total: number;
     healthy: number;

@@ -48,6 +48,7 @@ export async function runDeviceModeCommand(
     const modbus = opts.modbusListen
       ? parseHostPort('--modbus-listen', opts.modbusListen, '127.0.0.1:5020')
       : undefined;
+    const firePanel = opts.firePanel ? parseHostPort('--fire-panel', opts.firePanel, '127.0.0.1:9000') : undefined;
     const cameras = opts.cameraListen
       ? parseHostPort('--camera-listen', opts.cameraListen, '127.0.0.1:8600')
       : undefined;
@@ -55,12 +56,13 @@ export async function runDeviceModeCommand(
       throw new SimulatorError(SimErrorCode.BAD_ARGUMENT, '--camera-discovery needs --camera-listen');
     }
     if (opts.printGatewayConfig) {
-      const layout = deviceModeLayout(county, opts.gateway, modbus !== undefined);
+      const layout = deviceModeLayout(county, opts.gateway, modbus !== undefined, firePanel !== undefined);
       const lanPort = Number(new URL(opts.lan ?? 'mqtt://127.0.0.1:1884').port || 1884);
       const config = gatewayConfigFor(layout, {
         countyUrl: opts.broker,
         lanPort,
         ...(modbus ? { modbus } : {}),
+        ...(firePanel ? { firePanel } : {}),
         ...(cameras
           ? {
               cameras: {
@@ -81,6 +83,7 @@ export async function runDeviceModeCommand(
       ...(opts.gateway ? { gateway: opts.gateway } : {}),
       lanUrl: opts.lan ?? 'mqtt://127.0.0.1:1884',
       ...(modbus ? { modbus } : {}),
+      ...(firePanel ? { firePanel } : {}),
       ...(cameras
         ? {
             cameras: {
@@ -100,6 +103,7 @@ export async function runDeviceModeCommand(
     io.stdout.write(
       `Device mode: ${simulatedDevices(l, cameras !== undefined).length} devices of gateway ${l.gateway.id} (${l.institution.name}) → LAN ${opts.lan}` +
         `${modbus ? `, ${l.modbusUnits.size} Modbus transmitters on ${modbus.host}:${modbus.port}` : ''}` +
+        `${firePanel && l.panel ? `, ${l.panel.points.size} on the fire panel (UITD ${l.panel.address} → ${firePanel.host}:${firePanel.port})` : ''}` +
         `${cameras ? `, ${layoutCameras(l).length} ONVIF cameras from ${cameras.host}:${cameras.port}` : ''}\n`,
     );
     const onSignal = () => {
@@ -118,6 +122,7 @@ export async function runDeviceModeCommand(
     const s = sim.stats();
     io.stdout.write(
       `  LAN messages ${s.lanPublished} (acknowledged ${s.lanAcked}, failed ${s.lanFailed}); Modbus updates ${s.modbusUpdates}, polls answered ${s.modbusRequests}` +
+        `${firePanel ? `; fire panel frames ${s.panelFrames} (confirmed ${s.panelConfirmed})` : ''}` +
         `${cameras ? `; cameras ${s.cameras}, camera faults applied ${s.cameraFaults}` : ''}\n`,
     );
     return s.lanFailed > 0 ? 1 : 0;

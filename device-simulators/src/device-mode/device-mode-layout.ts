@@ -15,7 +15,8 @@ const MAX_UNITS = 247;
  * How the simulated devices of one gateway reach it in device mode: sensors publish on the
  * gateway's LAN broker at `sensors/{device}/telemetry|event` (the gateway's default mapping);
  * with Modbus on, extinguisher gauges are transmitters at unit 1, 2, … with pressure in
- * holding register 0 (0.001 MPa) and temperature in register 1 (0.1 °C, signed).
+ * holding register 0 (0.001 MPa) and temperature in register 1 (0.1 °C, signed); with a fire
+ * panel, fire detectors and electrical circuits report through a simulated UITD (GB/T 26875.3).
  */
 export interface DeviceModeLayout {
   county: string;
@@ -23,6 +24,61 @@ export interface DeviceModeLayout {
   gateway: GatewayConfig;
   /** Extinguisher device id → Modbus unit id (only with Modbus). */
   modbusUnits: Map<string, number>;
+  /** With a fire panel: the UITD and where each of its devices sits on the panel. */
+  panel?: PanelLayout;
+}
+
+/** A component on the fire alarm control panel: loop (回路) and point (号), as panels number them. */
+export interface PanelPoint {
+  loop: number;
+  point: number;
+  /** GB/T 26875.3 table 5: 42 smoke, 33 heat (A1R), 17 residual current (electrical). */
+  componentType: number;
+  /** The panel's description (部件说明, ≤ 31 bytes of GB 18030): building, floor, room. */
+  description: string;
+}
+
+/**
+ * The building's fire alarm control panel and its UITD (用户信息传输装置): the fire detectors and
+ * the electrical fire monitoring detectors are wired to the panel, which reports them over
+ * GB/T 26875.3 to the gateway's fire-panel adapter. The UITD reports as `device` — a fire device
+ * in the duty room (值班室, where the panel stands), else the first — and every other panel device
+ * is listed as a component, so it keeps its own identity at the county.
+ */
+export interface PanelLayout {
+  /** The UITD's address (the source of its frames). */
+  address: number;
+  device: string;
+  points: Map<string, PanelPoint>;
+}
+
+/** The simulated UITD's address: any 48-bit number; a label-like one. */
+export const SIMULATED_UITD_ADDRESS = 100_001;
+/** Panels number loops from 1; the electrical detectors here are on a loop of their own. */
+const ELECTRICAL_LOOP = 20;
+/**
+ * A vendor's analog type for residual current in mA: table 6's current (type 9) counts 0.1 A,
+ * too coarse for a natural leakage of 100–200 mA. The gateway is told its scale.
+ */
+export const RESIDUAL_CURRENT_MA_TYPE = 128;
+
+function panelLayout(gateway: GatewayConfig): PanelLayout | undefined {
+  const fire = gateway.devices.filter((d) => d.kind === 'fire');
+  const own = fire.find((d) => /值班室|消防控制室/.test(d.location.room)) ?? fire[0];
+  if (!own) return undefined;
+  const points = new Map<string, PanelPoint>();
+  const perLoop = new Map<number, number>();
+  const description = (d: DeviceConfig) => `${d.location.building}${d.location.floor} ${d.location.room}`;
+  for (const d of gateway.devices) {
+    if (d.kind !== 'fire' && d.kind !== 'electrical') continue;
+    // Fire detectors on one loop per floor (3F → loop 3); electrical detectors on their own.
+    const loop = d.kind === 'electrical' ? ELECTRICAL_LOOP : Number.parseInt(d.location.floor, 10) || 1;
+    const point = (perLoop.get(loop) ?? 0) + 1;
+    perLoop.set(loop, point);
+    const componentType = d.kind === 'electrical' ? 17 : /感温/.test(d.name) ? 33 : 42;
+    points.set(d.id, { loop, point, componentType, description: description(d) });
+  }
+  return { address: SIMULATED_UITD_ADDRESS, device: own.id, points };
 }
 
 export const PRESSURE_REGISTER = 0;
@@ -34,11 +90,12 @@ export function lanTopic(device: string, message: 'telemetry' | 'event'): string
   return `sensors/${device}/${message}`;
 }
 
-/** Finds the gateway (default: the county's first) and assigns Modbus units. */
+/** Finds the gateway (default: the county's first), assigns Modbus units and places panel devices. */
 export function deviceModeLayout(
   county: CountyConfig,
   gatewayId: string | undefined,
   modbus: boolean,
+  firePanel = false,
 ): DeviceModeLayout {
   for (const institution of county.institutions) {
     for (const gateway of institution.gateways) {
@@ -49,7 +106,14 @@ export function deviceModeLayout(
           if (d.kind === 'extinguisher' && modbusUnits.size < MAX_UNITS) modbusUnits.set(d.id, modbusUnits.size + 1);
         }
       }
-      return { county: county.county.id, institution, gateway, modbusUnits };
+      const panel = firePanel ? panelLayout(gateway) : undefined;
+      if (firePanel && !panel) {
+        throw new SimulatorError(
+          SimErrorCode.BAD_ARGUMENT,
+          `gateway ${gateway.id} has no fire device for a fire panel`,
+        );
+      }
+      return { county: county.county.id, institution, gateway, modbusUnits, ...(panel ? { panel } : {}) };
     }
   }
   throw new SimulatorError(
@@ -98,6 +162,8 @@ export function gatewayConfigFor(
     countyUrl: string;
     lanPort: number;
     modbus?: { host: string; port: number };
+    /** Where the gateway's fire-panel adapter listens (the simulated UITD connects there). */
+    firePanel?: { host: string; port: number };
     cameras?: CameraEndpoints;
     dataDir: string;
   },
@@ -136,6 +202,7 @@ export function gatewayConfigFor(
       ...(opts.modbus && registers.length > 0
         ? [{ type: 'modbus-tcp', host: opts.modbus.host, port: opts.modbus.port, pollMs: 10_000, registers }]
         : []),
+      ...(opts.firePanel && layout.panel ? [firePanelAdapter(layout.panel, opts.firePanel)] : []),
       ...(cameraEntries.length > 0
         ? [
             {
@@ -155,5 +222,18 @@ export function gatewayConfigFor(
           ]
         : []),
     ],
+  };
+}
+
+function firePanelAdapter(panel: PanelLayout, at: { host: string; port: number }): Record<string, unknown> {
+  const components = [...panel.points]
+    .filter(([device]) => device !== panel.device)
+    .map(([device, p]) => ({ loop: p.loop, point: p.point, device }));
+  return {
+    type: 'gb26875',
+    host: at.host,
+    port: at.port,
+    uitds: [{ address: panel.address, device: panel.device, components }],
+    analog: [{ type: RESIDUAL_CURRENT_MA_TYPE, field: 'residualCurrent', scale: 1 }],
   };
 }

@@ -1,3 +1,4 @@
+import type { ComponentStatusFlags } from '@anlian/gb26875';
 import type { CountyConfig } from '@anlian/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
@@ -9,14 +10,17 @@ import {
 import { MessageGenerator } from '../generator/message-generator.js';
 import type { SimFaultMark, SimPublish } from '../generator/sim-step.js';
 import type { LoadedScenario } from '../scenario/load-scenario.js';
+import { SimulatedUitd } from '../uitd/simulated-uitd.js';
 import {
   type CameraEndpoints,
   type DeviceModeLayout,
   deviceModeLayout,
   lanTopic,
   layoutCameras,
+  type PanelPoint,
   PRESSURE_REGISTER,
   PRESSURE_SCALE,
+  RESIDUAL_CURRENT_MA_TYPE,
   simulatedDevices,
   TEMPERATURE_REGISTER,
   TEMPERATURE_SCALE,
@@ -33,6 +37,11 @@ export interface DeviceModeOptions {
   lanPassword?: string;
   /** Serve the extinguisher gauges as Modbus TCP transmitters here (port 0: any free port). */
   modbus?: { host: string; port: number };
+  /**
+   * The gateway's fire-panel adapter: a simulated UITD connects there, and the fire detectors and
+   * electrical circuits report through it (GB/T 26875.3) instead of the LAN broker.
+   */
+  firePanel?: { host: string; port: number };
   /**
    * Simulate the gateway's cameras as ONVIF cameras with RTSP streams: camera `i` answers ONVIF
    * at `host:(port + i)` (port 0: any free ports), credentials default admin / the demo password.
@@ -63,6 +72,9 @@ export interface DeviceModeStats {
   lanFailed: number;
   modbusUpdates: number;
   modbusRequests: number;
+  /** Frames the UITD sent, and how many the gateway confirmed. */
+  panelFrames: number;
+  panelConfirmed: number;
   /** Simulated cameras, and camera fault changes applied from the scenario. */
   cameras: number;
   cameraFaults: number;
@@ -83,6 +95,7 @@ export class DeviceModeSimulator {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #modbus: ModbusRegisterServer | undefined;
+  readonly #uitd: SimulatedUitd | undefined;
   readonly #cameras: SimulatedCameraFleet | undefined;
   #cameraFaults = 0;
   #client: MqttClient | undefined;
@@ -91,7 +104,10 @@ export class DeviceModeSimulator {
   #t0 = 0;
   #resolveDone: (() => void) | undefined;
   readonly done: Promise<void>;
-  readonly #stats: Omit<DeviceModeStats, 'modbusRequests' | 'cameras' | 'cameraFaults'> = {
+  readonly #stats: Omit<
+    DeviceModeStats,
+    'modbusRequests' | 'panelFrames' | 'panelConfirmed' | 'cameras' | 'cameraFaults'
+  > = {
     lanPublished: 0,
     lanAcked: 0,
     lanFailed: 0,
@@ -102,8 +118,19 @@ export class DeviceModeSimulator {
     this.#o = opts;
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'device-mode' });
     this.#now = opts.now ?? Date.now;
-    this.layout = deviceModeLayout(opts.county, opts.gateway, opts.modbus !== undefined);
+    this.layout = deviceModeLayout(opts.county, opts.gateway, opts.modbus !== undefined, opts.firePanel !== undefined);
     this.#modbus = opts.modbus ? new ModbusRegisterServer(opts.modbus) : undefined;
+    const panel = this.layout.panel;
+    this.#uitd =
+      opts.firePanel && panel
+        ? new SimulatedUitd({
+            ...opts.firePanel,
+            address: panel.address,
+            // The device's own clock runs with the simulation: its time labels are simulated time.
+            now: () => this.simNow(),
+            logger: this.#log,
+          })
+        : undefined;
     const cams = opts.cameras;
     this.#cameras = cams
       ? new SimulatedCameraFleet({
@@ -122,6 +149,11 @@ export class DeviceModeSimulator {
   /** Where the Modbus transmitters listen, once started. */
   get modbusPort(): number | undefined {
     return this.#modbus?.port;
+  }
+
+  /** The simulated UITD, with a fire panel (its duty-check answers, statistics). */
+  get uitd(): SimulatedUitd | undefined {
+    return this.#uitd;
   }
 
   /** The simulated cameras, once started (tests set faults on them directly). */
@@ -145,6 +177,8 @@ export class DeviceModeSimulator {
     return {
       ...this.#stats,
       modbusRequests: this.#modbus?.requests ?? 0,
+      panelFrames: this.#uitd?.stats.sent ?? 0,
+      panelConfirmed: this.#uitd?.stats.confirmed ?? 0,
       cameras: this.#cameras?.cameras().length ?? 0,
       cameraFaults: this.#cameraFaults,
     };
@@ -165,6 +199,7 @@ export class DeviceModeSimulator {
       ...(this.#o.scenario ? { scenario: this.#o.scenario } : {}),
     });
     await this.#modbus?.start();
+    await this.#uitd?.start();
     await this.#cameras?.start();
     const client = connect(this.#o.lanUrl, {
       clientId: `sim-sensors-${gateway.id}`.slice(0, 64),
@@ -187,6 +222,7 @@ export class DeviceModeSimulator {
         lan: this.#o.lanUrl,
         devices: simulatedDevices(this.layout, this.#cameras !== undefined).length,
         modbusPort: this.modbusPort,
+        firePanel: this.#o.firePanel,
         cameras: this.#cameras?.cameras().map((c) => ({ device: c.id, onvif: c.deviceServiceUrl })),
       },
       'device mode started',
@@ -202,6 +238,7 @@ export class DeviceModeSimulator {
     // for it forever.
     await client?.endAsync(!client.connected);
     await this.#modbus?.stop();
+    await this.#uitd?.stop();
     await this.#cameras?.stop();
     this.#resolveDone?.();
   }
@@ -256,6 +293,11 @@ export class DeviceModeSimulator {
       this.#stats.modbusUpdates++;
       return;
     }
+    const point = this.layout.panel?.points.get(device);
+    if (point && this.#uitd) {
+      this.#toPanel(step.type, device, point, data);
+      return;
+    }
     const client = this.#client;
     // Cameras are not LAN sensors: simulated, the gateway's camera adapter watches them itself.
     if (!client || data.kind === 'camera') return;
@@ -269,4 +311,58 @@ export class DeviceModeSimulator {
       } else this.#stats.lanAcked++;
     });
   }
+
+  /**
+   * What the panel reports of its devices: their events as component status (type 2) with the
+   * panel's description; electrical circuits' readings as analog values (type 3: residual current
+   * in the vendor's mA type, cable temperature in 0.1 °C). A wired detector's battery and radio
+   * readings do not exist: the panel supervises its loops, and the gateway reports the link.
+   */
+  #toPanel(type: 'telemetry' | 'event', device: string, p: PanelPoint, data: Record<string, unknown>): void {
+    const uitd = this.#uitd;
+    if (!uitd) return;
+    const at = typeof data.ts === 'number' ? data.ts : undefined;
+    let sent: Promise<unknown> | undefined;
+    if (type === 'telemetry') {
+      if (data.kind !== 'electrical') return;
+      const values: Parameters<SimulatedUitd['analog']>[0] = [];
+      if (typeof data.residualCurrent === 'number') {
+        values.push({ ...p, analogType: RESIDUAL_CURRENT_MA_TYPE, raw: Math.round(data.residualCurrent) });
+      }
+      if (typeof data.cableTemperature === 'number') {
+        values.push({ ...p, analogType: 3, raw: Math.round(data.cableTemperature * 10) });
+      }
+      if (values.length > 0) sent = uitd.analog(values);
+    } else {
+      const status = PANEL_STATUS[String(data.event)];
+      if (!status) return;
+      // An electrical detector's alarm bit: the residual-current type for leakage, temperature for overheat.
+      const componentType = data.event === 'overheat' && data.kind === 'electrical' ? 18 : p.componentType;
+      sent = uitd.component({
+        componentType,
+        loop: p.loop,
+        point: p.point,
+        status,
+        description: p.description,
+        ...(at === undefined ? {} : { at }),
+      });
+    }
+    void sent?.then((outcome) => {
+      if (outcome !== 'confirmed') this.#log.warn({ device, outcome }, 'fire panel frame not confirmed');
+    });
+  }
 }
+
+/** A device event as the panel's component status bits (GB/T 26875.3 §8.2.1.2); all clear is normal. */
+const PANEL_STATUS: Record<string, Partial<ComponentStatusFlags>> = {
+  fire: { fire: true },
+  // A simulated fire-alarm test: the panel in test mode shows the alarm (the gateway still calls it a fire).
+  test: { fire: true, test: true },
+  leakage: { fire: true },
+  overheat: { fire: true },
+  fault: { fault: true },
+  tamper: { fault: true },
+  disabled: { disabled: true },
+  supervisory: { supervisory: true },
+  restore: {},
+};

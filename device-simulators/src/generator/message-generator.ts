@@ -16,6 +16,7 @@ import type { ScenarioSource } from '../scenario/load-scenario.js';
 import type { CameraFaultKind, FaultTarget, FaultTime, Scenario, ScenarioFault } from '../scenario/scenario-schema.js';
 import { CameraSignal } from '../signals/camera-signal.js';
 import { type AnySignal, createSignal } from '../signals/create-signal.js';
+import { ElectricalSignal } from '../signals/electrical-signal.js';
 import { FireDetectorSignal } from '../signals/fire-detector-signal.js';
 import { KitchenSignal } from '../signals/kitchen-signal.js';
 import { LOW_PRESSURE_MPA, PressureSignal } from '../signals/pressure-signal.js';
@@ -754,6 +755,67 @@ export class MessageGenerator {
                   d,
                   'event',
                   { kind: 'extinguisher', event: 'restore', zone: d.zone, detail: 'recharged' },
+                  at,
+                  index,
+                );
+              this.#reportAt(d, at);
+            });
+          }
+        }
+        endSimMs = restoreAt ?? t0 + fault.over;
+        if (restoreAt !== undefined) mark('end', restoreAt, targets);
+        break;
+      }
+
+      case 'electrical-leakage': {
+        const devices = this.#devicesFor(index, fault, 'electrical');
+        targets = devices.map(deviceRef);
+        const restoreAt = fault.restoreAfter === undefined ? undefined : t0 + fault.restoreAfter;
+        mark('start', t0, targets);
+        for (const d of devices) {
+          const sig = d.signal;
+          if (!(sig instanceof ElectricalSignal)) this.#fail(index, fault, `${d.cfg.id} is not an electrical circuit`);
+          const start = sig.expectedResidualCurrent(t0);
+          const level = (at: number) =>
+            at >= t0 + fault.over ? fault.to : start + ((fault.to - start) * (at - t0)) / fault.over;
+          d.effects.push({
+            fault: index,
+            from: t0,
+            until: restoreAt ?? Number.POSITIVE_INFINITY,
+            apply: (body, at) => {
+              if (body.kind !== 'electrical' || body.residualCurrent === undefined) return body;
+              const noise = body.residualCurrent - sig.expectedResidualCurrent(at);
+              return { ...body, residualCurrent: Math.round(clamp(level(at) + noise, 0, 100_000)) };
+            },
+          });
+          // Report faster while the leak grows, then at the detector's own pace.
+          d.effects.push({ fault: index, from: t0, until: t0 + fault.over + 1, intervalMs: fault.reportEvery });
+          this.#action(t0, (at) => this.#reportAt(d, at));
+          let alarmAt: number | undefined;
+          if (fault.event && start < fault.eventAbove && fault.to >= fault.eventAbove) {
+            alarmAt = t0 + (fault.over * (fault.eventAbove - start)) / (fault.to - start);
+            if (restoreAt !== undefined && alarmAt >= restoreAt) alarmAt = undefined;
+          }
+          if (alarmAt !== undefined) {
+            const detail = `residual current above ${fault.eventAbove} mA`;
+            this.#action(alarmAt, (at) =>
+              this.#deviceMessage(
+                d,
+                'event',
+                { kind: 'electrical', event: 'leakage', zone: d.zone, detail },
+                at,
+                index,
+              ),
+            );
+          }
+          if (restoreAt !== undefined) {
+            const alarmed = alarmAt !== undefined;
+            this.#action(restoreAt, (at) => {
+              if (alarmed)
+                this.#deviceMessage(
+                  d,
+                  'event',
+                  { kind: 'electrical', event: 'restore', zone: d.zone, detail: 'repaired' },
                   at,
                   index,
                 );

@@ -122,6 +122,25 @@ export const ExtinguisherPressureDropFault = z
   .strict();
 
 /**
+ * A circuit's insulation gives way (a damp socket, a heater's worn lead): its residual current
+ * rises linearly to `to` mA over `over`, and the electrical fire monitoring detector raises its
+ * own `leakage` alarm on crossing `eventAbove` (GB 50116-2013 §9.2.3: set at 300–500 mA).
+ * `restoreAfter`: repaired — the natural leakage again, with `restore`.
+ */
+export const ElectricalLeakageFault = z
+  .object({
+    type: z.literal('electrical-leakage'),
+    ...common,
+    to: z.number().min(0).max(100_000).default(420),
+    over: Duration.default(300_000),
+    reportEvery: Duration.default(30_000),
+    event: z.boolean().default(true),
+    eventAbove: z.number().min(0).max(100_000).default(300),
+    restoreAfter: Duration.optional(),
+  })
+  .strict();
+
+/**
  * Video quality faults (视频质量诊断): telemetry flags and the matching event, `restore` after `for`.
  * In device mode (`anlian sim --device-mode --camera-listen …`) the simulated ONVIF cameras show
  * the fault itself, and the real gateway's diagnosis finds it.
@@ -173,6 +192,7 @@ export const ScenarioFault = z.discriminatedUnion('type', [
   FireAlarmFault,
   KitchenOverheatFault,
   ExtinguisherPressureDropFault,
+  ElectricalLeakageFault,
   CameraFault,
   SilentDeviceFault,
   GatewayDropFault,

@@ -126,6 +126,12 @@ export class OutboundQueue {
         cause: err,
       });
     }
+    // The replay is told first: its send loop (setImmediate) then runs before the events' group
+    // fsync (setImmediate, synchronous), so a fire alarm leaves for the county without waiting on
+    // the disk (GB 26875.1: within 10 s; a loaded disk's fsync takes tens of ms). It is still
+    // fsync'd before `durable` resolves — before the sensor or UITD is told it was taken, and
+    // before any PUBACK can arrive (the next I/O phase) — so a crash loses nothing acknowledged.
+    for (const l of this.#enqueueListeners) l(cls);
     let durable: Promise<void>;
     if (cls === 'telemetry') {
       if (this.#config.telemetryFsyncMs === 0) this.#logs.telemetry.sync();
@@ -134,7 +140,6 @@ export class OutboundQueue {
     } else {
       durable = this.#syncEvents();
     }
-    for (const l of this.#enqueueListeners) l(cls);
     return { queued: true, message: { cls, id }, durable };
   }
 

@@ -68,7 +68,8 @@ const STOP_PUBLISH_TIMEOUT_MS = 2000;
  * fresh client carries a fresh last will (its `seq` and `ts`).
  *
  * - Persistent session (clean session off, client id = gateway id), so county commands sent
- *   while the gateway is away wait at the broker [MQTT-3.1.2-4].
+ *   while the gateway is away wait at the broker [MQTT-3.1.2-4]. The link counts as up once the
+ *   command subscription is acknowledged, so that nothing sent on seeing `online` is lost.
  * - Last will: retained `offline` with reason `will`; on connect a retained `online` that carries
  *   a fresh `seq` (protocol README: the county's duplicate window).
  * - Commands on `…/cmd/+`, each answered on `…/cmd/{name}/reply`.
@@ -84,6 +85,8 @@ export class CountyUplink extends EventEmitter<UplinkEvents> implements QosOnePu
   #connects = 0;
   #attempts = 0;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** While a connection waits for its command subscription's SUBACK. */
+  #subackTimer: NodeJS.Timeout | undefined;
   #nextAttemptMs: number | undefined;
   #lastError: string | undefined;
   readonly #recentCommands: string[] = [];
@@ -124,6 +127,8 @@ export class CountyUplink extends EventEmitter<UplinkEvents> implements QosOnePu
     this.#running = false;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    clearTimeout(this.#subackTimer);
+    this.#subackTimer = undefined;
     const client = this.#client;
     this.#client = undefined;
     if (!client) return;
@@ -230,20 +235,35 @@ export class CountyUplink extends EventEmitter<UplinkEvents> implements QosOnePu
       this.#attempt = 0;
       this.#connects++;
       this.#lastError = undefined;
-      client.subscribe(topics.commandsOf(address), { qos: 1 }, (err) => {
-        if (err)
-          this.#log.warn(
-            { err: err.message },
-            'could not subscribe to county commands (retried on the next connection)',
-          );
-      });
-      // Before any queued message on this connection: the county sees the gateway back first.
-      client.publish(topics.status(address), this.#status('online', 'connect'), { qos: 1, retain: true }, (err) => {
-        if (err) this.#log.debug({ err: err.message }, 'online status not acknowledged');
-      });
-      this.#up = true;
-      this.#log.info({ url: link.url, connects: this.#connects }, 'county link up');
-      this.emit('up');
+      // The link is up — `online` published, `up` emitted — once the broker has acknowledged the
+      // command subscription (SUBACK): a county that answers `online` with a command (a duty
+      // check) would otherwise send it before the subscription of a first session exists, and the
+      // broker would drop it [MQTT-3.8.4-1: the subscription takes effect with its SUBACK]. A
+      // broker that does not answer within the connect timeout does not hold back the alarms.
+      let up = false;
+      const goUp = (why: string | undefined) => {
+        // A late callback of a client let go must not touch the current one's timer.
+        if (up || this.#client !== client) return;
+        clearTimeout(this.#subackTimer);
+        this.#subackTimer = undefined;
+        up = true;
+        if (why) this.#log.warn({ why }, 'county commands unavailable on this connection (retried on the next)');
+        // Before any queued message on this connection: the county sees the gateway back first.
+        client.publish(topics.status(address), this.#status('online', 'connect'), { qos: 1, retain: true }, (err) => {
+          if (err) this.#log.debug({ err: err.message }, 'online status not acknowledged');
+        });
+        this.#up = true;
+        this.#log.info({ url: link.url, connects: this.#connects }, 'county link up');
+        this.emit('up');
+      };
+      clearTimeout(this.#subackTimer);
+      this.#subackTimer = setTimeout(
+        () => goUp(`no SUBACK for the command subscription within ${link.connectTimeoutMs} ms`),
+        link.connectTimeoutMs,
+      );
+      client.subscribe(topics.commandsOf(address), { qos: 1 }, (err) =>
+        goUp(err ? `command subscription refused: ${err.message}` : undefined),
+      );
     });
     client.on('message', (topic, payload) => this.#onMessage(client, topic, payload));
     client.on('error', (err) => {
@@ -268,6 +288,8 @@ export class CountyUplink extends EventEmitter<UplinkEvents> implements QosOnePu
   #drop(): void {
     const client = this.#client;
     this.#client = undefined;
+    clearTimeout(this.#subackTimer);
+    this.#subackTimer = undefined;
     this.#setDown();
     if (client) {
       client.removeAllListeners('connect');

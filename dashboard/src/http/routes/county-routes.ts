@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DashboardError, DashboardErrorCode } from '../../errors.js';
-import { HistoryMeasure, HistoryRange, historyQuery, parseHistory } from '../../history/history-query.js';
+import { HistoryField, HistoryMeasure, HistoryRange, historyQuery, parseHistory } from '../../history/history-query.js';
 import { matchesInstitution, townOf } from '../../registry/institution-search.js';
 import type { DashboardContext } from '../dashboard-context.js';
 import { need, needInstitution } from '../request-principal.js';
@@ -135,14 +135,20 @@ export const countyRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext; outlin
     {
       schema: {
         tags: ['county'],
-        summary: 'Kitchen temperature, extinguisher pressure or camera health over 24 h or 7 d, per device (InfluxDB)',
+        summary:
+          'Kitchen temperature, extinguisher pressure, camera health or an electrical circuit’s residual current or cable temperature (field) over 24 h or 7 d, per device (InfluxDB)',
         params: z.object({ id: Id }),
-        querystring: z.object({ measure: HistoryMeasure, range: HistoryRange.default('24h'), device: Id.optional() }),
+        querystring: z.object({
+          measure: HistoryMeasure,
+          range: HistoryRange.default('24h'),
+          device: Id.optional(),
+          field: HistoryField.optional(),
+        }),
         response: {
           200: z.object({
             measure: HistoryMeasure,
             range: HistoryRange,
-            field: z.string(),
+            field: HistoryField,
             intervalS: z.number(),
             series: z.array(
               z.object({ device: z.string(), points: z.array(z.tuple([z.number(), z.number().nullable()])) }),

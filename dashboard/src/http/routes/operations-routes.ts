@@ -1,14 +1,14 @@
 import { DrillRecipients } from '@anlian/alerting';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { Drill, EscalationPolicy, Silence, SilenceScope } from '../../alerts/alerts-port.js';
+import { Drill, DutyCheck, EscalationPolicy, Silence, SilenceScope } from '../../alerts/alerts-port.js';
 import { canSeeInstitution } from '../../auth/principal.js';
 import { DashboardError, DashboardErrorCode } from '../../errors.js';
 import type { DashboardContext } from '../dashboard-context.js';
 import { need, needInstitution } from '../request-principal.js';
 import { errorResponses, Id } from './route-schemas.js';
 
-/** Silences, drills (应急演练) and escalation policies. */
+/** Silences, drills (应急演练), duty checks (查岗) and escalation policies. */
 export const operationsRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> = async (app, { ctx }) => {
   const countyOf = (id: string) => ctx.model.countyOf(id);
   const inCounty = (county: string, institution: string | undefined) =>
@@ -196,6 +196,57 @@ export const operationsRoutes: FastifyPluginAsyncZod<{ ctx: DashboardContext }> 
         );
       }
       return report;
+    },
+  );
+
+  app.get(
+    '/api/institutions/:id/duty-checks',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Recent duty checks (查岗) of the institution’s fire control room, newest first, with their outcome',
+        params: z.object({ id: Id }),
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
+        response: { 200: z.object({ checks: z.array(DutyCheck) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      needInstitution(req, 'read', req.params.id, countyOf);
+      return { checks: await ctx.alerts.listDutyChecks({ institution: req.params.id, limit: req.query.limit }) };
+    },
+  );
+
+  app.post(
+    '/api/institutions/:id/duty-checks',
+    {
+      schema: {
+        tags: ['operations'],
+        summary:
+          'Start a duty check (查岗): the gateway asks the fire control room to answer (GB/T 26875.3 type 91); pending until it does or the window ends',
+        params: z.object({ id: Id }),
+        body: z
+          .object({
+            // GB/T 26875.3: the UITD keeps the check up to 10 minutes.
+            answerWindowS: z.number().int().min(60).max(600).optional(),
+          })
+          .default({}),
+        response: { 202: z.object({ checks: z.array(DutyCheck) }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = needInstitution(req, 'dutyChecks', req.params.id, countyOf);
+      const checks = await ctx.alerts.requestDutyCheck({
+        institution: req.params.id,
+        requestedBy: p.name,
+        ...(req.body.answerWindowS !== undefined ? { answerWindowS: req.body.answerWindowS } : {}),
+      });
+      await ctx.audit.record(p, 'duty-check.request', {
+        target: checks.map((c) => c.id).join(','),
+        institution: req.params.id,
+        detail: { gateways: checks.map((c) => c.gateway), answerWindowS: checks[0]?.answerWindowS },
+        ip: req.ip,
+      });
+      return reply.code(202).send({ checks });
     },
   );
 

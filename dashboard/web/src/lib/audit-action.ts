@@ -34,6 +34,7 @@ const ACTIONS: Readonly<Record<string, readonly [string, string]>> = {
   'drill.create': ['开始演练', 'Started a drill'],
   'drill.end': ['结束演练', 'Ended a drill'],
   'policy.set': ['修改升级策略', 'Changed an escalation policy'],
+  'duty-check.request': ['发起查岗', 'Started a duty check'],
 };
 
 export function auditActionText(action: string): string {
