@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AlertingApi } from './api/alerting-contract.js';
 import { alertingApiOf } from './api/alerting-facade.js';
+import type { GatewayCommands } from './commands/gateway-commands.js';
 import type { AlertingConfig } from './config.js';
 import { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
 import type { ChannelDeps } from './notify/channels/channel-deps.js';
@@ -50,6 +51,11 @@ export interface AlertingDeps {
   publishConfigChanged?: (what: 'silences' | 'drills' | 'policies') => void;
   /** Channels besides the file's (tests, `anlian up`). */
   channels?: readonly ChannelBinding[];
+  /**
+   * County → gateway commands (the embedded broker's in-process link, or an MQTT client's): drills
+   * are started and stopped at their gateways through it. Without it, drills are not announced.
+   */
+  commands?: GatewayCommands | undefined;
   /** For tests: loopback fetch, fixed clock. */
   channelDeps?: ChannelDeps;
   dispatcher?: Partial<Pick<NotificationDispatcherOptions, 'retry' | 'config'>>;
@@ -149,6 +155,8 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
     eventsRetentionPolicy: deps.eventsRetentionPolicy,
     tickMs: deps.config.tickMs,
     publicUrl: deps.config.publicUrl,
+    ...(deps.config.silenceMaxHours !== undefined ? { silenceMaxMs: deps.config.silenceMaxHours * 3600_000 } : {}),
+    commands: deps.commands,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.leases ? { leases: deps.leases } : {}),
     nodeId: deps.nodeId,

@@ -22,6 +22,13 @@ export const AlertingConfigSchema = z.object({
     .max(60_000)
     .default(1000)
     .describe('how often time-based rules and escalations are evaluated'),
+  ANLIAN_ALERT_SILENCE_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 366)
+    .default(168)
+    .describe('longest silence the API accepts, in hours (a maintenance window, not a way to switch a site off)'),
 });
 
 export interface AlertingConfig {
@@ -29,6 +36,8 @@ export interface AlertingConfig {
   channelsFile: string | undefined;
   publicUrl: string | undefined;
   tickMs: number;
+  /** Longest silence the API accepts, in hours; 168 (7 days) when left out. */
+  silenceMaxHours?: number;
 }
 
 /** Reads the environment; throws a ZodError naming every bad variable. */
@@ -39,5 +48,6 @@ export function loadAlertingConfig(env: NodeJS.ProcessEnv = process.env): Alerti
     channelsFile: e.ANLIAN_ALERT_CHANNELS_FILE,
     publicUrl: e.ANLIAN_PUBLIC_URL,
     tickMs: e.ANLIAN_ALERT_TICK_MS,
+    silenceMaxHours: e.ANLIAN_ALERT_SILENCE_MAX_HOURS,
   });
 }

@@ -25,7 +25,14 @@ export {
 } from './commands/gateway-commands.js';
 // The alert lifecycle, its store and the service (issue 4).
 export { type AlertingConfig, AlertingConfigSchema, loadAlertingConfig } from './config.js';
-export { type Drill, DrillRecipients, drillActive, NewDrill } from './drills/drill.js';
+export {
+  type Drill,
+  DrillGatewayCommand,
+  DrillGatewayState,
+  DrillRecipients,
+  drillActive,
+  NewDrill,
+} from './drills/drill.js';
 export { buildDrillReport, type DrillAlertScore, type DrillReport, drillReportCsv } from './drills/drill-report.js';
 export {
   type AlertSignalSink,
@@ -91,7 +98,14 @@ export {
 export type { DeliveryLog, DeliveryRecord, DeliveryStatus } from './notify/delivery-log.js';
 export { DispatcherConfig, type DispatcherConfigInput } from './notify/dispatcher-config.js';
 export { MemoryDeliveryLog } from './notify/memory-delivery-log.js';
-export { chinaTime, DRILL_MARKER, type FormattedMessage, formatNotification } from './notify/message-format.js';
+export {
+  chinaTime,
+  DISABLED_DEVICE_MARKER,
+  DRILL_MARKER,
+  type FormattedMessage,
+  formatNotification,
+  NOT_DRILL_MARKER,
+} from './notify/message-format.js';
 export {
   type AlertNotification,
   isHazardNotice,

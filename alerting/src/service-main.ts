@@ -68,6 +68,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
         channelsFile: config.ANLIAN_ALERT_CHANNELS_FILE,
         publicUrl: config.ANLIAN_PUBLIC_URL,
         tickMs: config.ANLIAN_ALERT_TICK_MS,
+        silenceMaxHours: config.ANLIAN_ALERT_SILENCE_MAX_HOURS,
       },
       logger,
       metrics,

@@ -30,6 +30,8 @@ describe('event rules', () => {
         severity: 'critical',
         // A recovering detector never closes a fire alarm: a person does.
         resolve: 'manual',
+        // A fire alarm: no silence covers it (issue 13).
+        fireRule: true,
         subject: { type: 'device', ...GW, device: 'smoke-101', kind: 'fire' },
         at,
         reason: '火警',

@@ -23,6 +23,8 @@ interface Where {
   zone?: string;
   /** What the device said about the event (free text). */
   detail?: string;
+  /** The drill the message says it belongs to (protocol `drillId`). */
+  drillId?: string;
 }
 
 function from(device: string, at: number, w: Where) {
@@ -37,7 +39,13 @@ function from(device: string, at: number, w: Where) {
 }
 
 export function telemetry(device: string, payload: Record<string, unknown>, at: number, w: Where = {}): AlertInput {
-  const p = { v: 1, ts: w.ts ?? at, seq: seq++, ...payload } as TelemetryPayload;
+  const p = {
+    v: 1,
+    ts: w.ts ?? at,
+    seq: seq++,
+    ...payload,
+    ...(w.drillId ? { drillId: w.drillId } : {}),
+  } as TelemetryPayload;
   return { type: 'telemetry', payload: p, ...from(device, at, w) };
 }
 
@@ -61,6 +69,7 @@ export function deviceEvent(device: string, kind: DeviceKind, event: string, at:
     event,
     ...(w.zone ? { zone: w.zone } : {}),
     ...(w.detail ? { detail: w.detail } : {}),
+    ...(w.drillId ? { drillId: w.drillId } : {}),
   } as EventPayload;
   return { type: 'event', payload: p, ...from(device, at, w) };
 }

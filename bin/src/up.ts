@@ -29,6 +29,7 @@ import { type Influxd, queryV1, startInfluxd } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { ensureDemoHistory } from './demo-history.js';
+import { registerScenarioDrill } from './scenario-drill.js';
 import { terminalLogStream } from './terminal-log-stream.js';
 import type { UpOptions } from './up-command.js';
 
@@ -80,6 +81,9 @@ async function supervisionSummary(supervision: Supervision, county: string | und
 /** `anlian up`: everything of a county in one process, on embedded defaults. */
 export async function runUp(opts: UpOptions): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ANLIAN_DATA_DIR: opts.dataDir };
+  // The all-in-one county is where simulations run (a demo at --speed 60, a simulated month for a
+  // report): their points are kept apart (tag sim_run), not refused as a production county does.
+  env.ANLIAN_SIM_RUNS ??= 'keep';
   if (env.ANLIAN_BROKER_URL) fail('`up` runs the embedded broker; unset ANLIAN_BROKER_URL (or run `anlian ingest`).');
 
   const dataDir = path.resolve(opts.dataDir);
@@ -229,6 +233,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
   const dashboardUrl = county.dashboardUrl ?? '';
 
   let sim: CountySimulator | undefined;
+  const scenario = opts.demo && opts.scenario ? await loadScenario(resolveScenarioPath(opts.scenario)) : undefined;
   if (opts.demo) {
     const county = await loadCountyFile(countyFile);
     sim = new CountySimulator({
@@ -236,7 +241,9 @@ export async function runUp(opts: UpOptions): Promise<void> {
       brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
       seed: Number(opts.seed),
       speed: Number(opts.speed),
-      ...(opts.scenario ? { scenario: await loadScenario(resolveScenarioPath(opts.scenario)) } : {}),
+      ...(scenario
+        ? { scenario, onConnected: registerScenarioDrill(alerting.service, scenario, Number(opts.speed)) }
+        : {}),
       logger,
       output: process.stdout,
     });
@@ -276,7 +283,11 @@ export async function runUp(opts: UpOptions): Promise<void> {
     `  store           ${running.database.dialect === 'postgres' ? `PostgreSQL ${redactedUrl(config.dbUrl ?? '')}` : `SQLite ${config.sqlitePath}`}`,
     `  data directory  ${dataDir}   (${running.database.dialect === 'postgres' ? '' : 'anlian.db, '}spool/, logs/anlian.log)`,
     sim
-      ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}`
+      ? `  simulator       demo county, speed ${opts.speed}×, seed ${opts.seed}${opts.scenario ? `, scenario ${opts.scenario}` : ''}${
+          Number(opts.speed) !== 1 || scenario?.start !== undefined
+            ? "\n                  not real time: a simulation run, stored apart (InfluxDB tag sim_run) and left out of the live screens, charts and alerts (a drill scenario's own alarms excepted)"
+            : ''
+        }`
       : '  simulator       off (add --demo for the simulated county)',
     `  reports         ${dashboardUrl}/#/reports   (last month's on the 1st, into ${path.join(dataDir, 'reports')})`,
     ...(demoHistory

@@ -6,6 +6,10 @@ import { LatestStateCache } from './latest-state-cache.js';
  * service that keeps its own picture of the county from the broker (a dashboard node).
  */
 export function updateLatestState(cache: LatestStateCache, e: IngestEvent): void {
+  // Simulated time (design.md): a simulation run's readings and times are not the county's latest
+  // state; its gateway being connected is, as of the message's arrival.
+  const simulated = e.payload.simRun !== undefined;
+  if (simulated && (e.type === 'telemetry' || e.type === 'event')) return;
   switch (e.type) {
     case 'telemetry': {
       const { v: _v, ts, seq: _seq, ...values } = e.payload;
@@ -35,7 +39,7 @@ export function updateLatestState(cache: LatestStateCache, e: IngestEvent): void
         state: e.payload.state,
         // A last will's `ts` was fixed when the gateway connected: the county's receive time says
         // when it went away (README, "Last wills").
-        since: e.payload.reason === 'will' ? e.receivedAt : e.payload.ts,
+        since: e.payload.reason === 'will' || simulated ? e.receivedAt : e.payload.ts,
         receivedAt: e.receivedAt,
       });
       return;
@@ -44,7 +48,7 @@ export function updateLatestState(cache: LatestStateCache, e: IngestEvent): void
       cache.updateHeartbeat(
         { county: e.county, institution: e.institution, gateway: e.gateway },
         {
-          ts: h.ts,
+          ts: simulated ? e.receivedAt : h.ts,
           uptimeS: h.uptimeS,
           queueDepth: h.queueDepth,
           adaptersOk: h.adapters.filter((a) => a.ok).length,

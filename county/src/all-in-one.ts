@@ -90,6 +90,18 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
   };
   try {
     const db = ingest.database.db;
+    const county = (await db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
+    // County → gateway commands (drills, duty checks) through the embedded broker, in process;
+    // stopped after alerting, which starts and stops drills at the gateways through them.
+    const broker = ingest.service.source;
+    const commands =
+      broker instanceof EmbeddedBroker && county
+        ? new TransportGatewayCommands({ transport: broker.countyLink(), county, logger })
+        : undefined;
+    if (commands) {
+      await commands.start();
+      stops.push(() => commands.stop());
+    }
     const alerting = await buildAlerting({
       db,
       config: o.alerting,
@@ -99,18 +111,13 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
       events: ingest.service.writer,
       eventsRetentionPolicy: o.ingest.influx.eventsRetentionPolicy,
       ...(o.channels ? { channels: o.channels } : {}),
+      commands,
     });
     await alerting.start();
     stops.push(() => alerting.stop());
 
-    const county = (await db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
-    // County → gateway commands (drills, duty checks) through the embedded broker, in process.
-    const broker = ingest.service.source;
     let dutyChecks: DutyCheckService | undefined;
-    if (broker instanceof EmbeddedBroker && county) {
-      const commands = new TransportGatewayCommands({ transport: broker.countyLink(), county, logger });
-      await commands.start();
-      stops.push(() => commands.stop());
+    if (commands) {
       dutyChecks = new DutyCheckService({
         db: db as never,
         commands,

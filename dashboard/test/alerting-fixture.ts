@@ -20,7 +20,14 @@ export interface AlertingFixture {
   alerting: RunningAlerting;
   port: AlertsPort;
   /** An ingest event as the pipeline hands it to alerting, received at the clock's time. */
-  deviceEvent(institution: string, gateway: string, device: string, kind: string, event: string): IngestEvent;
+  deviceEvent(
+    institution: string,
+    gateway: string,
+    device: string,
+    kind: string,
+    event: string,
+    drillId?: string,
+  ): IngestEvent;
   close(): Promise<void>;
 }
 
@@ -58,7 +65,7 @@ export async function startAlertingFixture(county: CountyConfigInput = SMALL_COU
     clock,
     alerting,
     port: alertingApiOf(alerting.service),
-    deviceEvent(institution, gateway, device, kind, event) {
+    deviceEvent(institution, gateway, device, kind, event, drillId) {
       return {
         type: 'event',
         county: parsed.county.id,
@@ -68,7 +75,7 @@ export async function startAlertingFixture(county: CountyConfigInput = SMALL_COU
         confirmed: true,
         receivedAt: clock.now,
         // Parsed as ingest parses it: a typo in a test's kind or event fails here.
-        payload: EventPayload.parse({ v: 1, ts: clock.now, seq: ++seq, kind, event }),
+        payload: EventPayload.parse({ v: 1, ts: clock.now, seq: ++seq, kind, event, ...(drillId ? { drillId } : {}) }),
       };
     },
     async close() {

@@ -176,7 +176,7 @@ describe('alertingApiOf(AlertingService)', () => {
     ).rejects.toMatchObject({ code: 'ANL_ALERT_REQUEST_INVALID', statusCode: 400 });
   });
 
-  it('drills: alerts in the window are tagged; the report scores them as JSON and CSV', async () => {
+  it('drills: alerts its signals raise are tagged; the report scores them as JSON and CSV', async () => {
     const d = await f.port.createDrill({
       name: '冬季消防演练',
       institutions: ['inst-b'],
@@ -186,7 +186,7 @@ describe('alertingApiOf(AlertingService)', () => {
     });
     expect(d).toMatchObject({ recipients: 'marker', author: 'admin' });
     f.clock.now += 1000;
-    f.bus.emit(f.deviceEvent('inst-b', 'gw-b', 'kit-1', 'kitchen', 'gas'));
+    f.bus.emit(f.deviceEvent('inst-b', 'gw-b', 'kit-1', 'kitchen', 'gas', d.id));
     const drillAlert = (await f.port.openAlerts()).find((a) => a.drillId === d.id);
     expect(drillAlert).toMatchObject({ drill: true, rule: 'kitchen-device-alarm', severity: 'critical' });
     f.clock.now += 30_000;

@@ -138,7 +138,7 @@ describe('dashboard API', () => {
         series: [{ device: 'kit-1', points: [[1_700_000_000_000, 31.5]] }],
       });
       expect(h.influxQueries.at(-1)).toBe(
-        `SELECT mean("temperature") AS "v" FROM "kitchen" WHERE "institution" = 'inst-a' AND "type" = 'telemetry' AND time > now() - 7d GROUP BY time(3600s), "device" fill(none)`,
+        `SELECT mean("temperature") AS "v" FROM "kitchen" WHERE "institution" = 'inst-a' AND "type" = 'telemetry' AND "sim_run" = '' AND time > now() - 7d GROUP BY time(3600s), "device" fill(null)`,
       );
       expect((await call(managerA, 'GET', '/api/institutions/inst-b/history?measure=kitchen')).statusCode).toBe(403);
       expect(

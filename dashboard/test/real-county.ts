@@ -78,6 +78,8 @@ export async function startRealCounty(opts: {
       ANLIAN_LOG_LEVEL: 'silent',
       INFLUX_URL: influxd.url,
       INFLUX_FLUSH_INTERVAL_MS: '200',
+      // As `anlian up`: an accelerated simulator's run is kept apart, not refused.
+      ANLIAN_SIM_RUNS: 'keep',
     };
     const config = loadIngestConfig(env);
     const metrics = createMetricsRegistry();

@@ -18,12 +18,21 @@ export interface SimCliOptions {
   caFile?: string;
   naturalFaults: boolean;
   logLevel: string;
+  /** The simulation run's id when not in real time (default `sim-<start>`). */
+  simRun?: string;
   /** Device mode: simulated sensors talk to a real gateway over its local protocols. */
   deviceMode?: boolean;
   gateway?: string;
   lan?: string;
   modbusListen?: string;
   printGatewayConfig?: boolean;
+  /** `drill`: the county's dashboard, where the drill is registered. */
+  dashboard?: string;
+  /** `drill`: an operator (or admin) of the county's dashboard. */
+  user?: string;
+  dashboardPassword?: string;
+  /** `drill`: false with `--no-register` (a test broker with no county behind it). */
+  register?: boolean;
 }
 
 const positiveNumber = (what: string) => (value: string) => {
@@ -70,7 +79,11 @@ function commonOptions(cmd: Command): Command {
     )
     .option(
       '--start <time>',
-      'simulated start: 2026-11-23T11:00+08:00, or a local time such as 11:00 (its latest occurrence); default: the scenario’s, else now',
+      'simulated start: now, 2026-11-23T11:00+08:00, or a local time such as 11:00 (its latest occurrence); default: the scenario’s, else now',
+    )
+    .option(
+      '--sim-run <id>',
+      'name this simulation run (a speed other than 1 or a start other than now marks every message with it; the county keeps it apart); default sim-<start>',
     )
     .option('--load <IxDxINTERVAL>', 'synthetic load county instead of --county, e.g. 250x200x10s')
     .option('--username <name>', 'MQTT username for every gateway (default: the gateway id)')
@@ -122,6 +135,26 @@ export function simulatorCommands(): Command[] {
       'scenario file (YAML/JSON) or the name of a shipped one, e.g. kitchen-fire-lunchtime',
     )
     .option('--settle <time>', 'how long to keep running after the last fault (default: the scenario’s settle, 2m)')
+    .addOption(
+      new Option('--dashboard <url>', 'the county’s dashboard, where the drill is registered')
+        .env('ANLIAN_DASHBOARD_URL')
+        .default('http://127.0.0.1:8080'),
+    )
+    .addOption(new Option('--user <name>', 'an operator of the county’s dashboard').env('ANLIAN_DASHBOARD_USER'))
+    .addOption(
+      new Option('--dashboard-password <password>', 'that operator’s password').env('ANLIAN_DASHBOARD_PASSWORD'),
+    )
+    .option(
+      '--no-register',
+      'do not register the drill with a county (a test broker only: a county would treat its alarms as real)',
+    )
+    .addHelpText(
+      'after',
+      '\nThe drill is registered with the county (its alarms are tagged, pushed with [演练] and scored) and drives\n' +
+        'only the institutions its scenario names. It refuses to start while the county hears any of their gateways\n' +
+        '(the simulator of `anlian up --demo`, or real gateways): it would take their connections over. Inside\n' +
+        '`anlian up --demo`, play a drill with `anlian up --demo --scenario NAME` instead.\n',
+    )
     .action(async (opts: SimCliOptions) => {
       const { runSimCommand } = await import('./sim-command.js');
       process.exitCode = await runSimCommand(opts, 'drill');

@@ -9,6 +9,10 @@ export const SimErrorCode = {
   COUNTY_INVALID: 'ANL_SIM_COUNTY_INVALID',
   /** A command-line value (duration, load spec, start time) is malformed. */
   BAD_ARGUMENT: 'ANL_SIM_BAD_ARGUMENT',
+  /** The county's dashboard API refused or did not answer (`anlian drill` registering its drill). */
+  COUNTY_API: 'ANL_SIM_COUNTY_API',
+  /** `anlian drill` would take over gateways the county hears already (a running simulator, real gateways). */
+  GATEWAYS_IN_USE: 'ANL_SIM_GATEWAYS_IN_USE',
   /** The simulator was asked to start twice, or used after stop. */
   LIFECYCLE: 'ANL_SIM_LIFECYCLE',
 } as const;

@@ -22,6 +22,12 @@ export {
   type DeviceModeStats,
 } from './device-mode/device-mode-simulator.js';
 export { ModbusRegisterServer } from './device-mode/modbus-register-server.js';
+export {
+  CountyDrillClient,
+  type CountyDrillReport,
+  type CountyGateway,
+  type RegisteredDrill,
+} from './drill/county-drill-client.js';
 export { formatDuration, parseDurationMs, parseSignedDurationMs } from './duration.js';
 export { SimErrorCode, SimulatorError } from './errors.js';
 export { type GeneratorOptions, generateMessages, MessageGenerator } from './generator/message-generator.js';
@@ -61,7 +67,9 @@ export {
   type CountySimulatorEvents,
   type CountySimulatorOptions,
   type GatewayCredentials,
+  REAL_TIME_START_TOLERANCE_MS,
   resolveStartMs,
+  simRunFor,
 } from './runner/county-simulator.js';
 export {
   formatProgressLine,

@@ -84,7 +84,9 @@ describe('CountySimulator against a real broker', () => {
       speed: 60,
       startMs: DAY_START + 8 * HOUR,
       untilScenarioEnd: true,
-      settleMs: 15_000,
+      // 5 s of real time after the drop ends: the gateway's reconnect (mqtt.js, every 2 s real)
+      // must land before the run ends even on a loaded CI machine, or there is no second online.
+      settleMs: 300_000,
       scenario: defineScenario({
         title: { zh: '断线', en: 'Drop' },
         description: { zh: '断线', en: 'Drop' },
@@ -180,6 +182,8 @@ faults:
       start: '2026-11-23T09:00+08:00',
       naturalFaults: false,
       logLevel: 'silent',
+      // A bare broker, no county behind it to register the drill with.
+      register: false,
     };
     const code = await runSimCommand(opts, 'drill', { stdout, stderr, now: Date.now });
     expect(stderr.text()).toBe('');

@@ -3,6 +3,7 @@ import { type CountyConfig, type DeviceKind, decodeMessage } from '@anlian/proto
 import { describe, expect, it } from 'vitest';
 import { generateMessages, MessageGenerator } from '../src/generator/message-generator.js';
 import type { SimStep } from '../src/generator/sim-step.js';
+import { simRunFor } from '../src/runner/county-simulator.js';
 import { CameraSignal } from '../src/signals/camera-signal.js';
 import { createSignal } from '../src/signals/create-signal.js';
 import { PressureSignal } from '../src/signals/pressure-signal.js';
@@ -349,5 +350,29 @@ describe('signal realism (no scenario)', () => {
     expect(on.leaks / on.dryPowder).toBeLessThan(0.3);
     expect(on.dropouts / on.cameras).toBeGreaterThan(3);
     expect(on.dropouts / on.cameras).toBeLessThan(13);
+  });
+});
+
+describe('simulated time (issue 13, design.md)', () => {
+  it('marks every message of a run that is not in real time with its simRun, the will included', async () => {
+    const county = await demoSubset(2);
+    const steps = [
+      ...generateMessages({ county, startMs: DAY_START, untilMs: DAY_START + 10 * MINUTE, simRun: 'sim-x60' }),
+    ];
+    const sent = publishes(steps);
+    expect(sent.length).toBeGreaterThan(10);
+    for (const s of sent) expect(JSON.parse(s.payload).simRun).toBe('sim-x60');
+    for (const c of steps) if (c.kind === 'connect') expect(JSON.parse(c.will.payload).simRun).toBe('sim-x60');
+    // A real-time run carries none.
+    const live = publishes([...generateMessages({ county, startMs: DAY_START, untilMs: DAY_START + MINUTE })]);
+    expect(live.every((s) => !('simRun' in JSON.parse(s.payload)))).toBe(true);
+  });
+
+  it('a run is real time only at speed 1 starting now', () => {
+    const now = DAY_START;
+    expect(simRunFor({ speed: 1, startMs: now + 30_000, now })).toBeUndefined();
+    expect(simRunFor({ speed: 60, startMs: now, now })).toBe(`sim-${now.toString(36)}`);
+    expect(simRunFor({ speed: 1, startMs: now - 3 * HOUR, now })).toBeDefined();
+    expect(simRunFor({ speed: 10, startMs: now, now, simRun: 'month-2026-11' })).toBe('month-2026-11');
   });
 });

@@ -53,6 +53,8 @@ describe('scenario faults arrive in InfluxDB', () => {
         ANLIAN_HTTP_PORT: '0',
         INFLUX_URL: influxd.url,
         INFLUX_FLUSH_INTERVAL_MS: '100',
+        // Accelerated runs: kept apart (tag sim_run), as `anlian up` keeps them.
+        ANLIAN_SIM_RUNS: 'keep',
       }),
       silentLogger(),
     );
@@ -105,8 +107,10 @@ describe('scenario faults arrive in InfluxDB', () => {
         );
         const point = found[0];
         const differs = Object.entries(d).filter(
-          ([k, v]) => !['v', 'ts', 'kind', 'medium'].includes(k) && typeof v !== 'object' && point?.[k] !== v,
+          ([k, v]) => !['v', 'ts', 'kind', 'medium', 'simRun'].includes(k) && typeof v !== 'object' && point?.[k] !== v,
         );
+        // The run's id is the point's `sim_run` tag: kept apart from the county's live data.
+        if (point && point.sim_run !== d.simRun) differs.push(['sim_run', point.sim_run]);
         if (!point || differs.length > 0)
           out.push(`${step.topic} ts=${d.ts}: ${point ? JSON.stringify(differs) : 'not stored'}`);
       }

@@ -7,7 +7,7 @@ import { canDutyCheck } from './adapters/duty-check.js';
 import { LocalAlarm } from './alarm/local-alarm.js';
 import { type Clock, systemClock } from './clock.js';
 import { countyCommands } from './commands/county-commands.js';
-import { DrillMode } from './commands/drill-mode.js';
+import { type Drill, DrillMode } from './commands/drill-mode.js';
 import type { AdapterConfig, DeviceEntry, GatewayConfig } from './config/gateway-config.js';
 import { GatewayError } from './errors.js';
 import { HeartbeatPublisher } from './heartbeat-publisher.js';
@@ -43,7 +43,7 @@ export interface GatewayStats {
   readings: { queued: number; thinned: number; rejected: Record<string, number> };
   adapters: ReturnType<DeviceAdapter['health']>[];
   localAlarms: number;
-  drill?: { id: string; since: number } | undefined;
+  drill?: Drill | undefined;
   nextSeq: number;
 }
 
@@ -126,7 +126,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     clock,
     logger: deps.logger,
     uplinkUp: () => uplink.connected,
-    drill: () => drill.current?.id,
+    drill: () => drill.current(clock.now())?.id,
   });
   const heartbeat = new HeartbeatPublisher({
     clock,
@@ -231,6 +231,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       if (!n.ok) {
         reject(n.reason);
         return n;
+      }
+      // A drill running here marks its devices' events (never telemetry) as the drill's (issue 13).
+      if (n.message === 'event') {
+        const drillId = drill.drillIdFor(n.device, clock.now());
+        if (drillId !== undefined) n.payload.drillId = drillId;
       }
       const number = seq.next();
       n.payload.seq = number;
@@ -345,7 +350,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         },
         adapters: adapters.map((a) => a.health()),
         localAlarms: alarm.triggered,
-        drill: drill.current,
+        drill: drill.current(clock.now()),
         nextSeq: seq.peek(),
       };
     },

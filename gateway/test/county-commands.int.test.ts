@@ -63,12 +63,20 @@ describe('county commands', () => {
     cleanups.push(() => county.endAsync(true));
     const replies = new Map<string, CommandReplyPayload & { name: string }>();
     const telemetry: string[] = [];
+    const drillIds: Record<string, (string | undefined)[]> = {};
     county.on('message', (topic, payload) => {
-      const body = JSON.parse(payload.toString()) as CommandReplyPayload;
+      const body = JSON.parse(payload.toString()) as CommandReplyPayload & { drillId?: string; event?: string };
       if (topic.endsWith('/reply')) replies.set(body.id, { ...body, name: topic.split('/').at(-2) as string });
       else if (topic.endsWith('/telemetry')) telemetry.push(topic);
+      if (topic.endsWith('/event') || (topic.endsWith('/telemetry') && body.drillId !== undefined)) {
+        const key = `${topic.split('/').at(-2)}/${topic.split('/').at(-1)}/${body.event ?? ''}`;
+        drillIds[key] = [...(drillIds[key] ?? []), body.drillId];
+      }
     });
-    await county.subscribeAsync(['anlian/v1/+/+/+/cmd/+/reply', 'anlian/v1/+/+/+/device/+/telemetry'], { qos: 1 });
+    await county.subscribeAsync(
+      ['anlian/v1/+/+/+/cmd/+/reply', 'anlian/v1/+/+/+/device/+/telemetry', 'anlian/v1/+/+/+/device/+/event'],
+      { qos: 1 },
+    );
     const prefix = 'anlian/v1/testcounty/inst-gw/gw-edge-1/cmd';
     let n = 0;
     const send = async (name: string, args?: Record<string, unknown>) => {
@@ -87,10 +95,29 @@ describe('county commands', () => {
       ok: true,
       detail: 'drill 2026-11-drill started',
     });
-    expect(gateway.drill.current?.id).toBe('2026-11-drill');
+    expect(gateway.drill.current(Date.now())?.id).toBe('2026-11-drill');
     const snap = await send('snapshot');
     expect(snap.result).toMatchObject({ uplink: { connected: true }, drill: { id: '2026-11-drill' } });
+    // Issue 13: in drill mode the gateway's events carry the drill's id; its telemetry never does.
+    gateway.submit({ device: 'dev-000', message: 'event', fields: { event: 'fire' } });
+    gateway.submit({ device: 'dev-000', message: 'telemetry', fields: { battery: 80 } });
+    expect(await waitFor(() => drillIds['dev-000/event/fire']?.length === 1, 10_000)).toBe(true);
+    expect(drillIds['dev-000/event/fire']).toEqual(['2026-11-drill']);
     expect(await send('drill-stop')).toMatchObject({ ok: true, detail: 'drill 2026-11-drill stopped' });
+    gateway.submit({ device: 'dev-000', message: 'event', fields: { event: 'fire' } });
+    expect(await waitFor(() => drillIds['dev-000/event/fire']?.length === 2, 10_000)).toBe(true);
+    expect(drillIds['dev-000/event/fire']).toEqual(['2026-11-drill', undefined]);
+    // A drill for some devices only marks theirs; an id outside the alphabet is refused.
+    expect(await send('drill-start', { drill: 'dr-2', devices: ['dev-001'] })).toMatchObject({ ok: true });
+    gateway.submit({ device: 'dev-000', message: 'event', fields: { event: 'fire' } });
+    gateway.submit({ device: 'dev-001', message: 'event', fields: { event: 'fire' } });
+    expect(await waitFor(() => drillIds['dev-001/event/fire']?.length === 1, 10_000)).toBe(true);
+    expect(drillIds['dev-001/event/fire']).toEqual(['dr-2']);
+    expect(await waitFor(() => drillIds['dev-000/event/fire']?.length === 3, 10_000)).toBe(true);
+    expect(drillIds['dev-000/event/fire']?.[2]).toBeUndefined();
+    expect(await send('drill-start', { drill: 'a/b' })).toMatchObject({ ok: false });
+    expect(await send('drill-stop')).toMatchObject({ ok: true, detail: 'drill dr-2 stopped' });
+    expect(Object.keys(drillIds).some((k) => k.includes('/telemetry/'))).toBe(false);
 
     for (let i = 0; i < 20; i++)
       gateway.submit({ device: 'dev-000', message: 'telemetry', fields: { battery: 50 + i } });
@@ -115,7 +142,8 @@ describe('county commands', () => {
     expect(applied).toMatchObject({ ok: true });
     expect(applied.detail).toMatch(/queued messages kept/);
     expect(gateway.adapters().map((a) => a.name)).toEqual(['lan-mqtt']);
-    expect(await waitFor(() => telemetry.length === 20, 10_000)).toBe(true);
+    // The 20 above and the one sent in drill mode.
+    expect(await waitFor(() => telemetry.length === 21, 10_000)).toBe(true);
     expect(gateway.queue.depth()).toBe(0);
 
     // Replies carry the gateway's sequence numbers, one counter with everything else.

@@ -80,6 +80,19 @@ export const IngestConfigSchema = z
       .describe('retention policy for device events and gateway status (kept ≥ 1 year); empty = the default policy'),
     INFLUX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
     INFLUX_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    ANLIAN_SIM_RUNS: z
+      .enum(['keep', 'refuse'])
+      .default('refuse')
+      .describe(
+        'messages of a simulation run (protocol simRun): keep them apart (InfluxDB tag sim_run, out of live views) or refuse them',
+      ),
+    ANLIAN_MAX_CLOCK_AHEAD_S: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .default(300)
+      .describe('points dated further ahead of the county clock are kept apart (tag sim_run=clock-ahead)'),
     ANLIAN_SPOOL_MAX_BYTES: z.coerce
       .number()
       .int()
@@ -140,6 +153,11 @@ export interface IngestConfig {
         receiveMaximum: number;
       };
   http: { host: string; port: number };
+  /**
+   * Simulated time (design.md): what to do with messages of a simulation run, and how far ahead of
+   * the county's clock an unmarked point may be before it is kept apart.
+   */
+  simulation: { runs: 'keep' | 'refuse'; maxClockAheadMs: number };
   /** Where points go (see {@link InfluxTarget}) and how the writer batches them. */
   influx: {
     target: InfluxTarget;
@@ -199,6 +217,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
         })
       : { mode: 'embedded' as const },
     http: { host: e.ANLIAN_HTTP_HOST, port: e.ANLIAN_HTTP_PORT },
+    simulation: { runs: e.ANLIAN_SIM_RUNS, maxClockAheadMs: e.ANLIAN_MAX_CLOCK_AHEAD_S * 1000 },
     influx: defined({
       target: defined({
         url: e.INFLUX_URL,

@@ -29,6 +29,8 @@ export interface IngestServiceDeps {
   eventRetentionPolicy?: string;
   /** Where the latest-state cache is kept across restarts; not kept when left out. */
   latestStatePath?: string;
+  /** See {@link IngestPipelineOptions.simulation}. */
+  simulation?: IngestPipelineOptions['simulation'];
 }
 
 export interface IngestService {
@@ -65,6 +67,7 @@ export function buildIngestService(deps: IngestServiceDeps): IngestService {
     logger: deps.logger,
     metrics: deps.metrics,
     ...(deps.eventRetentionPolicy ? { eventRetentionPolicy: deps.eventRetentionPolicy } : {}),
+    ...(deps.simulation ? { simulation: deps.simulation } : {}),
   });
 
   const readiness = async (): Promise<Record<string, ReadinessCheck>> => {

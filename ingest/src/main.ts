@@ -89,6 +89,7 @@ export async function startIngest(
     source,
     storePing: () => registry.ping(),
     latestStatePath: path.join(config.dataDir, 'latest-state.json'),
+    simulation: config.simulation,
     ...(config.influx.eventsRetentionPolicy ? { eventRetentionPolicy: config.influx.eventsRetentionPolicy } : {}),
   });
   try {

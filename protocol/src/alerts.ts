@@ -52,6 +52,13 @@ export const Alert = z.object({
   drillId: z.string().optional(),
   silenced: z.boolean(),
   silenceId: z.string().optional(),
+  /** The device had reported `disabled` (屏蔽, maintenance) when it raised this: pushed all the same. */
+  deviceDisabled: z.boolean().optional(),
+  /**
+   * A real alert (not a drill) raised while this drill ran for the institution: its push says
+   * plainly that it is not the drill (非演练).
+   */
+  duringDrillId: z.string().optional(),
   county: z.string(),
   institution: z.string(),
   gateway: z.string(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SegmentId } from './ids.js';
 
 /** Version of the payload schemas in this file; every payload carries it as `v`. */
 export const SCHEMA_VERSION = 1 as const;
@@ -23,8 +24,30 @@ export const Envelope = z.object({
   v: z.literal(SCHEMA_VERSION),
   ts: DeviceTime,
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * The simulation run this message belongs to, when a simulator does not run in real time (a
+   * speed other than 1, or a start other than now): its `ts` is simulated time. The county keeps
+   * such points apart (InfluxDB tag `sim_run`) or refuses them, and nothing live takes them
+   * (design.md "Simulated time"; issue 13). Real gateways never set it.
+   */
+  simRun: SegmentId.optional(),
 });
+
+/** A simulation run's id (`Envelope.simRun`): the id alphabet, one value per run (a bounded tag). */
+export const SimRunId = SegmentId;
 export type Envelope = z.infer<typeof Envelope>;
+
+/**
+ * The county drill a device message belongs to (issue 13): set by a gateway in drill mode
+ * (`cmd/drill-start` … `cmd/drill-stop`) on its events, and by the simulator on what its drill
+ * scenario produces. The county tags an alert as a drill only when its message carries the id of
+ * a drill running for that institution; anything else is real. The id alphabet, so it can travel
+ * in topics and logs unquoted.
+ */
+export const DrillId = SegmentId;
+
+/** What every device message (telemetry and events) may carry besides the envelope. */
+const deviceFields = { drillId: DrillId.optional() };
 
 const Percent = z.number().min(0).max(100);
 /** Received signal strength in dBm (LoRa, NB-IoT, Wi-Fi). */
@@ -64,6 +87,7 @@ export type HeartbeatPayload = z.infer<typeof HeartbeatPayload>;
 
 /** Smoke/heat detectors and fire panels (智能烟感、消防主机). */
 export const FireTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('fire'),
   battery: Percent.optional(),
   signal: SignalDbm.optional(),
@@ -82,6 +106,7 @@ export type PressureMedium = z.infer<typeof PressureMedium>;
 
 /** Extinguisher, hydrant and sprinkler pressure gauges. */
 export const ExtinguisherTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('extinguisher'),
   medium: PressureMedium.default('dry_powder'),
   /** Gauge pressure in MPa. */
@@ -93,6 +118,7 @@ export const ExtinguisherTelemetry = Envelope.extend({
 
 /** Kitchen heat (GB 4716 / EN 54-5 class A1R) and optional gas (GB 15322) sensors. */
 export const KitchenTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('kitchen'),
   /** °C */
   temperature: z.number().min(-40).max(400),
@@ -104,6 +130,7 @@ export const KitchenTelemetry = Envelope.extend({
 
 /** Camera health as seen by the gateway's ONVIF + ffprobe checks (视频质量诊断). */
 export const CameraTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('camera'),
   online: z.boolean(),
   streamOk: z.boolean(),
@@ -122,6 +149,7 @@ export const CameraTelemetry = Envelope.extend({
  * monitored circuit (回路) — a multi-channel monitor is one device per channel.
  */
 export const ElectricalTelemetry = Envelope.extend({
+  ...deviceFields,
   kind: z.literal('electrical'),
   /** Residual (leakage) current in mA; natural leakage is 100–200 mA, alarms are set at 300–500. */
   residualCurrent: z.number().min(0).max(100_000).optional(),
@@ -165,6 +193,7 @@ export const CameraEventType = z.enum(['signal_loss', 'frozen', 'black', 'occlus
 export const ElectricalEventType = z.enum(['leakage', 'overheat', ...COMMON_EVENTS]);
 
 const eventFields = {
+  ...deviceFields,
   /** Zone or loop/address on a fire panel, free text. */
   zone: z.string().max(64).optional(),
   detail: Note.optional(),

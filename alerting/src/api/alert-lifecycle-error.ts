@@ -12,15 +12,21 @@ export class AlertLifecycleError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    options?: ErrorOptions & { statusCode?: number },
+    options?: ErrorOptions & { statusCode?: number; issues?: readonly { path: string; message: string }[] },
   ) {
     // The code leads the message, as alerting's own errors do.
     super(message.startsWith(`${code}: `) ? message : `${code}: ${message}`, options);
     this.statusCode = options?.statusCode ?? httpStatusOf(code);
+    this.issues = options?.issues ?? [];
   }
+
+  /** The request fields alerting refused (`scope.rule`, `endsAt`), for a form to show beside them. */
+  readonly issues: readonly { path: string; message: string }[];
 
   /** The port's form of an `AlertingError`; anything else is returned unchanged. */
   static from(err: unknown): unknown {
-    return err instanceof AlertingError ? new AlertLifecycleError(err.code, err.message, { cause: err }) : err;
+    return err instanceof AlertingError
+      ? new AlertLifecycleError(err.code, err.message, { cause: err, issues: err.issues })
+      : err;
   }
 }

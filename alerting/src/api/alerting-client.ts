@@ -171,9 +171,10 @@ export class AlertingClient implements AlertingApi {
       this.#preferred = n;
       const json: unknown = await res.json().catch(() => undefined);
       if (!res.ok) {
-        const e = json as { code?: string; message?: string } | undefined;
+        const e = json as { code?: string; message?: string; issues?: { path: string; message: string }[] } | undefined;
         throw new AlertLifecycleError(e?.code ?? 'ANL_ALERT_INTERNAL', e?.message ?? `HTTP ${res.status}`, {
           statusCode: res.status,
+          ...(Array.isArray(e?.issues) ? { issues: e.issues } : {}),
         });
       }
       return schema.parse(json);

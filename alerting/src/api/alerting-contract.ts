@@ -1,6 +1,6 @@
 import { Alert, AlertStatus, AlertTransition, DeviceKind, Severity, Verdict } from '@anlian/protocol';
 import { z } from 'zod';
-import { DrillRecipients } from '../drills/drill.js';
+import { DrillGatewayCommand, DrillRecipients } from '../drills/drill.js';
 import type { DrillReport } from '../drills/drill-report.js';
 import { EscalationPolicy, type EscalationPolicyInput } from '../escalation/escalation-policy.js';
 import { SilenceScope } from '../silences/silence.js';
@@ -122,6 +122,8 @@ export const Drill = z.object({
   createdAt: z.number(),
   endedAt: z.number().optional(),
   endedBy: z.string().optional(),
+  /** What each of its gateways answered to `cmd/drill-start` and `cmd/drill-stop` (issue 13). */
+  gateways: z.array(DrillGatewayCommand).optional(),
 });
 export type Drill = z.infer<typeof Drill>;
 
@@ -218,6 +220,8 @@ export interface AlertLifecycleErrorLike {
   code: string;
   message: string;
   statusCode?: number;
+  /** Fields of the request refused, dotted paths into the body (`scope.rule`). */
+  issues?: readonly { path: string; message: string }[];
 }
 
 export function isAlertLifecycleError(err: unknown): err is AlertLifecycleErrorLike {

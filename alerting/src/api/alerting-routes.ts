@@ -28,15 +28,23 @@ export function registerAlertingRoutes(app: FastifyInstance, opts: { api: Alerti
     }
   });
 
-  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
-    if (err instanceof z.ZodError) {
-      return reply.code(400).send({ code: AlertingErrorCode.REQUEST_INVALID, message: issues(err) });
-    }
-    const code = typeof err.code === 'string' ? err.code : 'ANL_ALERT_INTERNAL';
-    const status = err.statusCode ?? httpStatusOf(code);
-    if (status >= 500) app.log.error({ err }, 'alerting API request failed');
-    return reply.code(status).send({ code, message: err.message });
-  });
+  app.setErrorHandler(
+    (
+      err: Error & { code?: string; statusCode?: number; issues?: readonly { path: string; message: string }[] },
+      _req,
+      reply,
+    ) => {
+      if (err instanceof z.ZodError) {
+        return reply.code(400).send({ code: AlertingErrorCode.REQUEST_INVALID, message: issues(err) });
+      }
+      const code = typeof err.code === 'string' ? err.code : 'ANL_ALERT_INTERNAL';
+      const status = err.statusCode ?? httpStatusOf(code);
+      if (status >= 500) app.log.error({ err }, 'alerting API request failed');
+      // The fields a refusal is about (a silence's rule or end), for the dashboard's form.
+      const fields = (err.issues ?? []).map((i) => ({ path: i.path, message: i.message }));
+      return reply.code(status).send({ code, message: err.message, ...(fields.length > 0 ? { issues: fields } : {}) });
+    },
+  );
 
   const csv = <T extends z.ZodType>(item: T) =>
     z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter((s) => s !== '') : v), z.array(item));

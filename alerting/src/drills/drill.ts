@@ -20,7 +20,29 @@ export const NewDrill = z
   .strict();
 export type NewDrill = z.input<typeof NewDrill>;
 
-/** An emergency drill (应急演练): alerts of these institutions in this window are tagged and scored. */
+/**
+ * What one gateway answered to a drill's `cmd/drill-start` or `cmd/drill-stop`: `sent` while
+ * waiting, `confirmed` (replied ok), `refused` (replied not ok), `no_reply` (none in time, or the
+ * command could not be sent).
+ */
+export const DrillGatewayState = z.enum(['sent', 'confirmed', 'refused', 'no_reply']);
+export type DrillGatewayState = z.infer<typeof DrillGatewayState>;
+
+export const DrillGatewayCommand = z.object({
+  gateway: z.string(),
+  institution: z.string(),
+  command: z.enum(['drill-start', 'drill-stop']),
+  state: DrillGatewayState,
+  detail: z.string().optional(),
+  at: z.number(),
+});
+export type DrillGatewayCommand = z.infer<typeof DrillGatewayCommand>;
+
+/**
+ * An emergency drill (应急演练) of these institutions in this window. Its alerts are the ones
+ * raised by messages that carry its id (protocol `drillId`); they are tagged, pushed with [演练]
+ * and scored. Its gateways are told to start and stop (`gateways`: what each answered).
+ */
 export interface Drill {
   id: string;
   name: string;
@@ -32,6 +54,8 @@ export interface Drill {
   createdAt: number;
   endedAt?: number;
   endedBy?: string;
+  /** The start and stop commands sent to its gateways, and their answers (none without a broker). */
+  gateways?: DrillGatewayCommand[];
 }
 
 export function drillActive(d: Drill, at: number): boolean {

@@ -205,6 +205,8 @@ export class DutyCheckService {
       name: DUTY_CHECK_NAME,
       severity: this.#o.severity ?? 'major',
       resolve: 'auto' as const,
+      // An unanswered duty check is not a fire alarm: a maintenance silence may cover it.
+      fireRule: false,
       subject,
       at: c.completedAt ?? this.#clock(),
     };

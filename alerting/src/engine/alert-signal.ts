@@ -35,7 +35,19 @@ export interface AlertSignal {
   severity: Severity;
   /** `auto`: the alert closes when its condition clears; `manual`: a person closes it. */
   resolve: ResolvePolicy;
+  /** A fire alarm (`isFireRule`): no silence covers it. */
+  fireRule: boolean;
   subject: AlertSubject;
+  /**
+   * The device had reported `disabled` (屏蔽, under maintenance) and not `restore` since: its fire
+   * alarm is still raised and pushed, marked as such.
+   */
+  deviceDisabled?: true;
+  /**
+   * The `drillId` of the message that raised it (protocol: a drill produced it). The service tags
+   * the alert as a drill only when this names a drill running for the institution (issue 13).
+   */
+  drillId?: string;
   /** The measured value behind the signal (°C, MPa, % LEL, °C/min, seconds of silence). */
   value?: number;
   /** County time, ms since epoch: the message's `receivedAt`, or the `now` of a tick. */

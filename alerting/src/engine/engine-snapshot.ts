@@ -82,6 +82,8 @@ export const DeviceSeenState = z
     lastTs: Time.optional(),
     /** Watched for absence: registered devices only. */
     watched: z.boolean(),
+    /** Its last state event was `disabled` (屏蔽, under maintenance), not `restore`d since. */
+    disabled: z.boolean().optional(),
   })
   .strict();
 export type DeviceSeenState = z.infer<typeof DeviceSeenState>;

@@ -14,6 +14,7 @@ import {
   type Comparison,
   DEFAULT_HEARTBEAT_INTERVAL_S,
   type DurationRule,
+  isFireRule,
   isUpperLimit,
   type NumericField,
   type RateOfRiseRule,
@@ -62,6 +63,11 @@ export interface RuleEngineOptions {
   onSignal?: (signal: AlertSignal) => void;
   /** Cap on the samples a rate-of-rise window keeps per device and rule. Default 600. */
   maxRateSamples?: number;
+  /**
+   * Whether `drillId` names a drill running for the institution at `at` (the service's drills).
+   * Only such a drill's events of a simulation run are evaluated; without it, none are.
+   */
+  isDrill?: (institution: string, drillId: string, at: number) => boolean;
 }
 
 /**
@@ -107,6 +113,10 @@ export class RuleEngine {
    */
   handle(input: AlertInput): AlertSignal[] {
     const out: AlertSignal[] = [];
+    if (input.payload.simRun !== undefined) {
+      this.onSimulated(input, out);
+      return this.emit(out);
+    }
     switch (input.type) {
       case 'event':
         this.onEvent(input, out);
@@ -262,15 +272,70 @@ export class RuleEngine {
 
   // ------------------------------------------------------------------ messages
 
+  /**
+   * A message of a simulation run (protocol `simRun`; design.md, Simulated time): its times are
+   * simulated, so it raises no live alert and touches no condition — a latch, a device's newest
+   * sample time or a rate window from another timeline would hide a real reading later. It still
+   * shows its gateway and device connected (it reached the broker now, with the gateway's
+   * credentials), which keeps absence rules from reporting them offline. The one exception is a
+   * drill (issue 13): an event carrying the id of a drill running for its institution raises its
+   * drill alert. Simulated clears and restores are not applied: a person closes the drill's alerts.
+   */
+  private onSimulated(input: AlertInput, out: AlertSignal[]): void {
+    switch (input.type) {
+      case 'event': {
+        const p = input.payload;
+        const rules = this.rulesFor(input.institution, input.gateway, input.device);
+        if (p.drillId !== undefined && this.opts.isDrill?.(input.institution, p.drillId, input.receivedAt)) {
+          const subject = deviceSubject(input, p.kind);
+          for (const rule of rules.forEvent(p.kind, p.event)) {
+            const zone = p.zone ? `，${p.zone}` : '';
+            const detail = p.detail ? `：${p.detail}` : '';
+            const reason = `${EVENT_ZH[p.event] ?? p.event}（${p.kind}/${p.event}${zone}）${detail}（模拟演练）`;
+            this.raise(rule, subject, input.receivedAt, reason, out, drilled(p.drillId));
+          }
+        }
+        this.deviceSeen(input, p.kind, rules, out);
+        return;
+      }
+      case 'telemetry':
+        this.deviceSeen(input, input.payload.kind, this.rulesFor(input.institution, input.gateway, input.device), out);
+        return;
+      case 'status':
+        // A simulated gateway going offline is the run ending, not the institution going blind.
+        if (input.payload.state === 'online') this.gatewaySeen(input, input.receivedAt, out);
+        return;
+      case 'heartbeat':
+      case 'command-reply':
+        this.gatewaySeen(input, input.receivedAt, out);
+        return;
+      default: {
+        const never: never = input;
+        throw new TypeError(`unknown input ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
   private onEvent(input: Extract<AlertInput, { type: 'event' }>, out: AlertSignal[]): void {
     const p = input.payload;
     const at = input.receivedAt;
     const rules = this.rulesFor(input.institution, input.gateway, input.device);
     const subject = deviceSubject(input, p.kind);
+    // Maintenance is a device reporting `disabled` (屏蔽); its fire alarm still goes out, marked.
+    const disabled = this.devices.get(deviceKey(input.gateway, input.device))?.disabled === true;
     // GB 26875.1: a fire alarm goes ahead of everything else; one indexed lookup, no rule scan.
-    for (const rule of rules.forEvent(p.kind, p.event)) this.raise(rule, subject, at, eventReason(p), out);
+    for (const rule of rules.forEvent(p.kind, p.event)) {
+      // A device under maintenance (屏蔽) still raises its alarm, said so (issue 13).
+      const reason = disabled ? `${eventReason(p)}，设备处于屏蔽（维护）状态` : eventReason(p);
+      this.raise(rule, subject, at, reason, out, {
+        ...(disabled ? { deviceDisabled: true as const } : {}),
+        ...drilled(p.drillId),
+      });
+    }
     for (const rule of rules.clearedBy(p.kind, p.event)) this.clear(rule, subject, at, eventReason(p), out);
-    this.deviceSeen(input, p.kind, rules, out);
+    const d = this.deviceSeen(input, p.kind, rules, out);
+    if (p.event === 'disabled') d.disabled = true;
+    else if (p.event === 'restore') delete d.disabled;
   }
 
   private onTelemetry(input: Extract<AlertInput, { type: 'telemetry' }>, out: AlertSignal[]): void {
@@ -298,13 +363,13 @@ export class RuleEngine {
             // The common case, without a key or an object: nothing open, nothing to raise.
             if (!conditioned && !passes(rule.op, value, rule.raise)) break;
             this.conditionedDevices.add(dk);
-            this.evalThreshold(rule, subjectOf(), value, input.receivedAt, out);
+            this.evalThreshold(rule, subjectOf(), value, input.receivedAt, out, p.drillId);
             break;
           case 'duration':
-            this.evalDuration(rule, subjectOf(), value, p.ts, input.receivedAt, out);
+            this.evalDuration(rule, subjectOf(), value, p.ts, input.receivedAt, out, p.drillId);
             break;
           case 'rate-of-rise':
-            this.evalRateOfRise(rule, subjectOf(), value, p.ts, input.receivedAt, out);
+            this.evalRateOfRise(rule, subjectOf(), value, p.ts, input.receivedAt, out, p.drillId);
             break;
           default: {
             const never: never = rule;
@@ -343,13 +408,17 @@ export class RuleEngine {
     value: number,
     at: number,
     out: AlertSignal[],
+    drillId: string | undefined,
   ): void {
     const key = alertKey(rule.id, subject);
     const c = this.conditions.get(key);
     if (!c?.active) {
       if (!passes(rule.op, value, rule.raise)) return;
       this.conditions.set(key, { key, rule: rule.id, subject, active: true, value });
-      this.raise(rule, subject, at, `${fieldZh(rule.field, value)} ${OP_ZH[rule.op]} ${rule.raise}`, out, { value });
+      this.raise(rule, subject, at, `${fieldZh(rule.field, value)} ${OP_ZH[rule.op]} ${rule.raise}`, out, {
+        value,
+        ...drilled(drillId),
+      });
     } else {
       this.holdOrClear(rule, key, c, subject, value, at, out);
     }
@@ -381,6 +450,7 @@ export class RuleEngine {
     ts: number,
     at: number,
     out: AlertSignal[],
+    drillId: string | undefined,
   ): void {
     const key = alertKey(rule.id, subject);
     const c = this.conditions.get(key);
@@ -396,15 +466,25 @@ export class RuleEngine {
     const pending = c ?? { key, rule: rule.id, subject, active: false, since: ts, sinceAt: at };
     pending.value = value;
     this.conditions.set(key, pending);
-    if (ts - (pending.since ?? ts) >= rule.forS * 1000) this.activateDuration(rule, pending, at, out);
+    if (ts - (pending.since ?? ts) >= rule.forS * 1000) this.activateDuration(rule, pending, at, out, drillId);
   }
 
-  private activateDuration(rule: DurationRule, c: ConditionState, at: number, out: AlertSignal[]): void {
+  /** `drillId`: the sample that completed the hold came from a drill; a tick's activation never does. */
+  private activateDuration(
+    rule: DurationRule,
+    c: ConditionState,
+    at: number,
+    out: AlertSignal[],
+    drillId?: string,
+  ): void {
     c.active = true;
     c.since = undefined;
     c.sinceAt = undefined;
     const reason = `${fieldZh(rule.field, c.value)} ${OP_ZH[rule.op]} ${rule.raise} 持续 ${rule.forS} 秒`;
-    this.raise(rule, c.subject, at, reason, out, c.value === undefined ? {} : { value: c.value });
+    this.raise(rule, c.subject, at, reason, out, {
+      ...(c.value === undefined ? {} : { value: c.value }),
+      ...drilled(drillId),
+    });
   }
 
   private evalRateOfRise(
@@ -414,6 +494,7 @@ export class RuleEngine {
     ts: number,
     at: number,
     out: AlertSignal[],
+    drillId: string | undefined,
   ): void {
     const key = alertKey(rule.id, subject);
     let c = this.conditions.get(key);
@@ -435,7 +516,7 @@ export class RuleEngine {
       c.active = true;
       const slowest = Math.min(...r.segmentRates);
       const reason = `${FIELD_ZH[rule.field].name}上升 ≥ ${round(slowest)}/分钟，持续 ${rule.windowS} 秒（限值 ${rule.risePerMin}/分钟）`;
-      this.raise(rule, subject, at, reason, out, { value: round(r.overallRate) });
+      this.raise(rule, subject, at, reason, out, { value: round(r.overallRate), ...drilled(drillId) });
     } else if (r.overallRate < (rule.clearPerMin ?? rule.risePerMin / 2)) {
       c.active = false;
       this.clear(
@@ -569,7 +650,7 @@ export class RuleEngine {
     at: number,
     reason: string,
     out: AlertSignal[],
-    extra: { value?: number } = {},
+    extra: { value?: number; deviceDisabled?: true; drillId?: string } = {},
   ): void {
     const key = alertKey(rule.id, subject);
     const open = this.alerts.get(key);
@@ -594,6 +675,7 @@ export class RuleEngine {
       name: rule.name,
       severity: rule.severity,
       resolve: rule.resolve,
+      fireRule: isFireRule(rule),
       subject,
       ...extra,
       at,
@@ -620,6 +702,7 @@ export class RuleEngine {
       name: rule.name,
       severity: rule.severity,
       resolve: rule.resolve,
+      fireRule: isFireRule(rule),
       subject,
       ...(value === undefined ? {} : { value }),
       at,
@@ -704,6 +787,11 @@ function eventReason(p: { event: EventType; zone?: string | undefined; detail?: 
   const detail = p.detail?.trim();
   if (zone && detail) return `${EVENT_ZH[p.event]}：${zone}（${detail}）`;
   return zone || detail ? `${EVENT_ZH[p.event]}：${zone || detail}` : EVENT_ZH[p.event];
+}
+
+/** The signal field for a message's `drillId`, when it carries one. */
+function drilled(drillId: string | undefined): { drillId?: string } {
+  return drillId === undefined ? {} : { drillId };
 }
 
 function deviceKey(gateway: string, device: string): string {

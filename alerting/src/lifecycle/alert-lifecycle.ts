@@ -7,7 +7,12 @@ export type AlertAction =
   | { type: 'verify'; actor: string; verdict: Verdict; note?: string | undefined }
   | { type: 'close'; actor: string; note?: string | undefined }
   /** The condition cleared on an auto-resolving alert: the platform closes it. */
-  | { type: 'resolve'; note?: string | undefined };
+  | { type: 'resolve'; note?: string | undefined }
+  /**
+   * A drill alert whose device then alarms for real (issue 13): the platform closes the drill's
+   * alert, whatever its status, and a real one opens in its place.
+   */
+  | { type: 'supersede'; note: string };
 
 /**
  * The one place that knows which transitions are allowed. Returns the changed alert and the
@@ -18,6 +23,7 @@ export type AlertAction =
  * - A manual alert (a fire alarm, a kitchen alarm) closes only after it was verified: a
  *   recovering detector never closes a fire alarm, a person does (DOMAIN.md, GB 25201).
  * - `resolve` is the platform closing an auto-resolving alert whose condition cleared.
+ * - `supersede` is the platform closing a drill alert because a real alarm took its place.
  */
 export function applyAction(
   alert: Alert,
@@ -76,6 +82,17 @@ export function applyAction(
       next.closedAt = at;
       next.closedBy = actor;
       break;
+    case 'supersede':
+      if (!alert.drill) fail('only a drill alert is superseded by a real one');
+      to = 'closed';
+      actor = SYSTEM_ACTOR;
+      next.closedAt = at;
+      next.closedBy = actor;
+      break;
+    default: {
+      const never: never = action;
+      throw new TypeError(`unknown action ${JSON.stringify(never)}`);
+    }
   }
   next.status = to;
   // Escalation stops once someone has seen it (acknowledged), and for good once closed.

@@ -14,6 +14,9 @@ export interface FormattedMessage {
 
 export const DRILL_MARKER = '[演练]';
 
+/** Leads a real alarm raised while a drill runs for its institution (issue 13): it is not the drill. */
+export const NOT_DRILL_MARKER = '[非演练]';
+
 /**
  * China Standard Time is UTC+8 all year (no daylight saving since 1991), so a fixed offset gives
  * Asia/Shanghai wall time without depending on the ICU data the process was built with.
@@ -135,10 +138,17 @@ function actionLine(n: AlertNotification): string | undefined {
   if (n.kind === 'hazard-overdue') return '请督促整改责任人立即整改，并在平台跟踪复查、销号。';
   if (n.kind === 'hazard-due-soon') return '请按期完成整改，并在平台提交整改措施和照片。';
   if (n.drill) return '本条为应急演练消息，请按演练预案处置，无需拨打119。';
+  if (n.realDuringDrill && isFire(n)) {
+    return '非演练：真实火警！本机构正在演练，但这条报警不属于演练。请立即核实现场；确认火情立即拨打119并启动应急预案。';
+  }
+  if (n.realDuringDrill) return '非演练：真实告警。本机构正在演练，但这条告警不属于演练，请立即核实处置。';
   if (isFire(n)) return '请立即核实现场；确认火情立即拨打119并启动应急预案，处置后在平台确认告警。';
   if (n.severity === 'critical') return '请立即核实处置，并在平台确认告警。';
   return '请及时核实处置。';
 }
+
+/** Said of an alarm from a device under maintenance: it is pushed all the same (issue 13). */
+export const DISABLED_DEVICE_MARKER = '[设备屏蔽中]';
 
 /** The device by its name and kind; its id only when it has no name (people read this, not a log). */
 function deviceLine(n: AlertNotification): string | undefined {
@@ -152,7 +162,9 @@ function titleOf(n: AlertNotification, now: number): string {
   const ended = n.kind === 'resolved' || n.kind === 'closed' || isHazardNotice(n);
   const where = locationZh(n.location);
   const parts = [n.institution.name, ...(where === '' ? [] : [where]), n.title.zh, chinaTime(ended ? now : n.at)];
-  return `${n.drill ? DRILL_MARKER : ''}【${notificationTag(n)}】${parts.join(' ')}`;
+  const drill = n.drill ? DRILL_MARKER : n.realDuringDrill ? NOT_DRILL_MARKER : '';
+  const marks = `${drill}${n.deviceDisabled ? DISABLED_DEVICE_MARKER : ''}`;
+  return `${marks}【${notificationTag(n)}】${parts.join(' ')}`;
 }
 
 /**
@@ -165,6 +177,7 @@ export function formatNotification(n: AlertNotification, now: number): Formatted
   const action = actionLine(n);
   const device = deviceLine(n);
   const details = [...(device === undefined ? [] : [device]), `详情：${n.reason}`];
+  if (n.deviceDisabled) details.push('注意：该设备处于屏蔽（维护）状态时报警，报警仍须立即核实');
   if (n.occurrences !== undefined && n.occurrences > 1) details.push(`累计发生 ${n.occurrences} 次`);
 
   const text = [
@@ -211,7 +224,7 @@ export function smsTemplateParams(n: AlertNotification, now: number): Record<str
   else if (n.kind === 'hazard-overdue') note = '隐患整改已逾期。';
   else if (n.kind === 'hazard-due-soon') note = '隐患整改即将到期。';
   return {
-    tag: n.drill ? `演练${tag}` : tag,
+    tag: n.drill ? `演练${tag}` : n.realDuringDrill ? `非演练${tag}` : tag,
     institution: clip(n.institution.name),
     location: clip(locationZh(n.location)),
     alert: clip(n.title.zh),

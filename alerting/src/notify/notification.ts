@@ -56,6 +56,13 @@ export interface AlertNotification {
    * channels with `drill: only` take it, so real recipients are not woken by an exercise.
    */
   drillChannelsOnly?: boolean;
+  /** The device had reported `disabled` (屏蔽, under maintenance): the alarm is pushed all the same, marked. */
+  deviceDisabled?: true;
+  /**
+   * A real alarm (not a drill) while a drill runs for the institution: the push says plainly that
+   * it is not the drill (非演练：真实火警), never [演练].
+   */
+  realDuringDrill?: true;
   county: string;
   institution: { id: string; name: string };
   location?: { building: string; floor: string; room: string };

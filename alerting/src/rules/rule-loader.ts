@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { AlertingError, AlertingErrorCode } from '../errors.js';
 import { defaultRules } from './default-rules.js';
 import { applyPatch, FIXED_RULE_FIELDS, mergeRuleLists } from './rule-overrides.js';
-import { type Rule, RuleFileShape, type RuleOverride, type RuleSet } from './rule-schema.js';
+import { coversFireAlarm, type Rule, RuleFileShape, type RuleOverride, type RuleSet } from './rule-schema.js';
 
 export interface RuleLoadOptions {
   /** Named in every error, e.g. the file path. */
@@ -30,6 +30,11 @@ function checkRuleFile(file: z.output<typeof RuleFileShape>, base: readonly Rule
     const i = fileIndex.get(id);
     return i === undefined ? ['rules'] : ['rules', i, ...rest];
   };
+
+  // GB 26875.1: whatever a file replaces, the fire alarm (fire/fire) the base raised stays raised.
+  if (base.some((r) => coversFireAlarm(r)) && !all.some((r) => coversFireAlarm(r))) {
+    add(['rules'], 'no rule raises the fire alarm any more: keep a rule of kind event for fire events of fire devices');
+  }
 
   for (const r of all) {
     if (r.kind !== 'inhibition') continue;

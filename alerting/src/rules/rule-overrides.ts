@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AlertingError, AlertingErrorCode } from '../errors.js';
-import { Rule, type RuleOverride, type RulePatch, type RuleSet } from './rule-schema.js';
+import { coversFireAlarm, Rule, type RuleOverride, type RulePatch, type RuleSet } from './rule-schema.js';
 
 /** Who a rule applies to: an institution, and optionally one device behind one of its gateways. */
 export interface OverrideTarget {
@@ -28,7 +28,24 @@ export function applyPatch(
 ): { ok: true; rule: Rule } | { ok: false; issues: readonly z.core.$ZodIssue[] } {
   const merged: Record<string, unknown> = { ...rule, ...patch, id: rule.id, kind: rule.kind };
   const parsed = Rule.safeParse(merged);
-  return parsed.success ? { ok: true, rule: parsed.data } : { ok: false, issues: parsed.error.issues };
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+  // GB 26875.1: an institution or device never stops raising the fire alarm (and so never makes
+  // it silenceable) by narrowing the rule's scope or events.
+  if (coversFireAlarm(rule) && !coversFireAlarm(parsed.data)) {
+    const path = 'events' in patch ? ['events'] : ['scope'];
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'custom',
+          path,
+          message: 'the fire alarm rule must keep covering fire events of fire devices',
+          input: patch,
+        },
+      ],
+    };
+  }
+  return { ok: true, rule: parsed.data };
 }
 
 /** Whether an override entry is about `target`: institution-wide, or this very device. */

@@ -124,6 +124,24 @@ export function coversFireAlarm(rule: { kind: string; scope?: RuleScope; events?
 }
 
 /**
+ * Whether a rule raises fire alarms, which no silence ever covers (issue 13): the GB 26875.1 fire
+ * alarm itself (`coversFireAlarm`: whatever a rule file says, its schema keeps it critical, manual
+ * and enabled), and every other rule that is critical and closed only by a person — a kitchen heat,
+ * rate-of-rise, gas or detector alarm that somebody must go and verify (DOMAIN.md, GB 25201).
+ * Derived from what the rule does, never a field of its own, so no rule file can switch it off for
+ * the fire alarm. Maintenance is what a device's `disabled` (屏蔽) event is for, not a silence.
+ */
+export function isFireRule(rule: {
+  kind: string;
+  severity?: Severity;
+  resolve?: ResolvePolicy;
+  scope?: RuleScope;
+  events?: readonly string[];
+}): boolean {
+  return coversFireAlarm(rule) || (rule.severity === 'critical' && rule.resolve === 'manual');
+}
+
+/**
  * A discrete device event raises an alert: `fire`/`fire` is the critical fire alarm. With
  * `resolve: auto`, the events in `clearOn` (usually `restore`) clear it.
  */

@@ -18,6 +18,13 @@ export interface InstitutionEntry {
   name: string;
 }
 
+/** An enabled gateway: where county → gateway commands (a drill's start and stop) go. */
+export interface GatewayEntry {
+  county: string;
+  institution: string;
+  gateway: string;
+}
+
 /**
  * What alerting needs of the registry, held in memory so the alarm path reads no database:
  * devices (kind, interval, location) for the rules and the push text, institutions' names, and
@@ -27,6 +34,7 @@ export class AlertingDirectory {
   #devices = new Map<string, DeviceEntry>();
   #institutions = new Map<string, InstitutionEntry>();
   #contacts = new Map<string, ContactRow[]>();
+  #gateways = new Map<string, GatewayEntry[]>();
 
   constructor(private readonly db: Kysely<AlertingDatabase>) {}
 
@@ -38,11 +46,18 @@ export class AlertingDirectory {
    * on the event loop, so an unchanged registry is not reloaded.
    */
   async refresh(): Promise<boolean> {
-    const version = await registryChangeProbe(this.db, ['institutions', 'devices', 'contacts']);
+    const version = await registryChangeProbe(this.db, ['institutions', 'gateways', 'devices', 'contacts']);
     if (version === this.#version) return false;
-    const [institutions, contacts] = await Promise.all([
+    const [institutions, contacts, gateways] = await Promise.all([
       this.db.selectFrom('institutions').select(['id', 'county_id', 'name']).execute(),
       this.db.selectFrom('contacts').selectAll().execute(),
+      this.db
+        .selectFrom('gateways')
+        .innerJoin('institutions', 'institutions.id', 'gateways.institution_id')
+        .select(['gateways.id', 'gateways.institution_id', 'institutions.county_id'])
+        .where('gateways.enabled', '=', 1)
+        .orderBy('gateways.id')
+        .execute(),
     ]);
     const devices = await readDevicePages(this.db, (q) =>
       q.select([
@@ -91,6 +106,13 @@ export class AlertingDirectory {
     this.#devices = byDevice;
     this.#institutions = new Map(institutions.map((i) => [i.id, { id: i.id, county: i.county_id, name: i.name }]));
     this.#contacts = byContactInstitution;
+    const byGatewayInstitution = new Map<string, GatewayEntry[]>();
+    for (const g of gateways) {
+      const list = byGatewayInstitution.get(g.institution_id) ?? [];
+      list.push({ county: g.county_id, institution: g.institution_id, gateway: g.id });
+      byGatewayInstitution.set(g.institution_id, list);
+    }
+    this.#gateways = byGatewayInstitution;
     this.#version = version;
     return true;
   }
@@ -105,6 +127,11 @@ export class AlertingDirectory {
 
   institution(id: string): InstitutionEntry | undefined {
     return this.#institutions.get(id);
+  }
+
+  /** The institution's enabled gateways. */
+  gateways(institution: string): readonly GatewayEntry[] {
+    return this.#gateways.get(institution) ?? [];
   }
 
   contacts(institution: string): readonly ContactRow[] {

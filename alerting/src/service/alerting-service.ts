@@ -5,7 +5,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Notice } from '../api/alerting-contract.js';
+import type { GatewayCommands } from '../commands/gateway-commands.js';
 import { type Drill, drillActive, NewDrill } from '../drills/drill.js';
+import { DrillCommander } from '../drills/drill-commander.js';
 import { buildDrillReport, type DrillReport, drillReportCsv } from '../drills/drill-report.js';
 import type { AlertSignal, AlertSubject } from '../engine/alert-signal.js';
 import { RuleEngine } from '../engine/rule-engine.js';
@@ -25,7 +27,7 @@ import { type Alert, type AlertChange, type AlertTransition, SYSTEM_ACTOR, type 
 import { type AlertAction, applyAction } from '../lifecycle/alert-lifecycle.js';
 import type { DeliveryRecord } from '../notify/delivery-log.js';
 import type { AlertNotification, NotificationKind, Recipient } from '../notify/notification.js';
-import type { RuleSet } from '../rules/rule-schema.js';
+import { isFireRule, type Rule, type RuleSet } from '../rules/rule-schema.js';
 import { NewSilence, type Silence, silenceActive, silenceCovers } from '../silences/silence.js';
 import { type AlertFilter, AlertStore, type AlertWrite } from '../store/alert-store.js';
 import type { AlertingDatabase } from '../store/alerting-schema.js';
@@ -84,7 +86,19 @@ export interface AlertingServiceDeps {
   nodeId?: string | undefined;
   /** Silences, drills or policies changed here: tell the other nodes (the alert bus). */
   publishConfigChanged?: ((what: 'silences' | 'drills' | 'policies') => void) | undefined;
+  /** Longest silence the API accepts. Default 7 days (`DEFAULT_SILENCE_MAX_MS`). */
+  silenceMaxMs?: number;
+  /**
+   * County → gateway commands: drills are started and stopped at their gateways through it
+   * (`cmd/drill-start`, `cmd/drill-stop`). Without it, drills are not announced to gateways.
+   */
+  commands?: GatewayCommands | undefined;
+  /** How long a gateway has to answer a drill command. Default 10 s. */
+  commandTimeoutMs?: number;
 }
+
+/** A silence is a maintenance window, not a way to switch a site off: 7 days at most by default. */
+export const DEFAULT_SILENCE_MAX_MS = 7 * 24 * 3600_000;
 
 export interface AlertDetail {
   alert: Alert;
@@ -121,6 +135,7 @@ export class AlertingService {
   readonly #clock: () => number;
   readonly #writer: SerialWriter;
   readonly #engine: RuleEngine;
+  readonly #commander: DrillCommander;
   /** Open (not closed) alerts by key. */
   readonly #open = new Map<string, Alert>();
   readonly #byId = new Map<string, Alert>();
@@ -156,7 +171,25 @@ export class AlertingService {
     this.store = new AlertStore(deps.db);
     this.directory = new AlertingDirectory(deps.db);
     this.#writer = new SerialWriter(this.#log);
-    this.#engine = new RuleEngine({ rules: deps.rules, devices: this.directory.device, clock: this.#clock });
+    this.#engine = new RuleEngine({
+      rules: deps.rules,
+      devices: this.directory.device,
+      clock: this.#clock,
+      isDrill: (institution, drillId, at) => this.#drillsOf(institution, at).some((d) => d.id === drillId),
+    });
+    this.#commander = new DrillCommander({
+      commands: deps.commands,
+      gateways: (institution) => this.directory.gateways(institution),
+      record: (drillId, answer) => {
+        // An answer arriving after shutdown is not recorded; its `sent` is, and is not resent.
+        if (this.#started) this.#writer.enqueue('drill gateway', () => this.store.recordDrillGateway(drillId, answer));
+      },
+      logger: this.#log,
+      clock: this.#clock,
+      // A gateway in the field answers a drill's start in seconds, or is not there.
+      timeoutMs: deps.commandTimeoutMs ?? 10_000,
+      actsFor: (institution) => this.#acts(institution),
+    });
     this.#leases = deps.leases ?? new SoleLeases();
     const registers = [deps.metrics];
     this.#m = {
@@ -203,6 +236,7 @@ export class AlertingService {
     // Which institutions this node acts for, before anything is loaded: a takeover announced
     // now is handled by the load below; later ones by `#onLeases`.
     await this.#leases.start();
+    this.#commander.load(await this.store.drillGateways());
     const seqs = await this.store.openTransitionSeqs();
     for (const alert of await this.store.openAlerts()) {
       if (!this.#owns(alert.institution)) continue;
@@ -284,6 +318,8 @@ export class AlertingService {
       if (alert.escalation.state === 'active' && next !== undefined && next <= now) this.#escalate(alert, now);
     }
     this.#shadow.expire(now);
+    // Drills that began or ended by their window: their gateways are told.
+    this.#commander.sync(this.#drills, now);
   }
 
   /**
@@ -320,17 +356,48 @@ export class AlertingService {
       return;
     }
     if (open) {
-      this.#repeat(open, s);
+      // A drill alert's device now alarming without the drill's mark is a real alarm (issue 13).
+      if (open.drill && s.drillId !== open.drillId) this.#undrill(open, s, receivedAt);
+      else this.#repeat(open, s);
       return;
     }
     this.#raise(s, receivedAt);
   }
 
+  /** The drill ids running at `at` for an institution. */
+  #drillsOf(institution: string, at: number): Drill[] {
+    return this.#drills.filter((d) => drillActive(d, at) && d.institutions.includes(institution));
+  }
+
+  /**
+   * The drill a signal belongs to: one running for its institution whose id the message carries
+   * (protocol `drillId`). Nothing else makes an alert a drill — a fire during a drill is real. A
+   * `drillId` that names no such drill is treated as real, and logged: a gateway left in drill
+   * mode, or a drill ended early, must not swallow a fire.
+   */
+  #drillOf(s: AlertSignal): Drill | undefined {
+    if (s.drillId === undefined) return undefined;
+    const drill = this.#drillsOf(s.subject.institution, s.at).find((d) => d.id === s.drillId);
+    if (!drill) {
+      this.#log.warn(
+        { drillId: s.drillId, institution: s.subject.institution, key: s.key, rule: s.rule },
+        'signal marked with a drill that is not running for its institution: treated as real',
+      );
+    }
+    return drill;
+  }
+
   #raise(s: AlertSignal, receivedAt?: number): void {
     const at = s.at;
     const subject = s.subject;
-    const drill = this.#drills.find((d) => drillActive(d, at) && d.institutions.includes(subject.institution));
-    const silence = this.#silences.find((x) => silenceActive(x, at) && silenceCovers(x, s.rule, subject));
+    const drill = this.#drillOf(s);
+    // A real alarm while a drill runs there: said so in its push (非演练).
+    const during = drill ? undefined : this.#drillsOf(subject.institution, at)[0];
+    // Issue 13: no silence covers a fire alarm — not one stored before the API refused them, not
+    // one scoped to the whole institution or device (it mutes the other alerts there).
+    const silence = s.fireRule
+      ? undefined
+      : this.#silences.find((x) => silenceActive(x, at) && silenceCovers(x, s.rule, subject));
     const policy = this.policyFor(subject.institution);
     const alert: Alert = {
       id: newId('al', at),
@@ -352,7 +419,9 @@ export class AlertingService {
       escalation: { level: 0, round: 0, state: 'done' },
     };
     if (drill) alert.drillId = drill.id;
+    if (during) alert.duringDrillId = during.id;
     if (silence) alert.silenceId = silence.id;
+    if (s.deviceDisabled) alert.deviceDisabled = true;
     if (subject.type === 'device') {
       alert.device = subject.device;
       alert.deviceKind = subject.kind;
@@ -387,6 +456,29 @@ export class AlertingService {
       { alert: alert.id, key: alert.key, severity: alert.severity, drill: alert.drill, silenced: alert.silenced },
       'alert raised',
     );
+  }
+
+  /**
+   * An open drill alert's device alarming again without that drill's mark: a real alarm. The
+   * drill's alert closes (`supersede`, kept in the drill's score as it was) and a real alert opens
+   * under the same key, pushed and escalated from now, its push saying it is not the drill.
+   */
+  #undrill(drillAlert: Alert, s: AlertSignal, receivedAt?: number): void {
+    this.#log.warn(
+      { alert: drillAlert.id, key: drillAlert.key, drill: drillAlert.drillId },
+      'real alarm on a drill alert',
+    );
+    const seq = (this.#seq.get(drillAlert.id) ?? 0) + 1;
+    const note = `同一设备报警且不带本次演练标记：按真实报警处理（${s.reason}）`;
+    const { alert: closed, transition } = applyAction(drillAlert, { type: 'supersede', note }, s.at, seq);
+    this.deps.notifier.cancel(drillAlert.id);
+    // The engine keeps its latch for the key: the real alert below takes the key over.
+    this.#open.delete(drillAlert.key);
+    this.#byId.delete(drillAlert.id);
+    this.#seq.delete(drillAlert.id);
+    this.#emit({ type: 'closed', alert: closed, transition });
+    this.#persist(closed, false, transition);
+    this.#raise({ ...s, type: 'raise' }, receivedAt);
   }
 
   #repeat(alert: Alert, s: AlertSignal): void {
@@ -485,6 +577,8 @@ export class AlertingService {
       title: alert.name,
       reason: alert.reason,
       drill: alert.drill,
+      ...(alert.deviceDisabled ? { deviceDisabled: true } : {}),
+      ...(alert.duringDrillId !== undefined && !alert.drill ? { realDuringDrill: true } : {}),
       county: alert.county,
       institution: { id: alert.institution, name: institution?.name ?? alert.institution },
       gateway: alert.gateway,
@@ -525,7 +619,7 @@ export class AlertingService {
   }
 
   /** Applies a person's action and returns once it is in the store. */
-  async act(id: string, action: Exclude<AlertAction, { type: 'resolve' }>): Promise<Alert> {
+  async act(id: string, action: Exclude<AlertAction, { type: 'resolve' | 'supersede' }>): Promise<Alert> {
     const alert = this.#byId.get(id) ?? (await this.store.get(id));
     if (!alert) throw this.#missing(id);
     if (!this.#acts(alert.institution)) {
@@ -659,14 +753,20 @@ export class AlertingService {
 
   // ——— silences ———
 
+  /**
+   * Records a silence. Refused (`ANL_ALERT_REQUEST_INVALID`, HTTP 400, the reason in Chinese and
+   * English): a rule that does not exist, a fire rule (`isFireRule`: fire alarms are never
+   * silenced), an end before the start, or a window longer than `silenceMaxMs`.
+   */
   async createSilence(input: unknown, author: string): Promise<Silence> {
     const parsed = NewSilence.safeParse(input);
     if (!parsed.success) throw requestError('silence', parsed.error.issues);
     const now = this.#clock();
     const startsAt = parsed.data.startsAt ?? now;
-    if (parsed.data.endsAt <= startsAt) {
-      throw new AlertingError(AlertingErrorCode.REQUEST_INVALID, 'a silence must end after it starts');
-    }
+    refuseSilence(parsed.data.scope.rule, startsAt, parsed.data.endsAt, {
+      rules: this.deps.rules.rules,
+      maxMs: this.deps.silenceMaxMs ?? DEFAULT_SILENCE_MAX_MS,
+    });
     const silence: Silence = {
       id: newId('si', now),
       scope: parsed.data.scope,
@@ -724,7 +824,9 @@ export class AlertingService {
     this.#drills.unshift(drill);
     this.deps.publishConfigChanged?.('drills');
     this.#log.info({ drill: drill.id, institutions: drill.institutions.length, author }, 'drill started');
-    return drill;
+    // Its gateways start stamping their events with its id (answers come in behind).
+    this.#commander.sync([drill], now);
+    return this.#withGateways(drill);
   }
 
   async endDrill(id: string, by: string): Promise<Drill> {
@@ -737,18 +839,29 @@ export class AlertingService {
     d.endedAt = now;
     d.endedBy = by;
     this.deps.publishConfigChanged?.('drills');
-    return d;
+    this.#commander.sync([d], now);
+    return this.#withGateways(d);
   }
 
+  /** Drills, newest first, each with what its gateways answered to start and stop. */
   listDrills(): Drill[] {
-    return [...this.#drills];
+    return this.#drills.map((d) => this.#withGateways(d));
+  }
+
+  /** Resolves when every drill command sent so far is answered or timed out. */
+  drillCommandsSettled(): Promise<void> {
+    return this.#commander.idle();
+  }
+
+  #withGateways(d: Drill): Drill {
+    return { ...d, gateways: this.#commander.answers(d.id) };
   }
 
   async drillReport(id: string): Promise<{ report: DrillReport; csv: string }> {
     const drill = this.#drills.find((d) => d.id === id);
     if (!drill) throw new AlertingError(AlertingErrorCode.NOT_FOUND, `no drill ${id}`);
     const alerts = await this.list({ drillId: id, limit: 1000 });
-    const report = buildDrillReport(drill, alerts, this.#clock());
+    const report = buildDrillReport(this.#withGateways(drill), alerts, this.#clock());
     return { report, csv: drillReportCsv(report) };
   }
 
@@ -994,6 +1107,42 @@ export class AlertingService {
 /** An alert's escalation on `step`: active until `nextAt`, or done when nothing follows. */
 function scheduled(step: EscalationStep, nextAt: number | undefined): Alert['escalation'] {
   return nextAt === undefined ? { ...step, state: 'done' } : { ...step, state: 'active', nextAt };
+}
+
+/**
+ * Why a silence cannot be recorded, as a 400 whose message says it in Chinese first (operators
+ * read it), English after, with the field it is about. Throws; returns when the silence is fine.
+ */
+function refuseSilence(
+  ruleId: string | undefined,
+  startsAt: number,
+  endsAt: number,
+  o: { rules: readonly Rule[]; maxMs: number },
+): void {
+  const refuse = (path: string, zh: string, en: string): never => {
+    throw new AlertingError(AlertingErrorCode.REQUEST_INVALID, `${zh}（${en}）`, [{ path, message: en }]);
+  };
+  if (ruleId !== undefined) {
+    const rule = o.rules.find((r) => r.id === ruleId);
+    if (!rule) {
+      refuse(
+        'scope.rule',
+        `没有规则 “${ruleId}”，静默须指明已有的规则`,
+        `no rule "${ruleId}": a silence names an existing rule`,
+      );
+    } else if (rule.kind !== 'inhibition' && isFireRule(rule)) {
+      refuse(
+        'scope.rule',
+        `火警永不静默：规则 “${ruleId}”（${rule.name.zh}）是火警规则，静默不能覆盖它；设备维护期间请让设备上报“屏蔽”（disabled）事件`,
+        `fire alarms are never silenced: rule "${ruleId}" (${rule.name.en}) raises fire alarms; for maintenance, disable the device (a disabled event)`,
+      );
+    }
+  }
+  if (endsAt <= startsAt) refuse('endsAt', '静默的结束时间须晚于开始时间', 'a silence must end after it starts');
+  if (endsAt - startsAt > o.maxMs) {
+    const hours = Math.round(o.maxMs / 3600_000);
+    refuse('endsAt', `静默最长 ${hours} 小时`, `a silence lasts at most ${hours} hours`);
+  }
 }
 
 function requestError(what: string, issues: readonly { path: PropertyKey[]; message: string }[]): AlertingError {

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Drill, DrillRecipients } from '../drills/drill.js';
+import type { Drill, DrillGatewayCommand, DrillRecipients } from '../drills/drill.js';
 import { EscalationPolicy } from '../escalation/escalation-policy.js';
 import type { Alert, AlertStatus, AlertTransition } from '../lifecycle/alert.js';
 import type { DeliveryRecord } from '../notify/delivery-log.js';
@@ -353,6 +353,48 @@ export class AlertStore {
     });
   }
 
+  /** Records what a gateway answered to a drill's start or stop (the latest answer per command). */
+  async recordDrillGateway(drillId: string, g: DrillGatewayCommand): Promise<void> {
+    const row = {
+      drill_id: drillId,
+      gateway_id: g.gateway,
+      institution_id: g.institution,
+      command: g.command,
+      state: g.state,
+      detail: g.detail ?? null,
+      at: g.at,
+    };
+    await this.db
+      .insertInto('drill_gateways')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .columns(['drill_id', 'gateway_id', 'command'])
+          .doUpdateSet({ state: row.state, detail: row.detail, at: row.at }),
+      )
+      .execute();
+  }
+
+  /** Every drill's gateway answers, by drill id. */
+  async drillGateways(): Promise<Map<string, DrillGatewayCommand[]>> {
+    const rows = await this.db.selectFrom('drill_gateways').selectAll().orderBy('gateway_id').execute();
+    const out = new Map<string, DrillGatewayCommand[]>();
+    for (const r of rows) {
+      const list = out.get(r.drill_id) ?? [];
+      const g: DrillGatewayCommand = {
+        gateway: r.gateway_id,
+        institution: r.institution_id,
+        command: r.command as DrillGatewayCommand['command'],
+        state: r.state as DrillGatewayCommand['state'],
+        at: r.at,
+      };
+      if (r.detail !== null) g.detail = r.detail;
+      list.push(g);
+      out.set(r.drill_id, list);
+    }
+    return out;
+  }
+
   // ——— deliveries ———
 
   async recordDelivery(r: DeliveryRecord): Promise<void> {
@@ -451,6 +493,8 @@ function toRow(a: Alert, now: number): AlertsTable {
     verdict: a.verdict ?? null,
     drill_id: a.drillId ?? null,
     silence_id: a.silenceId ?? null,
+    device_disabled: a.deviceDisabled ? 1 : null,
+    during_drill_id: a.duringDrillId ?? null,
     county_id: a.county,
     institution_id: a.institution,
     gateway_id: a.gateway,
@@ -505,6 +549,8 @@ function fromRow(r: Selectable<AlertsTable>): Alert {
   if (r.verdict !== null) a.verdict = r.verdict as NonNullable<Alert['verdict']>;
   if (r.drill_id !== null) a.drillId = r.drill_id;
   if (r.silence_id !== null) a.silenceId = r.silence_id;
+  if (r.device_disabled) a.deviceDisabled = true;
+  if (r.during_drill_id !== null) a.duringDrillId = r.during_drill_id;
   if (r.device_id !== null) a.device = r.device_id;
   if (r.device_kind !== null) a.deviceKind = r.device_kind as NonNullable<Alert['deviceKind']>;
   if (r.value !== null) a.value = r.value;

@@ -11,6 +11,7 @@ export interface AlertingTables {
   escalation_policies: EscalationPoliciesTable;
   silences: SilencesTable;
   drills: DrillsTable;
+  drill_gateways: DrillGatewaysTable;
   alerting_state: AlertingStateTable;
   duty_checks: DutyChecksTable;
 }
@@ -48,6 +49,10 @@ export interface AlertsTable {
   verdict: string | null;
   drill_id: string | null;
   silence_id: string | null;
+  /** 1 when the device was disabled (屏蔽, under maintenance) as it raised the alert. */
+  device_disabled: number | null;
+  /** The drill running for the institution when this real (not drill) alert was raised. */
+  during_drill_id: string | null;
   county_id: string;
   institution_id: string;
   gateway_id: string;
@@ -136,6 +141,17 @@ export interface DrillsTable {
   ended_by: string | null;
   /** The simulation run a generated drill belongs to; null for live drills. */
   sim_run: string | null;
+}
+
+/** What one gateway answered to a drill's start or stop command (migration 203). */
+export interface DrillGatewaysTable {
+  drill_id: string;
+  gateway_id: string;
+  institution_id: string;
+  command: string;
+  state: string;
+  detail: string | null;
+  at: EpochMs;
 }
 
 export interface AlertingStateTable {

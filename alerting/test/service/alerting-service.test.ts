@@ -184,15 +184,15 @@ describe('the alarm path', () => {
       { scope: { institution: 'yy-a' }, endsAt: T0 + 3600 * S, reason: '消防系统年检' },
       'admin',
     );
-    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S));
-    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S, { institution: 'yy-b', gateway: 'gw-2' }));
+    service.handle(deviceEvent('ext-1', 'extinguisher', 'low_pressure', T0 + S));
+    service.handle(deviceEvent('smoke-1', 'fire', 'fault', T0 + S, { institution: 'yy-b', gateway: 'gw-2' }));
     const [a, b] = [...service.openAlerts()].sort((x, y) => x.institution.localeCompare(y.institution));
     expect(a).toMatchObject({ institution: 'yy-a', silenced: true, silenceId: silence.id });
     expect(b).toMatchObject({ institution: 'yy-b', silenced: false });
     expect(notifier.sent.map((n) => n.institution.id)).toEqual(['yy-b']);
 
     await service.expireSilence(silence.id, 'admin');
-    service.handle(deviceEvent('ext-1', 'extinguisher', 'low_pressure', T0 + 2 * S));
+    service.handle(deviceEvent('k-1', 'kitchen', 'fault', T0 + 2 * S));
     expect(notifier.sent.map((n) => n.institution.id)).toEqual(['yy-b', 'yy-a']);
     await expect(service.createSilence({ scope: {}, endsAt: T0 + S, reason: 'x' }, 'admin')).rejects.toMatchObject({
       code: 'ANL_ALERT_REQUEST_INVALID',
@@ -205,7 +205,7 @@ describe('the alarm path', () => {
       { name: '2026年冬季消防演练', institutions: ['yy-a'], endsAt: T0 + 3600 * S },
       'admin',
     );
-    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + 10 * S));
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + 10 * S, { drillId: drill.id }));
     const alert = service.openAlerts()[0];
     expect(alert).toMatchObject({ drill: true, drillId: drill.id });
     expect(notifier.sent[0]?.drill).toBe(true);
@@ -230,8 +230,8 @@ describe('the alarm path', () => {
     expect(csv.startsWith('\uFEFFalertId,institution,')).toBe(true);
     expect(csv).toContain(',30,90,120,test,closed');
 
-    // After the drill, alarms are real again.
-    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + 200 * S));
+    // After the drill, alarms are real again, its mark or not.
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + 200 * S, { drillId: drill.id }));
     expect(service.openAlerts()[0]?.drill).toBe(false);
     // Drills are not counted in the county's figures.
     const summary = await service.summary(T0);
@@ -240,11 +240,13 @@ describe('the alarm path', () => {
 
   it('marks the pushes of a drill for drill channels only', async () => {
     const { service, notifier } = fx;
-    await service.createDrill(
+    const drill = await service.createDrill(
       { name: '夜间演练', institutions: ['yy-b'], endsAt: T0 + 3600 * S, recipients: 'drill-channels' },
       'admin',
     );
-    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S, { institution: 'yy-b', gateway: 'gw-2' }));
+    service.handle(
+      deviceEvent('smoke-1', 'fire', 'fire', T0 + S, { institution: 'yy-b', gateway: 'gw-2', drillId: drill.id }),
+    );
     service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S));
     expect(notifier.sent.map((n) => [n.institution.id, n.drill, n.drillChannelsOnly ?? false])).toEqual([
       ['yy-b', true, true],

@@ -17,6 +17,11 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
  * InfluxQL for one institution's history (InfluxQL works on InfluxDB 1.x, and through the v1 API
  * on 2.x and 3.x; Flux does not exist on 3.x). Ids are checked against the protocol's id rule
  * before they go into the string literal, so they cannot break out of it.
+ *
+ * Live data only: `"sim_run" = ''` matches the series without a `sim_run` tag, so a simulation
+ * run's points (and points dated ahead of the county clock) never join the chart (design.md,
+ * Simulated time). `fill(null)`: a bucket without data is a null point, and the chart breaks its
+ * line there instead of drawing across an outage.
  */
 export function historyQuery(opts: {
   institution: string;
@@ -36,8 +41,8 @@ export function historyQuery(opts: {
   const device = opts.device ? ` AND "device" = '${opts.device}'` : '';
   const influxql =
     `SELECT mean("${field}") AS "v" FROM "${opts.measure}" ` +
-    `WHERE "institution" = '${opts.institution}'${device} AND "type" = 'telemetry' AND time > now() - ${opts.range} ` +
-    `GROUP BY time(${intervalS}s), "device" fill(none)`;
+    `WHERE "institution" = '${opts.institution}'${device} AND "type" = 'telemetry' AND "sim_run" = '' ` +
+    `AND time > now() - ${opts.range} GROUP BY time(${intervalS}s), "device" fill(null)`;
   return { influxql, field, intervalS };
 }
 

@@ -117,8 +117,15 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
       return reply.code(429).send({ code: DashboardErrorCode.RATE_LIMITED, message: (err as Error).message });
     }
     if (isAlertLifecycleError(err) && typeof status === 'number' && status >= 400 && status < 500) {
-      // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status.
-      return reply.code(status).send({ code: err.code, message: err.message });
+      // The alert service's lifecycle errors (ANL_ALERT_…) pass through with their code and status,
+      // and the fields they are about (a silence's rule or end) as issues for the form.
+      const issues = (err.issues ?? []).map((i) => ({
+        in: 'body' as const,
+        path: i.path === '' ? '' : `/${i.path.split('.').join('/')}`,
+        code: 'custom',
+        message: i.message,
+      }));
+      return reply.code(status).send({ code: err.code, message: err.message, ...(issues.length ? { issues } : {}) });
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return reply.code(status).send({ code: DashboardErrorCode.BAD_REQUEST, message: (err as Error).message });

@@ -184,6 +184,8 @@ export class LiveHub {
   #onIngest(e: IngestEvent): void {
     const { model } = this.#o;
     if (e.type === 'telemetry' || e.type === 'event') {
+      // A simulation run's readings are not live (design.md, Simulated time): not on the screens.
+      if (e.payload.simRun !== undefined) return;
       if (e.confirmed) this.#markDirty(e.institution, `${e.gateway}/${e.device}`);
       if (e.type === 'event') {
         const item = model.tickerFor(e);

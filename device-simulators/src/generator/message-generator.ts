@@ -1,4 +1,5 @@
 import {
+  CommandReplyPayload,
   type CountyConfig,
   DEFAULT_REPORT_INTERVAL_S,
   type DeviceConfig,
@@ -40,6 +41,11 @@ export interface GeneratorOptions {
   validate?: boolean;
   /** Software version in heartbeats. */
   version?: string;
+  /**
+   * The simulation run's id, put on every message (protocol `simRun`) when the run is not in real
+   * time, so that a county keeps its simulated history apart (design.md, Simulated time).
+   */
+  simRun?: string;
 }
 
 /** Something the device or a scenario fault does to a device's telemetry for a while. */
@@ -152,6 +158,13 @@ export class MessageGenerator {
   readonly #bufferLimit: number;
   readonly #validate: boolean;
   readonly #version: string;
+  /** `{ simRun }` on every envelope, or nothing. */
+  readonly #run: { simRun?: string };
+
+  /** The simulation run's id on every message, if the run is not in real time. */
+  get simRun(): string | undefined {
+    return this.#run.simRun;
+  }
   readonly #scenario: (Scenario & { source?: ScenarioSource }) | undefined;
 
   constructor(opts: GeneratorOptions) {
@@ -163,6 +176,7 @@ export class MessageGenerator {
     this.#bufferLimit = opts.bufferLimit ?? 10_000;
     this.#validate = opts.validate ?? true;
     this.#version = opts.version ?? DEFAULT_VERSION;
+    this.#run = opts.simRun === undefined ? {} : { simRun: opts.simRun };
     this.#scenario = opts.scenario;
     const naturalFaults = opts.naturalFaults ?? true;
 
@@ -318,6 +332,26 @@ export class MessageGenerator {
     return this.#out.pop() as SimPublish;
   }
 
+  /**
+   * A gateway's reply to a county command (`…/cmd/{name}/reply`), numbered with its next seq like
+   * everything it sends. Not part of the deterministic stream (commands come from outside);
+   * `undefined` while the schedule has the gateway down or after shutdown.
+   */
+  commandReply(
+    gatewayId: string,
+    name: string,
+    reply: { id: string; ok: boolean; detail?: string },
+    atSimMs: number,
+  ): { topic: string; payload: string } | undefined {
+    const gw = this.#gateways.get(gatewayId);
+    if (!gw?.up || this.#finished) return undefined;
+    const body = { v: 1, ts: Math.round(atSimMs) + gw.skewMs, seq: gw.seq++, ...this.#run, ...reply };
+    return {
+      topic: topics.commandReply(gw.address, name),
+      payload: JSON.stringify(this.#validate ? CommandReplyPayload.parse(body) : body),
+    };
+  }
+
   /** Telemetry a gateway could not send during an uplink loss and has since discarded or lost. */
   lostMessages(): number {
     let n = 0;
@@ -460,7 +494,7 @@ export class MessageGenerator {
     sentAt = at,
   ): void {
     const seq = gw.seq++;
-    const raw: Record<string, unknown> = { v: 1, ts: at + skewMs, seq };
+    const raw: Record<string, unknown> = { v: 1, ts: at + skewMs, seq, ...this.#run };
     for (const key in body) raw[key] = body[key];
     if (skewMs !== 0 && typeof raw.lastFrameTs === 'number') raw.lastFrameTs += skewMs;
     const data = this.#validate ? TOPIC_SCHEMAS[type].parse(raw) : raw;
@@ -490,7 +524,7 @@ export class MessageGenerator {
     gw.up = true;
     const ts = at + gw.skewMs;
     // The will is fixed at CONNECT [MQTT-3.1.2-9]: it carries the seq of the `online` that follows.
-    const will = { v: 1, ts, seq: gw.seq, state: 'offline', reason: 'will' };
+    const will = { v: 1, ts, seq: gw.seq, ...this.#run, state: 'offline', reason: 'will' };
     this.#out.push({
       kind: 'connect',
       atSimMs: at,

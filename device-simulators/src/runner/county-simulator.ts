@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { CountyConfig, GatewayConfig } from '@anlian/protocol';
+import {
+  CommandPayload,
+  type CountyConfig,
+  DrillId,
+  type GatewayConfig,
+  parseTopic,
+  SimRunId,
+  topics,
+} from '@anlian/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { SimErrorCode, SimulatorError } from '../errors.js';
@@ -55,6 +63,43 @@ export interface CountySimulatorOptions {
   };
   /** Called as each scenario fault starts and ends (also emitted as `fault`). */
   onFault?: (fault: FaultFired) => void;
+  /**
+   * The county drill this run plays (issue 13): what the scenario's faults produce — their events
+   * and readings — carries it as `drillId`, so the county tags those alerts as the drill's. Also
+   * settable once connected (`setDrill`), e.g. after registering the drill with the county.
+   */
+  drillId?: string;
+  /**
+   * Awaited once every gateway has connected (or failed once), before the simulated clock starts:
+   * the place to register the run's drill with the county, whose `cmd/drill-start` the simulated
+   * gateways then answer.
+   */
+  onConnected?: (sim: CountySimulator) => Promise<void>;
+  /**
+   * The simulation run's id (protocol `simRun`). A run that is not in real time — a speed other than
+   * 1, or a start more than `REAL_TIME_START_TOLERANCE_MS` from now — gets one (`sim-<start>`, or
+   * this one) on every message, so that a county keeps it apart from its live history
+   * (design.md, Simulated time); a real-time run never carries one.
+   */
+  simRun?: string;
+}
+
+/** How far from now a start may be and the run still be in real time. */
+export const REAL_TIME_START_TOLERANCE_MS = 60_000;
+
+/**
+ * The run's `simRun`: undefined in real time (speed 1, starting now), else the given id or one
+ * made from the real start instant — one value per run, a bounded InfluxDB tag.
+ */
+export function simRunFor(o: {
+  speed: number;
+  startMs: number;
+  now: number;
+  simRun?: string | undefined;
+}): string | undefined {
+  const realTime = o.speed === 1 && Math.abs(o.startMs - o.now) <= REAL_TIME_START_TOLERANCE_MS;
+  if (realTime) return undefined;
+  return o.simRun ?? `sim-${Math.trunc(o.now).toString(36)}`;
 }
 
 /** A scenario's `start` as an instant: a given instant, or the latest occurrence of a local time. */
@@ -79,6 +124,12 @@ interface Connection {
   connects: number;
   /** Set once the scheduled connect has succeeded or failed once, for `start()`. */
   settled: boolean;
+}
+
+/** A drill the county started at one simulated gateway (`cmd/drill-start`), as a real gateway keeps it. */
+interface GatewayDrill {
+  id: string;
+  until?: number;
 }
 
 // The scheduler batches everything due within a tick: one timer for the whole county.
@@ -132,6 +183,11 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     byType: emptyByType(),
   };
   #onSettled: (() => void) | undefined;
+  #drillId: string | undefined;
+  /** Drill mode per gateway, from the county's `cmd/drill-start` … `cmd/drill-stop`. */
+  readonly #gatewayDrills = new Map<string, GatewayDrill>();
+  /** Commands answered, by name: what the county asked of the simulated gateways. */
+  readonly #commands = new Map<string, number>();
 
   constructor(opts: CountySimulatorOptions) {
     super();
@@ -139,6 +195,7 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     this.#log = (opts.logger ?? pino({ level: 'silent' })).child({ module: 'county-simulator' });
     this.#now = opts.now ?? Date.now;
     this.#speed = opts.speed ?? 1;
+    this.#drillId = opts.drillId;
     let resolve: (s: SimSummary) => void = () => {};
     this.done = new Promise<SimSummary>((r) => {
       resolve = r;
@@ -154,6 +211,28 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
   /** The generator in use (after `start()`), for its `scenarioEndMs`, `tz` and counts. */
   get generator(): MessageGenerator | undefined {
     return this.#gen;
+  }
+
+  /** The simulation run's id on every message (after `start()`), undefined for a real-time run. */
+  get simRun(): string | undefined {
+    return this.#gen?.simRun;
+  }
+
+  /** The drill this run plays, stamped on what the scenario produces (see `drillId`). */
+  get drillId(): string | undefined {
+    return this.#drillId;
+  }
+
+  setDrill(id: string | undefined): void {
+    if (id !== undefined && !DrillId.safeParse(id).success) {
+      throw new SimulatorError(SimErrorCode.BAD_ARGUMENT, `not a drill id: ${JSON.stringify(id)}`);
+    }
+    this.#drillId = id;
+  }
+
+  /** County commands the simulated gateways answered, by name. */
+  commandsAnswered(): Record<string, number> {
+    return Object.fromEntries(this.#commands);
   }
 
   /** The simulated clock now. */
@@ -176,9 +255,16 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       throw new SimulatorError(SimErrorCode.BAD_ARGUMENT, `speed must be > 0, not ${this.#speed}`);
     const o = this.#o;
     for (const inst of o.county.institutions) for (const gw of inst.gateways) this.#gatewayConfigs.set(gw.id, gw);
+    const startMs =
+      o.startMs ?? resolveStartMs(o.scenario?.start, this.#now(), new TimeZoneClock(o.county.county.timezone));
+    const simRun = simRunFor({ speed: this.#speed, startMs, now: this.#now(), simRun: o.simRun });
+    if (simRun !== undefined && !SimRunId.safeParse(simRun).success) {
+      throw new SimulatorError(SimErrorCode.BAD_ARGUMENT, `not a simulation run id: ${JSON.stringify(simRun)}`);
+    }
     const gen = new MessageGenerator({
       county: o.county,
-      startMs: o.startMs ?? resolveStartMs(o.scenario?.start, this.#now(), new TimeZoneClock(o.county.county.timezone)),
+      startMs,
+      ...(simRun !== undefined ? { simRun } : {}),
       seed: o.seed ?? o.scenario?.seed ?? 1,
       ...(o.scenario ? { scenario: o.scenario } : {}),
       ...(o.naturalFaults === undefined ? {} : { naturalFaults: o.naturalFaults }),
@@ -233,6 +319,8 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     ]);
     clearTimeout(timeout);
     this.#onSettled = undefined;
+    if (this.#finishing) return;
+    await o.onConnected?.(this);
     if (this.#finishing) return;
     this.#realStart = this.#now();
     this.#clockRunning = true;
@@ -375,6 +463,11 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     client.on('connect', () => {
       conn.connected = true;
       conn.connects++;
+      // Like a real gateway, it takes the county's commands (clean session: subscribe each time).
+      const address = { county: this.#o.county.county.id, institution: step.institution, gateway: gw.id };
+      client.subscribe(topics.commandsOf(address), { qos: 1 }, (err) => {
+        if (err) this.#error(`command subscription failed: ${err.message}`, gw.id);
+      });
       settle();
       this.emit('connected', gw.id);
       // A reconnect the schedule did not ask for (broker restart, network): the will may have
@@ -387,12 +480,77 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     client.on('close', () => {
       conn.connected = false;
     });
+    client.on('message', (topic, payload) => this.#onCommand(conn, topic, payload));
 
     client.on('error', (err) => {
       this.#stats.connectErrors++;
       this.#error(err.message, gw.id);
       settle();
     });
+  }
+
+  /**
+   * A county command to a simulated gateway: `ping`, `drill-start` (args.drill, optional until)
+   * and `drill-stop` are answered as a real gateway answers them; others are refused. The reply
+   * carries the gateway's next seq.
+   */
+  #onCommand(conn: Connection, topic: string, payload: Buffer): void {
+    const t = parseTopic(topic);
+    const gen = this.#gen;
+    if (t?.type !== 'command' || !gen || this.#connections.get(t.gateway) !== conn) return;
+    let cmd: CommandPayload;
+    try {
+      cmd = CommandPayload.parse(JSON.parse(payload.toString('utf8')));
+    } catch (err) {
+      this.#error(`bad command on ${t.name}: ${(err as Error).message}`, t.gateway);
+      return;
+    }
+    this.#commands.set(t.name, (this.#commands.get(t.name) ?? 0) + 1);
+    let reply: { ok: boolean; detail?: string };
+    switch (t.name) {
+      case 'ping':
+        reply = { ok: true, detail: 'pong' };
+        break;
+      case 'drill-start': {
+        const drill = DrillId.safeParse(cmd.args?.drill);
+        if (!drill.success) {
+          reply = { ok: false, detail: 'drill-start needs args.drill, a drill id' };
+          break;
+        }
+        const until = typeof cmd.args?.until === 'number' ? cmd.args.until : undefined;
+        this.#gatewayDrills.set(t.gateway, { id: drill.data, ...(until !== undefined ? { until } : {}) });
+        reply = { ok: true, detail: `drill ${drill.data} started` };
+        break;
+      }
+      case 'drill-stop': {
+        const was = this.#gatewayDrills.get(t.gateway);
+        this.#gatewayDrills.delete(t.gateway);
+        reply = { ok: true, detail: was ? `drill ${was.id} stopped` : 'no drill was running' };
+        break;
+      }
+      default:
+        reply = { ok: false, detail: `the simulated gateway does not do ${t.name}` };
+    }
+    const out = gen.commandReply(t.gateway, t.name, { id: cmd.id, ...reply }, Math.round(this.simNow()));
+    if (!out) return;
+    conn.client.publish(out.topic, out.payload, { qos: 1 }, (err) => {
+      if (err) this.#error(`command reply failed: ${err.message}`, t.gateway);
+    });
+  }
+
+  /**
+   * The drill id for a message the scenario produced: the run's drill, else the drill the county
+   * started at its gateway (real-time `until` respected). Natural messages are never a drill's.
+   */
+  #drillFor(step: SimPublish): string | undefined {
+    if (step.fault === undefined || (step.type !== 'event' && step.type !== 'telemetry')) return undefined;
+    if (this.#drillId !== undefined) return this.#drillId;
+    const d = this.#gatewayDrills.get(step.gateway);
+    if (d?.until !== undefined && this.#now() >= d.until) {
+      this.#gatewayDrills.delete(step.gateway);
+      return undefined;
+    }
+    return d?.id;
   }
 
   #publish(step: SimPublish): void {
@@ -405,6 +563,12 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     this.#stats.sent++;
     this.#stats.byType[step.type]++;
     if (step.duplicate) this.#stats.duplicates++;
+    const drillId = this.#drillFor(step);
+    if (drillId !== undefined) {
+      // Stamped as it goes out: the generator's stream stays the same for a seed, drill or not.
+      const data = { ...step.data, drillId };
+      step = { ...step, data, payload: JSON.stringify(data) } as SimPublish;
+    }
     if (this.listenerCount('publish') > 0) this.emit('publish', step);
     conn.client.publish(step.topic, step.payload, { qos: step.qos, retain: step.retain }, (err) => {
       if (err) {

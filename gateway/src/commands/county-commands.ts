@@ -1,4 +1,5 @@
-import type { CommandName, CommandPayload } from '@anlian/protocol';
+import { type CommandName, type CommandPayload, DrillId, SegmentId } from '@anlian/protocol';
+import { z } from 'zod';
 import type { DutyCheckRequest, DutyCheckResult } from '../adapters/duty-check.js';
 import type { Clock } from '../clock.js';
 import type { CommandOutcome } from '../uplink/county-uplink.js';
@@ -15,6 +16,16 @@ export interface CountyCommandDeps {
   dutyCheck: (request: DutyCheckRequest) => Promise<DutyCheckResult[]> | undefined;
 }
 
+/**
+ * `cmd/drill-start` arguments: the county's drill id (stamped on events as `drillId`, so it must
+ * be one), optionally the devices it covers and when it ends by itself.
+ */
+const DrillStartArgs = z.object({
+  drill: DrillId,
+  devices: z.array(SegmentId).min(1).max(10_000).optional(),
+  until: z.number().int().positive().optional(),
+});
+
 /** GB/T 26875.3 §8.3.2.16: the UITD keeps its duty-check prompt up to 10 minutes: the default window. */
 export const DEFAULT_DUTY_CHECK_WINDOW_S = 600;
 
@@ -29,9 +40,18 @@ export function countyCommands(
       case 'reload':
         return deps.reload();
       case 'drill-start': {
-        const id = typeof cmd.args?.drill === 'string' && cmd.args.drill.length > 0 ? cmd.args.drill : cmd.id;
-        deps.drill.start(id, deps.clock.now());
-        return { ok: true, detail: `drill ${id} started` };
+        const args = DrillStartArgs.safeParse(cmd.args ?? {});
+        if (!args.success) {
+          return { ok: false, detail: `bad drill-start args: ${args.error.issues.map((i) => i.message).join('; ')}` };
+        }
+        const { drill: id, devices, until } = args.data;
+        deps.drill.start({
+          id,
+          since: deps.clock.now(),
+          ...(devices ? { devices } : {}),
+          ...(until !== undefined ? { until } : {}),
+        });
+        return { ok: true, detail: `drill ${id} started${devices ? ` for ${devices.length} devices` : ''}` };
       }
       case 'drill-stop': {
         const was = deps.drill.stop();

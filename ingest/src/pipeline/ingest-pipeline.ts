@@ -45,7 +45,12 @@ export type IngestRejectReason =
   | 'gateway_mismatch'
   | 'client_mismatch'
   | 'kind_mismatch'
-  | 'spool_full';
+  | 'spool_full'
+  /** A simulation run's message (protocol `simRun`) where the county refuses them (`ANLIAN_SIM_RUNS=refuse`). */
+  | 'sim_run';
+
+/** The `sim_run` tag of points from an unmarked gateway dated too far ahead of the county's clock. */
+export const CLOCK_AHEAD_RUN = 'clock-ahead';
 
 export interface IngestPipelineOptions {
   registry: RegistryCache;
@@ -61,6 +66,14 @@ export interface IngestPipelineOptions {
   eventRetentionPolicy?: string;
   /** Rejection log lines per reason per 10 s before they are summarised. */
   rejectLogBurst?: number;
+  /**
+   * Simulated time (design.md; issue 13). `runs`: a simulation run's messages (`simRun`) are kept
+   * apart — stored with the InfluxDB tag `sim_run`, left out of the latest state — or refused
+   * (acknowledged, counted as `sim_run`). `maxClockAheadMs`: an unmarked point dated further ahead
+   * of the county's clock is stored apart too (tag `sim_run` = `clock-ahead`), and still goes to the
+   * alarm path and the latest state at its arrival. Default: keep, 300 s.
+   */
+  simulation?: { runs: 'keep' | 'refuse'; maxClockAheadMs: number };
   now?: () => number;
 }
 
@@ -88,10 +101,11 @@ export class IngestPipeline {
   readonly #unconfirmed: Counter;
   readonly #listenerErrors: Counter;
   readonly #storeSeconds: Histogram;
+  readonly #keptApart: Counter<'reason'>;
   readonly #lag: Histogram<'type'>;
   /** `#lag` per type, bound once. */
   readonly #lagBy = new Map<string, { observe(v: number): void }>();
-  readonly #rejectLog = new Map<IngestRejectReason, { windowStart: number; logged: number; suppressed: number }>();
+  readonly #rejectLog = new Map<string, { windowStart: number; logged: number; suppressed: number }>();
   #group: PendingGroup | undefined;
   /**
    * Spool writes under way (and the batch being gathered), for redeliveries that arrive meanwhile.
@@ -134,6 +148,12 @@ export class IngestPipeline {
     this.#listenerErrors = new Counter({
       name: 'anlian_ingest_listener_errors_total',
       help: 'Errors thrown by event listeners (alerting, dashboard)',
+      registers,
+    });
+    this.#keptApart = new Counter({
+      name: 'anlian_ingest_kept_apart_total',
+      help: 'Messages stored apart from live data (InfluxDB tag sim_run): of a simulation run, or dated too far ahead',
+      labelNames: ['reason'],
       registers,
     });
     this.#storeSeconds = new Histogram({
@@ -183,6 +203,29 @@ export class IngestPipeline {
     const county = topic.county;
     const institution = topic.institution;
     const gateway = topic.gateway;
+
+    // Simulated time (design.md): a simulation run never enters a county's live history.
+    const simulation = this.#o.simulation ?? { runs: 'keep', maxClockAheadMs: 300_000 };
+    const simRun = m.payload.simRun;
+    if (simRun !== undefined && simulation.runs === 'refuse') {
+      return this.#reject('sim_run', msg.topic, `simulation run ${simRun}: this county takes no simulated data`);
+    }
+    // A gateway replaying hours of queued messages after an outage sends old times: real history,
+    // stored as it is. A time far *ahead* of the county's clock is a device clock that is wrong, or
+    // an accelerated simulator that does not say so: stored apart, so charts never join it to live data.
+    let apart = simRun;
+    if (apart === undefined && m.payload.ts - receivedAt > simulation.maxClockAheadMs) {
+      apart = CLOCK_AHEAD_RUN;
+      this.#logLimited(
+        'clock_ahead',
+        { topic: msg.topic, aheadS: Math.round((m.payload.ts - receivedAt) / 1000) },
+        'point dated ahead of the county clock: stored apart (sim_run=clock-ahead)',
+      );
+    }
+    if (apart !== undefined) this.#keptApart.inc({ reason: simRun === undefined ? 'clock_ahead' : 'sim_run' });
+    // Values and times of a simulation run are not the device's latest state; its gateway being
+    // connected is (it reached the broker now), so gateway presence is kept, at the arrival time.
+    const live = simRun === undefined;
 
     // Status documents are idempotent and not deduplicated; `online` may announce a restarted counter.
     if (m.type === 'status') {
@@ -241,27 +284,29 @@ export class IngestPipeline {
           kind: m.payload.kind,
           confirmed,
           receivedAt,
+          simRun: apart,
         };
         const id = ctx;
         if (m.type === 'telemetry') {
           const t = m.payload;
           line = telemetryLine(ctx, device, t);
-          this.#o.cache.updateTelemetry(id, t.ts, receivedAt, t, key);
+          if (live) this.#o.cache.updateTelemetry(id, t.ts, receivedAt, t, key);
           event = { type: 'telemetry', county, institution, gateway, device, confirmed, receivedAt, payload: t };
         } else {
           const e = m.payload;
           line = eventLine(ctx, device, e);
           priority = 'event';
-          this.#o.cache.updateEvent(
-            id,
-            {
-              event: e.event,
-              ts: e.ts,
-              ...(e.zone ? { zone: e.zone } : {}),
-              ...(e.detail ? { detail: e.detail } : {}),
-            },
-            receivedAt,
-          );
+          if (live)
+            this.#o.cache.updateEvent(
+              id,
+              {
+                event: e.event,
+                ts: e.ts,
+                ...(e.zone ? { zone: e.zone } : {}),
+                ...(e.detail ? { detail: e.detail } : {}),
+              },
+              receivedAt,
+            );
           event = { type: 'event', county, institution, gateway, device, confirmed, receivedAt, payload: e };
           if (isFireAlarm(e)) {
             this.#log.warn({ county, institution, gateway, device, zone: e.zone, seq: e.seq }, 'fire alarm received');
@@ -271,7 +316,7 @@ export class IngestPipeline {
       }
       case 'status': {
         const s = m.payload;
-        const ctx = { county, institution, gateway, receivedAt, confirmed: true };
+        const ctx = { county, institution, gateway, receivedAt, confirmed: true, simRun: apart };
         line = statusLine(ctx, s);
         priority = 'event';
         this.#o.cache.updateGateway({
@@ -279,7 +324,7 @@ export class IngestPipeline {
           institution,
           gateway,
           state: s.state,
-          since: statusTime(ctx, s),
+          since: live ? statusTime(ctx, s) : receivedAt,
           receivedAt,
         });
         event = { type: 'status', county, institution, gateway, receivedAt, payload: s };
@@ -287,11 +332,11 @@ export class IngestPipeline {
       }
       case 'heartbeat': {
         const h = m.payload;
-        line = heartbeatLine({ county, institution, gateway, receivedAt, confirmed: true }, h);
+        line = heartbeatLine({ county, institution, gateway, receivedAt, confirmed: true, simRun: apart }, h);
         this.#o.cache.updateHeartbeat(
           { county, institution, gateway },
           {
-            ts: h.ts,
+            ts: live ? h.ts : receivedAt,
             uptimeS: h.uptimeS,
             queueDepth: h.queueDepth,
             adaptersOk: h.adapters.filter((a) => a.ok).length,
@@ -447,18 +492,26 @@ export class IngestPipeline {
 
   #reject(reason: IngestRejectReason, topic: string, detail: string): void {
     this.#rejected.inc({ reason });
+    this.#logLimited(reason, { topic, reason, detail }, 'message rejected');
+  }
+
+  /** A warning per message, up to `rejectLogBurst` per `key` every 10 s; then a count of the rest. */
+  #logLimited(key: string, fields: Record<string, unknown>, message: string): void {
     const now = this.#now();
-    let state = this.#rejectLog.get(reason);
+    let state = this.#rejectLog.get(key);
     if (!state || now - state.windowStart >= 10_000) {
       if (state && state.suppressed > 0) {
-        this.#log.warn({ reason, suppressed: state.suppressed }, 'rejections not logged individually in the last 10 s');
+        this.#log.warn(
+          { key, suppressed: state.suppressed },
+          `${message}: more not logged individually in the last 10 s`,
+        );
       }
       state = { windowStart: now, logged: 0, suppressed: 0 };
-      this.#rejectLog.set(reason, state);
+      this.#rejectLog.set(key, state);
     }
     if (state.logged < (this.#o.rejectLogBurst ?? 20)) {
       state.logged++;
-      this.#log.warn({ topic, reason, detail }, 'message rejected');
+      this.#log.warn(fields, message);
     } else state.suppressed++;
   }
 }

@@ -4,21 +4,25 @@ import { LineBuilder } from '@anlian/timeseries';
 /**
  * Measurement and tag design (ARCHITECTURE.md, Storage): one measurement per device kind plus
  * `gateway`; tags are county, institution, gateway, device and `type` (telemetry | event), plus
- * `medium` on pressure gauges — all bounded. Sequence numbers, lags and free text are fields,
- * never tags. Timestamps are the device's, in milliseconds.
+ * `medium` on pressure gauges, and `sim_run` on points kept apart from live data (a simulation
+ * run's id, or `clock-ahead`; one value per run) — all bounded. Live queries keep
+ * `WHERE "sim_run" = ''` (design.md, Simulated time). Sequence numbers, lags, free text and a
+ * drill's id (`drillId`) are fields, never tags. Timestamps are the device's, in milliseconds.
  *
  * Numeric payload values are always written as floats, except the few that are integers by
  * nature: InfluxDB fixes a field's type per shard, and one float/int mix-up would make every
  * later write of that series fail.
  */
 const INTEGER_FIELDS = new Set(['width', 'height', 'lastFrameTs', 'queueDepth']);
-const ENVELOPE_KEYS = new Set(['v', 'ts', 'seq', 'kind', 'medium', 'event']);
+const ENVELOPE_KEYS = new Set(['v', 'ts', 'seq', 'simRun', 'kind', 'medium', 'event']);
 
 export interface PointContext extends GatewayAddress {
   /** When the county received the message, ms since epoch. */
   receivedAt: number;
   /** False for a device that is not (yet) in the registry. */
   confirmed: boolean;
+  /** Kept apart from live data: the simulation run's id, or `clock-ahead` (the `sim_run` tag). */
+  simRun?: string | undefined;
 }
 
 const lb = new LineBuilder();
@@ -60,14 +64,17 @@ function addValues(p: LineBuilder, payload: object): void {
 export function telemetryLine(ctx: PointContext, device: string, t: TelemetryPayload): string {
   const p = base(t.kind, ctx, t.ts, t.seq, device, false);
   if (t.kind === 'extinguisher') p.tag('medium', t.medium);
-  p.tag('type', 'telemetry');
+  p.tag('sim_run', ctx.simRun ?? '').tag('type', 'telemetry');
   if (!ctx.confirmed) p.booleanField('unconfirmed', true);
   addValues(p, t);
   return p.line();
 }
 
 export function eventLine(ctx: PointContext, device: string, e: EventPayload): string {
-  const p = base(e.kind, ctx, e.ts, e.seq, device).tag('type', 'event').stringField('event', e.event);
+  const p = base(e.kind, ctx, e.ts, e.seq, device)
+    .tag('sim_run', ctx.simRun ?? '')
+    .tag('type', 'event')
+    .stringField('event', e.event);
   if (!ctx.confirmed) p.booleanField('unconfirmed', true);
   addValues(p, e);
   return p.line();
@@ -84,7 +91,10 @@ export function statusTime(ctx: PointContext, s: StatusPayload): number {
 }
 
 export function statusLine(ctx: PointContext, s: StatusPayload): string {
-  const p = base('gateway', ctx, s.ts, s.seq).tag('type', 'status').stringField('state', s.state);
+  const p = base('gateway', ctx, s.ts, s.seq)
+    .tag('sim_run', ctx.simRun ?? '')
+    .tag('type', 'status')
+    .stringField('state', s.state);
   if (s.reason) p.stringField('reason', s.reason);
   if (s.reason === 'will') p.timestamp(ctx.receivedAt).intField('composedTs', s.ts).intField('lagMs', 0);
   return p.line();
@@ -92,6 +102,7 @@ export function statusLine(ctx: PointContext, s: StatusPayload): string {
 
 export function heartbeatLine(ctx: PointContext, h: HeartbeatPayload): string {
   const p = base('gateway', ctx, h.ts, h.seq)
+    .tag('sim_run', ctx.simRun ?? '')
     .tag('type', 'heartbeat')
     .floatField('uptimeS', h.uptimeS)
     .intField('queueDepth', h.queueDepth)

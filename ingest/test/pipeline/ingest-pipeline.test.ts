@@ -27,7 +27,7 @@ class MemoryStore implements LineStore {
   }
 }
 
-async function setup(now?: () => number) {
+async function setup(now?: () => number, simulation?: { runs: 'keep' | 'refuse'; maxClockAheadMs: number }) {
   const sightings: UnconfirmedSighting[] = [];
   const source: RegistrySource = {
     listGateways: async () => [
@@ -57,6 +57,7 @@ async function setup(now?: () => number) {
     logger: silentLogger(),
     metrics,
     ...(now ? { now } : {}),
+    ...(simulation ? { simulation } : {}),
   });
   const events: IngestEvent[] = [];
   pipeline.onEvent((e) => events.push(e));
@@ -235,5 +236,59 @@ describe('IngestPipeline', () => {
     await t.send(topics.telemetry(gw, 'k1'), kitchen(1));
     expect(t.store.lines.filter((l) => l.startsWith('kitchen'))).toHaveLength(6);
     expect(t.cache.gateway('gw-1')).toMatchObject({ state: 'online' });
+  });
+});
+
+describe('simulated time (issue 13, design.md)', () => {
+  const now = ts + 3_600_000;
+  const run = 'sim-speed60';
+  const sim = (seq: number, ahead: number, extra: object = {}) => ({
+    ...kitchen(seq, 70),
+    ts: now + ahead,
+    simRun: run,
+    ...extra,
+  });
+
+  it('keeps a simulation run apart: tagged sim_run, out of the latest state, emitted marked', async () => {
+    const t = await setup(() => now, { runs: 'keep', maxClockAheadMs: 300_000 });
+    await t.send(topics.telemetry(gw, 'k1'), sim(1, 5 * 3_600_000));
+    await t.send(topics.status(gw), { v: 1, ts: now + 7_200_000, seq: 2, state: 'online', simRun: run });
+    expect(t.store.lines[0]).toMatch(
+      /^kitchen,county=youyang,device=k1,gateway=gw-1,institution=yy-a,sim_run=sim-speed60,type=telemetry /,
+    );
+    // The run id is the tag, not a field as well.
+    expect(t.store.lines[0]).not.toContain('simRun');
+    expect(t.store.lines[1]).toMatch(/^gateway,.*,sim_run=sim-speed60,type=status /);
+    // Its readings are not the device's latest state; its gateway is connected now, as of its arrival.
+    expect(t.cache.device('gw-1', 'k1')).toBeUndefined();
+    expect(t.cache.gateways()[0]).toMatchObject({ gateway: 'gw-1', state: 'online', since: now });
+    expect(t.events.map((e) => [e.type, e.payload.simRun])).toEqual([
+      ['telemetry', run],
+      ['status', run],
+    ]);
+    expect(await t.metric('anlian_ingest_kept_apart_total', { reason: 'sim_run' })).toBe(2);
+  });
+
+  it('refuses a simulation run when configured to, acknowledged and counted', async () => {
+    const t = await setup(() => now, { runs: 'refuse', maxClockAheadMs: 300_000 });
+    await expect(t.send(topics.telemetry(gw, 'k1'), sim(1, 0))).resolves.toBeUndefined();
+    expect(t.store.lines).toEqual([]);
+    expect(t.events).toEqual([]);
+    expect(await t.metric('anlian_ingest_rejected_total', { reason: 'sim_run' })).toBe(1);
+  });
+
+  it('keeps apart an unmarked point dated beyond the clock-skew bound, but not old store-and-forward history', async () => {
+    const t = await setup(() => now, { runs: 'refuse', maxClockAheadMs: 300_000 });
+    // A device clock 2 h fast: stored apart; still live for the alarm path and the latest state.
+    await t.send(topics.event(gw, 's1'), { v: 1, ts: now + 7_200_000, seq: 1, kind: 'fire', event: 'fire' });
+    // Within the bound: a live point.
+    await t.send(topics.telemetry(gw, 'k1'), { ...kitchen(2), ts: now + 200_000 });
+    // Three hours of a queue replayed after an outage: real history, stored as it is.
+    await t.send(topics.telemetry(gw, 'k1'), { ...kitchen(3), ts: now - 3 * 3_600_000 });
+    expect(t.store.lines.find((l) => l.startsWith('fire,'))).toMatch(/,sim_run=clock-ahead,type=event /);
+    expect(t.store.lines.filter((l) => l.startsWith('kitchen,')).every((l) => !l.includes('sim_run'))).toBe(true);
+    expect(t.events.map((e) => e.type)).toEqual(['event', 'telemetry', 'telemetry']);
+    expect(t.cache.device('gw-1', 's1')).toBeDefined();
+    expect(await t.metric('anlian_ingest_kept_apart_total', { reason: 'clock_ahead' })).toBe(1);
   });
 });

@@ -318,6 +318,13 @@ const ADMIN_DICT = {
   errMediumOnlyExtinguisher: ['只有灭火器/水压设备有压力介质', 'Only extinguisher devices have a medium'],
   errDuplicateId: ['编号重复', 'Duplicate id'],
   errSilenceScope: ['全县静默须填写规则', 'A county-wide silence needs a rule'],
+  errSilenceFire: [
+    '火警永不静默：这条规则报的是火警，不能静默；设备维护请让设备上报“屏蔽”',
+    'Fire alarms are never silenced: this rule raises fire alarms; for maintenance, disable the device',
+  ],
+  errSilenceRule: ['没有这条规则', 'No such rule'],
+  errSilenceTooLong: ['静默时间超过上限（默认 7 天）', 'Longer than a silence may last (7 days by default)'],
+  errSilenceEnd: ['结束时间须晚于开始时间', 'The end must come after the start'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type AdminMessageKey = keyof typeof ADMIN_DICT;

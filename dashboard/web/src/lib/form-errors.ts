@@ -37,6 +37,10 @@ const CUSTOM_ZH: [RegExp, Parameters<typeof ta>[0]][] = [
   [/^medium is only for extinguisher/, 'errMediumOnlyExtinguisher'],
   [/^duplicate contact id/, 'errDuplicateId'],
   [/^a silence needs a scope/, 'errSilenceScope'],
+  [/^fire alarms are never silenced/, 'errSilenceFire'],
+  [/^no rule "/, 'errSilenceRule'],
+  [/^a silence lasts at most/, 'errSilenceTooLong'],
+  [/^a silence must end after/, 'errSilenceEnd'],
 ];
 
 /** One issue in the current language: Chinese from zod's code and bounds, English as the server says it. */
