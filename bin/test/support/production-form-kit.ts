@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,7 @@ export interface TestProductionForm {
   /** alerting's webhook channel (critical alerts): a county's 119 linkage system, say. */
   webhook: WebhookReceiver;
   dir: string;
-  /** Stops the form and the webhook, removes the directory. */
+  /** Stops the form and the webhook, keeps the services' logs in `bin/test-artifacts/<name>-logs/`, removes the directory. */
   stop(): Promise<void>;
 }
 
@@ -77,6 +77,8 @@ export async function startTestProductionForm(
   opts: Pick<ProductionFormOptions, 'replicas' | 'simulator' | 'logLevel'> & {
     /** More of alerting's environment, e.g. `ANLIAN_ALERTING_PARTITIONS`. */
     alertingEnv?: NodeJS.ProcessEnv;
+    /** Names the kept logs (`bin/test-artifacts/<name>-logs/`). Default `production-form`. */
+    name?: string;
   } = {},
 ): Promise<TestProductionForm> {
   const dir = await mkdtemp(path.join(tmpdir(), 'anlian-production-'));
@@ -107,6 +109,10 @@ export async function startTestProductionForm(
       stop: async () => {
         await form.stop();
         await webhook.stop();
+        // What each service logged, for a failure in CI (test-artifacts/ is git-ignored).
+        const kept = path.join(repoRoot, 'bin', 'test-artifacts', `${opts.name ?? 'production-form'}-logs`);
+        await rm(kept, { recursive: true, force: true });
+        await cp(path.join(form.dataDir, 'logs'), kept, { recursive: true }).catch(() => {});
         await rm(dir, { recursive: true, force: true });
       },
     };
