@@ -248,6 +248,9 @@ export class CountyFeed {
       case 'command':
         // Ours, on their way to a gateway: not subscribed to; nothing to do if one arrives.
         return;
+      case 'snapshot':
+        // Video-review pictures go to ingest's media store; not subscribed to here.
+        return;
       default: {
         const never: never = m;
         throw new Error(`unhandled topic type ${(never as { type: string }).type}`);

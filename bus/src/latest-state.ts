@@ -59,6 +59,7 @@ export function updateLatestState(cache: LatestStateCache, e: IngestEvent): void
       return;
     }
     case 'command-reply':
+    case 'snapshot':
       return;
     default: {
       const never: never = e;

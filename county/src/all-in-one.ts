@@ -168,6 +168,8 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOneCounty>
         subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
         queryInflux: (q) => queryV1(o.ingest.influx.target, q),
         alerts: alerting.api,
+        // Video review (视频复核): the pictures ingest stores, served and pushed as they arrive.
+        media: ingest.media,
         supervision: sup,
         logger,
         metrics,

@@ -4,7 +4,7 @@ import type { LatestStateCache } from '@anlian/bus';
 import type { IngestEvent } from '@anlian/protocol';
 import type { ReportService, ReportSource } from '@anlian/reports';
 import type { ReadinessCheck } from '@anlian/runtime';
-import type { Database } from '@anlian/store';
+import type { Database, MediaStore } from '@anlian/store';
 import type { Supervision } from '@anlian/supervision';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -51,6 +51,8 @@ export interface DashboardDeps {
   secureCookies?: boolean;
   /** Login attempts per address and username; default 10 per 5 minutes. */
   loginLimit?: LoginLimit;
+  /** The county's media store: video-review snapshots of fire alarms. */
+  media?: MediaStore;
   /** Session idle timeout; default 12 h. */
   sessionIdleMs?: number;
   thresholds?: Partial<DeviceThresholds>;
@@ -139,6 +141,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     logger,
     clock,
     secureCookies: deps.secureCookies ?? false,
+    ...(deps.media ? { media: deps.media } : {}),
     supervision: deps.supervision,
   };
   const app = await buildDashboardHttp({

@@ -10,6 +10,13 @@
  */
 
 export { type AlertLevel, alertLevel } from './alerts/alert-level.js';
+export {
+  type AlertSnapshot,
+  mediaUrl,
+  type SnapshotNotice,
+  snapshotBelongsTo,
+  snapshotWindow,
+} from './alerts/alert-snapshot.js';
 export * from './alerts/alerts-port.js';
 export type { Principal } from './auth/principal.js';
 export { type KioskTokenRecord, type NewUser, type UserRecord, UserStore } from './auth/user-store.js';

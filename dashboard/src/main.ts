@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { AlertingClient } from '@anlian/alerting/client';
 import { AlertBus, brokerFromEnv, CountyFeed, LatestStateCache, updateLatestState } from '@anlian/bus';
 import { createLogger, createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
-import { openStore, storeLocation } from '@anlian/store';
+import { FilesystemMediaStore, openStore, storeLocation } from '@anlian/store';
 import { buildSupervision, migrateSupervision } from '@anlian/supervision';
 import { influxTargetFromEnv, queryV1 } from '@anlian/timeseries';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
@@ -86,6 +87,9 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     subscribeIngest: feed.onEvent,
     queryInflux: (q) => queryV1(influx, q),
     alerts,
+    // Video review pictures where ingest stores them: its data directory's media/ (the same host,
+    // or a shared volume).
+    media: new FilesystemMediaStore({ root: path.join(storeLocation(config).dataDir, 'media') }),
     supervision,
     logger,
     metrics,

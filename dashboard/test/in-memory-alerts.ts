@@ -117,6 +117,27 @@ const EVENT_RULES: Record<string, RuleShape | undefined> = {
     zh: '视频画面异常',
     en: 'Camera picture fault',
   },
+  'camera/too_dark': {
+    rule: 'camera-picture-fault',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '视频画面异常',
+    en: 'Camera picture fault',
+  },
+  'camera/too_bright': {
+    rule: 'camera-picture-fault',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '视频画面异常',
+    en: 'Camera picture fault',
+  },
+  'camera/blurred': {
+    rule: 'camera-picture-fault',
+    severity: 'minor',
+    resolve: 'auto',
+    zh: '视频画面异常',
+    en: 'Camera picture fault',
+  },
 };
 
 /**

@@ -180,4 +180,50 @@ describe('live feed', () => {
     expect(answer.seq).toBeLessThanOrEqual(h.dashboard.hub.seq('county:testcounty'));
     expect(answer.seq).toBeGreaterThan(0);
   });
+
+  it('pushes a camera’s snapshot of a fire alarm to the institution and county rooms at once (视频复核)', async () => {
+    const manager = await open(managerA);
+    const wall = await open(operator);
+    const instFeed = deltas(manager, 'institution:inst-a');
+    const countyFeed = deltas(wall, 'county:testcounty');
+    expect((await subscribe(manager, 'institution:inst-a')).ok).toBe(true);
+    expect((await subscribe(wall, 'county:testcounty')).ok).toBe(true);
+    const causeTs = Date.now() - 1500;
+    h.ingest({
+      type: 'snapshot',
+      county: 'testcounty',
+      institution: 'inst-a',
+      gateway: 'gw-a',
+      device: 'cam-1',
+      confirmed: true,
+      receivedAt: Date.now(),
+      payload: {
+        v: 1,
+        ts: causeTs + 800,
+        seq: 9000,
+        kind: 'camera',
+        cause: { device: 'smk-1', ts: causeTs, zone: '主楼 1F 101' },
+        shot: 0,
+        contentType: 'image/jpeg',
+        width: 640,
+        height: 360,
+      },
+      media: 'inst-a/20261203/0123456789abcdef0123456789abcdef.jpg',
+      bytes: 20_000,
+    });
+    const expected = {
+      institution: 'inst-a',
+      detector: 'smk-1',
+      causeTs,
+      camera: 'cam-1',
+      cameraName: '大门 摄像头',
+      shot: 0,
+      ts: causeTs + 800,
+      width: 640,
+      height: 360,
+      url: '/api/media/inst-a/20261203/0123456789abcdef0123456789abcdef.jpg',
+    };
+    expect((await instFeed.next((d) => d.type === 'snapshot')).data).toEqual(expected);
+    expect((await countyFeed.next((d) => d.type === 'snapshot')).data).toEqual(expected);
+  });
 });

@@ -30,7 +30,7 @@ export interface RealCounty {
   base: string;
   /** Ingest's embedded broker, where gateways log in with their id and secret. */
   brokerUrl: string;
-  /** Every gateway but the scripted one, as `anlian up --demo` drives them. */
+  /** Every gateway but the scripted one (and `ownGateways`), as `anlian up --demo` drives them. */
   simulator: CountySimulator;
   /** The gateway whose detector the test sets off. */
   gateway: ScriptedGateway;
@@ -47,6 +47,8 @@ export interface RealCounty {
 export async function startRealCounty(opts: {
   countyFile: string;
   scriptedGateway: string;
+  /** Gateways the test runs itself (a real `buildGateway`): neither simulated nor scripted. */
+  ownGateways?: readonly string[];
   webRoot: string;
   /** Simulated seconds per real second: devices report every 1–5 simulated minutes. */
   speed: number;
@@ -104,6 +106,8 @@ export async function startRealCounty(opts: {
       subscribeIngest: (listener) => ingest.service.pipeline.onEvent(listener),
       queryInflux: (q) => queryV1(config.influx.target, q),
       alerts: alertingApiOf(alerting.service),
+      // Video review (视频复核): the pictures ingest stores, as `anlian up` wires them.
+      media: ingest.media,
       logger: silentLogger(),
       webRoot: opts.webRoot,
       ...opts.dashboard,
@@ -126,12 +130,13 @@ export async function startRealCounty(opts: {
       await gateway.telemetry(e.device, body);
     }
 
+    const notSimulated = new Set([gwConfig.id, ...(opts.ownGateways ?? [])]);
     const simulator = new CountySimulator({
       county: {
         ...county,
         institutions: county.institutions.map((i) => ({
           ...i,
-          gateways: i.gateways.filter((g) => g.id !== gwConfig.id),
+          gateways: i.gateways.filter((g) => !notSimulated.has(g.id)),
         })),
       },
       brokerUrl,

@@ -25,6 +25,8 @@ export interface SimCliOptions {
   gateway?: string;
   lan?: string;
   modbusListen?: string;
+  cameraListen?: string;
+  cameraDiscovery?: boolean;
   printGatewayConfig?: boolean;
   /** `drill`: the county's dashboard, where the drill is registered. */
   dashboard?: string;
@@ -117,6 +119,14 @@ export function simulatorCommands(): Command[] {
     .option('--gateway <id>', 'device mode: whose devices (default: the county’s first gateway)')
     .option('--lan <url>', 'device mode: the gateway’s LAN MQTT broker', 'mqtt://127.0.0.1:1884')
     .option('--modbus-listen <host:port>', 'device mode: serve the extinguisher gauges as Modbus TCP transmitters here')
+    .option(
+      '--camera-listen <host:port>',
+      'device mode: simulate the gateway’s cameras (ONVIF + RTSP); the first answers ONVIF on this port, the next on port + 1, …',
+    )
+    .option(
+      '--camera-discovery',
+      'device mode: the simulated cameras answer WS-Discovery on port 3702 (multicast on the --camera-listen host’s interface, and unicast); the printed configuration then finds them by it',
+    )
     .option('--print-gateway-config', 'device mode: print a matching gateway configuration (JSON) and exit')
     .action(async (opts: SimCliOptions) => {
       if (opts.deviceMode || opts.printGatewayConfig) {

@@ -8,13 +8,35 @@
  * - `loadScenario` / `parseScenario`, `loadCountyFile`, `buildLoadCounty`: inputs.
  */
 
+export {
+  CameraSimFault,
+  DEFAULT_PICTURE,
+  type PictureFormat,
+  SNAPSHOT_LOOP_S,
+  snapshotFramesArgs,
+  splitJpegs,
+  streamPipeline,
+} from './camera/camera-picture.js';
+export { RTSP_LAUNCHER, RtspStreamServer } from './camera/rtsp-stream-server.js';
+export { SimulatedCamera, type SimulatedCameraStats } from './camera/simulated-camera.js';
+export {
+  DEFAULT_CAMERA_PASSWORD,
+  DEFAULT_CAMERA_USERNAME,
+  SimulatedCameraFleet,
+  type SimulatedCameraSpec,
+} from './camera/simulated-camera-fleet.js';
+export { SnapshotFrames } from './camera/snapshot-frames.js';
+export { cameraEndpoint, WsDiscoveryResponder } from './camera/ws-discovery-responder.js';
 export { loadCountyFile, parseCounty, selectInstitutions } from './county/load-county.js';
 export { buildLoadCounty, type LoadSpec, parseLoadSpec } from './county/load-county-builder.js';
 export {
+  type CameraEndpoints,
+  camerasFromPort,
   type DeviceModeLayout,
   deviceModeLayout,
   gatewayConfigFor,
   lanTopic,
+  layoutCameras,
 } from './device-mode/device-mode-layout.js';
 export {
   type DeviceModeOptions,
@@ -86,6 +108,7 @@ export {
   type ScenarioSource,
 } from './scenario/load-scenario.js';
 export {
+  CameraFaultKind,
   FAULT_TYPES,
   type FaultTarget,
   type FaultTime,

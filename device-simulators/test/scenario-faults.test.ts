@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageGenerator } from '../src/generator/message-generator.js';
 import type { SimConnect, SimPublish, SimStep } from '../src/generator/sim-step.js';
 import { SCENARIOS_DIR } from '../src/paths.js';
-import { loadScenario } from '../src/scenario/load-scenario.js';
+import { defineScenario, loadScenario } from '../src/scenario/load-scenario.js';
 import { DAY_START, demoCounty, HOUR, MINUTE, publishes } from './support.js';
 
 /** Local wall-clock time on the test day (UTC+8). */
@@ -177,6 +177,37 @@ describe('shipped scenarios', () => {
     expect(offline.length).toBeGreaterThanOrEqual(14);
     for (const d of offline) expect(d).toMatchObject({ online: false, streamOk: false, fps: 0 });
     expect(flags('cam-1f-corr', '15:20', '15:25')[0]).toMatchObject({ online: true, streamOk: true });
+  });
+
+  it('camera picture faults: too dark, too bright, blurred and occluded, as the gateway’s diagnosis names them', async () => {
+    const county = await demoCounty();
+    const faults = (['dark', 'bright', 'blurred', 'occluded'] as const).map((fault, i) => ({
+      id: `cam-${fault}`,
+      type: 'camera' as const,
+      at: `${i + 1}m`,
+      target: { institution: 'yy-daxi', device: ['cam-1f-gate', 'cam-1f-back', 'cam-1f-lobby', 'cam-1f-duty'][i] },
+      fault,
+      for: '10m',
+    }));
+    const scenario = defineScenario({
+      title: { zh: '画面', en: 'picture' },
+      description: { zh: '画面', en: 'picture' },
+      faults,
+    });
+    const gen = new MessageGenerator({ county, startMs: at('15:00'), scenario, naturalFaults: false });
+    const steps = gen.takeUntil(at('15:08'));
+    const cams = events(steps).filter((e) => e.institution === 'yy-daxi');
+    expect(cams.map((e) => `${e.device} ${eventName(e)}`)).toEqual([
+      'cam-1f-gate too_dark',
+      'cam-1f-back too_bright',
+      'cam-1f-lobby blurred',
+      'cam-1f-duty occlusion',
+    ]);
+    const last = (device: string) => telemetryOf(steps, 'gw-yy-daxi-1', device).at(-1)?.data;
+    expect(last('cam-1f-gate')).toMatchObject({ dark: true });
+    expect(last('cam-1f-back')).toMatchObject({ bright: true });
+    expect(last('cam-1f-lobby')).toMatchObject({ blurred: true });
+    expect(last('cam-1f-duty')).toMatchObject({ occluded: true });
   });
 
   it('gateway-power-loss: drops without a clean disconnect, silence during the power cut, store-and-forward after an uplink loss', async () => {

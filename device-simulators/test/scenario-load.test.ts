@@ -82,7 +82,7 @@ faults:
     fualt: frozen
 `);
     expect(err.issues.map((i) => `${i.line} ${i.path} ${i.message}`)).toEqual([
-      '4 faults.0.fault required: one of frozen, black, offline (missing in this object)',
+      '4 faults.0.fault required: one of frozen, black, offline, dark, bright, blurred, occluded (missing in this object)',
       '7 faults.0.fualt unknown field',
     ]);
   });

@@ -93,6 +93,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const normalizer = new ReadingNormalizer(deviceMap(config.devices));
   let devices = deviceMap(config.devices);
   let adapters: DeviceAdapter[] = [];
+  /** Fire alarms not yet acknowledged by the county, by queue id: what the adapters' `acknowledged` waits on. */
+  const alarmAcks = new Map<number, () => void>();
   const readings = { queued: 0, thinned: 0, rejected: new Map<string, number>() };
   const startedAt = clock.now();
   let started = false;
@@ -140,7 +142,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }),
   });
 
-  const adapterDeps = (): AdapterDeps => ({ sink: gateway, clock, logger: deps.logger, devices });
+  const adapterDeps = (): AdapterDeps => ({
+    sink: gateway,
+    clock,
+    logger: deps.logger,
+    devices,
+    stateDir: `${config.dataDir}/adapter-state`,
+  });
   const makeAdapter = deps.createAdapter ?? createAdapter;
 
   async function startAdapters(list: readonly AdapterConfig[]): Promise<string[]> {
@@ -239,8 +247,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }
       const number = seq.next();
       n.payload.seq = number;
-      const cls: MessageClass = n.message === 'event' ? CLASS_OF_EVENT(n.payload) : 'telemetry';
-      const topic = n.message === 'event' ? topics.event(address, n.device) : topics.telemetry(address, n.device);
+      // Snapshots travel as events (never thinned or dropped), behind the fire alarm they document.
+      const cls: MessageClass =
+        n.message === 'event' ? CLASS_OF_EVENT(n.payload) : n.message === 'snapshot' ? 'event' : 'telemetry';
+      const topic =
+        n.message === 'event'
+          ? topics.event(address, n.device)
+          : n.message === 'snapshot'
+            ? topics.snapshot(address, n.device)
+            : topics.telemetry(address, n.device);
       let result: ReturnType<OutboundQueue['enqueue']>;
       try {
         result = queue.enqueue(cls, topic, Buffer.from(JSON.stringify(n.payload)));
@@ -265,6 +280,16 @@ export function buildGateway(deps: GatewayDeps): Gateway {
           ts: n.payload.ts,
           seq: number,
         });
+        // Video review (视频复核): the alarm is queued first; adapters act on it afterwards.
+        const acknowledged = new Promise<void>((resolve) => alarmAcks.set(result.message.id, resolve));
+        const notice = { device: n.device, zone: n.payload.zone, ts: n.payload.ts, seq: number, acknowledged };
+        for (const a of adapters) {
+          try {
+            a.onFireAlarm?.(notice);
+          } catch (err) {
+            log.error({ err, adapter: a.name }, 'adapter failed on a fire alarm');
+          }
+        }
       }
       return { ok: true, queued: true, durable: result.durable };
     },
@@ -281,7 +306,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       }
       started = true;
       queue.onAck((m) => {
-        if (m.cls === 'alarm') alarm.acknowledged(m.id);
+        if (m.cls === 'alarm') {
+          alarm.acknowledged(m.id);
+          alarmAcks.get(m.id)?.();
+          alarmAcks.delete(m.id);
+        }
       });
       pump.start();
       let adaptersStarted: Promise<unknown> = Promise.resolve();
@@ -327,6 +356,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       await uplink.stop();
       uplink.removeAllListeners();
       await alarm.stop();
+      // Alarms still unacknowledged are in the queue for the next start; nothing waits on them now.
+      alarmAcks.clear();
       queue.close();
       seq.close();
       lock.release();

@@ -7,13 +7,24 @@
  * - `OutboundQueue`, `SegmentLog`, `SequenceCounter`: the durable store-and-forward parts.
  */
 
+export { CameraAdapter, type CameraAdapterCounts, covers } from './adapters/camera/camera-adapter.js';
+export { CameraError, CameraFault } from './adapters/camera/camera-error.js';
+export {
+  type DiscoveredDevice,
+  parseProbeMatches,
+  probe as probeWsDiscovery,
+  probeMessage,
+  WS_DISCOVERY_MULTICAST,
+  WS_DISCOVERY_PORT,
+} from './adapters/camera/ws-discovery.js';
 export { createAdapter } from './adapters/create-adapter.js';
-export type { AdapterDeps, DeviceAdapter } from './adapters/device-adapter.js';
+export type { AdapterDeps, DeviceAdapter, FireAlarmNotice } from './adapters/device-adapter.js';
 export type { DeviceReading, ReadingRejectReason, ReadingSink, SubmitOutcome } from './adapters/device-reading.js';
 export { LanMqttAdapter, type LanReject } from './adapters/lan-mqtt-adapter.js';
 export { decodeRegisters, ModbusTcpAdapter } from './adapters/modbus-tcp-adapter.js';
 export { LocalAlarm, type LocalFireAlarm } from './alarm/local-alarm.js';
 export { type Clock, every, systemClock } from './clock.js';
+export * from './config/camera-adapter-config.js';
 export * from './config/gateway-config.js';
 export { loadGatewayConfig, resolveGatewayConfig } from './config/load-gateway-config.js';
 export { GatewayError, type GatewayErrorCode, GatewayErrorCodes } from './errors.js';

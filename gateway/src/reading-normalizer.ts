@@ -2,6 +2,8 @@ import {
   type EventPayload,
   EventPayload as EventSchema,
   SCHEMA_VERSION,
+  type SnapshotPayload,
+  SnapshotPayload as SnapshotSchema,
   type TelemetryPayload,
   TelemetryPayload as TelemetrySchema,
 } from '@anlian/protocol';
@@ -11,6 +13,7 @@ import type { DeviceEntry } from './config/gateway-config.js';
 export type NormalizedReading =
   | { ok: true; message: 'telemetry'; device: string; payload: TelemetryPayload }
   | { ok: true; message: 'event'; device: string; payload: EventPayload }
+  | { ok: true; message: 'snapshot'; device: string; payload: SnapshotPayload }
   | { ok: false; reason: ReadingRejectReason; detail: string };
 
 /** Envelope fields a device may not set: the gateway numbers and versions its messages. */
@@ -57,6 +60,10 @@ export class ReadingNormalizer {
       if (device.kind === 'extinguisher' && fields.medium === undefined && device.medium) fields.medium = device.medium;
       const r = TelemetrySchema.safeParse({ ...base, ...fields });
       return r.success ? { ok: true, message: 'telemetry', device: device.id, payload: r.data } : bad(r.error.issues);
+    }
+    if (reading.message === 'snapshot') {
+      const r = SnapshotSchema.safeParse({ ...base, ...fields });
+      return r.success ? { ok: true, message: 'snapshot', device: device.id, payload: r.data } : bad(r.error.issues);
     }
     if (fields.zone === undefined && device.zone) fields.zone = device.zone;
     const r = EventSchema.safeParse({ ...base, ...fields });

@@ -49,7 +49,7 @@ describe('gateway configuration', () => {
       ],
       adapters: [
         { type: 'modbus-tcp', host: '10.0.0.7', registers: [{ device: 'nope', address: 0, field: 'pressure' }] },
-        { type: 'camera', url: 'rtsp://x' },
+        { type: 'bacnet', url: 'bacnet://x' },
       ],
       extra: true,
     });
@@ -58,7 +58,7 @@ describe('gateway configuration', () => {
     expect(msg).toContain('gw.yaml: county.url: an MQTT URL');
     expect(msg).toContain('gw.yaml: queue.thinKeepEvery:');
     expect(msg).toContain('gw.yaml: devices.1.medium: medium is only for extinguisher devices');
-    expect(msg).toContain('gw.yaml: adapters.1.type: unknown value; expected one of: lan-mqtt, modbus-tcp');
+    expect(msg).toContain('gw.yaml: adapters.1.type: unknown value; expected one of: lan-mqtt, modbus-tcp, camera');
     expect(msg).toContain('gw.yaml: extra: unknown field');
   });
 

@@ -98,6 +98,8 @@ export const IngestConfigSchema = z
       .int()
       .min(1024 * 1024)
       .default(1024 ** 3),
+    /** Video-review snapshots are kept this long (公共安全视频图像信息系统管理条例, 2025: ≥ 30 days). */
+    ANLIAN_MEDIA_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   })
   .superRefine((c, ctx) => {
     if (c.INFLUX_GENERATION === 2 && !c.INFLUX_ORG) {
@@ -135,6 +137,8 @@ export interface IngestConfig {
   dbUrl: string | undefined;
   sqlitePath: string;
   spoolDir: string;
+  /** Days video-review snapshots are kept (under `dataDir/media`). */
+  mediaRetentionDays: number;
   logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
   /** The embedded broker's listeners; `tls` is the mqtts one, when configured. */
   mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
@@ -189,6 +193,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     dbUrl: e.ANLIAN_DB_URL,
     sqlitePath: path.join(dataDir, 'anlian.db'),
     spoolDir: path.join(dataDir, 'spool'),
+    mediaRetentionDays: e.ANLIAN_MEDIA_RETENTION_DAYS,
     logLevel: e.ANLIAN_LOG_LEVEL,
     mqtt: {
       host: e.ANLIAN_MQTT_HOST,

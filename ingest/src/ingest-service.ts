@@ -5,7 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { MessageSource } from './broker/message-source.js';
 import { buildHealthServer, type ReadinessCheck } from './http/health-server.js';
-import { IngestPipeline, type IngestPipelineOptions, type LineStore } from './pipeline/ingest-pipeline.js';
+import {
+  IngestPipeline,
+  type IngestPipelineOptions,
+  type LineStore,
+  type SnapshotSink,
+} from './pipeline/ingest-pipeline.js';
 import { LatestStateFile } from './pipeline/latest-state-file.js';
 import { RegistryCache, type RegistrySource } from './pipeline/registry-cache.js';
 
@@ -31,6 +36,8 @@ export interface IngestServiceDeps {
   latestStatePath?: string;
   /** See {@link IngestPipelineOptions.simulation}. */
   simulation?: IngestPipelineOptions['simulation'];
+  /** The media store for video-review snapshots; without one they are refused. */
+  snapshots?: SnapshotSink;
 }
 
 export interface IngestService {
@@ -68,6 +75,7 @@ export function buildIngestService(deps: IngestServiceDeps): IngestService {
     metrics: deps.metrics,
     ...(deps.eventRetentionPolicy ? { eventRetentionPolicy: deps.eventRetentionPolicy } : {}),
     ...(deps.simulation ? { simulation: deps.simulation } : {}),
+    ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
   });
 
   const readiness = async (): Promise<Record<string, ReadinessCheck>> => {

@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, createMetricsRegistry, hasCode, type Logger, onShutdownSignal } from '@anlian/runtime';
-import { describeStore, type OpenedDatabase, openStore, Registry } from '@anlian/store';
+import {
+  describeStore,
+  FilesystemMediaStore,
+  type MediaStore,
+  type OpenedDatabase,
+  openStore,
+  Registry,
+} from '@anlian/store';
 import { ensureDatabaseV1, InfluxWriter } from '@anlian/timeseries';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -15,6 +22,8 @@ import { buildIngestService, type IngestService } from './ingest-service.js';
 export interface RunningIngest {
   service: IngestService;
   database: OpenedDatabase;
+  /** Video-review snapshots, under the data directory (`media/`). */
+  media: MediaStore;
   /** Where it listens, for the start-up banner. */
   urls: { mqtt: string; http: string };
   stop(): Promise<void>;
@@ -81,12 +90,33 @@ export async function startIngest(
             ? { tls: { ca: await readPem(config.broker.caFile, 'ANLIAN_BROKER_CA_FILE') } }
             : {}),
         });
+  const media = new FilesystemMediaStore({ root: path.join(config.dataDir, 'media') });
   const service = buildIngestService({
     logger,
     metrics,
     registry,
     writer,
     source,
+    snapshots: {
+      put: async (m, jpeg) =>
+        (
+          await media.put(
+            {
+              county: m.county,
+              institution: m.institution,
+              gateway: m.gateway,
+              device: m.device,
+              contentType: 'image/jpeg',
+              cause: m.payload.cause,
+              shot: m.payload.shot,
+              ts: m.payload.ts,
+              ...(m.payload.width ? { width: m.payload.width } : {}),
+              ...(m.payload.height ? { height: m.payload.height } : {}),
+            },
+            jpeg,
+          )
+        ).key,
+    },
     storePing: () => registry.ping(),
     latestStatePath: path.join(config.dataDir, 'latest-state.json'),
     simulation: config.simulation,
@@ -100,13 +130,25 @@ export async function startIngest(
     await database.close();
     throw err;
   }
+  // Retention of the pictures (default 30 days, the 2025 public video regulation): checked every 6 h.
+  const retentionMs = config.mediaRetentionDays * 86_400_000;
+  const purge = () =>
+    media.purge(Date.now() - retentionMs).then(
+      (n) => n > 0 && logger.info({ removed: n, days: config.mediaRetentionDays }, 'old snapshots removed'),
+      (err: unknown) => logger.error({ err }, 'snapshot retention failed'),
+    );
+  void purge();
+  const purgeTimer = setInterval(purge, 6 * 3600_000);
+  purgeTimer.unref();
   const addr = service.http.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : config.http.port;
   return {
     service,
     database,
+    media,
     urls: { mqtt: source.describe(), http: `http://${config.http.host}:${httpPort}` },
     async stop() {
+      clearInterval(purgeTimer);
       await service.stop();
       await database.close();
     },

@@ -28,6 +28,34 @@ export const DEFAULT_REPORT_INTERVAL_S: Record<DeviceKind, number> = {
   electrical: 300,
 };
 
+/**
+ * A zone a camera sees, for the video review of fire alarms (视频复核): a whole building, a floor
+ * of it, or one room. A fire alarm's zone is `building floor room`; the cameras whose zones contain
+ * it take the snapshots.
+ */
+export const CameraCoverage = z
+  .object({
+    building: z.string().min(1).max(64),
+    floor: z.string().min(1).max(16).optional(),
+    room: z.string().min(1).max(64).optional(),
+  })
+  .strict()
+  .refine((c) => c.room === undefined || c.floor !== undefined, {
+    message: 'a room needs its floor',
+    path: ['room'],
+  });
+export type CameraCoverage = z.infer<typeof CameraCoverage>;
+
+/** A coverage as the gateway's `covers` prefixes and fire events' zones spell it: `主楼 3F 东走廊`. */
+export function coverageZone(c: CameraCoverage): string {
+  return [c.building, c.floor, c.room].filter((p) => p !== undefined).join(' ');
+}
+
+/** A device's own place as a zone (`building floor room`), what the gateway puts in its events. */
+export function locationZone(l: z.infer<typeof DeviceLocation>): string {
+  return `${l.building} ${l.floor} ${l.room}`.slice(0, 64);
+}
+
 export const DeviceConfig = z
   .object({
     id: SegmentId,
@@ -38,13 +66,27 @@ export const DeviceConfig = z
     location: DeviceLocation,
     /** Expected seconds between reports; defaults per kind. */
     reportIntervalS: z.number().int().min(1).max(86_400).optional(),
+    /**
+     * Cameras only: the zones it sees, whose fire alarms it takes snapshots of (视频复核).
+     * Left out, a camera covers the room it is in.
+     */
+    covers: z.array(CameraCoverage).min(1).max(32).optional(),
   })
   .strict()
   .refine((d) => d.medium === undefined || d.kind === 'extinguisher', {
     message: 'medium is only for extinguisher devices',
     path: ['medium'],
+  })
+  .refine((d) => d.covers === undefined || d.kind === 'camera', {
+    message: 'covers is only for camera devices',
+    path: ['covers'],
   });
 export type DeviceConfig = z.infer<typeof DeviceConfig>;
+
+/** The zones a camera covers, as zone strings: its `covers`, or the room it is in. */
+export function cameraCoverageZones(d: DeviceConfig): string[] {
+  return d.covers ? d.covers.map(coverageZone) : [locationZone(d.location)];
+}
 
 /** `scrypt$N$r$p$salt$hash`, base64url parts; what the store keeps instead of a secret. */
 export const SecretHash = z

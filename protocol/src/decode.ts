@@ -5,6 +5,8 @@ import {
   EventPayload,
   HeartbeatPayload,
   MAX_PAYLOAD_BYTES,
+  MAX_SNAPSHOT_PAYLOAD_BYTES,
+  SnapshotPayload,
   StatusPayload,
   TelemetryPayload,
 } from './payloads.js';
@@ -16,6 +18,7 @@ export const TOPIC_SCHEMAS = {
   heartbeat: HeartbeatPayload,
   telemetry: TelemetryPayload,
   event: EventPayload,
+  snapshot: SnapshotPayload,
   command: CommandPayload,
   'command-reply': CommandReplyPayload,
 } as const satisfies Record<TopicType, z.ZodType>;
@@ -39,11 +42,12 @@ export function decodeMessage(topic: string, payload: Uint8Array | string): Deco
   const parsed = parseTopic(topic);
   if (!parsed) return { ok: false, reason: 'bad_topic', detail: `not a topic of the contract: ${topic}` };
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-  if (size > MAX_PAYLOAD_BYTES) {
+  const max = parsed.type === 'snapshot' ? MAX_SNAPSHOT_PAYLOAD_BYTES : MAX_PAYLOAD_BYTES;
+  if (size > max) {
     return {
       ok: false,
       reason: 'too_large',
-      detail: `payload of ${size} bytes exceeds ${MAX_PAYLOAD_BYTES}`,
+      detail: `payload of ${size} bytes exceeds ${max}`,
       topic: parsed,
     };
   }

@@ -2,6 +2,7 @@ import type {
   CommandReplyPayload,
   EventPayload,
   HeartbeatPayload,
+  SnapshotPayload,
   StatusPayload,
   TelemetryPayload,
 } from './payloads.js';
@@ -28,6 +29,11 @@ interface FromDevice extends Received {
 export type IngestEvent =
   | ({ type: 'telemetry'; payload: TelemetryPayload } & FromDevice)
   | ({ type: 'event'; payload: EventPayload } & FromDevice)
+  /**
+   * A video-review snapshot, emitted once the county's media store holds it (`media` is its key
+   * there); the payload's image data is left out.
+   */
+  | ({ type: 'snapshot'; payload: Omit<SnapshotPayload, 'data'>; media: string; bytes: number } & FromDevice)
   | ({ type: 'status'; payload: StatusPayload } & Received)
   | ({ type: 'heartbeat'; payload: HeartbeatPayload } & Received)
   | ({ type: 'command-reply'; name: string; payload: CommandReplyPayload } & Received);

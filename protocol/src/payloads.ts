@@ -142,6 +142,27 @@ export const CameraTelemetry = Envelope.extend({
   black: z.boolean().optional(),
   /** Device time of the last decoded frame. */
   lastFrameTs: DeviceTime.optional(),
+  /** Video codec of the stream as ffprobe names it (`h264`, `hevc`). */
+  codec: z.string().min(1).max(16).optional(),
+  /** Mean luma below the dark threshold (signalstats YAVG < 30 of 255 by default), not black. */
+  dark: z.boolean().optional(),
+  /** Mean luma above the bright threshold (YAVG > 220 by default). */
+  bright: z.boolean().optional(),
+  /** ffmpeg `blurdetect` above its threshold. */
+  blurred: z.boolean().optional(),
+  /** Luma entropy collapsed against the camera's own reference: the lens is covered. */
+  occluded: z.boolean().optional(),
+  /** Measures behind the verdicts: mean luma (0–255), luma entropy (bits), blurdetect mean. */
+  luma: z.number().min(0).max(255).optional(),
+  entropy: z.number().min(0).max(16).optional(),
+  blur: z.number().min(0).max(10_000).optional(),
+  /** Camera clock minus the gateway's (ONVIF GetSystemDateAndTime), ms. */
+  clockDriftMs: z.number().int().min(-1e12).max(1e12).optional(),
+  /**
+   * Why the camera could not be checked: `auth` (credentials refused), `unreachable` (no ONVIF
+   * answer), `bad_response` (not an ONVIF answer), `stream_down`, `stream_timeout`.
+   */
+  fault: z.enum(['auth', 'unreachable', 'bad_response', 'stream_down', 'stream_timeout']).optional(),
 }).strict();
 
 /**
@@ -188,7 +209,16 @@ export const FireEventType = z.enum(['fire', 'supervisory', 'disabled', ...COMMO
 export const ExtinguisherEventType = z.enum(['low_pressure', 'moved', ...COMMON_EVENTS]);
 export const KitchenEventType = z.enum(['overheat', 'gas', ...COMMON_EVENTS]);
 /** Video quality diagnosis categories that a camera check reports as discrete events. */
-export const CameraEventType = z.enum(['signal_loss', 'frozen', 'black', 'occlusion', ...COMMON_EVENTS]);
+export const CameraEventType = z.enum([
+  'signal_loss',
+  'frozen',
+  'black',
+  'occlusion',
+  'too_dark',
+  'too_bright',
+  'blurred',
+  ...COMMON_EVENTS,
+]);
 /** Electrical fire monitoring alarms: residual current (`leakage`) and over-temperature (`overheat`). */
 export const ElectricalEventType = z.enum(['leakage', 'overheat', ...COMMON_EVENTS]);
 
@@ -236,6 +266,43 @@ export type EventType = EventPayload['event'];
 export function isFireAlarm(e: EventPayload): boolean {
   return e.kind === 'fire' && e.event === 'fire';
 }
+
+// ---------------------------------------------------------------- snapshots
+
+/**
+ * Largest snapshot payload. Snapshots travel on the gateway's MQTT link (the broker's ACL already
+ * confines a gateway to its own institution's topics, and its durable queue carries them across
+ * an outage), so they must stay well under the brokers' packet limit (mosquitto.conf
+ * `max_packet_size` 131072) and never hold the link long: ~90 KiB of JPEG is ~0.7 s on a
+ * 1 Mbit/s 4G uplink.
+ */
+export const MAX_SNAPSHOT_PAYLOAD_BYTES = 124 * 1024;
+/** Largest JPEG in a snapshot, before Base64. */
+export const MAX_SNAPSHOT_IMAGE_BYTES = 90 * 1024;
+
+/**
+ * `…/device/{camera}/snapshot`: a picture from a camera that covers the zone of a fire alarm
+ * (视频复核, video review), sent beside the alarm, never ahead of it.
+ */
+export const SnapshotPayload = Envelope.extend({
+  kind: z.literal('camera'),
+  /** The fire alarm it documents: detector and its event's device time. */
+  cause: z
+    .object({
+      device: SegmentId,
+      ts: DeviceTime,
+      zone: z.string().max(64).optional(),
+    })
+    .strict(),
+  /** 0 at the alarm, 1 a few seconds later, … */
+  shot: z.number().int().min(0).max(9),
+  contentType: z.literal('image/jpeg'),
+  width: z.number().int().min(1).max(16384).optional(),
+  height: z.number().int().min(1).max(16384).optional(),
+  /** The JPEG, Base64. */
+  data: z.base64().max(Math.ceil(MAX_SNAPSHOT_IMAGE_BYTES / 3) * 4),
+}).strict();
+export type SnapshotPayload = z.infer<typeof SnapshotPayload>;
 
 // ---------------------------------------------------------------- commands
 

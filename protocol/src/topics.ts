@@ -15,6 +15,7 @@ export type ParsedTopic =
   | ({ type: 'heartbeat' } & GatewayAddress)
   | ({ type: 'telemetry'; device: string } & GatewayAddress)
   | ({ type: 'event'; device: string } & GatewayAddress)
+  | ({ type: 'snapshot'; device: string } & GatewayAddress)
   | ({ type: 'command'; name: string } & GatewayAddress)
   | ({ type: 'command-reply'; name: string } & GatewayAddress);
 
@@ -40,6 +41,9 @@ export const topics = {
   telemetry: (a: GatewayAddress, device: string) =>
     `${gatewayPrefix(a)}/device/${checkSegment('device', device)}/telemetry`,
   event: (a: GatewayAddress, device: string) => `${gatewayPrefix(a)}/device/${checkSegment('device', device)}/event`,
+  /** A camera's snapshot for the video review of a fire alarm (视频复核). */
+  snapshot: (a: GatewayAddress, device: string) =>
+    `${gatewayPrefix(a)}/device/${checkSegment('device', device)}/snapshot`,
   command: (a: GatewayAddress, name: string) => `${gatewayPrefix(a)}/cmd/${checkSegment('command', name)}`,
   commandReply: (a: GatewayAddress, name: string) => `${gatewayPrefix(a)}/cmd/${checkSegment('command', name)}/reply`,
   /** Filter for everything every gateway publishes, for the county side. */
@@ -67,6 +71,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (a === 'device' && isSegment(b)) {
     if (c === 'telemetry') return { type: 'telemetry', device: b, ...addr };
     if (c === 'event') return { type: 'event', device: b, ...addr };
+    if (c === 'snapshot') return { type: 'snapshot', device: b, ...addr };
     return null;
   }
   if (a === 'cmd' && isSegment(b)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CountyConfig } from '../src/index.js';
+import { CameraCoverage, CountyConfig, cameraCoverageZones, coverageZone } from '../src/index.js';
 
 const device = (id: string, kind = 'fire') => ({
   id,
@@ -52,6 +52,34 @@ describe('CountyConfig', () => {
         'institutions.0.gateways.0.devices.3.medium',
         'institutions.0.contacts.1.phone',
       ]),
+    );
+  });
+
+  it('says which zones a camera covers (视频复核): a building, a floor or a room; cameras only', () => {
+    const c = base();
+    const gw = c.institutions[0]?.gateways[0];
+    if (!gw) throw new Error('fixture');
+    const cam = {
+      ...device('cam-1', 'camera'),
+      location: { building: '主楼', floor: '1F', room: '走廊' },
+      covers: [{ building: '主楼', floor: '1F' }, { building: '附楼' }],
+    };
+    (gw.devices as unknown[]).push(cam, { ...device('cam-2', 'camera') });
+    const parsed = CountyConfig.parse(c);
+    const [corridor, plain] = parsed.institutions[0]?.gateways[0]?.devices.slice(2) ?? [];
+    if (!corridor || !plain) throw new Error('parsed');
+    expect(cameraCoverageZones(corridor)).toEqual(['主楼 1F', '附楼']);
+    // Without covers, a camera covers the room it is in.
+    expect(cameraCoverageZones(plain)).toEqual(['主楼 1F 101室']);
+    expect(coverageZone({ building: '主楼', floor: '3F', room: '东走廊' })).toBe('主楼 3F 东走廊');
+
+    (gw.devices as unknown[]).push({ ...device('s9'), covers: [{ building: '主楼' }] });
+    const r = CountyConfig.safeParse(c);
+    expect(r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'institutions.0.gateways.0.devices.4.covers: covers is only for camera devices',
+    ]);
+    expect(CameraCoverage.safeParse({ building: '主楼', room: '101室' }).error?.issues[0]?.message).toBe(
+      'a room needs its floor',
     );
   });
 });

@@ -1,7 +1,8 @@
 /**
  * @anlian/reports — supervision reports (Excel, PDF) per institution and per county, computed
  * from InfluxDB and the operational store, their archive and monthly schedule; Grafana
- * dashboards as code.
+ * dashboards as code — those from `@anlian/reports/grafana`, so that a process making reports
+ * does not load the Grafana SDK (~6 MB resident).
  */
 
 export { MonthlyReportScheduler, type MonthlyReportSchedulerOptions } from './archive/monthly-report-scheduler.js';
@@ -18,15 +19,6 @@ export {
 export { downIntervals, type Interval, totalLength, unionClipped } from './figures/intervals.js';
 export * from './figures/report-figures.js';
 export { mean, nearestRank } from './figures/stats.js';
-export { anlianDashboards, dashboardJson, GENERATED_NOTE, type GrafanaCounty } from './grafana/anlian-dashboards.js';
-export { INFLUX_DS, PROMETHEUS_DS } from './grafana/datasources.js';
-export {
-  grafanaCountyFromFile,
-  grafanaCountyFromStore,
-  grafanaFiles,
-  writeGrafanaFiles,
-} from './grafana/grafana-files.js';
-export { InfluxQLTargetBuilder } from './grafana/influxql-target.js';
 export { Condition, call, field, ident, oneOf, Select, simRunCondition, str, where } from './influxql/influxql.js';
 export { PeriodRequest, previousMonth, type ReportPeriod, resolvePeriod } from './period.js';
 export { type InfluxQuery, InfluxReader, type InfluxSeries } from './read/influx-reader.js';

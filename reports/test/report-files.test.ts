@@ -163,6 +163,37 @@ describe('report files', () => {
     expect(text).toContain('sim-test-1');
   });
 
+  it("embeds the faces without subroutines (flattened charstrings): smaller, and every page draws the same pixels as with fontkit's own subset", async () => {
+    const f = figuresFixture();
+    const flat = await writePdfReport(f, fonts);
+    const kept = await writePdfReport(f, CjkFonts.load(undefined, undefined, { flatten: false }));
+    // fontkit's subset carries Noto's 45,206 local subroutines (one byte each when unused) per face.
+    expect(flat.length).toBeLessThan(kept.length - 100_000);
+    const flatFile = join(dir, 'flat.pdf');
+    const keptFile = join(dir, 'kept.pdf');
+    await writeFile(flatFile, flat);
+    await writeFile(keptFile, kept);
+    const { stdout: fontsList } = await run('pdffonts', [flatFile]);
+    expect(fontsList).toMatch(/NotoSansCJKsc-Regular\s+CID Type 0C\s+Identity-H\s+yes yes yes/);
+    expect(fontsList).toMatch(/NotoSansCJKsc-Bold\s+CID Type 0C\s+Identity-H\s+yes yes yes/);
+    const { stdout: pageList } = await run('pdfinfo', [flatFile]);
+    const pages = Number(/Pages:\s+(\d+)/.exec(pageList)?.[1]);
+    expect(pages).toBeGreaterThan(3);
+    // Every page at 100 dpi, as grey-scale PGM: byte-equal images mean the same outlines.
+    for (const [file, prefix] of [
+      [flatFile, join(dir, 'flat')],
+      [keptFile, join(dir, 'kept')],
+    ] as const) {
+      await run('pdftoppm', ['-gray', '-r', '100', file, prefix]);
+    }
+    for (let p = 1; p <= pages; p++) {
+      const n = String(p).padStart(String(pages).length, '0');
+      const a = await readFile(join(dir, `flat-${n}.pgm`));
+      const b = await readFile(join(dir, `kept-${n}.pgm`));
+      expect(a.equals(b), `page ${p}`).toBe(true);
+    }
+  });
+
   it('renders on a worker thread the same files as on this one (the PDF byte for byte)', async () => {
     const renderer = new WorkerRenderer();
     try {

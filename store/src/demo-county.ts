@@ -334,6 +334,9 @@ function buildingDevices(b: BuildingPlan, int: (min: number, max: number) => num
       kind: 'camera',
       name: label(f, '走廊', '摄像机'),
       location: at(f, '走廊'),
+      // The corridor camera sees the corridors, the stairwell and every room's door on its floor:
+      // the picture a manager wants first of a fire alarm anywhere on the floor (视频复核).
+      covers: [{ building: b.name, floor: `${f}F` }],
     });
   }
 
@@ -401,6 +404,7 @@ function buildingDevices(b: BuildingPlan, int: (min: number, max: number) => num
       kind: 'camera',
       name: label(1, '厨房', '明厨亮灶摄像机'),
       location: at(1, '厨房'),
+      covers: [at(1, '厨房'), at(1, '厨房储藏间')],
     });
   }
 

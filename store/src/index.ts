@@ -18,6 +18,8 @@ export { StoreError, StoreErrorCode } from './errors.js';
 export type { GatewayDirectory, GatewayIdentity } from './gateway-directory.js';
 export { type JsonErrorPosition, jsonErrorPosition } from './json-error-position.js';
 export { stringifyInSlices } from './json-in-slices.js';
+export { FilesystemMediaStore } from './media/filesystem-media-store.js';
+export { DEFAULT_MEDIA_RETENTION_DAYS, type MediaRecord, type MediaStore, type NewMedia } from './media/media-store.js';
 export { migrateToLatest, type NamedMigration, STORE_MIGRATIONS, StaticMigrationProvider } from './migrate.js';
 export {
   type LeaseChange,

@@ -130,6 +130,7 @@ export class RuleEngine {
         break;
       case 'heartbeat':
       case 'command-reply':
+      case 'snapshot':
         this.gatewaySeen(input, input.receivedAt, out);
         break;
       default: {
@@ -307,6 +308,7 @@ export class RuleEngine {
         return;
       case 'heartbeat':
       case 'command-reply':
+      case 'snapshot':
         this.gatewaySeen(input, input.receivedAt, out);
         return;
       default: {
@@ -773,6 +775,9 @@ export const EVENT_ZH: Readonly<Record<EventType, string>> = {
   frozen: '画面冻结',
   black: '画面黑屏',
   occlusion: '镜头遮挡',
+  too_dark: '画面过暗',
+  too_bright: '画面过亮',
+  blurred: '画面模糊',
   offline: '链路中断',
   leakage: '剩余电流报警',
 };

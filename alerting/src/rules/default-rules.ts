@@ -277,10 +277,10 @@ export const DEFAULT_RULE_INPUTS: readonly RuleInput[] = [
     id: 'camera-picture-fault',
     name: { zh: '视频画面异常', en: 'Camera picture fault' },
     kind: 'event',
-    // 视频质量诊断: frozen picture, black/too dark, occlusion.
+    // 视频质量诊断: frozen picture, black/too dark/too bright, occlusion, blur.
     severity: 'minor',
     scope: { kinds: ['camera'] },
-    events: ['frozen', 'black', 'occlusion'],
+    events: ['frozen', 'black', 'occlusion', 'too_dark', 'too_bright', 'blurred'],
     clearOn: ['restore'],
     resolve: 'auto',
   },

@@ -1,8 +1,7 @@
 // bench/gateway: how fast the edge gateway drains a backlog to the county after an outage, and
 // what it costs on the box. Prints the figures next to a baseline measured in the same run (raw
 // mqtt.js publishing to the same broker) and writes them to bench/results/gateway-<time>.json.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,17 +11,28 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { IpcChild } from '../ingest/ipc-child.js';
 import { ProcessSampler, type ProcessUsage } from '../ingest/process-sampler.js';
 import type { BrokerCommand, BrokerReport } from './broker-messages.js';
+import { type CameraPhaseResult, printCameraPhase, runCameraPhase } from './camera-phase.js';
+import { gatewayDescription, spawnGateway } from './gateway-process.js';
 
-const HELP = `bench:gateway — backlog drain rate and footprint of the edge gateway
+const HELP = `bench:gateway — backlog drain rate and footprint of the edge gateway, and its cameras
 
-  npm run bench:gateway                         200 devices × 300 queued readings, 15 s idle
-  npm run bench:gateway -- --devices 200 --readings 300 --idle-seconds 15 --inflight 100
+  npm run bench:gateway                         both phases: backlog drain, then 32 cameras for 7.5 min
+  npm run bench:gateway -- --phase drain        200 devices × 300 queued readings, 15 s idle
+  npm run bench:gateway -- --phase cameras      32 simulated cameras, fire alarms with video review
+  npm run bench:gateway -- --phase cameras --cameras 4 --camera-seconds 60 --diagnose-every 30 --alarms 4   (smoke run)
 
 Options:
+  --phase P          drain | cameras | all (default all)
   --devices N        devices of the institution (default 200)
   --readings N       readings per device queued during the outage (default 300: 60,000 messages)
   --inflight N       QoS 1 window of the gateway and of the baseline publisher (default 100, the gateway's default)
   --idle-seconds N   steady state after the drain, every device reporting every 30 s (default 15)
+  --cameras N        simulated ONVIF cameras the gateway watches (default 32)
+  --camera-seconds N how long the camera phase runs (default 450: every camera diagnosed twice at the defaults)
+  --diagnose-every N the adapter's diagnoseEveryS (default 300, the gateway's default)
+  --camera-size WxH  the cameras' stream (default 640x360, a sub-stream)
+  --alarms N         fire alarms during the camera phase, alternately in a zone two cameras cover and in
+                     one no camera covers (default 12)
 `;
 
 const { values: args } = parseArgs({
@@ -31,6 +41,12 @@ const { values: args } = parseArgs({
     readings: { type: 'string', default: '300' },
     inflight: { type: 'string', default: '100' },
     'idle-seconds': { type: 'string', default: '15' },
+    phase: { type: 'string', default: 'all' },
+    cameras: { type: 'string', default: '32' },
+    'camera-seconds': { type: 'string', default: '450' },
+    'diagnose-every': { type: 'string', default: '300' },
+    'camera-size': { type: 'string', default: '640x360' },
+    alarms: { type: 'string', default: '12' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -43,25 +59,10 @@ const READINGS = Number(args.readings);
 const INFLIGHT = Number(args.inflight);
 const IDLE_S = Number(args['idle-seconds']);
 const TOTAL = DEVICES * READINGS;
-// The gateway as deployed: its launcher (deploy/gateway/anlian-gateway.service runs it), which
-// execs node with the gateway's flags, so the measured process is the one a box runs.
-// GATEWAY_NODE_FLAGS runs `node $GATEWAY_NODE_FLAGS gateway-entry.js` instead, to compare
-// flags; GATEWAY_NODE_FLAGS='' measures Node's defaults (what `anlian gateway` gets).
-const GATEWAY_LAUNCHER = fileURLToPath(new URL('../../../gateway/bin/anlian-gateway', import.meta.url));
-const GATEWAY_ENTRY = fileURLToPath(new URL('../../../gateway/dist/gateway-entry.js', import.meta.url));
-const GATEWAY_NODE_FLAGS = process.env.GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean);
-const gatewayCommand = (configFile: string): [string, string[]] =>
-  GATEWAY_NODE_FLAGS === undefined
-    ? [GATEWAY_LAUNCHER, ['--config', configFile]]
-    : [process.execPath, [...GATEWAY_NODE_FLAGS, GATEWAY_ENTRY, '--config', configFile]];
-/** The measured process's own command line, as the kernel has it (after the launcher's exec). */
-async function commandLine(pid: number): Promise<string[]> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-    if (argv.some((a) => a.endsWith('gateway-entry.js')) || Date.now() > until) return argv;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+const PHASE = args.phase;
+if (PHASE !== 'all' && PHASE !== 'drain' && PHASE !== 'cameras') {
+  process.stderr.write(`--phase ${PHASE}: use drain, cameras or all\n`);
+  process.exit(2);
 }
 const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
 const PREFIX = 'anlian/v1/bench/inst-bench/gw-bench';
@@ -139,8 +140,34 @@ const fmt = (n: number, digits = 0) =>
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'anlian-bench-gw-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const time = new Date().toISOString();
+  const drain = PHASE === 'cameras' ? undefined : await drainPhase(dir);
+  let cameras: CameraPhaseResult | undefined;
+  if (PHASE !== 'drain') {
+    const [width, height] = args['camera-size'].split('x').map(Number);
+    cameras = await runCameraPhase({
+      dir: path.join(dir, 'cameras'),
+      cameras: Number(args.cameras),
+      seconds: Number(args['camera-seconds']),
+      diagnoseEveryS: Number(args['diagnose-every']),
+      width: width ?? 640,
+      height: height ?? 360,
+      alarms: Number(args.alarms),
+      cleanups,
+      log: (line) => process.stdout.write(line),
+    });
+    printCameraPhase(cameras, (line) => process.stdout.write(line));
+  }
+  await mkdir(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, `gateway-${time.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify({ time, node: process.version, ...drain, cameras }, null, 2)}\n`);
+  process.stdout.write(`  written to ${path.relative(process.cwd(), file)}\n`);
+}
+
+/** Backlog drain after an outage, and the footprint around it. */
+async function drainPhase(dir: string): Promise<Record<string, unknown>> {
   process.stdout.write(
-    `bench:gateway — ${DEVICES} devices, backlog ${fmt(TOTAL)} messages, QoS 1 window ${INFLIGHT}; gateway: ${GATEWAY_NODE_FLAGS === undefined ? 'gateway/bin/anlian-gateway, as deployed' : `node ${GATEWAY_NODE_FLAGS.join(' ') || '(default flags)'} gateway-entry.js`}\n`,
+    `bench:gateway — ${DEVICES} devices, backlog ${fmt(TOTAL)} messages, QoS 1 window ${INFLIGHT}; gateway: ${gatewayDescription()}\n`,
   );
 
   // Baseline: raw mqtt.js → the same kind of broker, same topics and payloads, same window.
@@ -179,22 +206,9 @@ async function main(): Promise<void> {
   };
   const configFile = path.join(dir, 'gateway.json');
   await writeFile(configFile, JSON.stringify(config));
-  const [command, commandArgs] = gatewayCommand(configFile);
-  const gw: ChildProcess = spawn(command, commandArgs, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    // The launcher runs `node` from PATH unless NODE says which: the bench's own.
-    env: { ...process.env, NODE: process.execPath },
-  });
-  const gwExited = new Promise((resolve) => gw.once('exit', resolve));
-  cleanups.push(async () => {
-    if (gw.exitCode === null) gw.kill('SIGKILL');
-    await gwExited;
-  });
-  const pid = gw.pid as number;
-  const argv = await commandLine(pid);
-  const entryAt = argv.findIndex((a) => a.endsWith('gateway-entry.js'));
-  if (entryAt < 0) throw new Error(`the measured process is not the gateway: ${argv.join(' ')}`);
-  const nodeFlags = argv.slice(1, entryAt);
+  const gw = await spawnGateway(configFile);
+  cleanups.push(() => gw.kill());
+  const { pid, nodeFlags } = gw;
   process.stdout.write(`  gateway process: node ${nodeFlags.join(' ') || '(default flags)'} gateway-entry.js\n`);
 
   const whole = new ProcessSampler({ gateway: pid });
@@ -243,16 +257,13 @@ async function main(): Promise<void> {
   const idle = idleSampler.stop().gateway as ProcessUsage;
   const all = whole.stop().gateway as ProcessUsage;
   await lan.endAsync();
-  gw.kill('SIGTERM');
-  await gwExited;
+  await gw.stop();
 
   const result = {
-    time: new Date().toISOString(),
-    node: process.version,
     devices: DEVICES,
     backlog: TOTAL,
     inflight: INFLIGHT,
-    gatewayCommand: [command, ...commandArgs],
+    gatewayCommand: gw.command,
     gatewayNodeFlags: nodeFlags,
     baseline: { rawMqttPublishPerS: baselineRate, seconds: rawPublishS, brokerCounted: rawCount.count },
     enqueue: { perS: TOTAL / enqueueS, seconds: enqueueS, cpuPercent: enqueue.cpuPercent, maxRssMb: enqueue.maxRssMb },
@@ -278,10 +289,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  await mkdir(RESULTS, { recursive: true });
-  const file = path.join(RESULTS, `gateway-${result.time.replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`  written to ${path.relative(process.cwd(), file)}\n`);
+  return result;
 }
 
 try {

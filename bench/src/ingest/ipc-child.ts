@@ -12,9 +12,10 @@ export class IpcChild<Command, Report extends { type: string }> {
   readonly #failureListeners = new Set<(err: Error) => void>();
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, module: URL, execArgv: string[] = []) {
+  /** `env`: the child's environment (default the bench's own). */
+  constructor(name: string, module: URL, execArgv: string[] = [], env: NodeJS.ProcessEnv = process.env) {
     this.#name = name;
-    this.#child = fork(module, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+    this.#child = fork(module, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv, env });
     this.#child.on('message', (m) => {
       const report = m as Report;
       if (report.type === 'error') this.#fail(new Error((report as unknown as { message: string }).message));

@@ -1,4 +1,4 @@
-import type { Registry } from '@anlian/store';
+import type { MediaStore, Registry } from '@anlian/store';
 import type { Supervision } from '@anlian/supervision';
 import type { queryV1 } from '@anlian/timeseries';
 import type { Kysely } from 'kysely';
@@ -27,6 +27,8 @@ export interface DashboardContext {
   clock: () => number;
   /** Session cookies carry `Secure` (behind HTTPS). */
   secureCookies: boolean;
+  /** Video-review snapshots (视频复核); none when left out. */
+  media?: MediaStore;
   /** The hazard ledger, grades and inspections; absent: those routes are not served. */
   supervision: Supervision | undefined;
 }

@@ -30,6 +30,7 @@ import { institutionFileRoutes } from './routes/institution-file-routes.js';
 import { operationsRoutes } from './routes/operations-routes.js';
 import { type ReportRoutesOptions, reportRoutes } from './routes/report-routes.js';
 import type { ErrorIssue } from './routes/route-schemas.js';
+import { snapshotRoutes } from './routes/snapshot-routes.js';
 
 export interface DashboardHttpOptions {
   ctx: DashboardContext;
@@ -148,6 +149,7 @@ export async function buildDashboardHttp(o: DashboardHttpOptions): Promise<Fasti
   await app.register(authRoutes, { ctx, loginLimit: o.loginLimit });
   await app.register(countyRoutes, { ctx, outlinePath: o.countyOutlinePath });
   await app.register(alertRoutes, { ctx });
+  await app.register(snapshotRoutes, { ctx });
   await app.register(operationsRoutes, { ctx });
   await app.register(adminRoutes, { ctx, editor: o.editor });
   if (o.reports) await app.register(reportRoutes, { ctx, ...o.reports });

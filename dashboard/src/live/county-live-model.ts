@@ -43,6 +43,9 @@ const EVENT_TEXT: Record<string, { zh: string; en: string }> = {
   frozen: { zh: '画面冻结', en: 'frozen picture' },
   black: { zh: '黑屏', en: 'black picture' },
   occlusion: { zh: '遮挡', en: 'occlusion' },
+  too_dark: { zh: '画面过暗', en: 'too dark' },
+  too_bright: { zh: '画面过亮', en: 'too bright' },
+  blurred: { zh: '画面模糊', en: 'blurred picture' },
 };
 
 /**
@@ -361,6 +364,11 @@ export class CountyLiveModel {
     };
   }
 
+  /** A registered device's name (`主楼1F 走廊 摄像机`), what the screens show instead of its id. */
+  deviceName(gateway: string, device: string): string | undefined {
+    return this.#registry.snapshot.devices.get(`${gateway}/${device}`)?.name;
+  }
+
   deviceLive(key: string): DeviceLive | undefined {
     const d = this.#registry.snapshot.devices.get(key);
     if (!d) return undefined;
@@ -422,6 +430,10 @@ export class CountyLiveModel {
     if (v.streamOk === false) return 'signal_loss';
     if (v.frozen === true) return 'frozen';
     if (v.black === true) return 'black';
+    if (v.occluded === true) return 'occlusion';
+    if (v.dark === true) return 'too_dark';
+    if (v.bright === true) return 'too_bright';
+    if (v.blurred === true) return 'blurred';
     return undefined;
   }
 

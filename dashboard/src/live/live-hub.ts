@@ -1,6 +1,7 @@
 import type { IngestEvent } from '@anlian/protocol';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
+import { mediaUrl, type SnapshotNotice } from '../alerts/alert-snapshot.js';
 import type { AlertChange, AlertsPort } from '../alerts/alerts-port.js';
 import { canSeeInstitution, type Principal } from '../auth/principal.js';
 import { DashboardErrorCode } from '../errors.js';
@@ -183,6 +184,27 @@ export class LiveHub {
 
   #onIngest(e: IngestEvent): void {
     const { model } = this.#o;
+    if (e.type === 'snapshot') {
+      // Video review (视频复核): pushed at once, like the alarm it documents; the picture itself is
+      // fetched by the client over HTTP (authorised per institution), only the notice travels here.
+      const p = e.payload;
+      const cameraName = this.#o.model.deviceName(e.gateway, e.device);
+      const notice: SnapshotNotice = {
+        institution: e.institution,
+        detector: p.cause.device,
+        causeTs: p.cause.ts,
+        camera: e.device,
+        ...(cameraName ? { cameraName } : {}),
+        shot: p.shot,
+        ts: p.ts,
+        ...(p.width ? { width: p.width } : {}),
+        ...(p.height ? { height: p.height } : {}),
+        url: mediaUrl(e.media),
+      };
+      this.#emit(`county:${e.county}`, { type: 'snapshot', data: notice });
+      this.#emit(`institution:${e.institution}`, { type: 'snapshot', data: notice });
+      return;
+    }
     if (e.type === 'telemetry' || e.type === 'event') {
       // A simulation run's readings are not live (design.md, Simulated time): not on the screens.
       if (e.payload.simRun !== undefined) return;

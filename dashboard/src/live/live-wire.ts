@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AlertLevel } from '../alerts/alert-level.js';
+import type { SnapshotNotice } from '../alerts/alert-snapshot.js';
 import type { Alert } from '../alerts/alerts-port.js';
 import type { InstitutionLive, InstitutionStatus, RiskLevel } from './institution-status.js';
 
@@ -113,13 +114,17 @@ export type CountyDelta =
   | { type: 'alert'; data: { change: 'raised' | 'updated' | 'cleared'; alert: Alert } }
   | { type: 'institution'; data: InstitutionLive }
   | { type: 'stats'; data: { stats: Stats; panels: Panels } }
-  | { type: 'ticker'; data: TickerItem[] };
+  | { type: 'ticker'; data: TickerItem[] }
+  /** A camera's picture of a fire alarm has arrived (视频复核): the wall's alarm banner shows it. */
+  | { type: 'snapshot'; data: SnapshotNotice };
 
 export type InstitutionDelta =
   | { type: 'alert'; data: { change: 'raised' | 'updated' | 'cleared'; alert: Alert } }
   | { type: 'institution'; data: InstitutionLive }
   | { type: 'devices'; data: DeviceLive[] }
-  | { type: 'gateway'; data: GatewayLive };
+  | { type: 'gateway'; data: GatewayLive }
+  /** A camera's picture of a fire alarm has arrived (视频复核): the manager's alert card shows it. */
+  | { type: 'snapshot'; data: SnapshotNotice };
 
 export type Delta = (CountyDelta | InstitutionDelta) & { room: string; seq: number };
 

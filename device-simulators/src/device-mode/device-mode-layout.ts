@@ -1,4 +1,11 @@
-import type { CountyConfig, DeviceConfig, GatewayConfig, InstitutionConfig } from '@anlian/protocol';
+import {
+  type CountyConfig,
+  cameraCoverageZones,
+  type DeviceConfig,
+  type GatewayConfig,
+  type InstitutionConfig,
+  locationZone,
+} from '@anlian/protocol';
 import { SimErrorCode, SimulatorError } from '../errors.js';
 
 /** Modbus units a TCP endpoint can address (1…247, Modbus over serial line v1.02 §2.2). */
@@ -51,29 +58,71 @@ export function deviceModeLayout(
   );
 }
 
-/** The simulated devices the layout covers (cameras have no local adapter yet). */
-export function simulatedDevices(layout: DeviceModeLayout): DeviceConfig[] {
-  return layout.gateway.devices.filter((d) => d.kind !== 'camera');
+/** The gateway's cameras, in the county file's order (camera `i` listens on the base port + `i`). */
+export function layoutCameras(layout: DeviceModeLayout): DeviceConfig[] {
+  return layout.gateway.devices.filter((d) => d.kind === 'camera');
+}
+
+/** The simulated devices the layout covers: cameras only when they are simulated (ONVIF + RTSP). */
+export function simulatedDevices(layout: DeviceModeLayout, cameras = false): DeviceConfig[] {
+  return layout.gateway.devices.filter((d) => cameras || d.kind !== 'camera');
+}
+
+/** How the gateway reaches the simulated cameras: each its own ONVIF device service. */
+export interface CameraEndpoints {
+  /** The ONVIF device service of the gateway's `index`-th camera. */
+  url(device: string, index: number): string;
+  username: string;
+  password: string;
+  /**
+   * Find them by WS-Discovery instead: each camera is configured by its endpoint identity, and the
+   * adapter probes from `interface` (multicast to 239.255.255.250:3702 unless `port` says otherwise).
+   */
+  discovery?: { endpoint(device: string): string; interface: string; port?: number };
+}
+
+/** Camera `i` of the layout at `http://host:(port + i)/onvif/device_service`. */
+export function camerasFromPort(host: string, port: number, username: string, password: string): CameraEndpoints {
+  return { url: (_device, i) => `http://${host}:${port + i}/onvif/device_service`, username, password };
 }
 
 /**
  * A gateway configuration that matches the layout, for `anlian gateway --config` (JSON is
- * valid YAML): the devices, the LAN broker with the default mappings, the Modbus register map.
+ * valid YAML): the devices, the LAN broker with the default mappings, the Modbus register map,
+ * and with cameras the camera adapter, each camera covering the zones the county file gives it
+ * (`covers`, 视频复核) or else the room it is in.
  */
 export function gatewayConfigFor(
   layout: DeviceModeLayout,
-  opts: { countyUrl: string; lanPort: number; modbus?: { host: string; port: number }; dataDir: string },
+  opts: {
+    countyUrl: string;
+    lanPort: number;
+    modbus?: { host: string; port: number };
+    cameras?: CameraEndpoints;
+    dataDir: string;
+  },
 ): Record<string, unknown> {
-  const devices = simulatedDevices(layout).map((d) => ({
+  const devices = simulatedDevices(layout, opts.cameras !== undefined).map((d) => ({
     id: d.id,
     kind: d.kind,
     ...(d.medium ? { medium: d.medium } : {}),
-    zone: `${d.location.building} ${d.location.floor} ${d.location.room}`.slice(0, 64),
+    zone: locationZone(d.location),
   }));
   const registers = [...layout.modbusUnits].flatMap(([device, unitId]) => [
     { device, unitId, address: PRESSURE_REGISTER, scale: PRESSURE_SCALE, field: 'pressure' },
     { device, unitId, address: TEMPERATURE_REGISTER, format: 'int16', scale: TEMPERATURE_SCALE, field: 'temperature' },
   ]);
+  const cameras = opts.cameras;
+  const discovery = cameras?.discovery;
+  const cameraEntries = cameras
+    ? layoutCameras(layout).map((d, i) => ({
+        device: d.id,
+        ...(discovery ? { endpoint: discovery.endpoint(d.id) } : { url: cameras.url(d.id, i) }),
+        username: cameras.username,
+        password: cameras.password,
+        covers: cameraCoverageZones(d),
+      }))
+    : [];
   return {
     gateway: { county: layout.county, institution: layout.institution.id, id: layout.gateway.id },
     county: {
@@ -86,6 +135,24 @@ export function gatewayConfigFor(
       { type: 'lan-mqtt', host: '127.0.0.1', port: opts.lanPort },
       ...(opts.modbus && registers.length > 0
         ? [{ type: 'modbus-tcp', host: opts.modbus.host, port: opts.modbus.port, pollMs: 10_000, registers }]
+        : []),
+      ...(cameraEntries.length > 0
+        ? [
+            {
+              type: 'camera',
+              name: 'cameras',
+              cameras: cameraEntries,
+              ...(discovery
+                ? {
+                    discovery: {
+                      enabled: true,
+                      interface: discovery.interface,
+                      ...(discovery.port ? { port: discovery.port } : {}),
+                    },
+                  }
+                : {}),
+            },
+          ]
         : []),
     ],
   };

@@ -1,13 +1,20 @@
 import type { CountyConfig } from '@anlian/protocol';
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
+import {
+  DEFAULT_CAMERA_PASSWORD,
+  DEFAULT_CAMERA_USERNAME,
+  SimulatedCameraFleet,
+} from '../camera/simulated-camera-fleet.js';
 import { MessageGenerator } from '../generator/message-generator.js';
-import type { SimPublish } from '../generator/sim-step.js';
+import type { SimFaultMark, SimPublish } from '../generator/sim-step.js';
 import type { LoadedScenario } from '../scenario/load-scenario.js';
 import {
+  type CameraEndpoints,
   type DeviceModeLayout,
   deviceModeLayout,
   lanTopic,
+  layoutCameras,
   PRESSURE_REGISTER,
   PRESSURE_SCALE,
   simulatedDevices,
@@ -26,6 +33,19 @@ export interface DeviceModeOptions {
   lanPassword?: string;
   /** Serve the extinguisher gauges as Modbus TCP transmitters here (port 0: any free port). */
   modbus?: { host: string; port: number };
+  /**
+   * Simulate the gateway's cameras as ONVIF cameras with RTSP streams: camera `i` answers ONVIF
+   * at `host:(port + i)` (port 0: any free ports), credentials default admin / the demo password.
+   * A scenario's camera faults change what they show.
+   */
+  cameras?: {
+    host: string;
+    port: number;
+    username?: string;
+    password?: string;
+    /** Answer WS-Discovery Probes (port 3702 is the standard; with `multicast`, on 239.255.255.250 too). */
+    discovery?: { port: number; multicast?: boolean };
+  };
   seed?: number;
   speed?: number;
   startMs: number;
@@ -43,6 +63,9 @@ export interface DeviceModeStats {
   lanFailed: number;
   modbusUpdates: number;
   modbusRequests: number;
+  /** Simulated cameras, and camera fault changes applied from the scenario. */
+  cameras: number;
+  cameraFaults: number;
 }
 
 const TICK_MS = 100;
@@ -60,18 +83,19 @@ export class DeviceModeSimulator {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #modbus: ModbusRegisterServer | undefined;
+  readonly #cameras: SimulatedCameraFleet | undefined;
+  #cameraFaults = 0;
   #client: MqttClient | undefined;
   #generator: MessageGenerator | undefined;
   #timer: NodeJS.Timeout | undefined;
   #t0 = 0;
   #resolveDone: (() => void) | undefined;
   readonly done: Promise<void>;
-  readonly #stats: DeviceModeStats = {
+  readonly #stats: Omit<DeviceModeStats, 'modbusRequests' | 'cameras' | 'cameraFaults'> = {
     lanPublished: 0,
     lanAcked: 0,
     lanFailed: 0,
     modbusUpdates: 0,
-    modbusRequests: 0,
   };
 
   constructor(opts: DeviceModeOptions) {
@@ -80,6 +104,16 @@ export class DeviceModeSimulator {
     this.#now = opts.now ?? Date.now;
     this.layout = deviceModeLayout(opts.county, opts.gateway, opts.modbus !== undefined);
     this.#modbus = opts.modbus ? new ModbusRegisterServer(opts.modbus) : undefined;
+    const cams = opts.cameras;
+    this.#cameras = cams
+      ? new SimulatedCameraFleet({
+          host: cams.host,
+          cameras: layoutCameras(this.layout).map((d, i) => ({ id: d.id, port: cams.port ? cams.port + i : 0 })),
+          username: cams.username ?? DEFAULT_CAMERA_USERNAME,
+          password: cams.password ?? DEFAULT_CAMERA_PASSWORD,
+          ...(cams.discovery ? { discovery: cams.discovery } : {}),
+        })
+      : undefined;
     this.done = new Promise<void>((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -90,10 +124,36 @@ export class DeviceModeSimulator {
     return this.#modbus?.port;
   }
 
-  stats(): DeviceModeStats {
-    return { ...this.#stats, modbusRequests: this.#modbus?.requests ?? 0 };
+  /** The simulated cameras, once started (tests set faults on them directly). */
+  get cameraFleet(): SimulatedCameraFleet | undefined {
+    return this.#cameras;
   }
 
+  /** Where the gateway finds the simulated cameras, once started: for `gatewayConfigFor`. */
+  cameraEndpoints(): CameraEndpoints | undefined {
+    const fleet = this.#cameras;
+    const o = this.#o.cameras;
+    if (!fleet || !o) return undefined;
+    return {
+      url: (device) => fleet.camera(device).deviceServiceUrl,
+      username: o.username ?? DEFAULT_CAMERA_USERNAME,
+      password: o.password ?? DEFAULT_CAMERA_PASSWORD,
+    };
+  }
+
+  stats(): DeviceModeStats {
+    return {
+      ...this.#stats,
+      modbusRequests: this.#modbus?.requests ?? 0,
+      cameras: this.#cameras?.cameras().length ?? 0,
+      cameraFaults: this.#cameraFaults,
+    };
+  }
+
+  /**
+   * Starts the simulated devices: once it resolves the Modbus transmitters and cameras serve; the
+   * sensors' readings wait in the LAN client until the gateway's broker answers.
+   */
   async start(): Promise<void> {
     const { institution, gateway } = this.layout;
     // The generator over just this gateway: its devices, signals and the scenario's faults on them.
@@ -105,24 +165,32 @@ export class DeviceModeSimulator {
       ...(this.#o.scenario ? { scenario: this.#o.scenario } : {}),
     });
     await this.#modbus?.start();
-    this.#client = await connectAsync(this.#o.lanUrl, {
+    await this.#cameras?.start();
+    const client = connect(this.#o.lanUrl, {
       clientId: `sim-sensors-${gateway.id}`.slice(0, 64),
       ...(this.#o.lanUsername ? { username: this.#o.lanUsername } : {}),
       ...(this.#o.lanPassword ? { password: this.#o.lanPassword } : {}),
       reconnectPeriod: 1000,
       protocolVersion: 4,
     });
+    // Kept at once, so that `stop` ends it even while it is still trying to reach the gateway.
+    // The simulated devices live from now on whether or not the gateway is up yet (a gateway may
+    // start after its devices): readings wait in the client, the cameras serve.
+    this.#client = client;
+    client.on('error', (err) => this.#log.debug({ err: err.message }, 'LAN connection error'));
+    this.#t0 = this.#now();
+    this.#tick();
+    client.once('connect', () => this.#log.info({ lan: this.#o.lanUrl }, 'connected to the gateway’s LAN broker'));
     this.#log.info(
       {
         gateway: gateway.id,
         lan: this.#o.lanUrl,
-        devices: simulatedDevices(this.layout).length,
+        devices: simulatedDevices(this.layout, this.#cameras !== undefined).length,
         modbusPort: this.modbusPort,
+        cameras: this.#cameras?.cameras().map((c) => ({ device: c.id, onvif: c.deviceServiceUrl })),
       },
       'device mode started',
     );
-    this.#t0 = this.#now();
-    this.#tick();
   }
 
   async stop(): Promise<void> {
@@ -130,8 +198,11 @@ export class DeviceModeSimulator {
     this.#timer = undefined;
     const client = this.#client;
     this.#client = undefined;
-    await client?.endAsync();
+    // Forced when the gateway was never reached: a graceful end would wait for the readings queued
+    // for it forever.
+    await client?.endAsync(!client.connected);
     await this.#modbus?.stop();
+    await this.#cameras?.stop();
     this.#resolveDone?.();
   }
 
@@ -147,12 +218,30 @@ export class DeviceModeSimulator {
     const end = this.#o.durationMs === undefined ? undefined : this.#o.startMs + this.#o.durationMs;
     for (const step of gen.takeUntil(end === undefined ? now : Math.min(now, end))) {
       if (step.kind === 'publish') this.#deliver(step);
+      else if (step.kind === 'fault') this.#cameraFault(step);
     }
     if (end !== undefined && now >= end) {
       void this.stop();
       return;
     }
     this.#timer = setTimeout(() => this.#tick(), TICK_MS);
+  }
+
+  /** A scenario's camera fault starts or ends: the simulated cameras show it (or stop showing it). */
+  #cameraFault(step: SimFaultMark): void {
+    const fleet = this.#cameras;
+    const fault = this.#o.scenario?.faults[step.fault.index];
+    if (!fleet || fault?.type !== 'camera') return;
+    const look = step.fault.phase === 'start' ? fault.fault : 'none';
+    for (const t of step.fault.targets) {
+      if (t.device === undefined || t.gateway !== this.layout.gateway.id) continue;
+      const device = t.device;
+      this.#cameraFaults++;
+      fleet.setFault(device, look).then(
+        () => this.#log.info({ device, fault: look, scenario: step.fault.id }, 'simulated camera fault'),
+        (err: unknown) => this.#log.warn({ device, err: (err as Error).message }, 'simulated camera fault not applied'),
+      );
+    }
   }
 
   #deliver(step: SimPublish): void {
@@ -168,6 +257,7 @@ export class DeviceModeSimulator {
       return;
     }
     const client = this.#client;
+    // Cameras are not LAN sensors: simulated, the gateway's camera adapter watches them itself.
     if (!client || data.kind === 'camera') return;
     // What a sensor sends: its reading and its time; the gateway adds v, seq and the kind.
     const { v: _v, seq: _seq, kind: _kind, ...body } = data;

@@ -6,13 +6,14 @@ import {
   type DeviceKind,
   type GatewayAddress,
   type GatewayConfig,
+  locationZone,
   TOPIC_SCHEMAS,
   topics,
 } from '@anlian/protocol';
 import { SimErrorCode, SimulatorError } from '../errors.js';
 import { Prng } from '../prng.js';
 import type { ScenarioSource } from '../scenario/load-scenario.js';
-import type { FaultTarget, FaultTime, Scenario, ScenarioFault } from '../scenario/scenario-schema.js';
+import type { CameraFaultKind, FaultTarget, FaultTime, Scenario, ScenarioFault } from '../scenario/scenario-schema.js';
 import { CameraSignal } from '../signals/camera-signal.js';
 import { type AnySignal, createSignal } from '../signals/create-signal.js';
 import { FireDetectorSignal } from '../signals/fire-detector-signal.js';
@@ -125,6 +126,16 @@ const PRIO_ACTION = 0;
 const PRIO_REPORT = 1;
 const DEFAULT_HEARTBEAT_MS = 30_000;
 const DEFAULT_VERSION = 'anlian-sim/0.1.0';
+/** The camera event (protocol `CameraEventType`) a scenario's camera fault reports. */
+const CAMERA_FAULT_EVENT = {
+  frozen: 'frozen',
+  black: 'black',
+  offline: 'signal_loss',
+  dark: 'too_dark',
+  bright: 'too_bright',
+  blurred: 'blurred',
+  occluded: 'occlusion',
+} as const satisfies Record<CameraFaultKind, string>;
 
 /**
  * The pure, clock-independent core of the simulator: for a county, a seed, an optional scenario
@@ -221,7 +232,7 @@ export class MessageGenerator {
             eventTopic: topics.event(address, device.id),
             signal: createSignal({ device, path, seed: this.seed, tz: this.tz, startMs: this.startMs, naturalFaults }),
             intervalMs: (device.reportIntervalS ?? DEFAULT_REPORT_INTERVAL_S[device.kind]) * 1000,
-            zone: `${device.location.building} ${device.location.floor} ${device.location.room}`.slice(0, 64),
+            zone: locationZone(device.location),
             skewMs: 0,
             effects: [],
             generation: 0,
@@ -759,7 +770,7 @@ export class MessageGenerator {
         const devices = this.#devicesFor(index, fault, 'camera');
         targets = devices.map(deviceRef);
         const endAt = fault.for === undefined ? undefined : t0 + fault.for;
-        const event = fault.fault === 'offline' ? 'signal_loss' : fault.fault;
+        const event = CAMERA_FAULT_EVENT[fault.fault];
         mark('start', t0, targets);
         for (const d of devices) {
           if (!(d.signal instanceof CameraSignal)) this.#fail(index, fault, `${d.cfg.id} is not a camera`);
@@ -776,6 +787,14 @@ export class MessageGenerator {
                   return { ...body, black: true };
                 case 'offline':
                   return { ...body, online: false, streamOk: false, fps: 0, bitrateKbps: 0, lastFrameTs: t0 };
+                case 'dark':
+                  return { ...body, dark: true };
+                case 'bright':
+                  return { ...body, bright: true };
+                case 'blurred':
+                  return { ...body, blurred: true };
+                case 'occluded':
+                  return { ...body, occluded: true };
                 default: {
                   const never: never = fault.fault;
                   return never;

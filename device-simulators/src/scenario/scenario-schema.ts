@@ -121,12 +121,19 @@ export const ExtinguisherPressureDropFault = z
   })
   .strict();
 
-/** Video quality faults (视频质量诊断): telemetry flags and the matching event, `restore` after `for`. */
+/**
+ * Video quality faults (视频质量诊断): telemetry flags and the matching event, `restore` after `for`.
+ * In device mode (`anlian sim --device-mode --camera-listen …`) the simulated ONVIF cameras show
+ * the fault itself, and the real gateway's diagnosis finds it.
+ */
+export const CameraFaultKind = z.enum(['frozen', 'black', 'offline', 'dark', 'bright', 'blurred', 'occluded']);
+export type CameraFaultKind = z.infer<typeof CameraFaultKind>;
+
 export const CameraFault = z
   .object({
     type: z.literal('camera'),
     ...common,
-    fault: z.enum(['frozen', 'black', 'offline']),
+    fault: CameraFaultKind,
     for: Duration.optional(),
   })
   .strict();

@@ -19,6 +19,10 @@ export async function createAdapter(config: AdapterConfig, deps: AdapterDeps): P
       const { ModbusTcpAdapter } = await import('./modbus-tcp-adapter.js');
       return new ModbusTcpAdapter(config, deps);
     }
+    case 'camera': {
+      const { CameraAdapter } = await import('./camera/camera-adapter.js');
+      return new CameraAdapter(config, deps);
+    }
     case 'gb26875': {
       const { FirePanelAdapter } = await import('./fire-panel/fire-panel-adapter.js');
       return new FirePanelAdapter(config, deps);

@@ -16,6 +16,24 @@ export interface DeviceAdapter {
   stop(): Promise<void>;
   /** Reported in every heartbeat. */
   health(): z.infer<typeof AdapterHealth>;
+  /**
+   * A fire alarm was just queued for the county (the camera adapter takes video-review snapshots).
+   * Called after the alarm is in the queue; must return at once and never throw.
+   */
+  onFireAlarm?(alarm: FireAlarmNotice): void;
+}
+
+export interface FireAlarmNotice {
+  device: string;
+  zone: string | undefined;
+  ts: number;
+  seq: number;
+  /**
+   * Resolves once the county has acknowledged the alarm (its PUBACK); never rejects, and may never
+   * resolve while the uplink is down. What documents the alarm waits for it (or a while), so
+   * nothing travels the uplink ahead of — or beside — the alarm itself.
+   */
+  acknowledged?: Promise<void>;
 }
 
 /** What every adapter gets from the gateway. */
@@ -25,4 +43,9 @@ export interface AdapterDeps {
   logger: Logger;
   /** The configured devices by id. */
   devices: ReadonlyMap<string, DeviceEntry>;
+  /**
+   * A directory in the gateway's data directory where an adapter may keep what it learnt across
+   * restarts (`{dataDir}/adapter-state`; a file per adapter, named after it). Left out: nothing is kept.
+   */
+  stateDir?: string;
 }

@@ -1,7 +1,8 @@
 /** One reading from a local device, as an adapter hands it to the gateway. */
 export interface DeviceReading {
   device: string;
-  message: 'telemetry' | 'event';
+  /** `snapshot`: a camera's picture for the video review of a fire alarm (cameras only). */
+  message: 'telemetry' | 'event' | 'snapshot';
   /** Device time, ms since the epoch, when the device says; otherwise the gateway's clock. */
   ts?: number;
   /**

@@ -1,5 +1,6 @@
 import { DeviceKind, PressureMedium, SegmentId } from '@anlian/protocol';
 import { z } from 'zod';
+import { CameraAdapterConfig } from './camera-adapter-config.js';
 import { checkFirePanelDevices, Gb26875AdapterConfig } from './fire-panel-config.js';
 
 const Port = z.number().int().min(0).max(65_535);
@@ -187,6 +188,7 @@ export type ModbusTcpAdapterConfig = z.infer<typeof ModbusTcpAdapterConfig>;
 export const AdapterConfig = z.discriminatedUnion('type', [
   LanMqttAdapterConfig,
   ModbusTcpAdapterConfig,
+  CameraAdapterConfig,
   Gb26875AdapterConfig,
 ]);
 export type AdapterConfig = z.infer<typeof AdapterConfig>;
@@ -272,6 +274,19 @@ export const GatewayFileConfig = z
           path: ['adapters', i, 'name'],
         });
       } else names.set(a.name, i);
+      if (a.type === 'camera') {
+        a.cameras.forEach((cam, j) => {
+          const at = devices.get(cam.device);
+          if (at === undefined || c.devices[at]?.kind !== 'camera') {
+            ctx.addIssue({
+              code: 'custom',
+              message: `device "${cam.device}" is not a camera in devices`,
+              path: ['adapters', i, 'cameras', j, 'device'],
+            });
+          }
+        });
+        return;
+      }
       if (a.type === 'gb26875') {
         checkFirePanelDevices(
           a,

@@ -48,6 +48,12 @@ export function resolveGatewayConfig(
   return deepFreeze({
     ...c,
     dataDir: at(c.dataDir),
+    // Camera password files, like the county's, are relative to the configuration file.
+    adapters: c.adapters.map((a) =>
+      a.type === 'camera'
+        ? { ...a, cameras: a.cameras.map((k) => (k.passwordFile ? { ...k, passwordFile: at(k.passwordFile) } : k)) }
+        : a,
+    ),
     county: { ...county, password: password as string, ...(county.caFile ? { caFile: at(county.caFile) } : {}) },
   });
 }

@@ -31,6 +31,7 @@ const GATEWAY_TO_COUNTY: Readonly<Record<TopicType, boolean>> = {
   heartbeat: true,
   telemetry: true,
   event: true,
+  snapshot: true,
   'command-reply': true,
   command: false,
 };

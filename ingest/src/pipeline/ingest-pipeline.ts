@@ -1,6 +1,6 @@
 import { LatestStateCache } from '@anlian/bus';
 import type { SequenceWindow } from '@anlian/protocol';
-import { type DeviceKind, decodeMessage, isFireAlarm } from '@anlian/protocol';
+import { type DeviceKind, decodeMessage, isFireAlarm, type SnapshotPayload } from '@anlian/protocol';
 import type { Logger } from '@anlian/runtime';
 import { hasCode } from '@anlian/runtime';
 import type { LineStore } from '@anlian/timeseries';
@@ -47,10 +47,26 @@ export type IngestRejectReason =
   | 'kind_mismatch'
   | 'spool_full'
   /** A simulation run's message (protocol `simRun`) where the county refuses them (`ANLIAN_SIM_RUNS=refuse`). */
-  | 'sim_run';
+  | 'sim_run'
+  /** A snapshot where the county has no media store. */
+  | 'no_media_store';
 
 /** The `sim_run` tag of points from an unmarked gateway dated too far ahead of the county's clock. */
 export const CLOCK_AHEAD_RUN = 'clock-ahead';
+
+/** Where video-review snapshots go (the county's media store); resolves with the picture's key once durable. */
+export interface SnapshotSink {
+  put(
+    meta: {
+      county: string;
+      institution: string;
+      gateway: string;
+      device: string;
+      payload: Omit<SnapshotPayload, 'data'>;
+    },
+    jpeg: Buffer,
+  ): Promise<string>;
+}
 
 export interface IngestPipelineOptions {
   registry: RegistryCache;
@@ -74,6 +90,8 @@ export interface IngestPipelineOptions {
    * alarm path and the latest state at its arrival. Default: keep, 300 s.
    */
   simulation?: { runs: 'keep' | 'refuse'; maxClockAheadMs: number };
+  /** The media store for video-review snapshots; without one they are refused (`no_media_store`). */
+  snapshots?: SnapshotSink;
   now?: () => number;
 }
 
@@ -247,6 +265,9 @@ export class IngestPipeline {
       if (seen === 'out-of-window') this.#outOfWindow.inc();
     }
 
+    if (m.type === 'snapshot')
+      return this.#snapshot(m.payload, { county, institution, gateway, device: m.topic.device }, receivedAt, msg.topic);
+
     let event: IngestEvent;
     let line: string | undefined;
     let priority: 'event' | 'telemetry' = 'telemetry';
@@ -412,6 +433,46 @@ export class IngestPipeline {
       this.#o.window.forget(gateway, seq);
       throw err;
     }
+  }
+
+  /**
+   * A video-review snapshot: into the media store, then emitted with its key (alerting attaches it
+   * to the fire alert). Acknowledged only once stored, so a failed write is redelivered. Never on
+   * the alarm path: the fire event it documents was handled on its own.
+   */
+  async #snapshot(
+    payload: SnapshotPayload,
+    at: { county: string; institution: string; gateway: string; device: string },
+    receivedAt: number,
+    topic: string,
+  ): Promise<void> {
+    const known = this.#o.registry.deviceByKey(LatestStateCache.key(at.gateway, at.device));
+    if (known && known.kind !== 'camera') {
+      this.#o.window.forget(at.gateway, payload.seq);
+      return this.#reject('kind_mismatch', topic, `device ${at.device} is registered as ${known.kind}, not camera`);
+    }
+    const store = this.#o.snapshots;
+    if (!store) return this.#reject('no_media_store', topic, 'no media store for snapshots is configured');
+    const { data, ...meta } = payload;
+    const jpeg = Buffer.from(data, 'base64');
+    let media: string;
+    try {
+      media = await store.put({ ...at, payload: meta }, jpeg);
+    } catch (err) {
+      this.#o.window.forget(at.gateway, payload.seq);
+      this.#log.error({ err, topic }, 'snapshot could not be stored');
+      throw err;
+    }
+    this.#emit({
+      type: 'snapshot',
+      ...at,
+      confirmed: known !== undefined,
+      receivedAt,
+      payload: meta,
+      media,
+      bytes: jpeg.length,
+    });
+    this.#accepted.inc({ type: 'snapshot' });
   }
 
   /** The write under way of the latest line with this gateway and sequence number, if any. */

@@ -2,7 +2,7 @@ import type { ReportPeriod } from '../period.js';
 import type { DeviceEventPoint, InfluxReader } from '../read/influx-reader.js';
 import { type ReportSource, simRunOf } from '../read/report-source.js';
 import type { AlertRow, DeliveryRow, DeviceRow, ScopeFilter, StoreReader } from '../read/store-reader.js';
-import type { SupervisionSource } from '../read/supervision-source.js';
+import { type SupervisionSource, supervisionMarker } from '../read/supervision-source.js';
 import { ZonedCalendar } from '../time/zoned-calendar.js';
 import { downIntervals, type Interval, totalLength, unionClipped } from './intervals.js';
 import {
@@ -167,7 +167,15 @@ export async function computeFigures(
       drills,
       drillAlerts.filter((a) => a.drillId !== null && drillIds.has(a.drillId)),
     ),
-    supervision: deps.supervision ? await deps.supervision.read(scope, fromMs, toMs, req.now) : { available: false },
+    supervision: deps.supervision
+      ? await deps.supervision.read(
+          scope,
+          fromMs,
+          toMs,
+          req.now,
+          source.kind === 'simulation' ? supervisionMarker(source.seed) : null,
+        )
+      : { available: false },
     cameras,
   };
 }

@@ -34,6 +34,14 @@ export interface SimulationInfo {
   description: string;
 }
 
+/** Hazards (issue 16): found in the period, closed in it, and open / overdue at its end. */
+export interface HazardCounts {
+  opened: number;
+  closed: number;
+  overdue: number;
+  open: number;
+}
+
 export interface ReportFigures {
   county: { id: string; name: string; timezone: string };
   institution?: { id: string; name: string } | undefined;
@@ -125,7 +133,20 @@ export interface ReportFigures {
     | { available: false }
     | {
         available: true;
-        hazards: { opened: number; closed: number; overdue: number; open: number };
+        /** Whose hazards: null for live records, else the demo generator's marker (`demo-seed-<seed>`). */
+        records: string | null;
+        hazards: HazardCounts & {
+          /** Of those closed, closed with the work in by the deadline (or with none). */
+          closedOnTime: number;
+          /** Went past the deadline unsubmitted in the period (first escalation). */
+          becameOverdue: number;
+          /** Mean days from found to closed, of those closed in the period. */
+          meanDaysToClose: number | undefined;
+        };
+        bySeverity: ({ severity: 'major' | 'general' } & HazardCounts)[];
+        /** Every institution of the scope, with its risk grade at the period's end (undefined: never graded). */
+        byInstitution: ({ institution: string; grade: string | undefined } & HazardCounts)[];
+        /** Institutions per grade at the period's end, red first. */
         grades: { grade: string; institutions: number }[];
       };
   cameras: {

@@ -15,6 +15,7 @@ export type SectionId =
 
 export function methodNotes(f: ReportFigures, lang: Lang): Record<SectionId, string> {
   const limit = f.falseAlarms.dailyLimit;
+  const sup = f.supervision;
   if (lang === 'en') {
     return {
       online:
@@ -47,8 +48,12 @@ export function methodNotes(f: ReportFigures, lang: Lang): Record<SectionId, str
         '100, within 180 s 60, within 300 s 30, later or never 0; an institution of the drill that raised no alarm ' +
         'scores 0; the drill’s score is the mean.',
       hazards:
-        'Hazards opened, closed and overdue in the period, and each institution’s latest risk grade, from the ' +
-        'supervision module (issue 16).',
+        'From the supervision module’s hazard ledger (issue 16), as its own figures count: opened = found in the ' +
+        'period; closed = closed (销号) in the period, withdrawn ones left out, on time when the work was submitted by ' +
+        'the deadline; open and overdue = at the end of the period (or now), overdue meaning past the deadline with ' +
+        'the work neither submitted nor reviewed; went overdue = first passed its deadline in the period. ' +
+        `${sup.available && sup.records !== null ? `Hazards generated for the demo from the simulation’s seed (${sup.records}). ` : 'Live hazards only (demo-generated ones left out). '}` +
+        'Risk grade = each institution’s last graded point before the end (grade history; the same for live and simulated reports).',
       cameras:
         'Time-weighted like the online rate; a camera is also unavailable from a signal-loss, frozen, black, ' +
         'occluded picture or device-fault event (视频质量诊断) until its restore event (InfluxDB camera events; 7 days before the ' +
@@ -77,7 +82,12 @@ export function methodNotes(f: ReportFigures, lang: Lang): Record<SectionId, str
     drills:
       '本周期内开始的演练。得分依据 GB 25201“1-3-5”要求：演练报警 60 秒内确认得 100 分，180 秒内 60 分，300 秒内 30 分，超时或未确认 0 分；' +
       '参演机构未产生任何报警计 0 分；演练得分为平均分。',
-    hazards: '本周期新增、整改完成及逾期隐患，以及各机构期末最新风险等级，取自监管业务模块（第 16 号议题）。',
+    hazards:
+      '取自监管业务模块隐患台账（第 16 号议题），口径与其自身统计一致：新增 = 本周期发现；整改完成 = 本周期销号（撤销的不计），' +
+      '在整改期限内提交整改的为按期整改；期末未整改、逾期未整改 = 周期结束（或当前）时仍未销号、已过期限且未提交未复查的隐患；' +
+      '本期逾期 = 本周期内首次超过整改期限。' +
+      `${sup.available && sup.records !== null ? `采用演示数据生成器按模拟运行种子生成的隐患（${sup.records}）。` : '仅统计实际隐患（不含演示生成数据）。'}` +
+      '风险等级 = 各机构周期结束前最后一次评级（评级历史；实际与模拟报告相同）。',
     cameras:
       '与设备在线率同法按时间加权；此外，自信号丢失、画面冻结、黑屏、遮挡（视频质量诊断）或设备故障事件起至恢复事件止，摄像机计为不可用' +
       '（InfluxDB 摄像机事件；读取周期开始前 7 天的事件以确定起始状态）。',

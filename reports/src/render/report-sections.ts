@@ -417,6 +417,14 @@ export function reportSections(f: ReportFigures, lang: Lang = 'zh'): ReportSecti
   });
 
   const sup = f.supervision;
+  const counts = [
+    { key: 'opened', header: t(lang, 'hazardsOpened'), kind: 'int' },
+    { key: 'closed', header: t(lang, 'hazardsClosed'), kind: 'int' },
+    { key: 'overdue', header: t(lang, 'hazardsOverdue'), kind: 'int' },
+    { key: 'open', header: t(lang, 'hazardsOpen'), kind: 'int' },
+  ] satisfies ReportColumn[];
+  const gradeName = (g: string | undefined) =>
+    g === undefined ? t(lang, 'ungraded') : t(lang, `grade_${g}`, undefined, g);
   sections.push({
     id: 'hazards',
     sheet: t(lang, 'sheetHazards'),
@@ -426,19 +434,30 @@ export function reportSections(f: ReportFigures, lang: Lang = 'zh'): ReportSecti
     summary: sup.available
       ? [
           { label: t(lang, 'hazardsOpened'), value: String(sup.hazards.opened) },
+          { label: t(lang, 'hazardsClosed'), value: String(sup.hazards.closed) },
           { label: t(lang, 'hazardsOverdue'), value: String(sup.hazards.overdue) },
+          { label: t(lang, 'hazardsOpen'), value: String(sup.hazards.open) },
         ]
       : [{ label: t(lang, 'status'), value: t(lang, 'notAvailable') }],
     tables: sup.available
       ? [
           {
             columns: [
-              { key: 'opened', header: t(lang, 'hazardsOpened'), kind: 'int' },
-              { key: 'closed', header: t(lang, 'hazardsClosed'), kind: 'int' },
-              { key: 'overdue', header: t(lang, 'hazardsOverdue'), kind: 'int' },
-              { key: 'open', header: t(lang, 'hazardsOpen'), kind: 'int' },
+              { key: 'severity', header: t(lang, 'hazardSeverity'), kind: 'text' },
+              ...counts,
+              { key: 'closedOnTime', header: t(lang, 'hazardsClosedOnTime'), kind: 'int' },
+              { key: 'becameOverdue', header: t(lang, 'hazardsBecameOverdue'), kind: 'int' },
+              { key: 'meanDays', header: t(lang, 'hazardsMeanDays'), kind: 'text' },
             ],
-            rows: [sup.hazards],
+            rows: [
+              ...sup.bySeverity.map((r) => ({ ...r, severity: t(lang, `hazardSeverity_${r.severity}`) })),
+              {
+                ...sup.hazards,
+                severity: t(lang, 'total'),
+                meanDays:
+                  sup.hazards.meanDaysToClose === undefined ? undefined : sup.hazards.meanDaysToClose.toFixed(1),
+              },
+            ],
           },
           {
             title: t(lang, 'riskGrades'),
@@ -446,10 +465,20 @@ export function reportSections(f: ReportFigures, lang: Lang = 'zh'): ReportSecti
               { key: 'grade', header: t(lang, 'riskGrade'), kind: 'text' },
               { key: 'institutions', header: t(lang, 'institutions'), kind: 'int' },
             ],
-            rows: sup.grades.map((g) => ({
-              grade: t(lang, `grade_${g.grade}`, undefined, g.grade),
-              institutions: g.institutions,
-            })),
+            rows: sup.grades.map((g) => ({ grade: gradeName(g.grade), institutions: g.institutions })),
+          },
+          {
+            title: t(lang, 'hazardsByInstitution'),
+            columns: [
+              { key: 'institution', header: t(lang, 'institution'), kind: 'text', weight: 3 },
+              { key: 'grade', header: t(lang, 'riskGrade'), kind: 'text' },
+              ...counts,
+            ],
+            // Most overdue first: what a county follows up.
+            rows: [...sup.byInstitution]
+              .sort((x, y) => y.overdue - x.overdue || y.open - x.open || x.institution.localeCompare(y.institution))
+              .map((r) => ({ ...r, institution: name(r.institution), grade: gradeName(r.grade) })),
+            pdfLimit: 40,
           },
         ]
       : [],

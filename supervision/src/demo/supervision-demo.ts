@@ -179,7 +179,7 @@ export async function seedSupervisionDemo(
   const start = o.now - days * DAY;
   /** A working-hours time on the day `dayOffset` days into the history (China time). */
   const workTime = (dayOffset: number) =>
-    chinaStartOfDay(start + Math.floor(dayOffset) * DAY) + (8.5 + random() * 9) * HOUR;
+    Math.round(chinaStartOfDay(start + Math.floor(dayOffset) * DAY) + (8.5 + random() * 9) * HOUR);
 
   const institutions = await db
     .selectFrom('institutions')
@@ -207,7 +207,8 @@ export async function seedSupervisionDemo(
 
   const plan: Planned[] = [];
   const at = (t: number, run: () => Promise<void>) => {
-    if (t < o.now) plan.push({ at: t, run });
+    // Whole milliseconds: the store's times are bigint columns (PostgreSQL refuses a fraction).
+    if (t < o.now) plan.push({ at: Math.round(t), run });
   };
 
   /** The loop a hazard went through, as diligent as its institution. */
@@ -340,7 +341,7 @@ export async function seedSupervisionDemo(
       const spec = pick(AUTO_HAZARDS);
       const device = own.filter((d) => d.kind === spec.kind);
       const d = device.length > 0 ? pick(device) : undefined;
-      const t = start + uniform(1, days - 1) * DAY;
+      const t = Math.round(start + uniform(1, days - 1) * DAY);
       let hazard: Hazard | undefined;
       const cause = `${spec.source}:demo:${inst.id}:${d?.id ?? spec.kind}:${k}`;
       at(t, async () => {

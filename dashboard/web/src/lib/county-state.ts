@@ -1,5 +1,6 @@
 import type { Alert } from '../../../src/alerts/alerts-port';
 import type { CountySnapshot, Delta } from '../../../src/live/live-wire';
+import { notePushedSnapshot } from './alert-snapshots';
 
 /** Puts an alert delta into a view's list: a closed alert leaves it, a new one goes first. */
 export function upsertAlert(alerts: Alert[], alert: Alert): void {
@@ -30,6 +31,10 @@ export function applyCountyDelta(s: CountySnapshot, d: Delta): void {
     case 'ticker':
       s.ticker.unshift(...d.data);
       if (s.ticker.length > 60) s.ticker.length = 60;
+      return;
+    case 'snapshot':
+      // Not part of the room's state: kept beside it for the alarm banner (视频复核).
+      notePushedSnapshot(d.data);
       return;
     default:
       return;

@@ -88,6 +88,8 @@ const DICT = {
   drill: ['演练', 'drill'],
   silenced: ['已静默', 'silenced'],
   conditionCleared: ['探测器已复位，待人工关闭', 'condition cleared, awaiting a person'],
+  videoReview: ['视频复核', 'Video review'],
+  snapshotOf: ['{camera} 抓拍', 'snapshot from {camera}'],
   online: ['在线', 'online'],
   connecting: ['连接中…', 'connecting…'],
   disconnected: ['连接已断开，正在重连', 'disconnected, reconnecting'],

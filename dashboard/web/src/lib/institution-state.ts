@@ -1,4 +1,5 @@
 import type { Delta, InstitutionSnapshot } from '../../../src/live/live-wire';
+import { notePushedSnapshot } from './alert-snapshots';
 import { upsertAlert } from './county-state';
 
 /** Applies one institution-room delta to the snapshot held by a view. */
@@ -23,6 +24,10 @@ export function applyInstitutionDelta(s: InstitutionSnapshot, d: Delta): void {
       if (i >= 0) s.gateways.splice(i, 1, d.data);
       return;
     }
+    case 'snapshot':
+      // Not part of the room's state: kept beside it for the alert cards (视频复核).
+      notePushedSnapshot(d.data);
+      return;
     default:
       return;
   }

@@ -1,0 +1,42 @@
+/**
+ * The county's store of video-review pictures (视频复核): one interface, a filesystem
+ * implementation (the default, under the data directory) and room for an S3-compatible one.
+ * Used by the process that receives snapshots (ingest) and the one that serves them (dashboard).
+ */
+
+/** What is known about one stored picture. */
+export interface MediaRecord {
+  /** Opaque, URL-safe: `{institution}/{yyyymmdd}/{id}.jpg`. */
+  key: string;
+  county: string;
+  institution: string;
+  gateway: string;
+  /** The camera. */
+  device: string;
+  contentType: 'image/jpeg';
+  bytes: number;
+  width?: number;
+  height?: number;
+  /** The fire alarm it documents: detector and its device time. */
+  cause: { device: string; ts: number; zone?: string };
+  shot: number;
+  /** Device time of the picture. */
+  ts: number;
+  /** County time it was stored. */
+  receivedAt: number;
+}
+
+export type NewMedia = Omit<MediaRecord, 'key' | 'bytes' | 'receivedAt'>;
+
+export interface MediaStore {
+  /** Stores a picture durably; resolves with its record. Idempotent per (gateway, camera, cause, shot). */
+  put(meta: NewMedia, data: Buffer, receivedAt?: number): Promise<MediaRecord>;
+  get(key: string): Promise<{ record: MediaRecord; data: Buffer } | undefined>;
+  /** Pictures of an institution's fire alarm from one detector, whose cause time is within [fromTs, toTs]. */
+  findByCause(institution: string, detector: string, fromTs: number, toTs: number): Promise<MediaRecord[]>;
+  /** Deletes what was stored before `beforeMs` (retention); returns how many. */
+  purge(beforeMs: number): Promise<number>;
+}
+
+/** Video retention ≥ 30 days (公共安全视频图像信息系统管理条例, 2025): the default, configurable. */
+export const DEFAULT_MEDIA_RETENTION_DAYS = 30;
