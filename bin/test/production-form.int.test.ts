@@ -1,17 +1,20 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type ProductionForm, startProductionForm } from '@anlian/county/production-form';
-import type { Alert, CountyConfigInput } from '@anlian/protocol';
+import type { ProductionForm } from '@anlian/county/production-form';
+import type { Alert } from '@anlian/protocol';
 import { topics } from '@anlian/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
-import { io, type Socket } from 'socket.io-client';
+import type { WebhookReceiver } from '@anlian/testing';
+import type { MqttClient } from 'mqtt';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  counter,
+  gatewayOverTls,
+  startTestProductionForm,
+  type TestProductionForm,
+  testCounty,
+  until,
+  wallScreen,
+} from './support/production-form-kit.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const COUNTY = 'prodcounty';
 const GATEWAYS = [
   { id: 'gw-pa', institution: 'inst-pa', secret: 'secret-of-gateway-pa' },
@@ -19,122 +22,6 @@ const GATEWAYS = [
 ] as const;
 const [GW_A, GW_B] = GATEWAYS;
 const addrOf = (g: (typeof GATEWAYS)[number]) => ({ county: COUNTY, institution: g.institution, gateway: g.id });
-
-const countyFile: CountyConfigInput = {
-  county: { id: COUNTY, name: '生产形态测试县', adcode: '500242', center: { lng: 108.77, lat: 28.84 } },
-  institutions: GATEWAYS.map((g, n) => ({
-    id: g.institution,
-    name: `测试养老院${n + 1}`,
-    address: `测试路${n + 1}号`,
-    location: { lng: 108.7 + n * 0.1, lat: 28.8 + n * 0.1 },
-    beds: 60,
-    gateways: [
-      {
-        id: g.id,
-        secret: g.secret,
-        devices: [
-          {
-            id: 'smk-1',
-            kind: 'fire' as const,
-            name: '3F 东走廊 感烟',
-            location: { building: '主楼', floor: '3F', room: '东走廊' },
-          },
-          {
-            id: 'kit-1',
-            kind: 'kitchen' as const,
-            name: '厨房 温度',
-            location: { building: '食堂', floor: '1F', room: '厨房' },
-          },
-        ],
-      },
-    ],
-    contacts: [{ id: 'mgr', name: '张三', role: 'manager' as const, phone: '13800138000' }],
-  })),
-};
-
-/** The loopback webhook alerting pushes to (a county's 119 linkage system, say). */
-class WebhookReceiver {
-  readonly pushes: { at: number; body: { notification: { alertId: string; kind: string; rule: string } } }[] = [];
-  #server: Server | undefined;
-  url = '';
-  async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.pushes.push({ at: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      });
-    });
-    this.#server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/anlian`;
-  }
-  async stop(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
-  }
-}
-
-interface AlertDelta {
-  at: number;
-  change: 'raised' | 'updated' | 'cleared';
-  alert: Alert;
-}
-
-/** A wall screen on one dashboard node: signed in, subscribed to the county room, recording alert deltas. */
-async function wallScreen(baseUrl: string, username: string, password: string) {
-  const login = await fetch(`${baseUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  expect(login.status).toBe(200);
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const socket: Socket = io(baseUrl, { transports: ['websocket'], extraHeaders: { cookie } });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  const alerts: AlertDelta[] = [];
-  socket.on('delta', (d: { room: string; type: string; data: { change: AlertDelta['change']; alert: Alert } }) => {
-    if (d.type === 'alert') alerts.push({ at: Date.now(), change: d.data.change, alert: d.data.alert });
-  });
-  const answer = (await socket.timeout(10_000).emitWithAck('subscribe', { room: `county:${COUNTY}` })) as {
-    ok: boolean;
-  };
-  expect(answer.ok).toBe(true);
-  return { socket, cookie, alerts };
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** A gateway over TLS with its own credentials, verifying the county's certificate (county.caFile). */
-async function gatewayOverTls(form: ProductionForm, g: (typeof GATEWAYS)[number]): Promise<MqttClient> {
-  return mqtt.connectAsync(form.broker.tlsUrl, {
-    protocolVersion: 4,
-    clientId: g.id,
-    username: g.id,
-    password: g.secret,
-    ca: await readFile(form.certificates.caFile),
-    reconnectPeriod: 0,
-    clean: true,
-  });
-}
-
-async function counter(url: string, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return Number(line?.split(' ').at(-1) ?? 0);
-}
 
 /**
  * The production form (issue 11), every part a real process started through the same unit as
@@ -144,50 +31,33 @@ async function counter(url: string, name: string, labels: string): Promise<numbe
  * is a plain one: drills tag theirs with `drillId` (issue 13), not on main when this was written.
  */
 describe('the production form', () => {
-  let dir = '';
+  let started: TestProductionForm | undefined;
   let form: ProductionForm;
-  const webhook = new WebhookReceiver();
+  let webhook: WebhookReceiver;
   const clients: MqttClient[] = [];
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'anlian-production-'));
-    // As root, PostgreSQL runs as the postgres user, which has to enter this directory.
-    await chmod(dir, 0o755);
-    await webhook.start();
-    const file = path.join(dir, 'county.json');
-    await writeFile(file, JSON.stringify(countyFile));
-    const channels = path.join(dir, 'channels.yaml');
-    await writeFile(
-      channels,
-      `channels:\n  - { id: county-119, type: webhook, url: '${webhook.url}', secret: 'a-secret-of-16-chars', minSeverity: critical }\n`,
-    );
-    form = await startProductionForm({
-      dataDir: path.join(dir, 'cluster'),
-      cli: path.join(repoRoot, 'bin', 'anlian.js'),
-      countyFile: file,
-      // Two alerting nodes on one partition (PostgreSQL advisory-lock lease): one acts, one is a
-      // warm standby that hears everything and must neither raise nor push what the other does.
+    // Two alerting nodes on one partition (PostgreSQL advisory-lock lease): one acts, one is a
+    // warm standby that hears everything and must neither raise nor push what the other does.
+    started = await startTestProductionForm(testCounty(COUNTY, '生产形态测试县', GATEWAYS), {
       replicas: { ingest: 2, alerting: 2, dashboard: 2 },
-      env: { alerting: { ANLIAN_ALERT_CHANNELS_FILE: channels } },
-      logLevel: 'warn',
     });
+    ({ form, webhook } = started);
   }, 300_000);
 
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
-    await form?.stop();
-    await webhook.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await started?.stop();
   }, 180_000);
 
   it('a fire alarm over TLS is raised once, pushed to the webhook and seen on both dashboard nodes within 2 s; an acknowledgement on one node shows on the other', async () => {
     const { operator } = form.demoUsers;
     const [d1, d2] = form.dashboards;
     if (!d1?.url || !d2?.url) throw new Error('two dashboard nodes expected');
-    const wall1 = await wallScreen(d1.url, operator.username, operator.password);
-    const wall2 = await wallScreen(d2.url, operator.username, operator.password);
+    const wall1 = await wallScreen(d1.url, operator, COUNTY);
+    const wall2 = await wallScreen(d2.url, operator, COUNTY);
     sockets.push(wall1.socket, wall2.socket);
     // Exactly one alerting node acts for the county's one partition, the other stands by.
     const held = await until(
@@ -241,11 +111,7 @@ describe('the production form', () => {
       severity: 'critical',
       status: 'open',
     });
-    const push = await until(
-      'the webhook push',
-      () => webhook.pushes.find((p) => p.body.notification.alertId === alert.id),
-      10_000,
-    );
+    const push = await until('the webhook push', () => webhook.pushes.find((p) => p.alertId === alert.id), 10_000);
     expect(push.at - acked).toBeLessThan(2000);
 
     // Acknowledged through dashboard node 1's API (as the operator on that node) …
@@ -268,9 +134,9 @@ describe('the production form', () => {
     for (const wall of [wall1, wall2]) {
       expect(wall.alerts.filter((d) => d.change === 'raised' && d.alert.rule === 'fire-alarm')).toHaveLength(1);
     }
-    expect(
-      webhook.pushes.filter((p) => p.body.notification.rule === 'fire-alarm').map((p) => p.body.notification),
-    ).toEqual([expect.objectContaining({ alertId: alert.id, kind: 'raised' })]);
+    expect(webhook.pushes.filter((p) => p.rule === 'fire-alarm').map((p) => p.body.notification)).toEqual([
+      expect.objectContaining({ alertId: alert.id, kind: 'raised' }),
+    ]);
     const list = (await (
       await fetch(`${d2.url}/api/alerts?institution=${GW_A.institution}`, { headers: { cookie: wall2.cookie } })
     ).json()) as { alerts: Alert[] };

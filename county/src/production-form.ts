@@ -38,11 +38,22 @@ export interface ProductionFormOptions {
   /** The services' log level. Default `info`. */
   logLevel?: string;
   /** The simulated county publishing over TLS with the gateways' own credentials; none when left out. */
-  simulator?: { speed: number; seed: number; scenario?: string };
+  simulator?: { speed: number; seed: number; scenario?: string; institutions?: number };
   /** Progress while starting, one line each. */
   progress?: (line: string) => void;
   /** How long each service may take to become ready. Default 120 s. */
   readyTimeoutMs?: number;
+}
+
+/**
+ * An engine of the production form that can be taken away and brought back (fault tests): `halt()`
+ * stops its process as an outage would (data kept), `resume()` starts it again on the same port.
+ */
+export interface EngineControl {
+  /** The process id while it runs. */
+  readonly pid: number | undefined;
+  halt(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 /** The production form on one machine, running. */
@@ -53,9 +64,9 @@ export interface ProductionForm {
   readonly summary: CountySummary;
   readonly certificates: TestCertificates;
   /** mosquitto: `url` plain on loopback for the county services, `tlsUrl` for gateways. */
-  readonly broker: { url: string; tlsUrl: string; pid: number | undefined; authDir: string };
-  readonly postgres: { url: string; pid: number | undefined };
-  readonly redis: { url: string; pid: number | undefined };
+  readonly broker: EngineControl & { url: string; tlsUrl: string; authDir: string };
+  readonly postgres: EngineControl & { url: string };
+  readonly redis: EngineControl & { url: string };
   readonly influx: { url: string; database: string; dataDir: string };
   /** What the dashboards present to alerting's API (`ANLIAN_SERVICE_TOKEN`). */
   readonly serviceToken: string;
@@ -346,6 +357,7 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
           '--seed',
           String(s.seed),
           ...(s.scenario ? ['--scenario', s.scenario] : []),
+          ...(s.institutions ? ['--institutions', String(s.institutions)] : []),
         ],
         env: baseEnv(),
         uses: { broker: `${tlsUrl} (TLS, each gateway its own id and secret)` },
@@ -364,9 +376,9 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
       county,
       summary,
       certificates,
-      broker: { url: mosquitto.url, tlsUrl, pid: mosquitto.pid, authDir },
-      postgres: { url: postgres.url, pid: postgres.pid },
-      redis: { url: redis.url, pid: redis.pid },
+      broker: Object.assign(control(mosquitto), { url: mosquitto.url, tlsUrl, authDir }),
+      postgres: Object.assign(control(postgres), { url: postgres.url }),
+      redis: Object.assign(control(redis), { url: redis.url }),
       influx: { url: influxd.url, database: INFLUX_DATABASE, dataDir: influxd.dataDir },
       serviceToken,
       demoUsers,
@@ -380,6 +392,21 @@ export async function startProductionForm(o: ProductionFormOptions): Promise<Pro
     await stopAll();
     throw err;
   }
+}
+
+/** An engine's halt and resume, and its current pid (a resumed engine runs under a new one). */
+function control(engine: {
+  readonly pid: number | undefined;
+  halt(): Promise<void>;
+  resume(): Promise<void>;
+}): EngineControl {
+  return {
+    get pid() {
+      return engine.pid;
+    },
+    halt: () => engine.halt(),
+    resume: () => engine.resume(),
+  };
 }
 
 /**

@@ -66,6 +66,13 @@ export function openDatabase(opts: OpenDatabaseOptions): OpenedDatabase {
     });
     // An idle client losing its connection emits on the pool; without a listener that kills the process.
     pool.on('error', (err) => log?.warn({ err }, 'idle PostgreSQL connection failed'));
+    // A client checked out of the pool (between the statements of a transaction, say) has no
+    // pool listener: PostgreSQL shutting down (57P01) then emitted an unhandled 'error' and killed
+    // an alerting node with alert writes still queued (bin/test/production-faults.int.test.ts).
+    // The statement in flight fails on its own and the pool drops the broken client on release.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection in use failed'));
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(onLog ? { log: onLog } : {}) });
     log?.info({ dialect: 'postgres', url: redactUrl(opts.url) }, 'operational store opened');
     return { db, dialect: 'postgres', close: () => db.destroy() };

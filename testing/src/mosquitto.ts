@@ -47,6 +47,10 @@ export interface Mosquitto {
   logTail(): string;
   /** SIGTERM (mosquitto saves its persistence file), then starts it again on the same port and data. */
   restart(): Promise<void>;
+  /** SIGTERM (mosquitto saves its persistence file) and stays stopped: a broker outage, until `resume()`. */
+  halt(): Promise<void>;
+  /** Starts it again after `halt()`, on the same ports, configuration and persistence file. */
+  resume(): Promise<void>;
   /** Final teardown: stops mosquitto and removes its directory (unless it was the given `dataDir`). */
   stop(): Promise<void>;
 }
@@ -230,6 +234,14 @@ class MosquittoProcess implements Mosquitto {
   async restart(): Promise<void> {
     await this.#halt();
     await this.spawn();
+  }
+
+  halt(): Promise<void> {
+    return this.#halt();
+  }
+
+  resume(): Promise<void> {
+    return this.spawn();
   }
 
   async stop(): Promise<void> {

@@ -30,6 +30,10 @@ export interface TestPostgres {
   readonly pid: number | undefined;
   /** The last lines the server printed, for failure messages. */
   logTail(): string;
+  /** Fast shutdown and stays stopped (a database outage), until `resume()`; keeps the data. */
+  halt(): Promise<void>;
+  /** Starts the server again after `halt()`, on the same port and data. */
+  resume(): Promise<void>;
   /** Fast shutdown, then removes the data directory (unless it was the given `dataDir`). Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -122,6 +126,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
         return running.pid;
       },
       logTail: () => log.text(),
+      halt: () => running.stop(),
+      resume: () => running.start(opts.startTimeoutMs ?? 60_000),
       stop: () => {
         stopped ??= (async () => {
           await running.stop();

@@ -23,6 +23,10 @@ export interface Redis {
   readonly dir: string;
   readonly pid: number | undefined;
   logTail(): string;
+  /** SIGTERM and stays stopped (a Redis outage, its streams lost as in a real restart), until `resume()`. */
+  halt(): Promise<void>;
+  /** Starts it again after `halt()`, on the same port. */
+  resume(): Promise<void>;
   /** SIGTERM (SIGKILL after 10 s), then removes the directory unless it was the given `dataDir`. */
   stop(): Promise<void>;
 }
@@ -48,9 +52,16 @@ export async function startRedis(opts: RedisOptions = {}): Promise<Redis> {
   try {
     for (let attempt = 1; ; attempt++) {
       const reservation = await reservePort();
-      const server = new RedisProcess(binary, dir, reservation, keep, opts.ownProcessGroup ?? false);
+      const server = new RedisProcess(
+        binary,
+        dir,
+        reservation,
+        keep,
+        opts.ownProcessGroup ?? false,
+        opts.startTimeoutMs ?? 10_000,
+      );
       try {
-        await server.spawn(opts.startTimeoutMs ?? 10_000);
+        await server.spawn(server.startTimeoutMs);
         return server;
       } catch (err) {
         reservation.release();
@@ -79,6 +90,7 @@ class RedisProcess implements Redis {
     readonly reservation: PortReservation,
     readonly keepDir: boolean,
     readonly ownProcessGroup: boolean,
+    readonly startTimeoutMs: number,
   ) {
     this.port = reservation.port;
     this.url = `redis://127.0.0.1:${this.port}`;
@@ -161,6 +173,14 @@ class RedisProcess implements Redis {
       clearTimeout(timer);
     }
     this.#child = undefined;
+  }
+
+  halt(): Promise<void> {
+    return this.#halt();
+  }
+
+  resume(): Promise<void> {
+    return this.spawn(this.startTimeoutMs);
   }
 
   async stop(): Promise<void> {
