@@ -125,6 +125,9 @@ export {
   type AlertSummary,
   type NotificationSink,
 } from './service/alerting-service.js';
+// `anlian alerting`, for the benches that run it as its command does.
+export { type AlertingServiceConfig, loadAlertingServiceConfig } from './service-config.js';
+export { type AlertingServiceHandle, startAlertingService } from './service-main.js';
 export { NewSilence, type Silence, SilenceScope, silenceActive } from './silences/silence.js';
 export { type AlertFilter, AlertStore } from './store/alert-store.js';
 export { ALERTING_MIGRATIONS, migrateAlerting } from './store/alerting-migrations.js';

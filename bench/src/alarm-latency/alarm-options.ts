@@ -23,6 +23,12 @@ export interface AlarmBenchOptions {
   alertTickMs: number | undefined;
   /** `node --cpu-prof` on the ingest + alerting child; a summary is printed. */
   profile: boolean;
+  /**
+   * `all-in-one`: ingest and alerting in one process on ingest's events (as `anlian up`);
+   * `services`: the production form — ingest and `anlian alerting` each a process of its own,
+   * alerting on its own broker sessions.
+   */
+  form: 'all-in-one' | 'services';
   resultsDir: string;
 }
 
@@ -41,6 +47,8 @@ export const USAGE = `Usage: npm run bench:alarm-latency -- [options]
   --alert-tick-ms N      experiment: alerting's ANLIAN_ALERT_TICK_MS (time-based rules and escalations;
                          default unset = alerting's default, 1000)
   --profile              run ingest + alerting under node --cpu-prof and print where its CPU goes
+  --form F               all-in-one (default: ingest + alerting in one process, as anlian up) or
+                         services (the production form: ingest and anlian alerting, each its own process)
   --results DIR          where the JSON and the ingest log go (default bench/results)
 `;
 
@@ -72,6 +80,7 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
       'broker-max-inflight': { type: 'string' },
       'alert-tick-ms': { type: 'string' },
       profile: { type: 'boolean', default: false },
+      form: { type: 'string', default: 'all-in-one' },
       results: { type: 'string', default: 'bench/results' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -83,6 +92,8 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
   if (alertTickMs !== undefined && (alertTickMs < 50 || alertTickMs > 60_000)) {
     throw new Error('--alert-tick-ms must be within 50–60000 (alerting’s ANLIAN_ALERT_TICK_MS)');
   }
+  const form = values.form;
+  if (form !== 'all-in-one' && form !== 'services') throw new Error('--form must be all-in-one or services');
   const quick = values.quick;
   const durationS = positiveInt('duration', values.duration, quick ? 15 : 60);
   if (durationS < 3)
@@ -102,6 +113,7 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
     brokerMaxInflight: positiveInt('broker-max-inflight', values['broker-max-inflight'], 1000),
     alertTickMs,
     profile: values.profile,
+    form,
     resultsDir: values.results,
   };
 }

@@ -11,11 +11,11 @@
  * timer calls through the instance; behaviour unchanged).
  */
 
-import { performance } from 'node:perf_hooks';
 import { ChannelConfig, loadAlertingConfig, startAlerting } from '@anlian/alerting';
 import { loadIngestConfig, startIngest } from '@anlian/ingest';
 import { createLogger, createMetricsRegistry, onShutdownSignal } from '@anlian/runtime';
-import type { AlertingChildCommand, AlertingChildReport, TickStats } from './alarm-messages.js';
+import type { AlertingChildReport } from './alarm-messages.js';
+import { reportToBench } from './bench-reporter.js';
 import { LoopDelayMonitor } from './loop-delay-monitor.js';
 
 const send = (report: AlertingChildReport) => process.send?.(report);
@@ -49,53 +49,7 @@ const alerting = await startAlerting({
   eventsRetentionPolicy: config.influx.eventsRetentionPolicy,
   channels: [{ channel: hook }],
 });
-alerting.service.onChange((change) => {
-  if (change.type !== 'raised') return;
-  const raisedAt = Date.now();
-  const a = change.alert;
-  send({
-    type: 'raised',
-    alertId: a.id,
-    rule: a.rule,
-    severity: a.severity,
-    gateway: a.gateway,
-    device: a.device,
-    openedAt: a.openedAt,
-    raisedAt,
-  });
-});
-let ticks: number[] = [];
-const tick = alerting.service.tick.bind(alerting.service);
-alerting.service.tick = (now?: number) => {
-  const started = performance.now();
-  try {
-    tick(now);
-  } finally {
-    ticks.push(performance.now() - started);
-  }
-};
-const tickStats = (): TickStats => {
-  const sorted = ticks.sort((a, b) => a - b);
-  ticks = [];
-  const r1 = (n: number) => Math.round(n * 10) / 10;
-  return {
-    count: sorted.length,
-    p50: r1(sorted[Math.floor(sorted.length / 2)] ?? 0),
-    max: r1(sorted.at(-1) ?? 0),
-    totalMs: r1(sorted.reduce((a, b) => a + b, 0)),
-  };
-};
-process.on('message', (cmd: AlertingChildCommand) => {
-  switch (cmd.type) {
-    case 'stats':
-      send({ type: 'stats', loopDelay: loop.read(), tick: tickStats() });
-      return;
-    default: {
-      const never: never = cmd.type;
-      logger.warn({ cmd: never }, 'unknown bench command');
-    }
-  }
-});
+reportToBench(alerting.service, loop, logger);
 logger.info({ mqtt: ingest.urls.mqtt, http: ingest.urls.http }, 'ingest and alerting ready (bench:alarm-latency)');
 onShutdownSignal(logger, async () => {
   loop.stop();

@@ -162,6 +162,11 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   };
   const logFile = join(resultsDir, `alarm-latency-${stamp}.log`);
   const profileDir = opts.profile ? join(resultsDir, `alarm-latency-profile-${stamp}`) : undefined;
+  const webhookSecret = 'bench-alarm-latency-webhook-secret';
+  const services = opts.form === 'services';
+  // The process that stores telemetry (its /metrics counts what it accepted) and the one that
+  // raises alerts (it reports them over IPC): one process in the all-in-one form, two in the
+  // production form.
   const child = await IngestProcess.start({
     repoRoot: REPO_ROOT,
     dataDir,
@@ -170,17 +175,53 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     influxDatabase: INFLUX_DATABASE,
     httpPort: await reservedPort(teardown),
     logFile,
-    entry: new URL('./alerting-entry.js', import.meta.url),
-    env: {
-      BENCH_WEBHOOK_URL: receiver.url,
-      BENCH_WEBHOOK_SECRET: 'bench-alarm-latency-webhook-secret',
-      ...(opts.alertTickMs === undefined ? {} : { ANLIAN_ALERT_TICK_MS: String(opts.alertTickMs) }),
-    },
-    ipc: true,
-    onMessage: onChildMessage,
+    ...(services
+      ? {}
+      : {
+          entry: new URL('./alerting-entry.js', import.meta.url),
+          env: {
+            BENCH_WEBHOOK_URL: receiver.url,
+            BENCH_WEBHOOK_SECRET: webhookSecret,
+            ...(opts.alertTickMs === undefined ? {} : { ANLIAN_ALERT_TICK_MS: String(opts.alertTickMs) }),
+          },
+          ipc: true,
+          onMessage: onChildMessage,
+        }),
     ...(profileDir ? { cpuProfDir: profileDir } : {}),
   });
-  teardown.add('ingest + alerting', () => child.stop());
+  teardown.add(services ? 'ingest' : 'ingest + alerting', () => child.stop());
+  let alertingChild = child;
+  if (services) {
+    const channelsFile = join(tmp, 'channels.json');
+    await writeFile(
+      channelsFile,
+      JSON.stringify({
+        channels: [{ id: 'bench-webhook', type: 'webhook', url: receiver.url, secret: webhookSecret }],
+      }),
+    );
+    const alertingPort = await reservedPort(teardown);
+    alertingChild = await IngestProcess.start({
+      repoRoot: REPO_ROOT,
+      dataDir,
+      brokerUrl: broker.url,
+      influxUrl: influxd.url,
+      influxDatabase: INFLUX_DATABASE,
+      httpPort: alertingPort,
+      logFile: join(resultsDir, `alarm-latency-${stamp}-alerting.log`),
+      entry: new URL('./alerting-service-entry.js', import.meta.url),
+      env: {
+        ANLIAN_NODE_ID: 'alerting-bench',
+        ANLIAN_ALERTING_HOST: '127.0.0.1',
+        ANLIAN_ALERTING_PORT: String(alertingPort),
+        ANLIAN_ALERT_CHANNELS_FILE: channelsFile,
+        ...(opts.alertTickMs === undefined ? {} : { ANLIAN_ALERT_TICK_MS: String(opts.alertTickMs) }),
+      },
+      ipc: true,
+      onMessage: onChildMessage,
+    });
+    const a = alertingChild;
+    teardown.add('alerting', () => a.stop());
+  }
   const channels = await Promise.race([
     childReadyP,
     sleep(60_000).then(() => {
@@ -188,15 +229,19 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     }),
   ]);
   log(
-    `ingest + alerting (pid ${child.pid}): runIngestCommand's configuration, external broker mode, startAlerting on ` +
-      `its events; channels ${channels.join(', ')} → ${receiver.url}; ` +
-      `${opts.alertTickMs === undefined ? '' : `ANLIAN_ALERT_TICK_MS=${opts.alertTickMs} (experiment); `}log ${logFile}`,
+    services
+      ? `production form: ingest (pid ${child.pid}) and anlian alerting (pid ${alertingChild.pid}, startAlertingService: ` +
+          `its own persistent broker sessions, alarm lane apart from the bulk lane) — each its own process; ` +
+          `channels ${channels.join(', ')} → ${receiver.url}; logs ${logFile}, ${logFile.replace(/\.log$/, '-alerting.log')}`
+      : `ingest + alerting (pid ${child.pid}): runIngestCommand's configuration, external broker mode, startAlerting on ` +
+          `its events; channels ${channels.join(', ')} → ${receiver.url}; ` +
+          `${opts.alertTickMs === undefined ? '' : `ANLIAN_ALERT_TICK_MS=${opts.alertTickMs} (experiment); `}log ${logFile}`,
   );
   const childStats = async (): Promise<ChildStats | undefined> => {
     const answer = new Promise<ChildStats>((r) => {
       statsWaiter = r;
     });
-    child.send({ type: 'stats' });
+    alertingChild.send({ type: 'stats' });
     const d = await Promise.race([answer, sleep(5000).then(() => undefined)]);
     statsWaiter = undefined;
     return d;
@@ -225,7 +270,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   await childStats();
   benchLoop.read();
   const sampler = new ProcessSampler({
-    'ingest+alerting': child.pid,
+    ...(services ? { ingest: child.pid, alerting: alertingChild.pid } : { 'ingest+alerting': child.pid }),
     generator: generator.pid,
     prober: prober.pid,
     mosquitto: broker.pid,
@@ -304,7 +349,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   offPushes();
   const loopDelay: Record<string, LoopDelay> = { prober: probeRun.loopDelay, bench: benchLoop.read() };
   const stats = await childStats();
-  if (stats) loopDelay['ingest+alerting'] = stats.loopDelay;
+  if (stats) loopDelay[services ? 'alerting' : 'ingest+alerting'] = stats.loopDelay;
   else notes.push('the ingest + alerting process did not report its event-loop delay');
   const after = await child.metrics();
   const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
@@ -378,6 +423,10 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
 
   await generator.stop({ type: 'exit' });
   await prober.stop({ type: 'exit' });
+  if (services) {
+    const e = await alertingChild.stop();
+    if (e.code !== 0) log(`alerting exited with code ${e.code} signal ${e.signal}`);
+  }
   const exit = await child.stop();
   if (exit.code !== 0) log(`ingest + alerting exited with code ${exit.code} signal ${exit.signal}; see ${logFile}`);
   if (profileDir) {
