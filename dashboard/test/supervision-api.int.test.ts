@@ -343,7 +343,7 @@ describe('supervision API', () => {
     expect(file.inspections).toHaveLength(1);
     expect(file.countyInputs).toHaveLength(3);
     expect(file.contacts).toEqual([{ id: 'mgr', name: '张三', role: 'manager', phone: '13800138000' }]);
-    expect(file.devices).toMatchObject({ total: 4, byKind: { fire: { total: 1 } } });
+    expect(file.devices).toMatchObject({ total: 5, byKind: { fire: { total: 1 }, electrical: { total: 1 } } });
     expect((await call(managerB, 'GET', '/api/institutions/inst-b/file')).statusCode).toBe(200);
   });
 });

@@ -158,7 +158,9 @@ describe('embedded broker under a password-guessing attack', () => {
     const hashed = await b.failures('bad_secret');
     const abandoned = await b.failures('abandoned');
     expect(refusedCheaply + hashed + abandoned).toBe(2000);
-    expect(refusedCheaply).toBeGreaterThan(1900);
+    // Never hashed: refused by the limits, or dropped unverified once their socket had closed (how
+    // many of the latter depends on how busy the machine is: 103 of 2,000 on a loaded CI run).
+    expect(refusedCheaply + abandoned).toBeGreaterThan(1900);
     expect(hashed).toBeLessThanOrEqual(20);
 
     // Logged: one line as the failures began, not one per attempt; the summary at stop() counts them.

@@ -117,6 +117,7 @@ const ADMIN_DICT = {
   kind_extinguisher: ['灭火器/水压', 'Extinguisher / pressure'],
   kind_kitchen: ['厨房温度', 'Kitchen temperature'],
   kind_camera: ['摄像头', 'Camera'],
+  kind_electrical: ['电气火灾监控', 'Electrical fire monitoring'],
   medium: ['压力介质', 'Medium'],
   mediumDefault: ['干粉（默认）', 'dry powder (default)'],
   medium_dry_powder: ['干粉灭火器', 'dry powder'],

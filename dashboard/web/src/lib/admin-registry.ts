@@ -7,7 +7,13 @@ import type { EscalationPolicy } from '../../../src/alerts/alerts-port';
  * (protocol/src/ids.ts, county.ts, payloads.ts) and alerting's severities: the web app does not
  * bundle zod, so the values are repeated here and the server's schemas stay the judge.
  */
-export const DEVICE_KINDS = ['fire', 'extinguisher', 'kitchen', 'camera'] as const satisfies readonly DeviceKind[];
+export const DEVICE_KINDS = [
+  'fire',
+  'extinguisher',
+  'kitchen',
+  'camera',
+  'electrical',
+] as const satisfies readonly DeviceKind[];
 export const PRESSURE_MEDIA = [
   'dry_powder',
   'sprinkler',
@@ -28,6 +34,7 @@ export const DEFAULT_REPORT_INTERVAL_S: Record<DeviceKind, number> = {
   extinguisher: 300,
   kitchen: 60,
   camera: 60,
+  electrical: 300,
 };
 
 /** protocol's SegmentId: ids become MQTT topic levels and InfluxDB tags. */
