@@ -170,6 +170,8 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
   });
   const dutyChecks = deps.commands
     ? new DutyCheckService({
+        // The schedule from the configuration (ANLIAN_DUTY_CHECK_EVERY_H) unless the caller gives one.
+        ...(deps.config.dutyCheckEveryH ? { schedule: { everyMs: deps.config.dutyCheckEveryH * 3_600_000 } } : {}),
         ...deps.dutyChecks,
         db,
         commands: deps.commands,

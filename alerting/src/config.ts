@@ -29,6 +29,15 @@ export const AlertingConfigSchema = z.object({
     .max(24 * 366)
     .default(168)
     .describe('longest silence the API accepts, in hours (a maintenance window, not a way to switch a site off)'),
+  ANLIAN_DUTY_CHECK_EVERY_H: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 7)
+    .optional()
+    .describe(
+      'scheduled duty checks (查岗, GB 25506: the fire control room staffed around the clock) every N hours at every institution — one without a fire panel is recorded as not applicable, with no alert; unset: operator checks only',
+    ),
 });
 
 export interface AlertingConfig {
@@ -38,6 +47,8 @@ export interface AlertingConfig {
   tickMs: number;
   /** Longest silence the API accepts, in hours; 168 (7 days) when left out. */
   silenceMaxHours?: number;
+  /** Scheduled duty checks every this many hours; none when left out (operators start them). */
+  dutyCheckEveryH?: number | undefined;
 }
 
 /** Reads the environment; throws a ZodError naming every bad variable. */
@@ -49,5 +60,6 @@ export function loadAlertingConfig(env: NodeJS.ProcessEnv = process.env): Alerti
     publicUrl: e.ANLIAN_PUBLIC_URL,
     tickMs: e.ANLIAN_ALERT_TICK_MS,
     silenceMaxHours: e.ANLIAN_ALERT_SILENCE_MAX_HOURS,
+    dutyCheckEveryH: e.ANLIAN_DUTY_CHECK_EVERY_H,
   });
 }

@@ -78,6 +78,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
         publicUrl: config.ANLIAN_PUBLIC_URL,
         tickMs: config.ANLIAN_ALERT_TICK_MS,
         silenceMaxHours: config.ANLIAN_ALERT_SILENCE_MAX_HOURS,
+        dutyCheckEveryH: config.ANLIAN_DUTY_CHECK_EVERY_H,
       },
       logger,
       metrics,
