@@ -292,7 +292,10 @@ export class CameraAdapter implements DeviceAdapter {
   #diagnoseDue(): void {
     if (!this.#running || this.#reviews > 0) return;
     const now = this.#d.clock.now();
-    const every = this.#c.diagnoseEveryS * 1000;
+    // Due a tenth of the period early: a diagnosis waits for a free slot and is cut short by a fire
+    // alarm's video review (then run again), so starting at the period itself lets the gap between
+    // two diagnoses of a camera run past it (310 s for 300 s in bench:gateway with 32 cameras).
+    const every = this.#c.diagnoseEveryS * 900;
     const due = this.#cameras
       .filter((c) => !c.running && c.lastDiagnosedAt + every <= now)
       .sort((a, b) => a.lastDiagnosedAt - b.lastDiagnosedAt);
