@@ -1022,10 +1022,17 @@ export class AlertingService {
     }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
+    // The batch is taken on the first attempt and kept for the retries: the writer retries this
+    // task until the store takes it (PostgreSQL stopped, issue 12). Taking `#pending` afresh on
+    // each attempt wrote an empty batch after a failed one, and a fire alarm raised while the
+    // store was away never reached it. Changes made meanwhile gather for the next task, after this.
+    let batch: AlertWrite[] | undefined;
     this.#writer.enqueue('alerts', async () => {
-      this.#flushQueued = false;
-      const batch = [...this.#pending.values()];
-      this.#pending = new Map();
+      if (!batch) {
+        this.#flushQueued = false;
+        batch = [...this.#pending.values()];
+        this.#pending = new Map();
+      }
       const { duplicates } = await this.store.writeChanges(batch, this.#clock());
       for (const id of new Set(duplicates)) await this.#adoptStored(id);
     });

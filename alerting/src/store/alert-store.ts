@@ -53,6 +53,11 @@ export class AlertStore {
   /**
    * Writes a batch of changes in one transaction, in order: each alert's row (inserted when new,
    * else updated to its latest state) and its transitions.
+   *
+   * Idempotent, so that a batch can be written again: a commit can reach PostgreSQL while the
+   * connection breaks before its answer (a fast shutdown, issue 12), and the writer then retries
+   * a batch that is already stored. An insert whose row is there is an update, a transition
+   * already there is kept.
    */
   async writeChanges(changes: readonly AlertWrite[], now: number): Promise<{ duplicates: string[] }> {
     const duplicates: string[] = [];
@@ -60,7 +65,10 @@ export class AlertStore {
     await this.db.transaction().execute(async (trx) => {
       for (const c of changes) {
         const row = toRow(c.alert, now);
-        if (c.insert) {
+        const insert =
+          c.insert &&
+          (await trx.selectFrom('alerts').select('id').where('id', '=', row.id).executeTakeFirst()) === undefined;
+        if (insert) {
           // One open alert per key, whatever the nodes do (issue 12): if another node's alert for
           // this key is already open, this one is not stored — the open one stands.
           const r = await trx
@@ -81,7 +89,13 @@ export class AlertStore {
             continue;
           }
         }
-        for (const t of c.transitions) await trx.insertInto('alert_transitions').values(transitionRow(t)).execute();
+        for (const t of c.transitions) {
+          await trx
+            .insertInto('alert_transitions')
+            .values(transitionRow(t))
+            .onConflict((oc) => oc.columns(['alert_id', 'seq']).doNothing())
+            .execute();
+        }
       }
     });
     return { duplicates };

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlertingError } from '../../src/errors.js';
 import { deviceEvent, GW, heartbeat, kitchen, S, status, T0 } from '../support.js';
 import { openTestStore, type ServiceFixture, type StoreFixture, startService, testCounty } from './service-support.js';
@@ -316,6 +316,72 @@ describe('restarts', () => {
     fx.service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + 21 * S));
     expect(fx.service.openAlerts()).toHaveLength(1);
     expect(fx.notifier.sent).toHaveLength(1);
+  });
+});
+
+describe('the store away (issue 12: PostgreSQL stopped while a fire alarm is raised)', () => {
+  /** The store's writes fail while `down` is set; `failures` counts the refused attempts. */
+  function storeOutage(service: ServiceFixture['service']) {
+    const state = { down: true, failures: 0 };
+    const write = service.store.writeChanges.bind(service.store);
+    vi.spyOn(service.store, 'writeChanges').mockImplementation(async (changes, now) => {
+      if (state.down) {
+        state.failures++;
+        throw new Error('connect ECONNREFUSED (store down)');
+      }
+      return write(changes, now);
+    });
+    return state;
+  }
+
+  it('keeps a write that failed and stores it when the store is back: the alarm, its repeat, its transition', async () => {
+    store = await openTestStore();
+    fx = await startService(store);
+    const { service, notifier } = fx;
+    const outage = storeOutage(service);
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0));
+    // Pushed at once, whatever the store does.
+    expect(notifier.sent).toHaveLength(1);
+    const id = service.openAlerts()[0]?.id as string;
+    await vi.waitFor(() => expect(outage.failures).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + 2 * S));
+    outage.down = false;
+    await service.flushed();
+
+    const stored = await service.store.get(id);
+    expect(stored).toMatchObject({ id, status: 'open', occurrences: 2 });
+    expect(await service.store.transitions(id)).toEqual([
+      expect.objectContaining({ seq: 1, from: null, to: 'open', actor: 'system' }),
+    ]);
+    expect(notifier.cancelled).toEqual([]);
+    expect(service.openAlerts().map((a) => a.id)).toEqual([id]);
+  });
+
+  it('a write that reached the store although its answer was lost is written again without harm', async () => {
+    store = await openTestStore();
+    fx = await startService(store);
+    const { service, notifier } = fx;
+    const write = service.store.writeChanges.bind(service.store);
+    // The commit goes through, the connection breaks before its answer (PostgreSQL shutting
+    // down): the alarm's insert twice (and its retry once more), the acknowledgement's update once.
+    const lose = new Set([1, 2, 4]);
+    let calls = 0;
+    vi.spyOn(service.store, 'writeChanges').mockImplementation(async (changes, now) => {
+      const r = await write(changes, now);
+      if (lose.has(++calls)) throw new Error('Connection terminated unexpectedly');
+      return r;
+    });
+    service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0));
+    const id = service.openAlerts()[0]?.id as string;
+    await service.flushed();
+    await service.acknowledge(id, 'mgr');
+
+    expect(calls).toBe(5);
+    expect(await service.store.get(id)).toMatchObject({ id, status: 'acknowledged' });
+    expect((await service.store.transitions(id)).map((t) => t.seq)).toEqual([1, 2]);
+    // Still this node's alert: nothing adopted in its place, its escalation not cancelled by a mix-up.
+    expect(service.openAlerts().map((a) => a.id)).toEqual([id]);
+    expect(notifier.cancelled).toEqual([id]);
   });
 });
 
