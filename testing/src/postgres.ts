@@ -34,6 +34,14 @@ export interface TestPostgres {
   halt(): Promise<void>;
   /** Starts the server again after `halt()`, on the same port and data. */
   resume(): Promise<void>;
+  /**
+   * Freezes the server (SIGSTOP to the postmaster and every backend) until `thaw()`: a hung or
+   * partitioned database server. Connections stay open and the kernel still accepts new ones,
+   * but nothing answers — a client without timeouts waits for as long as it lasts.
+   */
+  freeze(): Promise<void>;
+  /** SIGCONT to what `freeze()` stopped and to any process the postmaster has now. */
+  thaw(): Promise<void>;
   /** Fast shutdown, then removes the data directory (unless it was the given `dataDir`). Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -128,6 +136,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
       logTail: () => log.text(),
       halt: () => running.stop(),
       resume: () => running.start(opts.startTimeoutMs ?? 60_000),
+      freeze: () => running.signalAll('SIGSTOP'),
+      thaw: () => running.signalAll('SIGCONT'),
       stop: () => {
         stopped ??= (async () => {
           await running.stop();
@@ -306,18 +316,51 @@ class ServerProcess {
     }
   }
 
+  /** Signals the postmaster and its children (the backends and background workers, from /proc). */
+  async signalAll(signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    const pid = this.#child?.pid;
+    if (pid === undefined) throw new Error('postgres is not running');
+    const send = (p: number) => {
+      try {
+        process.kill(p, signal);
+      } catch (err) {
+        // A backend that exited between the listing and the signal.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    };
+    // The postmaster first when stopping (it forks no backend after that), last when continuing.
+    if (signal === 'SIGSTOP') send(pid);
+    for (const p of await childPids(pid)) send(p);
+    if (signal === 'SIGCONT') send(pid);
+  }
+
   /** SIGINT is PostgreSQL's fast shutdown: roll back open transactions, checkpoint, exit. */
   async stop(): Promise<void> {
     const child = this.#child;
     if (!child || !this.#exited) return;
     process.removeListener('exit', this.#onExit);
     if (child.exitCode === null && child.signalCode === null) {
+      // A frozen server would ignore the shutdown until it is continued.
+      await this.signalAll('SIGCONT');
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await this.#exited;
       clearTimeout(timer);
     }
   }
+}
+
+/** The process ids whose parent is `parent` (Linux /proc). */
+async function childPids(parent: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === parent) out.push(Number(entry));
+  }
+  return out;
 }
 
 class LogTail {
