@@ -32,8 +32,16 @@ export interface ExternalSubscriberOptions {
   receiveMaximum?: number;
   /** How long the broker keeps a disconnected replica's session (MQTT 5 Session Expiry Interval). Default 3600 s. */
   sessionExpirySeconds?: number;
-  /** Reconnect backoff: doubles from `minMs` to `maxMs` (±20 % jitter). Default 1 000 – 30 000 ms. */
-  reconnect?: { minMs?: number; maxMs?: number };
+  /**
+   * Reconnect backoff after a lost connection: doubles from `minMs` to `maxMs` (±20 % jitter).
+   * Default 100 – 1 000 ms. Short, because the broker may come back without this replica's
+   * subscriptions (mosquitto 2.0 does not persist shared subscriptions: see `#resubscribe`), and
+   * until the replica has subscribed again the broker drops what the gateways publish for it. A
+   * refused connection to a broker on the private network costs next to nothing.
+   * After the pipeline failed (`pipelineFailureMaxMs`, default 30 000 ms) it grows further:
+   * reconnecting then only has the broker redeliver what the store just refused.
+   */
+  reconnect?: { minMs?: number; maxMs?: number; pipelineFailureMaxMs?: number };
   /** `start()` fails if the first connection is not up within this time. Default 30 000 ms. */
   connectTimeoutMs?: number;
   /** TLS material for `mqtts://`. */
@@ -62,6 +70,8 @@ interface AckQueue {
 interface Session {
   clientId: string;
   client: MqttClient;
+  /** This session's lane filters, once it first subscribed: subscribed again on every reconnect. */
+  filters: string[] | undefined;
   acks: AckQueue | undefined;
   /** Consecutive connection losses without a message successfully handled in between. */
   failures: number;
@@ -217,9 +227,10 @@ export class ExternalSubscriber implements MessageSource {
     this.#log.info('disconnected from the external broker');
   }
 
-  #backoff(failures: number): number {
-    const min = this.#o.reconnect?.minMs ?? 1000;
-    const max = this.#o.reconnect?.maxMs ?? 30_000;
+  #backoff(failures: number, pipelineFailed = false): number {
+    const r = this.#o.reconnect;
+    const min = r?.minMs ?? 100;
+    const max = pipelineFailed ? Math.max(r?.maxMs ?? 1000, r?.pipelineFailureMaxMs ?? 30_000) : (r?.maxMs ?? 1000);
     const base = Math.min(max, min * 2 ** Math.min(failures, 20));
     return Math.max(1, Math.round(base * (0.8 + 0.4 * Math.random())));
   }
@@ -242,12 +253,16 @@ export class ExternalSubscriber implements MessageSource {
       },
       reconnectPeriod: this.#backoff(0),
       connectTimeout: o.connectTimeoutMs ?? 30_000,
+      // Our own SUBSCRIBE after every reconnect (`#resubscribe`); mqtt.js would send one only when
+      // the broker says it has no session.
+      resubscribe: false,
       // The handleMessage override must be in place before the first PUBLISH can arrive.
       manualConnect: true,
     });
     const session: Session = {
       clientId,
       client,
+      filters: undefined,
       acks: undefined,
       failures: 0,
       handlerFailed: false,
@@ -259,23 +274,65 @@ export class ExternalSubscriber implements MessageSource {
     const metrics = this.#metrics;
     client.on('connect', (connack) => {
       metrics?.externalConnected.set({ client_id: clientId }, 1);
+      const failures = session.failures;
       if (!session.handlerFailed) session.failures = 0;
-      this.#log.info({ clientId, sessionPresent: connack.sessionPresent }, 'connected to the external broker');
+      this.#log.info(
+        { clientId, sessionPresent: connack.sessionPresent, ...(failures > 0 ? { failures } : {}) },
+        'connected to the external broker',
+      );
+      // A reconnection (the first connection subscribes in `#connectAndSubscribe`).
+      if (session.filters) this.#resubscribe(session, session.filters);
     });
     // Before mqtt.js' own 'close' listener, which arms the reconnect timer with `reconnectPeriod`.
     client.prependListener('close', () => {
       metrics?.externalConnected.set({ client_id: clientId }, 0);
       if (this.#stopping) return;
       session.failures++;
-      client.options.reconnectPeriod = this.#backoff(session.failures);
-      this.#log.warn(
+      client.options.reconnectPeriod = this.#backoff(session.failures, session.handlerFailed);
+      // Retried every second or so while the broker is away: the first loss and every tenth retry
+      // at warn, the others at debug.
+      this.#log[this.#loud(session) ? 'warn' : 'debug'](
         { clientId, retryInMs: client.options.reconnectPeriod, failures: session.failures },
         'connection to the external broker lost',
       );
     });
     client.on('reconnect', () => metrics?.externalReconnects.inc({ client_id: clientId }));
-    client.on('error', (err) => this.#log.warn({ clientId, err: err.message }, 'external broker client error'));
+    client.on('error', (err) =>
+      this.#log[this.#loud(session) ? 'warn' : 'debug']({ clientId, err: err.message }, 'external broker client error'),
+    );
     return session;
+  }
+
+  #loud(session: Session): boolean {
+    return session.failures <= 1 || session.failures % 10 === 0;
+  }
+
+  /**
+   * Subscribes a reconnected session to its lane's filters again. The broker should have kept
+   * them with the session [MQTT-3.1.2-4], and says so (session present), so mqtt.js sends no
+   * SUBSCRIBE; but mosquitto 2.0 (2.0.11 here) saves only ordinary subscriptions in its
+   * persistence file, not shared ones: after a broker restart the replica's session comes back
+   * without its `$share/…` subscriptions and nothing more was delivered to ingest — ever — while
+   * the gateways' messages were acknowledged and dropped (bin/test/production-faults.int.test.ts).
+   * Subscribing again to a filter the session has replaces that subscription [MQTT-3.8.4-3]:
+   * harmless on a broker that kept it.
+   */
+  #resubscribe(session: Session, filters: string[]): void {
+    const { client, clientId } = session;
+    client.subscribe(filters, { qos: 1, rh: 2 }, (err, granted) => {
+      // A connection lost before the SUBACK subscribes again on the next connect.
+      if (err) {
+        this.#log.warn({ clientId, err: err.message }, 'subscribing again after a reconnect failed');
+        return;
+      }
+      const refused = (granted ?? []).filter((g) => (g.qos & 0x80) !== 0);
+      if (refused.length > 0) {
+        this.#log.error(
+          { clientId, refused: refused.map((g) => g.topic) },
+          'the external broker refused the subscription after a reconnect',
+        );
+      } else this.#log.info({ clientId, filters }, 'subscribed again after a reconnect');
+    });
   }
 
   async #connectAndSubscribe(session: Session, filters: string[]): Promise<void> {
@@ -324,6 +381,7 @@ export class ExternalSubscriber implements MessageSource {
     await client.unsubscribeAsync(this.filter).catch((err: unknown) => {
       this.#log.debug({ err, clientId }, 'no old catch-all subscription to drop');
     });
+    session.filters = filters;
     // From now on a refused CONNACK (credentials rotated, broker reconfigured) is retried with
     // backoff like any other outage instead of leaving the replica disconnected for good.
     client.options.reconnectOnConnackError = true;
