@@ -137,25 +137,41 @@ export async function until<T>(
   }
 }
 
+/** How a test gateway reconnects: as the real gateway's uplink does by default (gateway `county.reconnect`). */
+export const GATEWAY_RECONNECT = { initialMs: 1000, maxMs: 60_000 } as const;
+
 /**
  * A gateway over TLS with its own credentials, verifying the county's certificate. Left to
- * itself (`reconnectPeriod: 0`) unless `reconnect` is given: then it reconnects as a real
- * gateway does and mqtt.js re-sends what the broker has not acknowledged.
+ * itself unless `reconnect` is given: then it reconnects as the real gateway's uplink does
+ * (gateway/src/uplink/county-uplink.ts: after `initialMs`, doubling to `maxMs`, ±20 %, from the
+ * first retry again once connected) and mqtt.js re-sends what the broker has not acknowledged.
  */
 export async function gatewayOverTls(
   form: ProductionForm,
   g: Pick<TestGateway, 'id' | 'secret'>,
-  reconnectPeriodMs = 0,
+  reconnect?: { initialMs: number; maxMs: number },
 ): Promise<MqttClient> {
-  return mqtt.connectAsync(form.broker.tlsUrl, {
+  const client = await mqtt.connectAsync(form.broker.tlsUrl, {
     protocolVersion: 4,
     clientId: g.id,
     username: g.id,
     password: g.secret,
     ca: await readFile(form.certificates.caFile),
-    reconnectPeriod: reconnectPeriodMs,
+    reconnectPeriod: reconnect?.initialMs ?? 0,
     clean: true,
   });
+  if (reconnect) {
+    let attempt = 0;
+    client.on('connect', () => {
+      attempt = 0;
+    });
+    // Before mqtt.js' own 'close' listener, which arms its reconnect timer with `reconnectPeriod`.
+    client.prependListener('close', () => {
+      const base = Math.min(reconnect.maxMs, reconnect.initialMs * 2 ** Math.min(attempt++, 30));
+      client.options.reconnectPeriod = Math.round(base * (0.8 + 0.4 * Math.random()));
+    });
+  }
+  return client;
 }
 
 export async function counter(url: string, name: string, labels: string): Promise<number> {

@@ -34,7 +34,7 @@ export interface ExternalSubscriberOptions {
   sessionExpirySeconds?: number;
   /**
    * Reconnect backoff after a lost connection: doubles from `minMs` to `maxMs` (±20 % jitter).
-   * Default 100 – 1 000 ms. Short, because the broker may come back without this replica's
+   * Default 100 – 500 ms. Short, because the broker may come back without this replica's
    * subscriptions (mosquitto 2.0 does not persist shared subscriptions: see `#resubscribe`), and
    * until the replica has subscribed again the broker drops what the gateways publish for it. A
    * refused connection to a broker on the private network costs next to nothing.
@@ -230,7 +230,7 @@ export class ExternalSubscriber implements MessageSource {
   #backoff(failures: number, pipelineFailed = false): number {
     const r = this.#o.reconnect;
     const min = r?.minMs ?? 100;
-    const max = pipelineFailed ? Math.max(r?.maxMs ?? 1000, r?.pipelineFailureMaxMs ?? 30_000) : (r?.maxMs ?? 1000);
+    const max = pipelineFailed ? Math.max(r?.maxMs ?? 500, r?.pipelineFailureMaxMs ?? 30_000) : (r?.maxMs ?? 500);
     const base = Math.min(max, min * 2 ** Math.min(failures, 20));
     return Math.max(1, Math.round(base * (0.8 + 0.4 * Math.random())));
   }
@@ -289,7 +289,7 @@ export class ExternalSubscriber implements MessageSource {
       if (this.#stopping) return;
       session.failures++;
       client.options.reconnectPeriod = this.#backoff(session.failures, session.handlerFailed);
-      // Retried every second or so while the broker is away: the first loss and every tenth retry
+      // Retried twice a second while the broker is away: the first loss and every tenth retry
       // at warn, the others at debug.
       this.#log[this.#loud(session) ? 'warn' : 'debug'](
         { clientId, retryInMs: client.options.reconnectPeriod, failures: session.failures },
