@@ -26,7 +26,13 @@ export interface AlertingServiceHandle {
  * never behind ingest's storage path), `alert_event` points through its own spool, alert changes
  * published on the county topics, commands to gateways, and the HTTP API for the dashboards.
  */
-export async function startAlertingService(config: AlertingServiceConfig): Promise<AlertingServiceHandle> {
+export async function startAlertingService(
+  config: AlertingServiceConfig,
+  opts: {
+    /** The bulk lane thread's module (tests wrap the compiled `bulk-lane-worker.js`). */
+    bulkLaneEntry?: URL;
+  } = {},
+): Promise<AlertingServiceHandle> {
   const logger = createLogger({ level: config.ANLIAN_LOG_LEVEL, svc: 'alerting' }).child({ node: config.nodeId });
   const metrics = createMetricsRegistry({ labels: { node: config.nodeId } });
   const where = storeLocation(config);
@@ -78,6 +84,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
       },
       logger,
       metrics,
+      ...(opts.bulkLaneEntry ? { entry: opts.bulkLaneEntry } : {}),
     });
     const county = (await store.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
     // Several nodes on PostgreSQL share the institutions through leases; one node on SQLite holds all.
