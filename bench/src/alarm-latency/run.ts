@@ -222,6 +222,8 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       },
       ipc: true,
       onMessage: onChildMessage,
+      // One profile per thread: the alarm thread (main) and the bulk lane's worker thread.
+      ...(profileDir ? { cpuProfDir: `${profileDir}-alerting` } : {}),
     });
     const a = alertingChild;
     teardown.add('alerting', () => a.stop());
@@ -464,6 +466,17 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       report.profile = await summarizeCpuProfile(join(profileDir, file), REPO_ROOT);
       log(`\n${renderProfileSummary('Ingest + alerting', report.profile)}`);
     } else log(`no .cpuprofile in ${profileDir}`);
+    if (services) {
+      // CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: thread 0 is the alarm thread.
+      const dir = `${profileDir}-alerting`;
+      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).sort();
+      for (const f of files) {
+        const thread = f.split('.').at(-3) === '0' ? 'alarm thread' : 'bulk lane thread';
+        log(
+          `\n${renderProfileSummary(`anlian alerting, ${thread}`, await summarizeCpuProfile(join(dir, f), REPO_ROOT))}`,
+        );
+      }
+    }
   }
   const jsonFile = join(resultsDir, `alarm-latency-${stamp}.json`);
   await writeFile(jsonFile, `${JSON.stringify(report, (_k, v) => (v === Infinity ? 'Infinity' : v), 2)}\n`);
