@@ -251,12 +251,28 @@ export class AlertingService {
     await this.#reloadPolicies();
     this.#silences = await this.store.silences(now);
     this.#drills = await this.store.drills();
-    // Which institutions this node acts for, before anything is loaded: a takeover announced
-    // now is handled by the load below; later ones by `#onLeases`.
+    // Which institutions this node acts for, before anything is loaded: a partition taken before
+    // the open alerts are read is handled by that read. One taken after it, while the service is
+    // still starting (its bulk lane thread takes seconds), is not acted for until it has been
+    // taken over like any later one (`#onLeases`): without that, a node restarted after a
+    // failover held its partition back with none of its open alerts and raised and pushed a
+    // fire alarm a second time (bin/test/production-faults.int.test.ts).
+    let read = false;
+    let running = false;
+    const whileStarting: LeaseChange[] = [];
+    this.#unsubscribeLeases = this.#leases.onChange((c) => {
+      if (running) void this.#onLeases(c);
+      else if (read) {
+        for (const p of c.acquired) this.#loading.add(p);
+        whileStarting.push(c);
+      }
+    });
     await this.#leases.start();
     this.#commander.load(await this.store.drillGateways());
     const seqs = await this.store.openTransitionSeqs();
-    for (const alert of await this.store.openAlerts()) {
+    const stored = await this.store.openAlerts();
+    read = true;
+    for (const alert of stored) {
       if (!this.#owns(alert.institution)) continue;
       this.#open.set(alert.key, alert);
       this.#byId.set(alert.id, alert);
@@ -288,10 +304,12 @@ export class AlertingService {
       });
     } catch (err) {
       this.#started = false;
+      this.#unsubscribeLeases?.();
       await this.deps.notifier.stop();
       throw err;
     }
-    this.#unsubscribeLeases = this.#leases.onChange((c) => void this.#onLeases(c));
+    running = true;
+    for (const c of whileStarting) void this.#onLeases(c);
     const tickMs = this.deps.tickMs ?? 1000;
     this.#every(tickMs, () => this.tick());
     this.#every(this.deps.snapshotMs ?? 30_000, () => this.#saveEngine(false));

@@ -144,6 +144,53 @@ describe('an alerting node and its standby on one store', () => {
     await expect(active.service.acknowledge(id, 'mgr')).resolves.toMatchObject({ status: 'acknowledged' });
   });
 
+  it('a partition taken while the node is still starting (its bulk lane thread starting) is taken over, not acted for blind', async () => {
+    store = await openTestStore();
+    const activeLeases = new HandLeases(true);
+    const active = await node(activeLeases);
+    active.service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + S));
+    await active.service.flushed();
+    const id = active.service.openAlerts()[0]?.id as string;
+
+    // A restarted node: it has read the open alerts (none of its partitions) when the other node
+    // gives it the partition, while its bulk lane thread is still starting.
+    const leases = new HandLeases(false);
+    let laneStarted = () => {};
+    const laneGate = new Promise<void>((r) => {
+      laneStarted = r;
+    });
+    let laneStarting = () => {};
+    const inLaneStart = new Promise<void>((r) => {
+      laneStarting = r;
+    });
+    const bulkLane = {
+      start: async () => {
+        laneStarting();
+        await laneGate;
+      },
+      forward: () => {},
+      closed: () => {},
+      stop: async () => {},
+    };
+    const restarted = startService(store, { now: T0 + 10 * S, deps: { leases, nodeId: 'restarted', bulkLane } });
+    await inLaneStart;
+    await leases.take({ flushed: async () => {} });
+    laneStarted();
+    const fx = await restarted;
+    nodes.push(fx);
+    // Lets a takeover under way read the store.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
+    await fx.service.flushed();
+
+    // The fire alarm repeats (the broker replays what the restarted node's session kept): a repeat
+    // of the stored alert, not a second alert and a second push.
+    fx.service.handle(deviceEvent('smoke-1', 'fire', 'fire', T0 + 11 * S));
+    await fx.service.flushed();
+    expect(fx.service.openAlerts().map((a) => a.id)).toEqual([id]);
+    expect(fx.notifier.sent.filter((n) => n.alertId !== id)).toEqual([]);
+    expect((await fx.service.list({ rule: 'fire-alarm' })).map((a) => a.id)).toEqual([id]);
+  });
+
   it('two nodes acting at once for a moment keep one open alert per key: the second takes the first’s', async () => {
     store = await openTestStore();
     const a = await node(new HandLeases(true));
