@@ -466,13 +466,13 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     if (e.code !== 0) log(`alerting exited with code ${e.code} signal ${e.signal}`);
   }
   const exit = await child.stop();
-  if (exit.code !== 0) log(`ingest + alerting exited with code ${exit.code} signal ${exit.signal}; see ${logFile}`);
+  if (exit.code !== 0) log(`${services ? 'ingest' : 'ingest + alerting'} exited with code ${exit.code} signal ${exit.signal}; see ${logFile}`);
   if (profileDir) {
     // Written by the child as it exits.
     const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
     if (file) {
       report.profile = await summarizeCpuProfile(join(profileDir, file), REPO_ROOT);
-      log(`\n${renderProfileSummary('Ingest + alerting', report.profile)}`);
+      log(`\n${renderProfileSummary(services ? 'Ingest' : 'Ingest + alerting', report.profile)}`);
     } else log(`no .cpuprofile in ${profileDir}`);
     if (services) {
       // CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: thread 0 is the alarm thread.
