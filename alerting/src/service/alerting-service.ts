@@ -23,6 +23,7 @@ import {
   rolesAt,
 } from '../escalation/escalation-policy.js';
 import { ShadowSignals } from '../ha/shadow-signals.js';
+import type { BulkLane } from '../lane/bulk-lane.js';
 import { type Alert, type AlertChange, type AlertTransition, SYSTEM_ACTOR, type Verdict } from '../lifecycle/alert.js';
 import { type AlertAction, applyAction } from '../lifecycle/alert-lifecycle.js';
 import type { DeliveryRecord } from '../notify/delivery-log.js';
@@ -95,6 +96,13 @@ export interface AlertingServiceDeps {
   commands?: GatewayCommands | undefined;
   /** How long a gateway has to answer a drill command. Default 10 s. */
   commandTimeoutMs?: number;
+  /**
+   * The bulk lane on a thread of its own (issue 12; `src/lane/bulk-lane.ts`): then this service's
+   * engine evaluates only the event rules of the alarm lane's messages (`handle`), forwards those
+   * messages to the bulk lane as presence, and takes the bulk lane's signals through `signal`.
+   * Unset: one engine for every rule and message (`anlian up`, tests).
+   */
+  bulkLane?: BulkLane | undefined;
 }
 
 /** A silence is a maintenance window, not a way to switch a site off: 7 days at most by default. */
@@ -117,6 +125,15 @@ export interface AlertSummary {
 }
 
 const ENGINE_STATE = 'rule-engine';
+
+/**
+ * The name a node's engine state is saved under (`alerting_state`): each node's is its own (it
+ * saw the same messages, not the same moments), and a node's bulk lane thread has its own too.
+ */
+export function engineStateName(nodeId: string | undefined, lane?: 'bulk'): string {
+  const name = nodeId ? `${ENGINE_STATE}:${nodeId}` : ENGINE_STATE;
+  return lane ? `${name}:${lane}` : name;
+}
 const COUNTY_POLICY = '*';
 
 /**
@@ -176,6 +193,7 @@ export class AlertingService {
       devices: this.directory.device,
       clock: this.#clock,
       isDrill: (institution, drillId, at) => this.#drillsOf(institution, at).some((d) => d.id === drillId),
+      ...(deps.bulkLane ? { lane: 'alarm' as const } : {}),
     });
     this.#commander = new DrillCommander({
       commands: deps.commands,
@@ -261,6 +279,18 @@ export class AlertingService {
     }
     await this.deps.notifier.start();
     this.#started = true;
+    try {
+      await this.deps.bulkLane?.start({
+        openKeys: () => [...this.#open.keys()],
+        onSignals: (signals) => {
+          for (const s of signals) this.signal(s);
+        },
+      });
+    } catch (err) {
+      this.#started = false;
+      await this.deps.notifier.stop();
+      throw err;
+    }
     this.#unsubscribeLeases = this.#leases.onChange((c) => void this.#onLeases(c));
     const tickMs = this.deps.tickMs ?? 1000;
     this.#every(tickMs, () => this.tick());
@@ -282,6 +312,8 @@ export class AlertingService {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     this.#unsubscribeLeases?.();
+    // Its thread saves its own engine state on its own store connection.
+    await this.deps.bulkLane?.stop();
     this.#saveEngine(true);
     await this.deps.notifier.stop();
     await this.#writer.stop();
@@ -302,6 +334,8 @@ export class AlertingService {
     }
     if (signals.length > 0) this.#engineDirty = true;
     for (const s of signals) this.#onSignal(s, event.receivedAt);
+    // After the alarm is on its way: the bulk lane's absence rules count it as presence.
+    this.deps.bulkLane?.forward(event);
   };
 
   /** Time-based rules (absence, durations) and due escalations. Called by the service's timer. */
@@ -644,6 +678,7 @@ export class AlertingService {
       this.#byId.delete(alert.id);
       this.#seq.delete(alert.id);
       this.#engine.closed(alert.key);
+      this.deps.bulkLane?.closed(alert.key);
       this.#engineDirty = true;
     } else {
       this.#open.set(next.key, next);
@@ -1064,9 +1099,8 @@ export class AlertingService {
     }
   }
 
-  /** Each node's engine state is its own: it saw the same messages, not the same moments. */
   get #engineStateName(): string {
-    return this.deps.nodeId ? `${ENGINE_STATE}:${this.deps.nodeId}` : ENGINE_STATE;
+    return engineStateName(this.deps.nodeId);
   }
 
   #saveEngine(force: boolean): void {

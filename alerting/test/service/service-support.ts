@@ -17,7 +17,7 @@ import {
 } from '../../src/service/alerting-service.js';
 import { migrateAlerting } from '../../src/store/alerting-migrations.js';
 import type { AlertingDatabase } from '../../src/store/alerting-schema.js';
-import { GW, T0 } from '../support.js';
+import { T0 } from '../support.js';
 
 const loc = (room: string) => fixtureRoom(room);
 

@@ -29,6 +29,11 @@ export interface AlarmBenchOptions {
    * alerting on its own broker sessions.
    */
   form: 'all-in-one' | 'services';
+  /**
+   * Also fire alarms through a real gateway process (issue 12): simulated detectors on its LAN
+   * broker, the gateway forwarding to the county broker; each hop is reported (gateway-hop.ts).
+   */
+  viaGateway: boolean;
   resultsDir: string;
 }
 
@@ -49,6 +54,8 @@ export const USAGE = `Usage: npm run bench:alarm-latency -- [options]
   --profile              run ingest + alerting under node --cpu-prof and print where its CPU goes
   --form F               all-in-one (default: ingest + alerting in one process, as anlian up) or
                          services (the production form: ingest and anlian alerting, each its own process)
+  --via-gateway          also fire alarms from simulated detectors on a real gateway's LAN broker, forwarded by
+                         the gateway process to the county broker: each hop reported next to the direct probes
   --results DIR          where the JSON and the ingest log go (default bench/results)
 `;
 
@@ -81,6 +88,7 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
       'alert-tick-ms': { type: 'string' },
       profile: { type: 'boolean', default: false },
       form: { type: 'string', default: 'all-in-one' },
+      'via-gateway': { type: 'boolean', default: false },
       results: { type: 'string', default: 'bench/results' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -114,6 +122,7 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
     alertTickMs,
     profile: values.profile,
     form,
+    viaGateway: values['via-gateway'],
     resultsDir: values.results,
   };
 }

@@ -34,6 +34,8 @@ import {
   renderAlarmReport,
 } from './alarm-report.js';
 import { checkProbePayloads } from './fire-event-payload.js';
+import { buildHopCounty, GatewayHop } from './gateway-hop.js';
+import { HOP_METHOD, renderGatewayHop } from './gateway-hop-report.js';
 import { LoopDelayMonitor } from './loop-delay-monitor.js';
 import { buildProbeCounty, PROBE_EVENT_FILTER } from './probe-county.js';
 import { type ReceivedPush, WebhookReceiver } from './webhook-receiver.js';
@@ -111,10 +113,12 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     Math.ceil(maxProbes / opts.detectorsPerProbeGateway),
     opts.detectorsPerProbeGateway,
   );
+  // --via-gateway: one more gateway, a real one, with a detector for every alarm it may carry.
+  const hopCounty = opts.viaGateway ? buildHopCounty(maxProbes) : undefined;
   const dataDir = join(tmp, 'ingest-data');
   const seeded = await seedRegistry(join(dataDir, 'anlian.db'), {
     ...province,
-    counties: [...province.counties, probeCounty.county],
+    counties: [...province.counties, probeCounty.county, ...(hopCounty ? [hopCounty.county] : [])],
   });
   log(
     `registry: ${province.gateways.length} background gateways (${province.devices} devices) and ${probeCounty.gateways.length} ` +
@@ -218,6 +222,8 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       },
       ipc: true,
       onMessage: onChildMessage,
+      // One profile per thread: the alarm thread (main) and the bulk lane's worker thread.
+      ...(profileDir ? { cpuProfDir: `${profileDir}-alerting` } : {}),
     });
     const a = alertingChild;
     teardown.add('alerting', () => a.stop());
@@ -262,6 +268,10 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     `generator: ${opts.connections} connections for ${province.gateways.length} gateways (${genReady.connectMs} ms); ` +
       `prober: ${probeCounty.gateways.length} gateway connections + a plain subscriber on ${PROBE_EVENT_FILTER} (${proberReady.connectMs} ms)`,
   );
+  const hop = hopCounty
+    ? await GatewayHop.start({ county: hopCounty, countyUrl: broker.url, dir: tmp, teardown })
+    : undefined;
+  if (hop) log(`via the gateway: ${hop.describe()}`);
   await sleep(2000);
 
   // ——— the load, with fire alarms in it ———
@@ -276,6 +286,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     mosquitto: broker.pid,
     influxd: influxPid,
     bench: process.pid,
+    ...hop?.pids,
   });
   sampler.start();
   let genPublished = 0;
@@ -294,7 +305,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   const progress = setInterval(() => {
     const s = Math.round((Date.now() - loadStart) / 1000);
     log(
-      `  t=${String(s).padStart(3)} s  background published ${genPublished}  fire alarms ${probesPublished}  ` +
+      `  t=${String(s).padStart(3)} s  background published ${genPublished}  fire alarms ${probesPublished + (hop?.published ?? 0)}  ` +
         `raised ${raised.size}  first pushes ${firstPushes.size}`,
     );
   }, 5000);
@@ -318,8 +329,14 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     settleMs: 5000,
   });
   const proberDone = prober.next('done', probeWindowMs + 60_000);
+  const hopDone = hop?.run({
+    durationMs: probeWindowMs,
+    minIntervalMs: opts.probeIntervalMs.min,
+    maxIntervalMs: opts.probeIntervalMs.max,
+  });
   const { result: gen } = await genDone;
   const probeRun = await proberDone;
+  const hopRun = await hopDone;
   clearInterval(progress);
   offGen();
   offProber();
@@ -338,7 +355,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     } catch (err) {
       notes.push(`metrics scrape failed: ${(err as Error).message}`);
     }
-    const probesDone = probes.every((p) => {
+    const probesDone = [...probes, ...(hopRun?.probes ?? [])].every((p) => {
       const r = raised.get(probeKey(p.gateway, p.device));
       return r !== undefined && firstPushes.has(r.alertId);
     });
@@ -348,6 +365,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   const usage = sampler.stop();
   offPushes();
   const loopDelay: Record<string, LoopDelay> = { prober: probeRun.loopDelay, bench: benchLoop.read() };
+  if (hopRun) loopDelay['gateway-prober'] = hopRun.loopDelay;
   const stats = await childStats();
   if (stats) loopDelay[services ? 'alerting' : 'ingest+alerting'] = stats.loopDelay;
   else notes.push('the ingest + alerting process did not report its event-loop delay');
@@ -381,7 +399,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       webhook: receiver.url,
       channels,
     },
-    method: METHOD,
+    method: [...METHOD, ...(hop ? HOP_METHOD : [])],
     background: {
       offeredRate: opts.rate,
       durationS: opts.durationS,
@@ -418,11 +436,23 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     loadStartedAt: loadStart,
     samples,
   };
-  log(`\n${METHOD.join('\n')}\n`);
+  if (hop && hopRun) {
+    report.gatewayHop = hop.report(
+      hopRun.probes,
+      (gateway, device) => {
+        const r = raised.get(probeKey(gateway, device));
+        return r && { openedAt: r.openedAt, raisedAt: r.raisedAt, pushedAt: firstPushes.get(r.alertId)?.at };
+      },
+      latency,
+    );
+  }
+  log(`\n${report.method.join('\n')}\n`);
   log(renderAlarmReport(report));
+  if (report.gatewayHop) log(`\n${renderGatewayHop(report.gatewayHop)}`);
 
   await generator.stop({ type: 'exit' });
   await prober.stop({ type: 'exit' });
+  await hop?.stop();
   if (services) {
     const e = await alertingChild.stop();
     if (e.code !== 0) log(`alerting exited with code ${e.code} signal ${e.signal}`);
@@ -436,6 +466,17 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       report.profile = await summarizeCpuProfile(join(profileDir, file), REPO_ROOT);
       log(`\n${renderProfileSummary('Ingest + alerting', report.profile)}`);
     } else log(`no .cpuprofile in ${profileDir}`);
+    if (services) {
+      // CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: thread 0 is the alarm thread.
+      const dir = `${profileDir}-alerting`;
+      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).sort();
+      for (const f of files) {
+        const thread = f.split('.').at(-3) === '0' ? 'alarm thread' : 'bulk lane thread';
+        log(
+          `\n${renderProfileSummary(`anlian alerting, ${thread}`, await summarizeCpuProfile(join(dir, f), REPO_ROOT))}`,
+        );
+      }
+    }
   }
   const jsonFile = join(resultsDir, `alarm-latency-${stamp}.json`);
   await writeFile(jsonFile, `${JSON.stringify(report, (_k, v) => (v === Infinity ? 'Infinity' : v), 2)}\n`);
