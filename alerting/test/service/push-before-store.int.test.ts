@@ -8,6 +8,7 @@ import { createChannel } from '../../src/notify/channels/create-channel.js';
 import { NotificationDispatcher } from '../../src/notify/notification-dispatcher.js';
 import { defaultRuleSet } from '../../src/rules/default-rules.js';
 import { AlertingService } from '../../src/service/alerting-service.js';
+import { AlertStore } from '../../src/store/alert-store.js';
 import { StoreDeliveryLog } from '../../src/store/store-delivery-log.js';
 import { deviceEvent } from '../support.js';
 import { openTestStore, type StoreFixture, testCounty } from './service-support.js';
@@ -91,18 +92,12 @@ describe('the first push of a fire alarm goes out before the store writes (issue
     const events: { startedAt: number; endedAt: number }[] = [];
     const metrics = new Registry();
     const db = store.db;
-    let service: AlertingService | undefined;
-    const log = new StoreDeliveryLog(
-      // The delivery log's writes are just as slow.
-      new Proxy({} as never, {
-        get: (_t, name) =>
-          name === 'recordDelivery' ? slowly(stores, (r) => service?.store.recordDelivery(r)) : undefined,
-      }),
-      logger,
-      20,
-    );
+    // The delivery log's writes are just as slow.
+    const deliveryStore = new AlertStore(db);
+    deliveryStore.recordDelivery = slowly(stores, deliveryStore.recordDelivery.bind(deliveryStore));
+    const log = new StoreDeliveryLog(deliveryStore, logger, 20);
     const dispatcher = new NotificationDispatcher({ channels: () => [channel], log, logger, metrics });
-    service = new AlertingService({
+    const service = new AlertingService({
       db,
       logger,
       metrics,
@@ -172,7 +167,7 @@ describe('the first push of a fire alarm goes out before the store writes (issue
 
 function slowly<A extends unknown[], R>(
   calls: { startedAt: number; endedAt: number }[],
-  f: (...args: A) => Promise<R> | undefined,
+  f: (...args: A) => Promise<R>,
 ): (...args: A) => Promise<R> {
   return async (...args: A) => {
     // better-sqlite3 through kysely: a few awaits, then a synchronous statement.
@@ -180,6 +175,6 @@ function slowly<A extends unknown[], R>(
     const startedAt = Date.now();
     block(STORE_WRITE_MS);
     calls.push({ startedAt, endedAt: Date.now() });
-    return (await f(...args)) as R;
+    return f(...args);
   };
 }
