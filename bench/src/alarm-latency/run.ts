@@ -466,7 +466,10 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     if (e.code !== 0) log(`alerting exited with code ${e.code} signal ${e.signal}`);
   }
   const exit = await child.stop();
-  if (exit.code !== 0) log(`${services ? 'ingest' : 'ingest + alerting'} exited with code ${exit.code} signal ${exit.signal}; see ${logFile}`);
+  if (exit.code !== 0)
+    log(
+      `${services ? 'ingest' : 'ingest + alerting'} exited with code ${exit.code} signal ${exit.signal}; see ${logFile}`,
+    );
   if (profileDir) {
     // Written by the child as it exits.
     const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
