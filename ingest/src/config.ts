@@ -167,7 +167,7 @@ export interface IngestConfig {
   dbUrl: string | undefined;
   sqlitePath: string;
   spoolDir: string;
-  /** Days video-review snapshots are kept (under `dataDir/media`). */
+  /** Days video-review snapshots are kept (`openMediaStore`: the store's media table on PostgreSQL, `dataDir/media` on SQLite). */
   mediaRetentionDays: number;
   logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
   /** The embedded broker's listeners; `tls` is the mqtts one, when configured. */

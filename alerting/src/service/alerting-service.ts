@@ -34,6 +34,7 @@ import { type AlertFilter, AlertStore, type AlertWrite } from '../store/alert-st
 import type { AlertingDatabase } from '../store/alerting-schema.js';
 import { AlertEventTimes, alertEventLine } from './alert-event-line.js';
 import { AlertingDirectory } from './alerting-directory.js';
+import { DeferredWrites } from './deferred-writes.js';
 import { newId } from './new-id.js';
 import { SerialWriter } from './serial-writer.js';
 
@@ -141,8 +142,9 @@ const COUNTY_POLICY = '*';
  * once, escalated until acknowledged, and written behind to the store and InfluxDB.
  *
  * The alarm path (`handle`): rule engine → (new alert) notification dispatched → change emitted
- * → store write enqueued. Nothing on it awaits I/O (ARCHITECTURE.md: the alarm path never waits
- * on the storage path). Restart-safe: open alerts and their escalation schedule come back from
+ * → store and `alert_event` writes enqueued at the end of the turn, once the push's request is on
+ * its socket (`DeferredWrites`). Nothing on it awaits I/O (ARCHITECTURE.md: the alarm path never
+ * waits on the storage path). Restart-safe: open alerts and their escalation schedule come back from
  * the store, the engine's timers and latches from its saved state.
  */
 export class AlertingService {
@@ -151,6 +153,8 @@ export class AlertingService {
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #writer: SerialWriter;
+  /** Store and spool writes wait for the end of the turn: the pushes of this turn go first. */
+  readonly #deferred: DeferredWrites;
   readonly #engine: RuleEngine;
   readonly #commander: DrillCommander;
   /** Open (not closed) alerts by key. */
@@ -188,6 +192,7 @@ export class AlertingService {
     this.store = new AlertStore(deps.db);
     this.directory = new AlertingDirectory(deps.db);
     this.#writer = new SerialWriter(this.#log);
+    this.#deferred = new DeferredWrites((err) => this.#log.error({ err }, 'deferred store write failed to start'));
     this.#engine = new RuleEngine({
       rules: deps.rules,
       devices: this.directory.device,
@@ -200,7 +205,7 @@ export class AlertingService {
       gateways: (institution) => this.directory.gateways(institution),
       record: (drillId, answer) => {
         // An answer arriving after shutdown is not recorded; its `sent` is, and is not resent.
-        if (this.#started) this.#writer.enqueue('drill gateway', () => this.store.recordDrillGateway(drillId, answer));
+        if (this.#started) this.#enqueue('drill gateway', () => this.store.recordDrillGateway(drillId, answer));
       },
       logger: this.#log,
       clock: this.#clock,
@@ -334,6 +339,7 @@ export class AlertingService {
     await this.deps.bulkLane?.stop();
     this.#saveEngine(true);
     await this.deps.notifier.stop();
+    this.#deferred.flush();
     await this.#writer.stop();
     // Given up last: another node takes the institutions once this one's writes are in the store.
     await this.#leases.stop();
@@ -390,6 +396,7 @@ export class AlertingService {
 
   /** Waits until every change so far is in the store. */
   flushed(): Promise<void> {
+    this.#deferred.flush();
     return this.#writer.idle();
   }
 
@@ -682,7 +689,7 @@ export class AlertingService {
       );
     }
     const changed = this.#transition(alert, action, this.#clock());
-    await this.#writer.idle();
+    await this.flushed();
     return changed;
   }
 
@@ -714,13 +721,13 @@ export class AlertingService {
   // ——— reads ———
 
   async list(filter: AlertFilter = {}): Promise<Alert[]> {
-    await this.#writer.idle();
+    await this.flushed();
     const rows = await this.store.list(filter);
     return rows.map((a) => this.#byId.get(a.id) ?? a);
   }
 
   async get(id: string): Promise<AlertDetail> {
-    await this.#writer.idle();
+    await this.flushed();
     const stored = await this.store.get(id);
     if (!stored) throw this.#missing(id);
     const [transitions, deliveries] = await Promise.all([this.store.transitions(id), this.store.deliveries(id)]);
@@ -740,7 +747,7 @@ export class AlertingService {
   async allOpenAlerts(): Promise<Alert[]> {
     const own = this.openAlerts();
     if (this.#actsForAll()) return own;
-    await this.#writer.idle();
+    await this.flushed();
     const others = (await this.store.openAlerts()).filter((a) => !this.#acts(a.institution));
     return [...own, ...others];
   }
@@ -766,7 +773,7 @@ export class AlertingService {
       const kind = a.deviceKind ?? 'gateway';
       openByKind[kind] = (openByKind[kind] ?? 0) + 1;
     }
-    await this.#writer.idle();
+    await this.flushed();
     const opened = await this.store.openedSince(since, county);
     return {
       openBySeverity,
@@ -1066,12 +1073,15 @@ export class AlertingService {
     const events = this.deps.events;
     if (transition && events) {
       const line = alertEventLine(snapshot, transition, this.#eventTimes.at(snapshot, transition));
-      events
-        .write([line], {
-          priority: 'event',
-          ...(this.deps.eventsRetentionPolicy ? { retentionPolicy: this.deps.eventsRetentionPolicy } : {}),
-        })
-        .catch((err: unknown) => this.#log.error({ err, alert: alert.id }, 'alert_event not written to InfluxDB'));
+      // After this turn's pushes: the spool's append writes synchronously (writeSync).
+      this.#deferred.defer(() => {
+        events
+          .write([line], {
+            priority: 'event',
+            ...(this.deps.eventsRetentionPolicy ? { retentionPolicy: this.deps.eventsRetentionPolicy } : {}),
+          })
+          .catch((err: unknown) => this.#log.error({ err, alert: alert.id }, 'alert_event not written to InfluxDB'));
+      });
     }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
@@ -1080,7 +1090,7 @@ export class AlertingService {
     // each attempt wrote an empty batch after a failed one, and a fire alarm raised while the
     // store was away never reached it. Changes made meanwhile gather for the next task, after this.
     let batch: AlertWrite[] | undefined;
-    this.#writer.enqueue('alerts', async () => {
+    this.#enqueue('alerts', async () => {
       if (!batch) {
         this.#flushQueued = false;
         batch = [...this.#pending.values()];
@@ -1113,6 +1123,14 @@ export class AlertingService {
     this.#log.warn({ dropped: id, kept: stored?.id, key: mine.key }, 'another node’s alert stands for this key');
   }
 
+  /**
+   * A store write, in order with every other, started at the end of this event-loop turn so the
+   * pushes dispatched in it reach their sockets first (`DeferredWrites`).
+   */
+  #enqueue(what: string, run: () => Promise<void>): void {
+    this.#deferred.defer(() => this.#writer.enqueue(what, run));
+  }
+
   #emit(change: AlertChange): void {
     for (const listener of this.#listeners) {
       try {
@@ -1134,7 +1152,7 @@ export class AlertingService {
     const now = this.#clock();
     // Serialised now (in slices), written in turn with the alert changes.
     const state = this.#engine.snapshotJson(now);
-    this.#writer.enqueue('engine state', async () => this.store.saveState(this.#engineStateName, await state, now));
+    this.#enqueue('engine state', async () => this.store.saveState(this.#engineStateName, await state, now));
   }
 
   async #reloadPolicies(): Promise<void> {

@@ -199,7 +199,9 @@ export function renderAlarmReport(r: AlarmBenchReport): string {
     out.push(
       `alerting ticks (time-based rules over every watched device, escalations): ${t.count}, ` +
         `p50 ${f1(t.p50)} ms, max ${f1(t.max)} ms, ${f1(t.totalMs / 1000)} s in all` +
-        (wall > 0 ? ` (${f1(t.totalMs / 10 / wall)} % of the window, on the event loop ingest reads from)` : ''),
+        (wall > 0
+          ? ` (${f1(t.totalMs / 10 / wall)} % of the window, on the event loop ${r.options.form === 'services' ? 'of the alarm lane' : 'ingest reads from'})`
+          : ''),
     );
   }
   for (const n of r.notes) out.push(`note: ${n}`);
