@@ -1,6 +1,6 @@
 // Formula-like text (a county or device named "=HYPERLINK(…)") is shown, never evaluated.
 import { neutraliseFormula } from '@anlian/store';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { ReportFigures } from '../figures/report-figures.js';
 import { reportHeading } from './report-heading.js';
 import { type Lang, t } from './report-labels.js';
@@ -48,7 +48,10 @@ function writeSection(ws: ExcelJS.Worksheet, s: ReportSection, lang: Lang): void
 
 /** The report as an Excel workbook: a summary sheet, then one sheet per section. */
 export async function writeExcelReport(f: ReportFigures, lang: Lang = 'zh'): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  // exceljs (~20 MB resident) is loaded with the first workbook, not with the package: a process
+  // that renders on a worker thread (WorkerRenderer) or has not made a report yet never holds it.
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   wb.creator = 'Anlian 安联网';
   wb.created = new Date(f.generatedAt);
   wb.modified = new Date(f.generatedAt);

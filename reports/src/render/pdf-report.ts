@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit';
 import type { ReportFigures } from '../figures/report-figures.js';
 import type { CjkFonts } from './cjk-font.js';
 import { reportHeading } from './report-heading.js';
@@ -228,6 +227,8 @@ function decoratePages(doc: Doc, header: string, lang: Lang): void {
  * period in every page's header, page numbers in the footer.
  */
 export async function writePdfReport(f: ReportFigures, fonts: CjkFonts, lang: Lang = 'zh'): Promise<Buffer> {
+  // pdfkit is loaded with the first PDF, not with the package (see writeExcelReport).
+  const { default: PDFDocument } = await import('pdfkit');
   const heading = reportHeading(f, lang);
   const doc = new PDFDocument({
     size: 'A4',
