@@ -135,12 +135,16 @@ export async function computeFigures(
       deviceDown.set(k, list);
     }
   }
-  const offlineOf = (d: DeviceRow, lo: number): Interval[] =>
-    unionClipped(
-      [...(gatewayDown.get(d.gateway) ?? []), ...(deviceDown.get(deviceKey(d.gateway, d.id)) ?? [])],
-      lo,
-      endMs,
-    );
+  // Each gateway's offline time is merged once, not once per device: most devices have no absence
+  // alert of their own and were registered before the period, so their offline time is their gateway's.
+  const gatewayOffline = new Map<string, Interval[]>();
+  for (const [gw, list] of gatewayDown) gatewayOffline.set(gw, unionClipped(list, fromMs, endMs));
+  const offlineOf = (d: DeviceRow, lo: number): Interval[] => {
+    const gateway = gatewayOffline.get(d.gateway) ?? [];
+    const own = deviceDown.get(deviceKey(d.gateway, d.id));
+    if (own === undefined) return lo === fromMs ? gateway : unionClipped(gateway, lo, endMs);
+    return unionClipped([...gateway, ...own], lo, endMs);
+  };
 
   const online = onlineFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf);
   const cameras = cameraFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf, cameraEvents, o);
@@ -195,20 +199,23 @@ function onlineFigures(
   const byKind = new Map<string, { n: number; reg: number; on: number }>();
   const byInst = new Map<string, { n: number; reg: number; on: number }>();
   const total = { n: 0, reg: 0, on: 0 };
+  const add = (acc: { n: number; reg: number; on: number }, reg: number, on: number) => {
+    acc.n++;
+    acc.reg += reg;
+    acc.on += on;
+  };
+  const accumulator = (m: Map<string, { n: number; reg: number; on: number }>, k: string) => {
+    let acc = m.get(k);
+    if (!acc) m.set(k, (acc = { n: 0, reg: 0, on: 0 }));
+    return acc;
+  };
   for (const d of devices) {
     const lo = Math.max(fromMs, registeredFrom(d));
     const reg = Math.max(0, endMs - lo);
     const on = reg === 0 ? 0 : reg - totalLength(offlineOf(d, lo));
-    for (const acc of [
-      byKind.get(d.kind) ?? byKind.set(d.kind, { n: 0, reg: 0, on: 0 }).get(d.kind),
-      byInst.get(d.institution) ?? byInst.set(d.institution, { n: 0, reg: 0, on: 0 }).get(d.institution),
-      total,
-    ]) {
-      if (!acc) continue;
-      acc.n++;
-      acc.reg += reg;
-      acc.on += on;
-    }
+    add(accumulator(byKind, d.kind), reg, on);
+    add(accumulator(byInst, d.institution), reg, on);
+    add(total, reg, on);
   }
   const kinds = [
     ...DEVICE_KINDS,
@@ -446,34 +453,33 @@ function escalationFigures(
  * counts as skipped, not as a push.
  */
 function pushFigures(rows: readonly DeliveryRow[]): ReportFigures['pushes'] {
-  const byDelivery = new Map<string, DeliveryRow[]>();
+  // One pass, keeping each delivery's last record so far (later in time, then a higher attempt,
+  // then by `order`; of equal records the later row, as a stable sort's last would be).
+  const order: Record<string, number> = { skipped: 0, retrying: 1, failed: 2, gave_up: 2, sent: 3 };
+  const after = (a: DeliveryRow, b: DeliveryRow) =>
+    a.at - b.at || a.attempt - b.attempt || (order[a.status] ?? 0) - (order[b.status] ?? 0);
+  const byDelivery = new Map<string, { channelType: string; last: DeliveryRow; attempts: number }>();
   for (const r of rows) {
-    const list = byDelivery.get(r.deliveryId) ?? [];
-    list.push(r);
-    byDelivery.set(r.deliveryId, list);
+    const attempt = r.attempt > 0 && r.status !== 'skipped' ? 1 : 0;
+    const d = byDelivery.get(r.deliveryId);
+    if (!d) byDelivery.set(r.deliveryId, { channelType: r.channelType, last: r, attempts: attempt });
+    else {
+      d.attempts += attempt;
+      if (after(r, d.last) >= 0) d.last = r;
+    }
   }
   const byChannel = new Map<
     string,
     { deliveries: number; sent: number; failed: number; pending: number; attempts: number; skipped: number }
   >();
-  const order: Record<string, number> = { skipped: 0, retrying: 1, failed: 2, gave_up: 2, sent: 3 };
-  for (const list of byDelivery.values()) {
-    const first = list[0];
-    if (!first) continue;
-    const acc = byChannel.get(first.channelType) ?? {
-      deliveries: 0,
-      sent: 0,
-      failed: 0,
-      pending: 0,
-      attempts: 0,
-      skipped: 0,
-    };
-    byChannel.set(first.channelType, acc);
-    const last = [...list]
-      .sort((a, b) => a.at - b.at || a.attempt - b.attempt || (order[a.status] ?? 0) - (order[b.status] ?? 0))
-      .at(-1);
-    acc.attempts += list.filter((r) => r.attempt > 0 && r.status !== 'skipped').length;
-    if (!last || last.status === 'skipped') {
+  for (const { channelType, last, attempts } of byDelivery.values()) {
+    let acc = byChannel.get(channelType);
+    if (!acc) {
+      acc = { deliveries: 0, sent: 0, failed: 0, pending: 0, attempts: 0, skipped: 0 };
+      byChannel.set(channelType, acc);
+    }
+    acc.attempts += attempts;
+    if (last.status === 'skipped') {
       acc.skipped++;
       continue;
     }
