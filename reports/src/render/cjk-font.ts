@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as fontkit from 'fontkit';
 import { ReportError, ReportErrorCode } from '../errors.js';
 import { subsetWithoutSubroutines } from './cff-flatten.js';
+import { type FontFileBytes, keepCffLean, readFontWithoutOutlines } from './outlines-on-demand.js';
 
 /** A face inside a font file: a `.ttc` collection needs the face's PostScript name. */
 export interface FontFace {
@@ -23,7 +24,7 @@ export const NOTO_CJK_BOLD: FontFace = {
   name: 'NotoSansCJKsc-Bold',
 };
 
-function open(face: FontFace, flatten: boolean): fontkit.Font {
+function open(face: FontFace, flatten: boolean, lean: boolean): fontkit.Font {
   if (!existsSync(face.path)) {
     throw new ReportError(
       ReportErrorCode.FONT,
@@ -31,8 +32,10 @@ function open(face: FontFace, flatten: boolean): fontkit.Font {
     );
   }
   let font: fontkit.Font | fontkit.FontCollection;
+  let file: FontFileBytes | undefined;
   try {
-    font = fontkit.create(readFileSync(face.path), face.name);
+    file = lean ? readFontWithoutOutlines(face.path) : undefined;
+    font = fontkit.create(file?.bytes ?? readFileSync(face.path), face.name);
   } catch (err) {
     throw new ReportError(ReportErrorCode.FONT, `cannot read the report font ${face.path}: ${(err as Error).message}`, {
       cause: err,
@@ -59,13 +62,15 @@ function open(face: FontFace, flatten: boolean): fontkit.Font {
       return { glyphs, positions, advanceWidth };
     },
   });
+  if (file) keepCffLean(plain, file);
   if (flatten) subsetWithoutSubroutines(plain);
   return plain;
 }
 
 /**
  * The report's CJK faces, read once and shared by every PDF a process writes (reading and
- * parsing the 19 MB collection costs ~0.4 s).
+ * parsing the 19 MB collection costs ~0.4 s). Their glyph outlines are read per glyph on first
+ * use (outlines-on-demand.ts): the two faces keep ~4 MB resident, not the collections' 40 MB.
  */
 export class CjkFonts {
   constructor(
@@ -75,16 +80,18 @@ export class CjkFonts {
 
   /**
    * `flatten: false` keeps fontkit's own CFF subsetting (every subroutine kept, ~0.3 s per face
-   * and PDF): for comparing against it, see cff-flatten.ts.
+   * and PDF): for comparing against it, see cff-flatten.ts. `lean: false` reads the files whole
+   * and leaves fontkit's tables as it parsed them, for comparing against outlines-on-demand.ts.
    */
   static load(
     regular: FontFace = NOTO_CJK_REGULAR,
     bold: FontFace | undefined = NOTO_CJK_BOLD,
-    opts: { flatten?: boolean } = {},
+    opts: { flatten?: boolean; lean?: boolean } = {},
   ): CjkFonts {
     const flatten = opts.flatten ?? true;
-    const r = open(regular, flatten);
-    const b = bold && existsSync(bold.path) ? open(bold, flatten) : r;
+    const lean = opts.lean ?? true;
+    const r = open(regular, flatten, lean);
+    const b = bold && existsSync(bold.path) ? open(bold, flatten, lean) : r;
     return new CjkFonts(r, b);
   }
 }
