@@ -206,7 +206,10 @@ function onlineFigures(
   };
   const accumulator = (m: Map<string, { n: number; reg: number; on: number }>, k: string) => {
     let acc = m.get(k);
-    if (!acc) m.set(k, (acc = { n: 0, reg: 0, on: 0 }));
+    if (!acc) {
+      acc = { n: 0, reg: 0, on: 0 };
+      m.set(k, acc);
+    }
     return acc;
   };
   for (const d of devices) {
