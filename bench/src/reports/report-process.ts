@@ -48,7 +48,6 @@ async function measure(job: MeasureJob): Promise<MeasureResult> {
       await part('simulation run', reader.simRun(job.runId));
       const institutions = await part('institutions', reader.institutions(scope));
       await Promise.all([
-        part('devices', reader.devices(scope)),
         part('gateway status (InfluxDB)', influx.gatewayStatus(scope, fromMs, toMs)),
         part('alerts opened', reader.alertsOpenedIn(scope, fromMs, toMs)),
         part(
@@ -76,6 +75,8 @@ async function measure(job: MeasureJob): Promise<MeasureResult> {
           drills.map((d) => d.id),
         ),
       );
+      // computeFigures reads the registry's devices last, and uses them at once.
+      await part('devices', reader.devices(scope));
     });
     phases.push(queries.result);
 

@@ -98,12 +98,13 @@ export async function computeFigures(
   // Nothing after "now" has happened yet: a report of the current month counts up to now.
   const endMs = Math.min(toMs, req.now);
 
-  const [devices, statusByGateway, alerts, conditions, deliveries, fireEvents, cameraEvents] = await Promise.all([
-    store.devices(scope),
+  // Pushes are counted as their rows arrive: a county's month has ~20,000 delivery records, which
+  // then die young instead of being carried through the rest of the computation.
+  const [statusByGateway, alerts, conditions, pushes, fireEvents, cameraEvents] = await Promise.all([
     influx.gatewayStatus(scope, fromMs, endMs),
     store.alertsOpenedIn(scope, fromMs, toMs),
     store.conditionsOverlapping(scope, [...o.deviceOfflineRules, ...o.gatewayOfflineRules], fromMs, endMs),
-    store.deliveries(scope, fromMs, toMs),
+    store.deliveries(scope, fromMs, toMs).then(pushFigures),
     influx.deviceEvents(scope, 'fire', ['fire'], fromMs, toMs),
     influx.deviceEvents(scope, 'camera', [...o.cameraFaultEvents, 'restore'], fromMs - o.cameraLookbackMs, endMs),
   ]);
@@ -112,22 +113,29 @@ export async function computeFigures(
     scope,
     drills.map((d) => d.id),
   );
+  const supervision: ReportFigures['supervision'] = deps.supervision
+    ? await deps.supervision.read(
+        scope,
+        fromMs,
+        toMs,
+        req.now,
+        source.kind === 'simulation' ? supervisionMarker(source.seed) : null,
+      )
+    : { available: false };
+
+  const drillIds = new Set(drills.map((d) => d.id));
+  const live = alerts.filter((a) => a.drillId === null);
+  const drillWindows = drillWindowsByInstitution(drills);
 
   // ——— offline intervals: gateway status history ∪ gateway absence alerts; device absence alerts ———
-  const gatewayDown = new Map<string, Interval[]>();
-  const gateways = new Set(devices.map((d) => d.gateway));
-  for (const gw of gateways) {
-    const changes = (statusByGateway.get(gw) ?? []).map((p) => ({ at: p.at, down: p.state !== 'online' }));
-    // No status record at all: the county has never heard from it in or before the period.
-    gatewayDown.set(gw, changes.length === 0 ? [[fromMs, endMs]] : downIntervals(changes, endMs));
-  }
+  const gatewayAlerts = new Map<string, Interval[]>();
   const deviceDown = new Map<string, Interval[]>();
   for (const a of conditions) {
     const end = a.clearedAt ?? a.closedAt ?? endMs;
     if (o.gatewayOfflineRules.includes(a.rule)) {
-      const list = gatewayDown.get(a.gateway) ?? [];
+      const list = gatewayAlerts.get(a.gateway) ?? [];
       list.push([a.openedAt, end]);
-      gatewayDown.set(a.gateway, list);
+      gatewayAlerts.set(a.gateway, list);
     } else if (a.device !== null) {
       const k = deviceKey(a.gateway, a.device);
       const list = deviceDown.get(k) ?? [];
@@ -138,21 +146,34 @@ export async function computeFigures(
   // Each gateway's offline time is merged once, not once per device: most devices have no absence
   // alert of their own and were registered before the period, so their offline time is their gateway's.
   const gatewayOffline = new Map<string, Interval[]>();
-  for (const [gw, list] of gatewayDown) gatewayOffline.set(gw, unionClipped(list, fromMs, endMs));
+  const offlineOfGateway = (gw: string): Interval[] => {
+    let merged = gatewayOffline.get(gw);
+    if (!merged) {
+      const changes = (statusByGateway.get(gw) ?? []).map((p) => ({ at: p.at, down: p.state !== 'online' }));
+      // No status record at all: the county has never heard from it in or before the period.
+      const down: Interval[] = changes.length === 0 ? [[fromMs, endMs]] : downIntervals(changes, endMs);
+      merged = unionClipped([...down, ...(gatewayAlerts.get(gw) ?? [])], fromMs, endMs);
+      gatewayOffline.set(gw, merged);
+    }
+    return merged;
+  };
   const offlineOf = (d: DeviceRow, lo: number): Interval[] => {
-    const gateway = gatewayOffline.get(d.gateway) ?? [];
+    const gateway = offlineOfGateway(d.gateway);
     const own = deviceDown.get(deviceKey(d.gateway, d.id));
     if (own === undefined) return lo === fromMs ? gateway : unionClipped(gateway, lo, endMs);
     return unionClipped([...gateway, ...own], lo, endMs);
   };
 
-  const online = onlineFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf);
-  const cameras = cameraFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf, cameraEvents, o);
-
-  const drillIds = new Set(drills.map((d) => d.id));
-  const live = alerts.filter((a) => a.drillId === null);
-  const names = new Map(devices.map((d) => [deviceKey(d.gateway, d.id), d.name]));
-  const drillWindows = drillWindowsByInstitution(drills);
+  // The registry's devices are read last and used at once: a county has tens of thousands, whose
+  // rows then die young instead of being carried through every other section's computation.
+  const { online, cameras, falseAlarms } = await (async () => {
+    const devices = await store.devices(scope);
+    return {
+      online: onlineFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf),
+      cameras: cameraFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf, cameraEvents, o),
+      falseAlarms: falseAlarmFigures(live, institutions, devices, fireEvents, drillWindows, cal, o.fireAlarmDailyLimit),
+    };
+  })();
 
   return {
     county: { id: county.id, name: county.name, timezone: county.timezone },
@@ -163,23 +184,15 @@ export async function computeFigures(
     institutions,
     online,
     alarms: alarmFigures(live, alerts.length - live.length),
-    falseAlarms: falseAlarmFigures(live, institutions, names, fireEvents, drillWindows, cal, o.fireAlarmDailyLimit),
+    falseAlarms,
     response: responseFigures(live, institutions),
     escalations: escalationFigures(live, institutions),
-    pushes: pushFigures(deliveries),
+    pushes,
     drills: drillFigures(
       drills,
       drillAlerts.filter((a) => a.drillId !== null && drillIds.has(a.drillId)),
     ),
-    supervision: deps.supervision
-      ? await deps.supervision.read(
-          scope,
-          fromMs,
-          toMs,
-          req.now,
-          source.kind === 'simulation' ? supervisionMarker(source.seed) : null,
-        )
-      : { available: false },
+    supervision,
     cameras,
   };
 }
@@ -326,10 +339,21 @@ function drillWindowsByInstitution(drills: readonly { institutions: string[]; st
   return out;
 }
 
+/** Device names by `gateway/device`, of these devices only (a county has tens of thousands). */
+function deviceNames(devices: readonly DeviceRow[], keys: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  if (keys.size === 0) return out;
+  for (const d of devices) {
+    const k = deviceKey(d.gateway, d.id);
+    if (keys.has(k)) out.set(k, d.name);
+  }
+  return out;
+}
+
 function falseAlarmFigures(
   live: readonly AlertRow[],
   institutions: readonly { id: string }[],
-  names: ReadonlyMap<string, string>,
+  devices: readonly DeviceRow[],
   fireEvents: readonly DeviceEventPoint[],
   drillWindows: ReadonlyMap<string, Interval[]>,
   cal: ZonedCalendar,
@@ -356,8 +380,25 @@ function falseAlarmFigures(
     if (a.verdict === 'false_alarm') acc.falseAlarms++;
     det.set(k, acc);
   }
-  const byDetector = [...det.entries()]
-    .filter(([, v]) => v.falseAlarms > 0)
+  const flagged = [...det.entries()].filter(([, v]) => v.falseAlarms > 0);
+
+  // GB 50440's line counts fire alarm signals per detector and local day, drills left out.
+  const perDay = new Map<string, { e: DeviceEventPoint; day: string; count: number }>();
+  for (const e of fireEvents) {
+    if ((drillWindows.get(e.institution) ?? []).some(([a, b]) => e.at >= a && e.at < b)) continue;
+    const day = cal.dayKey(e.at);
+    const k = `${deviceKey(e.gateway, e.device)}@${day}`;
+    const acc = perDay.get(k) ?? { e, day, count: 0 };
+    acc.count++;
+    perDay.set(k, acc);
+  }
+  const over = [...perDay.values()].filter((v) => v.count > dailyLimit);
+
+  const names = deviceNames(
+    devices,
+    new Set([...flagged.map(([k]) => k), ...over.map((v) => deviceKey(v.e.gateway, v.e.device))]),
+  );
+  const byDetector = flagged
     .map(([k, v]) => ({
       institution: v.a.institution,
       gateway: v.a.gateway,
@@ -372,19 +413,7 @@ function falseAlarmFigures(
       (x, y) =>
         y.falseAlarms - x.falseAlarms || x.institution.localeCompare(y.institution) || x.device.localeCompare(y.device),
     );
-
-  // GB 50440's line counts fire alarm signals per detector and local day, drills left out.
-  const perDay = new Map<string, { e: DeviceEventPoint; day: string; count: number }>();
-  for (const e of fireEvents) {
-    if ((drillWindows.get(e.institution) ?? []).some(([a, b]) => e.at >= a && e.at < b)) continue;
-    const day = cal.dayKey(e.at);
-    const k = `${deviceKey(e.gateway, e.device)}@${day}`;
-    const acc = perDay.get(k) ?? { e, day, count: 0 };
-    acc.count++;
-    perDay.set(k, acc);
-  }
-  const overDailyLimit = [...perDay.values()]
-    .filter((v) => v.count > dailyLimit)
+  const overDailyLimit = over
     .map((v) => ({
       institution: v.e.institution,
       gateway: v.e.gateway,
