@@ -92,7 +92,11 @@ async function measure(job: MeasureJob): Promise<MeasureResult> {
     phases.push(excel.result);
 
     // The font is read once per process (the report worker keeps it): one run.
-    const font = await measurePhase(peak, 'font', 1, async () => CjkFonts.load());
+    const font = await measurePhase(peak, 'font', 1, async () => {
+      const fonts = CjkFonts.load();
+      await fonts.faces();
+      return fonts;
+    });
     phases.push(font.result);
 
     const pdf = await measurePhase(peak, 'pdf', job.runs, () => writePdfReport(figures.value, font.value));

@@ -247,8 +247,9 @@ export async function writePdfReport(f: ReportFigures, fonts: CjkFonts, lang: La
     doc.on('end', () => resolve());
     doc.on('error', reject);
   });
-  doc.registerFont('cjk', fonts.regular as unknown as string);
-  doc.registerFont('cjk-bold', fonts.bold as unknown as string);
+  const faces = await fonts.faces();
+  doc.registerFont('cjk', faces.regular as unknown as string);
+  doc.registerFont('cjk-bold', faces.bold as unknown as string);
 
   const x0 = MARGIN.left;
   const width = doc.page.width - MARGIN.left - MARGIN.right;
