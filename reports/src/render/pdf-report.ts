@@ -41,6 +41,18 @@ function fit(doc: Doc, text: string, width: number): string {
   return `${text.slice(0, lo)}…`;
 }
 
+/**
+ * One line of text in a box `width` wide, left or right aligned — what pdfkit's
+ * `text(s, x, y, { width, lineBreak: false, align })` draws for a line that fits (pdfkit: the
+ * right-aligned line starts at `x + (width - its width without trailing spaces)`), without the
+ * LineWrapper and Unicode line breaking pdfkit runs for every call given a width: a county's
+ * tables are thousands of cells, and that cost ~40 KB of garbage each.
+ */
+function textInBox(doc: Doc, text: string, x: number, y: number, width: number, align: 'left' | 'right'): void {
+  const dx = align === 'right' ? width - doc.widthOfString(text.replace(/\s+$/, '')) : 0;
+  doc.text(text, x + dx, y, { lineBreak: false });
+}
+
 export function cellText(value: CellValue, kind: ReportColumn['kind']): string {
   if (value === undefined) return '—';
   if (typeof value === 'string') return value;
@@ -71,11 +83,7 @@ function drawTable(doc: Doc, table: ReportTable, lang: Lang): void {
     const y = doc.y;
     table.columns.forEach((c, i) => {
       const w = widths[i] ?? 0;
-      doc.text(fit(doc, c.header, w - 6), x + 3, y + 4, {
-        width: w - 6,
-        lineBreak: false,
-        align: c.kind === 'text' ? 'left' : 'right',
-      });
+      textInBox(doc, fit(doc, c.header, w - 6), x + 3, y + 4, w - 6, c.kind === 'text' ? 'left' : 'right');
       x += w;
     });
     doc.y = y + ROW_H + 4;
@@ -109,7 +117,7 @@ function drawTable(doc: Doc, table: ReportTable, lang: Lang): void {
     table.columns.forEach((c, i) => {
       const w = widths[i] ?? 0;
       const text = fit(doc, cellText(row[c.key], c.kind), w - 6);
-      doc.text(text, x + 3, y + 3.5, { width: w - 6, lineBreak: false, align: c.kind === 'text' ? 'left' : 'right' });
+      textInBox(doc, text, x + 3, y + 3.5, w - 6, c.kind === 'text' ? 'left' : 'right');
       x += w;
     });
     doc
@@ -177,9 +185,8 @@ function drawChart(doc: Doc, chart: BarChart): void {
   }
   doc.font('cjk').fontSize(7.5);
   for (const bar of chart.bars) {
-    doc
-      .fillColor(TEXT)
-      .text(fit(doc, bar.label, labelW - 8), x0, y + 1.5, { width: labelW - 8, lineBreak: false, align: 'right' });
+    doc.fillColor(TEXT);
+    textInBox(doc, fit(doc, bar.label, labelW - 8), x0, y + 1.5, labelW - 8, 'right');
     let bx = x0 + labelW;
     let total = 0;
     for (const s of bar.segments) {
