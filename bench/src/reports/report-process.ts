@@ -54,7 +54,7 @@ async function measure(job: MeasureJob): Promise<MeasureResult> {
           'offline conditions',
           reader.conditionsOverlapping(scope, ['device-offline', 'camera-offline', 'gateway-offline'], fromMs, toMs),
         ),
-        part('deliveries', reader.deliveries(scope, fromMs, toMs)),
+        part('deliveries', reader.deliveryOutcomes(scope, fromMs, toMs)),
         part('fire events (InfluxDB)', influx.deviceEvents(scope, 'fire', ['fire'], fromMs, toMs)),
         part(
           'camera events (InfluxDB)',

@@ -1,7 +1,7 @@
 import type { ReportPeriod } from '../period.js';
 import type { DeviceEventPoint, InfluxReader } from '../read/influx-reader.js';
 import { type ReportSource, simRunOf } from '../read/report-source.js';
-import type { AlertRow, DeliveryRow, DeviceRow, ScopeFilter, StoreReader } from '../read/store-reader.js';
+import type { AlertRow, DeliveryOutcomeRow, DeviceRow, ScopeFilter, StoreReader } from '../read/store-reader.js';
 import { type SupervisionSource, supervisionMarker } from '../read/supervision-source.js';
 import { ZonedCalendar } from '../time/zoned-calendar.js';
 import { downIntervals, type Interval, totalLength, unionClipped } from './intervals.js';
@@ -98,13 +98,11 @@ export async function computeFigures(
   // Nothing after "now" has happened yet: a report of the current month counts up to now.
   const endMs = Math.min(toMs, req.now);
 
-  // Pushes are counted as their rows arrive: a county's month has ~20,000 delivery records, which
-  // then die young instead of being carried through the rest of the computation.
   const [statusByGateway, alerts, conditions, pushes, fireEvents, cameraEvents] = await Promise.all([
     influx.gatewayStatus(scope, fromMs, endMs),
     store.alertsOpenedIn(scope, fromMs, toMs),
     store.conditionsOverlapping(scope, [...o.deviceOfflineRules, ...o.gatewayOfflineRules], fromMs, endMs),
-    store.deliveries(scope, fromMs, toMs).then(pushFigures),
+    store.deliveryOutcomes(scope, fromMs, toMs).then(pushFigures),
     influx.deviceEvents(scope, 'fire', ['fire'], fromMs, toMs),
     influx.deviceEvents(scope, 'camera', [...o.cameraFaultEvents, 'restore'], fromMs - o.cameraLookbackMs, endMs),
   ]);
@@ -480,45 +478,30 @@ function escalationFigures(
 }
 
 /**
- * A delivery's outcome is its last record: `sent`; `failed`/`gave_up` (failed for good);
- * `retrying` (still pending when the period ended); a delivery that was only `skipped` by policy
- * counts as skipped, not as a push.
+ * A delivery's outcome is its last record (StoreReader.deliveryOutcomes): `sent`; `failed`/`gave_up`
+ * (failed for good); `retrying` (still pending when the period ended); a delivery that was only
+ * `skipped` by policy counts as skipped, not as a push.
  */
-function pushFigures(rows: readonly DeliveryRow[]): ReportFigures['pushes'] {
-  // One pass, keeping each delivery's last record so far (later in time, then a higher attempt,
-  // then by `order`; of equal records the later row, as a stable sort's last would be).
-  const order: Record<string, number> = { skipped: 0, retrying: 1, failed: 2, gave_up: 2, sent: 3 };
-  const after = (a: DeliveryRow, b: DeliveryRow) =>
-    a.at - b.at || a.attempt - b.attempt || (order[a.status] ?? 0) - (order[b.status] ?? 0);
-  const byDelivery = new Map<string, { channelType: string; last: DeliveryRow; attempts: number }>();
-  for (const r of rows) {
-    const attempt = r.attempt > 0 && r.status !== 'skipped' ? 1 : 0;
-    const d = byDelivery.get(r.deliveryId);
-    if (!d) byDelivery.set(r.deliveryId, { channelType: r.channelType, last: r, attempts: attempt });
-    else {
-      d.attempts += attempt;
-      if (after(r, d.last) >= 0) d.last = r;
-    }
-  }
+function pushFigures(rows: readonly DeliveryOutcomeRow[]): ReportFigures['pushes'] {
   const byChannel = new Map<
     string,
     { deliveries: number; sent: number; failed: number; pending: number; attempts: number; skipped: number }
   >();
-  for (const { channelType, last, attempts } of byDelivery.values()) {
+  for (const { channelType, status, deliveries, attempts } of rows) {
     let acc = byChannel.get(channelType);
     if (!acc) {
       acc = { deliveries: 0, sent: 0, failed: 0, pending: 0, attempts: 0, skipped: 0 };
       byChannel.set(channelType, acc);
     }
     acc.attempts += attempts;
-    if (last.status === 'skipped') {
-      acc.skipped++;
+    if (status === 'skipped') {
+      acc.skipped += deliveries;
       continue;
     }
-    acc.deliveries++;
-    if (last.status === 'sent') acc.sent++;
-    else if (last.status === 'retrying') acc.pending++;
-    else acc.failed++;
+    acc.deliveries += deliveries;
+    if (status === 'sent') acc.sent += deliveries;
+    else if (status === 'retrying') acc.pending += deliveries;
+    else acc.failed += deliveries;
   }
   return {
     byChannel: [...byChannel.entries()]
