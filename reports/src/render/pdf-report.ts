@@ -1,5 +1,6 @@
 import type { ReportFigures } from '../figures/report-figures.js';
 import type { CjkFonts } from './cjk-font.js';
+import { batchContent, textInBox } from './pdfkit-lean.js';
 import { reportHeading } from './report-heading.js';
 import { type Lang, t } from './report-labels.js';
 import {
@@ -39,18 +40,6 @@ function fit(doc: Doc, text: string, width: number): string {
     else hi = mid - 1;
   }
   return `${text.slice(0, lo)}…`;
-}
-
-/**
- * One line of text in a box `width` wide, left or right aligned — what pdfkit's
- * `text(s, x, y, { width, lineBreak: false, align })` draws for a line that fits (pdfkit: the
- * right-aligned line starts at `x + (width - its width without trailing spaces)`), without the
- * LineWrapper and Unicode line breaking pdfkit runs for every call given a width: a county's
- * tables are thousands of cells, and that cost ~40 KB of garbage each.
- */
-function textInBox(doc: Doc, text: string, x: number, y: number, width: number, align: 'left' | 'right'): void {
-  const dx = align === 'right' ? width - doc.widthOfString(text.replace(/\s+$/, '')) : 0;
-  doc.text(text, x + dx, y, { lineBreak: false });
 }
 
 export function cellText(value: CellValue, kind: ReportColumn['kind']): string {
@@ -248,6 +237,7 @@ export async function writePdfReport(f: ReportFigures, fonts: CjkFonts, lang: La
       CreationDate: new Date(f.generatedAt),
     },
   });
+  batchContent(doc);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<void>((resolve, reject) => {
