@@ -10,6 +10,7 @@ import { alertingApiOf } from './api/alerting-facade.js';
 import type { GatewayCommands } from './commands/gateway-commands.js';
 import type { AlertingConfig } from './config.js';
 import { DutyCheckService, type DutyCheckServiceOptions } from './duty-checks/duty-check-service.js';
+import type { BulkLane } from './lane/bulk-lane.js';
 import { type ChannelBinding, parseChannelFile } from './notify/channel-file.js';
 import type { ChannelDeps } from './notify/channels/channel-deps.js';
 import { createChannel } from './notify/channels/create-channel.js';
@@ -29,6 +30,8 @@ export interface AlertingDeps {
   /** The operational store, with the registry's migrations applied (`@anlian/store`'s `openStore`). */
   db: Kysely<Database>;
   config: AlertingConfig;
+  /** The rules, when the caller has read them already (its bulk lane evaluates the same set). */
+  rules?: RuleSet;
   logger: Logger;
   metrics: Registry;
   /**
@@ -59,6 +62,11 @@ export interface AlertingDeps {
    * `dutyChecks.schedule`. Without them, drills are not announced and duty checks are refused.
    */
   commands?: GatewayCommands | undefined;
+  /**
+   * The bulk lane on its own thread (`anlian alerting`: `BulkLaneThread`); then `subscribe`
+   * gives the alarm lane's messages only. Unset: every message through `subscribe`, one engine.
+   */
+  bulkLane?: BulkLane | undefined;
   /** For tests: loopback fetch, fixed clock. */
   channelDeps?: ChannelDeps;
   dispatcher?: Partial<Pick<NotificationDispatcherOptions, 'retry' | 'config'>>;
@@ -103,7 +111,7 @@ export async function loadChannels(config: AlertingConfig): Promise<ChannelBindi
 export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
   const log = deps.logger.child({ module: 'alerting' });
   const db = deps.db as unknown as Kysely<AlertingDatabase>;
-  const rules = await loadRules(deps.config);
+  const rules = deps.rules ?? (await loadRules(deps.config));
   const stream = new NotificationStream();
   const channelDeps: ChannelDeps = {
     logger: deps.logger,
@@ -167,6 +175,7 @@ export async function buildAlerting(deps: AlertingDeps): Promise<AlertingNode> {
     ...(deps.leases ? { leases: deps.leases } : {}),
     nodeId: deps.nodeId,
     publishConfigChanged: deps.publishConfigChanged,
+    bulkLane: deps.bulkLane,
   });
   const dutyChecks = deps.commands
     ? new DutyCheckService({

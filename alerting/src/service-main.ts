@@ -5,9 +5,12 @@ import { openStore, type PartitionLeases, PgAdvisoryLeases, SoleLeases, storeLoc
 import { InfluxWriter, influxTargetFromEnv } from '@anlian/timeseries';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
-import { type AlertingNode, buildAlerting } from './alerting-node.js';
+import { type AlertingNode, buildAlerting, loadRules } from './alerting-node.js';
 import { registerAlertingRoutes } from './api/alerting-routes.js';
 import { mqttCommandTransport, TransportGatewayCommands } from './commands/gateway-commands.js';
+import type { AlertingConfig } from './config.js';
+import { BulkLaneThread } from './lane/bulk-lane.js';
+import { engineStateName } from './service/alerting-service.js';
 import { type AlertingServiceConfig, loadAlertingServiceConfig } from './service-config.js';
 
 /** A running `anlian alerting` node. */
@@ -23,10 +26,24 @@ export interface AlertingServiceHandle {
  * never behind ingest's storage path), `alert_event` points through its own spool, alert changes
  * published on the county topics, commands to gateways, and the HTTP API for the dashboards.
  */
-export async function startAlertingService(config: AlertingServiceConfig): Promise<AlertingServiceHandle> {
+export async function startAlertingService(
+  config: AlertingServiceConfig,
+  opts: {
+    /** The bulk lane thread's module (tests wrap the compiled `bulk-lane-worker.js`). */
+    bulkLaneEntry?: URL;
+  } = {},
+): Promise<AlertingServiceHandle> {
   const logger = createLogger({ level: config.ANLIAN_LOG_LEVEL, svc: 'alerting' }).child({ node: config.nodeId });
   const metrics = createMetricsRegistry({ labels: { node: config.nodeId } });
   const where = storeLocation(config);
+  const alertingConfig: AlertingConfig = {
+    rulesFile: config.ANLIAN_ALERT_RULES_FILE,
+    channelsFile: config.ANLIAN_ALERT_CHANNELS_FILE,
+    publicUrl: config.ANLIAN_PUBLIC_URL,
+    tickMs: config.ANLIAN_ALERT_TICK_MS,
+    silenceMaxHours: config.ANLIAN_ALERT_SILENCE_MAX_HOURS,
+    dutyCheckEveryH: config.ANLIAN_DUTY_CHECK_EVERY_H,
+  };
   const store = await openStore(where, logger);
   const stops: (() => Promise<void>)[] = [() => store.close()];
   const stopAll = async () => {
@@ -48,7 +65,27 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
     const bus = new AlertBus({ broker: { ...broker, clientId: `${config.nodeId}-changes` }, logger, metrics });
     await bus.start();
     stops.push(() => bus.stop());
-    const feed = new CountyFeed({ broker, persistent: true, logger, metrics });
+    // The alarm lane here, on the thread that pushes; the bulk lane on a thread of its own
+    // (src/lane/bulk-lane.ts): a fire alarm never waits behind 10k msg/s of telemetry.
+    const feed = new CountyFeed({ broker, lanes: ['alarm'], persistent: true, logger, metrics });
+    const rules = await loadRules(alertingConfig);
+    const bulkLane = new BulkLaneThread({
+      init: {
+        nodeId: config.nodeId,
+        broker,
+        store: { dbUrl: where.dbUrl, sqlitePath: where.sqlitePath },
+        rules,
+        tickMs: config.ANLIAN_ALERT_TICK_MS,
+        snapshotMs: 30_000,
+        directoryRefreshMs: 60_000,
+        stateName: engineStateName(config.nodeId, 'bulk'),
+        legacyStateName: engineStateName(config.nodeId),
+        logLevel: config.ANLIAN_LOG_LEVEL,
+      },
+      logger,
+      metrics,
+      ...(opts.bulkLaneEntry ? { entry: opts.bulkLaneEntry } : {}),
+    });
     const county = (await store.db.selectFrom('counties').select('id').orderBy('id').executeTakeFirst())?.id;
     // Several nodes on PostgreSQL share the institutions through leases; one node on SQLite holds all.
     const leases: PartitionLeases = where.dbUrl
@@ -72,14 +109,8 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
     }
     const node = await buildAlerting({
       db: store.db,
-      config: {
-        rulesFile: config.ANLIAN_ALERT_RULES_FILE,
-        channelsFile: config.ANLIAN_ALERT_CHANNELS_FILE,
-        publicUrl: config.ANLIAN_PUBLIC_URL,
-        tickMs: config.ANLIAN_ALERT_TICK_MS,
-        silenceMaxHours: config.ANLIAN_ALERT_SILENCE_MAX_HOURS,
-        dutyCheckEveryH: config.ANLIAN_DUTY_CHECK_EVERY_H,
-      },
+      config: alertingConfig,
+      rules,
       logger,
       metrics,
       subscribe: feed.onEvent,
@@ -92,6 +123,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
         if (county) bus.publishConfigChanged(county, { v: 1, what, node: config.nodeId, at: Date.now() });
       },
       commands,
+      bulkLane,
     });
     await node.start();
     stops.push(() => node.stop());
@@ -111,6 +143,7 @@ export async function startAlertingService(config: AlertingServiceConfig): Promi
         const w = writer.stats();
         return {
           broker: { ok: feed.connected() && bus.connected(), detail: feed.describe() },
+          bulkLane: bulkLane.health(),
           store: await store.db
             .selectFrom('counties')
             .select('id')

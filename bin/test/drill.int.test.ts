@@ -4,57 +4,43 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CountySimulator, loadCountyFile } from '@anlian/device-simulators';
 import type { CountyConfigInput } from '@anlian/protocol';
+import { fixtureRoom, twoInstitutionCounty } from '@anlian/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Composition, signIn, startComposition, until } from './county-composition.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const loc = (room: string) => ({ building: '1号楼', floor: '2F', room });
+const loc = (room: string) => fixtureRoom(room, '2F');
 
 /** Two institutions: yy-a behind a simulated gateway and a scripted one, yy-b behind a simulated one. */
-const COUNTY: CountyConfigInput = {
-  county: { id: 'youyang', name: '酉阳土家族苗族自治县', adcode: '500242' },
-  institutions: [
-    {
-      id: 'yy-a',
-      name: '桃花源养老院',
-      address: '酉阳县桃花源街道',
-      location: { lng: 108.77, lat: 28.84 },
-      beds: 80,
-      contacts: [{ id: 'mgr', name: '龙丽萍', role: 'manager', phone: '13800130100' }],
-      gateways: [
-        {
-          id: 'gw-a1',
-          secret: 'secret-of-gateway-a1',
-          devices: [{ id: 'smoke-a1', kind: 'fire', name: '烟感 201', location: loc('201室') }],
-        },
-        {
-          id: 'gw-a2',
-          secret: 'secret-of-gateway-a2',
-          devices: [
-            { id: 'smoke-a2', kind: 'fire', name: '烟感 202', location: loc('202室') },
-            { id: 'smoke-a3', kind: 'fire', name: '烟感 203', location: loc('203室') },
-          ],
-        },
-      ],
-    },
-    {
-      id: 'yy-b',
-      name: '龙潭敬老院',
-      address: '酉阳县龙潭镇',
-      location: { lng: 108.9, lat: 28.9 },
-      beds: 40,
-      contacts: [{ id: 'mgr', name: '冉小红', role: 'manager', phone: '13800130200' }],
-      gateways: [
-        {
-          id: 'gw-b1',
-          secret: 'secret-of-gateway-b1',
-          devices: [{ id: 'smoke-b1', kind: 'fire', name: '烟感 101', location: loc('101室') }],
-        },
-      ],
-    },
-  ],
-};
+const COUNTY: CountyConfigInput = twoInstitutionCounty(
+  {
+    gateways: [
+      {
+        id: 'gw-a1',
+        secret: 'secret-of-gateway-a1',
+        devices: [{ id: 'smoke-a1', kind: 'fire', name: '烟感 201', location: loc('201室') }],
+      },
+      {
+        id: 'gw-a2',
+        secret: 'secret-of-gateway-a2',
+        devices: [
+          { id: 'smoke-a2', kind: 'fire', name: '烟感 202', location: loc('202室') },
+          { id: 'smoke-a3', kind: 'fire', name: '烟感 203', location: loc('203室') },
+        ],
+      },
+    ],
+  },
+  {
+    gateways: [
+      {
+        id: 'gw-b1',
+        secret: 'secret-of-gateway-b1',
+        devices: [{ id: 'smoke-b1', kind: 'fire', name: '烟感 101', location: loc('101室') }],
+      },
+    ],
+  },
+);
 
 /** `anlian drill`, as a person runs it beside the county; resolves with its exit code and output. */
 function anlianDrill(c: Composition, scenario: string): Promise<{ code: number | null; out: string }> {

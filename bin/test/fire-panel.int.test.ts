@@ -110,7 +110,7 @@ describe('fire panel: simulated UITD → gateway (GB/T 26875.3) → county', () 
     const frame = uitd.frameBytes({
       serial: 777,
       command: Command.send,
-      data: Buffer.from('0201010128' + '01001100' + '0300' + '00'.repeat(31) + '09050e140b1a', 'hex'),
+      data: Buffer.from(`0201010128010011000300${'00'.repeat(31)}09050e140b1a`, 'hex'),
     });
     uitd.sendRaw(frame);
     uitd.sendRaw(frame);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { ProductionForm } from '@anlian/county/production-form';
 import type { Alert } from '@anlian/protocol';
 import { topics } from '@anlian/protocol';
@@ -19,8 +21,10 @@ const COUNTY = 'prodcounty';
 const GATEWAYS = [
   { id: 'gw-pa', institution: 'inst-pa', secret: 'secret-of-gateway-pa' },
   { id: 'gw-pb', institution: 'inst-pb', secret: 'secret-of-gateway-pb' },
+  { id: 'gw-pc', institution: 'inst-pc', secret: 'secret-of-gateway-pc', cameras: ['cam-1'] },
 ] as const;
-const [GW_A, GW_B] = GATEWAYS;
+const [GW_A, GW_B, GW_C] = GATEWAYS;
+const execFileAsync = promisify(execFile);
 const addrOf = (g: (typeof GATEWAYS)[number]) => ({ county: COUNTY, institution: g.institution, gateway: g.id });
 
 /**
@@ -194,4 +198,114 @@ describe('the production form', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await count()).toBe(pubacks);
   }, 240_000);
+
+  it('video review: a camera’s snapshot of a fire alarm, stored by whichever ingest replica took it, is announced on both dashboard nodes’ sockets and served as the JPEG by both', async () => {
+    const { operator } = form.demoUsers;
+    const [d1, d2] = form.dashboards;
+    if (!d1?.url || !d2?.url) throw new Error('two dashboard nodes expected');
+    const walls = [await wallScreen(d1.url, operator, COUNTY), await wallScreen(d2.url, operator, COUNTY)] as const;
+    sockets.push(...walls.map((w) => w.socket));
+    // A real JPEG, as a camera's snapshot is (ffmpeg's test pattern).
+    const { stdout: jpeg } = await execFileAsync(
+      'ffmpeg',
+      ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=1', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'],
+      { encoding: 'buffer' },
+    );
+    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+
+    const gw = await gatewayOverTls(form, GW_C);
+    clients.push(gw);
+    const c = addrOf(GW_C);
+    const ts = Date.now();
+    await gw.publishAsync(topics.status(c), JSON.stringify({ v: 1, ts, seq: 1, state: 'online' }), {
+      qos: 1,
+      retain: true,
+    });
+    const zone = '主楼 3F 东走廊';
+    await gw.publishAsync(
+      topics.event(c, 'smk-1'),
+      JSON.stringify({ v: 1, ts: ts + 1, seq: 2, kind: 'fire', event: 'fire', zone }),
+      { qos: 1 },
+    );
+    const raised = await until(
+      'the fire alarm on the first wall',
+      () => walls[0].alerts.find((d) => d.change === 'raised' && d.alert.institution === GW_C.institution),
+      10_000,
+    );
+    // The camera covering the zone, a moment after the alarm, as the gateway's camera adapter sends it.
+    await gw.publishAsync(
+      topics.snapshot(c, 'cam-1'),
+      JSON.stringify({
+        v: 1,
+        ts: ts + 300,
+        seq: 3,
+        kind: 'camera',
+        cause: { device: 'smk-1', ts: ts + 1, zone },
+        shot: 0,
+        contentType: 'image/jpeg',
+        width: 320,
+        height: 240,
+        data: jpeg.toString('base64'),
+      }),
+      { qos: 1 },
+    );
+    const acked = Date.now();
+
+    // (a) Announced on both nodes' sockets, whichever ingest replica stored it.
+    const notices = await Promise.all(
+      walls.map((w) =>
+        until(
+          'the snapshot on a wall screen',
+          () => w.snapshots.find((s) => s.notice.institution === GW_C.institution),
+          10_000,
+        ),
+      ),
+    );
+    for (const n of notices) {
+      expect(n.notice).toMatchObject({
+        institution: GW_C.institution,
+        detector: 'smk-1',
+        causeTs: ts + 1,
+        camera: 'cam-1',
+        cameraName: '3F 东走廊 摄像机 1',
+        shot: 0,
+        ts: ts + 300,
+        width: 320,
+        height: 240,
+      });
+      expect(n.notice.url).toMatch(/^\/api\/media\/inst-pc\/\d{8}\/[a-f0-9]{32}\.jpg$/);
+      expect(n.at - acked).toBeLessThan(5000);
+    }
+    const [first, second] = notices;
+    if (!first || !second) throw new Error('a notice on each wall expected');
+    expect(second.notice.url).toBe(first.notice.url);
+    // Once per screen.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const w of walls) expect(w.snapshots.filter((s) => s.notice.institution === GW_C.institution)).toHaveLength(1);
+    // Stored and announced by exactly one of the two ingest replicas.
+    const announced = await Promise.all(
+      form.ingest.map((i) => (i.url ? counter(i.url, 'anlian_media_bus_published_total', '') : 0)),
+    );
+    expect(announced.reduce((a, b) => a + b, 0)).toBe(1);
+
+    // (b) The picture itself from BOTH nodes, with an operator's session; not without one.
+    const url = first.notice.url;
+    for (const [d, wall] of [
+      [d1, walls[0]],
+      [d2, walls[1]],
+    ] as const) {
+      const res = await fetch(`${d.url}${url}`, { headers: { cookie: wall.cookie } });
+      expect(res.status, `${d.name} ${url}`).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^image\/jpeg/);
+      expect(Buffer.from(await res.arrayBuffer()).equals(jpeg)).toBe(true);
+      expect((await fetch(`${d.url}${url}`)).status).toBe(401);
+      // … and among the alert's pictures.
+      const listed = (await (
+        await fetch(`${d.url}/api/alerts/${encodeURIComponent(raised.alert.id)}/snapshots`, {
+          headers: { cookie: wall.cookie },
+        })
+      ).json()) as { snapshots: { camera: string; shot: number; url: string }[] };
+      expect(listed.snapshots).toEqual([expect.objectContaining({ camera: 'cam-1', shot: 0, url })]);
+    }
+  }, 120_000);
 });

@@ -2,51 +2,37 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CountySimulator, loadCountyFile, loadScenario } from '@anlian/device-simulators';
 import type { CountyConfigInput } from '@anlian/protocol';
+import { fixtureRoom, twoInstitutionCounty } from '@anlian/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Composition, signIn, startComposition, until } from './county-composition.js';
 
-const loc = (room: string) => ({ building: '1号楼', floor: '1F', room });
+const loc = (room: string) => fixtureRoom(room, '1F');
 
 /** yy-a: a live gateway the test drives; yy-b: a gateway the accelerated simulator drives. */
-const COUNTY: CountyConfigInput = {
-  county: { id: 'youyang', name: '酉阳土家族苗族自治县', adcode: '500242' },
-  institutions: [
-    {
-      id: 'yy-a',
-      name: '桃花源养老院',
-      address: '酉阳县桃花源街道',
-      location: { lng: 108.77, lat: 28.84 },
-      beds: 80,
-      contacts: [{ id: 'mgr', name: '龙丽萍', role: 'manager', phone: '13800130100' }],
-      gateways: [
-        {
-          id: 'gw-a',
-          secret: 'secret-of-gateway-a',
-          devices: [{ id: 'kit-a', kind: 'kitchen', name: '厨房温度', location: loc('厨房'), reportIntervalS: 600 }],
-        },
-      ],
-    },
-    {
-      id: 'yy-b',
-      name: '龙潭敬老院',
-      address: '酉阳县龙潭镇',
-      location: { lng: 108.9, lat: 28.9 },
-      beds: 40,
-      contacts: [{ id: 'mgr', name: '冉小红', role: 'manager', phone: '13800130200' }],
-      gateways: [
-        {
-          id: 'gw-b',
-          secret: 'secret-of-gateway-b',
-          devices: [
-            { id: 'kit-b', kind: 'kitchen', name: '厨房温度', location: loc('厨房'), reportIntervalS: 60 },
-            { id: 'smoke-b', kind: 'fire', name: '烟感 101', location: loc('101室') },
-          ],
-        },
-      ],
-    },
-  ],
-};
+const COUNTY: CountyConfigInput = twoInstitutionCounty(
+  {
+    gateways: [
+      {
+        id: 'gw-a',
+        secret: 'secret-of-gateway-a',
+        devices: [{ id: 'kit-a', kind: 'kitchen', name: '厨房温度', location: loc('厨房'), reportIntervalS: 600 }],
+      },
+    ],
+  },
+  {
+    gateways: [
+      {
+        id: 'gw-b',
+        secret: 'secret-of-gateway-b',
+        devices: [
+          { id: 'kit-b', kind: 'kitchen', name: '厨房温度', location: loc('厨房'), reportIntervalS: 60 },
+          { id: 'smoke-b', kind: 'fire', name: '烟感 101', location: loc('101室') },
+        ],
+      },
+    ],
+  },
+);
 
 let c: Composition;
 let cookie: string;

@@ -10,6 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { type BrokerOptions, mqttClientOptions, safeBrokerUrl } from './broker-options.js';
+import { decodeCountyMessage, firstConnect } from './county-message.js';
 
 export interface AlertBusOptions {
   broker: BrokerOptions;
@@ -109,21 +110,7 @@ export class AlertBus {
     });
     client.on('error', (err) => this.#log.warn({ err: err.message }, 'alert bus error'));
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    const timeoutMs = this.#o.connectTimeoutMs ?? 30_000;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new Error(`ANL_ERR_BUS_CONNECT: no broker at ${safeBrokerUrl(this.#o.broker.url)} within ${timeoutMs} ms`),
-        );
-      }, timeoutMs);
-      client.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    }).catch(async (err: unknown) => {
-      await client.endAsync().catch(() => {});
-      throw err;
-    });
+    await firstConnect(client, this.#o.broker.url, this.#o.connectTimeoutMs ?? 30_000);
   }
 
   async stop(): Promise<void> {
@@ -167,27 +154,18 @@ export class AlertBus {
 
   #onMessage(topic: string, payload: Buffer): void {
     const parsed = parseCountyTopic(topic);
-    if (!parsed) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString('utf8'));
-    } catch (err) {
-      this.#m.rejected.inc();
-      this.#log.warn({ topic, err: (err as Error).message }, 'county message is not JSON; dropped');
-      return;
-    }
-    if (parsed.type === 'alert-change') {
-      const r = AlertChangeSchema.safeParse(json);
-      if (!r.success) {
-        this.#rejectSchema(topic, r.error.issues);
+    if (parsed?.type === 'alert-change') {
+      const r = decodeCountyMessage(payload, AlertChangeSchema);
+      if (!r.ok) {
+        this.#reject(topic, r);
         return;
       }
       this.#m.received.inc({ what: 'change' });
       for (const l of this.#changeListeners) this.#safely(() => l(r.data));
-    } else {
-      const r = AlertingConfigSchema.safeParse(json);
-      if (!r.success) {
-        this.#rejectSchema(topic, r.error.issues);
+    } else if (parsed?.type === 'alerting-config') {
+      const r = decodeCountyMessage(payload, AlertingConfigSchema);
+      if (!r.ok) {
+        this.#reject(topic, r);
         return;
       }
       this.#m.received.inc({ what: 'config' });
@@ -195,13 +173,9 @@ export class AlertBus {
     }
   }
 
-  #rejectSchema(topic: string, issues: readonly { path: PropertyKey[]; message: string }[]): void {
+  #reject(topic: string, r: { reason: string; detail: string }): void {
     this.#m.rejected.inc();
-    const detail = issues
-      .slice(0, 3)
-      .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-    this.#log.warn({ topic, detail }, 'county message does not match the contract; dropped');
+    this.#log.warn({ topic, detail: r.detail }, `county message is ${r.reason}; dropped`);
   }
 
   #safely(fn: () => void): void {

@@ -1,7 +1,7 @@
 /**
  * @anlian/bus — the county services' side of the MQTT broker: gateway messages in lanes
  * (`CountyFeed`), alert changes and alerting configuration notices between services
- * (`AlertBus`), and the connection options (credentials, the county's CA for TLS).
+ * (`AlertBus`), stored video-review pictures announced to dashboards (`MediaBus`), and the connection options (credentials, the county's CA for TLS).
  */
 export { AlertBus, type AlertBusOptions } from './alert-change-bus.js';
 export { BrokerEnv, brokerFromEnv } from './broker-env.js';
@@ -14,3 +14,4 @@ export {
   LatestStateCache,
   type LatestStateSnapshot,
 } from './latest-state-cache.js';
+export { MediaBus, type MediaBusOptions } from './media-bus.js';

@@ -21,7 +21,7 @@ import { SESSION_COOKIE } from './http/request-principal.js';
 import type { LoginLimit } from './http/routes/auth-routes.js';
 import { CountyLiveModel } from './live/county-live-model.js';
 import { DEFAULT_THRESHOLDS, type DeviceThresholds } from './live/device-thresholds.js';
-import { LiveHub } from './live/live-hub.js';
+import { LiveHub, type LiveHubOptions } from './live/live-hub.js';
 import { LiveSessions } from './live/principal-rooms.js';
 import { RegistryEditor } from './registry/registry-editor.js';
 import { RegistryView } from './registry/registry-view.js';
@@ -59,6 +59,11 @@ export interface DashboardDeps {
   loginGuard?: Partial<LoginGuardLimits>;
   /** The county's media store: video-review snapshots of fire alarms. */
   media?: MediaStore;
+  /**
+   * Pictures stored by an ingest in another process (`MediaBus.onStored` in `anlian dashboard`),
+   * pushed like those among ingest's events.
+   */
+  subscribeMedia?: LiveHubOptions['subscribeMedia'];
   /** Session idle timeout; default 12 h. */
   sessionIdleMs?: number;
   thresholds?: Partial<DeviceThresholds>;
@@ -179,6 +184,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     model,
     alerts: deps.alerts,
     subscribeIngest: deps.subscribeIngest,
+    ...(deps.subscribeMedia ? { subscribeMedia: deps.subscribeMedia } : {}),
     authenticate: async (socket) => {
       const token = handshakeSessionToken(socket);
       return token ? users.resolveSession(token) : undefined;

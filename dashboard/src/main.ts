@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { AlertingClient } from '@anlian/alerting/client';
-import { AlertBus, brokerFromEnv, CountyFeed, LatestStateCache, updateLatestState } from '@anlian/bus';
+import { AlertBus, brokerFromEnv, CountyFeed, LatestStateCache, MediaBus, updateLatestState } from '@anlian/bus';
 import { createLogger, createMetricsRegistry, hasCode, onShutdownSignal } from '@anlian/runtime';
-import { FilesystemMediaStore, openStore, storeLocation } from '@anlian/store';
+import { openMediaStore, openStore, storeLocation } from '@anlian/store';
 import { buildSupervision, migrateSupervision } from '@anlian/supervision';
 import { influxTargetFromEnv, queryV1 } from '@anlian/timeseries';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
@@ -17,7 +16,8 @@ import { hazardNotifierFrom } from './supervision/hazard-notifier.js';
  * `anlian dashboard`: one dashboard node of the production form. Live state comes from its own
  * subscription on the broker (every node sees every gateway message, so every wall screen is
  * complete whichever node it is connected to); alerts come from alerting's HTTP API and the
- * county's alert topics on the broker; socket.io's Redis Streams adapter joins the nodes for what
+ * county's alert topics on the broker; video-review pictures from the store ingest put them in
+ * (PostgreSQL), announced on the county's media topic; socket.io's Redis Streams adapter joins the nodes for what
  * one node does to clients of another (ending a user's sessions everywhere).
  */
 export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -44,6 +44,8 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
   // The cache first: the live model reads it when the hub hears the same message.
   feed.onEvent((e) => updateLatestState(cache, e));
   const alertBus = new AlertBus({ broker: { ...broker, clientId: `${config.nodeId}-alerts` }, logger, metrics });
+  // Pictures ingest stored, whichever replica on whichever server: pushed as they are announced.
+  const mediaBus = new MediaBus({ broker: { ...broker, clientId: `${config.nodeId}-media` }, logger, metrics });
   const alerts = new AlertingClient({
     urls: config.ANLIAN_ALERTING_URLS,
     serviceToken: config.ANLIAN_SERVICE_TOKEN,
@@ -87,9 +89,10 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     subscribeIngest: feed.onEvent,
     queryInflux: (q) => queryV1(influx, q),
     alerts,
-    // Video review pictures where ingest stores them: its data directory's media/ (the same host,
-    // or a shared volume).
-    media: new FilesystemMediaStore({ root: path.join(storeLocation(config).dataDir, 'media') }),
+    // Video review pictures where ingest stores them: the store's media table on PostgreSQL (any
+    // server), the data directory's media/ on SQLite (ingest on the same host and data directory).
+    media: openMediaStore(store, storeLocation(config).dataDir),
+    subscribeMedia: (listener) => mediaBus.onStored(listener),
     supervision,
     logger,
     metrics,
@@ -98,11 +101,12 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     ...(config.ANLIAN_COUNTY_GEOJSON ? { countyOutlinePath: config.ANLIAN_COUNTY_GEOJSON } : {}),
     ...(redis ? { socketAdapter: createAdapter(redis) } : {}),
     readiness: async () => ({
-      broker: { ok: feed.connected() && alertBus.connected(), detail: feed.describe() },
+      broker: { ok: feed.connected() && alertBus.connected() && mediaBus.connected(), detail: feed.describe() },
       ...(redis ? { redis: { ok: redis.isReady, detail: redis.isReady ? 'up' : 'reconnecting' } } : {}),
     }),
   });
   await alertBus.start();
+  await mediaBus.start();
   await feed.start();
   // After a broker outage the alert topics may have missed changes: start again from alerting.
   alertBus.onReconnect(() => void dashboard.hub.reloadAlerts());
@@ -119,6 +123,7 @@ export async function runDashboardCommand(env: NodeJS.ProcessEnv = process.env):
     await dashboard.stop();
     await feed.stop();
     await alertBus.stop();
+    await mediaBus.stop();
     await redis?.quit().catch(() => {});
     await store.close();
   });

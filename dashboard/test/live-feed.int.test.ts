@@ -1,3 +1,4 @@
+import type { MediaStoredMessage } from '@anlian/protocol';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Delta, SnapshotAnswer } from '../src/index.js';
@@ -10,6 +11,8 @@ describe('live feed', () => {
   let operator: string;
   let managerA: string;
   const sockets: Socket[] = [];
+  /** Pictures announced on the county bus (`MediaBus.onStored` in `anlian dashboard`). */
+  const mediaListeners = new Set<(m: MediaStoredMessage) => void>();
 
   const open = async (cookie?: string): Promise<Socket> => {
     const s = connect(url, {
@@ -62,7 +65,14 @@ describe('live feed', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({
+      deps: {
+        subscribeMedia: (listener) => {
+          mediaListeners.add(listener);
+          return () => mediaListeners.delete(listener);
+        },
+      },
+    });
     url = await h.dashboard.listen({ host: '127.0.0.1', port: 0 });
     operator = await login(h, 'operator', h.demo.operator.password);
     managerA = await login(h, 'inst-a', h.demo.managers[0]?.password ?? '');
@@ -222,6 +232,44 @@ describe('live feed', () => {
       width: 640,
       height: 360,
       url: '/api/media/inst-a/20261203/0123456789abcdef0123456789abcdef.jpg',
+    };
+    expect((await instFeed.next((d) => d.type === 'snapshot')).data).toEqual(expected);
+    expect((await countyFeed.next((d) => d.type === 'snapshot')).data).toEqual(expected);
+  });
+
+  it('pushes a picture another process’s ingest stored (announced on the county bus) as the same notice, to both rooms', async () => {
+    const manager = await open(managerA);
+    const wall = await open(operator);
+    const instFeed = deltas(manager, 'institution:inst-a');
+    const countyFeed = deltas(wall, 'county:testcounty');
+    expect((await subscribe(manager, 'institution:inst-a')).ok).toBe(true);
+    expect((await subscribe(wall, 'county:testcounty')).ok).toBe(true);
+    const causeTs = Date.now() - 1500;
+    expect(mediaListeners.size).toBe(1);
+    for (const l of mediaListeners)
+      l({
+        v: 1,
+        key: 'inst-a/20261203/fedcba9876543210fedcba9876543210.jpg',
+        county: 'testcounty',
+        institution: 'inst-a',
+        gateway: 'gw-a',
+        device: 'cam-1',
+        contentType: 'image/jpeg',
+        bytes: 20_000,
+        cause: { device: 'smk-1', ts: causeTs, zone: '主楼 1F 101' },
+        shot: 1,
+        ts: causeTs + 5800,
+        receivedAt: Date.now(),
+      });
+    const expected = {
+      institution: 'inst-a',
+      detector: 'smk-1',
+      causeTs,
+      camera: 'cam-1',
+      cameraName: '大门 摄像头',
+      shot: 1,
+      ts: causeTs + 5800,
+      url: '/api/media/inst-a/20261203/fedcba9876543210fedcba9876543210.jpg',
     };
     expect((await instFeed.next((d) => d.type === 'snapshot')).data).toEqual(expected);
     expect((await countyFeed.next((d) => d.type === 'snapshot')).data).toEqual(expected);

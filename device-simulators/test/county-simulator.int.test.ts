@@ -154,6 +154,29 @@ describe('CountySimulator against a real broker', () => {
     expect(summary.acked).toBeGreaterThan(0);
   });
 
+  it('tries again, as a real gateway does, when the broker refuses a CONNECT for the moment', async () => {
+    const county = await demoSubset(2);
+    const busy = county.institutions[0]?.gateways[0]?.id ?? '';
+    const broker = await startBroker(county, { unavailableOnce: [busy] });
+    const sim = new CountySimulator({
+      county,
+      brokerUrl: broker.url,
+      speed: 60,
+      startMs: DAY_START,
+      durationMs: 10 * MINUTE,
+      mqtt: { reconnectPeriodMs: 200 },
+    });
+    onTestFinished(async () => {
+      await sim.stop();
+    });
+    await sim.start();
+    const summary = await sim.done;
+    expect(broker.refused).toEqual([busy]);
+    expect(summary.connectErrors).toBe(1);
+    // It came back and published on its own connection.
+    expect(broker.published.some((m) => m.clientId === busy && !m.topic.endsWith('/status'))).toBe(true);
+  });
+
   it('`drill` runs a scenario file end to end and prints the summary', async () => {
     const county = await demoSubset(1);
     const broker = await startBroker(county);

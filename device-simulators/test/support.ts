@@ -45,14 +45,24 @@ export interface TestBroker {
  * An in-process aedes broker on 127.0.0.1:0 that authenticates gateways against their demo
  * secrets (username = client id = gateway id). Closed when the test ends.
  */
-export async function startBroker(county: CountyConfig, opts: { allowAnonymous?: string[] } = {}): Promise<TestBroker> {
+export async function startBroker(
+  county: CountyConfig,
+  opts: { allowAnonymous?: string[]; unavailableOnce?: string[] } = {},
+): Promise<TestBroker> {
   const secrets = new Map<string, string | undefined>();
   for (const inst of county.institutions) for (const gw of inst.gateways) secrets.set(gw.id, gw.secret);
   const allow = new Set(['test-observer', ...(opts.allowAnonymous ?? [])]);
   const refused: string[] = [];
+  // Gateways whose first CONNECT is refused with 3 "server unavailable", as a busy broker does.
+  const unavailable = new Set(opts.unavailableOnce ?? []);
   const broker = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
       const id = client.id;
+      if (unavailable.delete(id)) {
+        refused.push(id);
+        done(Object.assign(new Error('server unavailable'), { returnCode: 3 as const }), false);
+        return;
+      }
       const ok =
         allow.has(id) || (username === id && secrets.has(id) && secrets.get(id) === password?.toString('utf8'));
       if (!ok) {

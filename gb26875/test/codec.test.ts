@@ -17,12 +17,15 @@ import {
   maxObjectsPerFrame,
   replyCommand,
   STANDARD_DIALECT,
+  systemOperationFlags,
   systemStatusFlags,
   systemStatusWord,
   type TimeLabel,
   timeLabelFromEpochMs,
   timeLabelToEpochMs,
+  uitdOperationByte,
   uitdOperationFlags,
+  uitdStatusByte,
   uitdStatusFlags,
 } from '@anlian/gb26875';
 import { describe, expect, it } from 'vitest';
@@ -183,6 +186,30 @@ describe('golden frames worked out from GB/T 26875.3-2011 §8', () => {
     expect(units[3]).toEqual({ ok: true, unit: { type: DataType.dutyCheck, answerMinutes: 10 } });
     const check = frames[3];
     expect(check?.type === 'frame' && check.frame.command).toBe(Command.control);
+  });
+});
+
+describe('status words and operation bytes, bit by bit', () => {
+  it('puts each flag at its bit of GB/T 26875.3 §8.2.1, bit 0 of a status word being "normal"', () => {
+    expect(systemStatusWord({})).toBe(1);
+    expect(systemStatusWord({ test: true })).toBe(0);
+    expect(systemStatusWord({ busFault: true, reset: true })).toBe(1 | (1 << 10) | (1 << 13));
+    expect(componentStatusWord({ powerFault: true, fire: true })).toBe(1 | (1 << 8) | (1 << 1));
+    expect(uitdStatusByte({ panelLineFault: true })).toBe(1 | (1 << 6));
+    expect(uitdOperationByte({ test: true, reset: true })).toBe((1 << 6) | 1);
+    expect(systemOperationFlags(1 << 5)).toMatchObject({ confirm: true, mute: false, reset: false });
+    expect(systemStatusFlags(1 << 11)).toMatchObject({ test: true, manual: true, fire: false });
+  });
+
+  it('reads back every word it builds', () => {
+    for (let word = 0; word < 1 << 14; word += 37) {
+      expect(systemStatusWord(systemStatusFlags(word))).toBe(word);
+      expect(componentStatusWord(componentStatusFlags(word & 0x1ff))).toBe(word & 0x1ff);
+    }
+    for (let byte = 0; byte < 128; byte++) {
+      expect(uitdStatusByte(uitdStatusFlags(byte))).toBe(byte);
+      expect(uitdOperationByte(uitdOperationFlags(byte))).toBe(byte);
+    }
   });
 });
 

@@ -37,6 +37,14 @@ export const IngestConfigSchema = z
       .describe(
         'embedded broker: failed CONNECTs per source address per window before further ones are refused unverified',
       ),
+    ANLIAN_MQTT_AUTH_BURST_PER_ADDRESS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe(
+        'embedded broker: CONNECTs verified at once from a source address with no failure in the window (the gateways behind one NAT reconnecting together); from its first failure on, the limit above counts them too',
+      ),
     ANLIAN_MQTT_AUTH_FAILURES_PER_GATEWAY: z.coerce
       .number()
       .int()
@@ -159,13 +167,13 @@ export interface IngestConfig {
   dbUrl: string | undefined;
   sqlitePath: string;
   spoolDir: string;
-  /** Days video-review snapshots are kept (under `dataDir/media`). */
+  /** Days video-review snapshots are kept (`openMediaStore`: the store's media table on PostgreSQL, `dataDir/media` on SQLite). */
   mediaRetentionDays: number;
   logLevel: IngestEnv['ANLIAN_LOG_LEVEL'];
   /** The embedded broker's listeners; `tls` is the mqtts one, when configured. */
   mqtt: { host: string; port: number; tls?: { port: number; certFile: string; keyFile: string } };
   /** Embedded broker: limits on failed CONNECTs (`BrokerAuthLimits`). */
-  mqttAuth: { perAddress: number; perGateway: number; windowMs: number };
+  mqttAuth: { perAddress: number; burstPerAddress: number; perGateway: number; windowMs: number };
   broker:
     | { mode: 'embedded' }
     | {
@@ -234,6 +242,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     },
     mqttAuth: {
       perAddress: e.ANLIAN_MQTT_AUTH_FAILURES_PER_ADDRESS,
+      // Never below the failure limit: the limiter refuses a burst smaller than its max.
+      burstPerAddress: Math.max(e.ANLIAN_MQTT_AUTH_BURST_PER_ADDRESS, e.ANLIAN_MQTT_AUTH_FAILURES_PER_ADDRESS),
       perGateway: e.ANLIAN_MQTT_AUTH_FAILURES_PER_GATEWAY,
       windowMs: e.ANLIAN_MQTT_AUTH_WINDOW_S * 1000,
     },

@@ -1,19 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MediaBus } from '@anlian/bus';
 import { createLogger, createMetricsRegistry, hasCode, type Logger, onShutdownSignal } from '@anlian/runtime';
 import {
   describeStore,
-  FilesystemMediaStore,
+  type MediaRecord,
   type MediaStore,
   type OpenedDatabase,
+  openMediaStore,
   openStore,
   Registry,
 } from '@anlian/store';
 import { ensureDatabaseV1, InfluxWriter } from '@anlian/timeseries';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
-import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { MessageSource } from './broker/message-source.js';
+import { SnapshotSubscriber } from './broker/snapshot-subscriber.js';
 import type { IngestConfig } from './config.js';
 import { loadIngestConfig } from './config.js';
 import { IngestError } from './errors.js';
@@ -22,7 +24,7 @@ import { buildIngestService, type IngestService } from './ingest-service.js';
 export interface RunningIngest {
   service: IngestService;
   database: OpenedDatabase;
-  /** Video-review snapshots, under the data directory (`media/`). */
+  /** Video-review snapshots: the store's `media` table on PostgreSQL, the data directory's `media/` on SQLite. */
   media: MediaStore;
   /** Where it listens, for the start-up banner. */
   urls: { mqtt: string; http: string };
@@ -83,7 +85,7 @@ export async function startIngest(
           authLimits: config.mqttAuth,
           ...(config.mqtt.tls ? { tls: await readTlsFiles(config.mqtt.tls) } : {}),
         })
-      : new ExternalSubscriber({
+      : new SnapshotSubscriber({
           ...config.broker,
           logger,
           metrics,
@@ -91,7 +93,35 @@ export async function startIngest(
             ? { tls: { ca: await readPem(config.broker.caFile, 'ANLIAN_BROKER_CA_FILE') } }
             : {}),
         });
-  const media = new FilesystemMediaStore({ root: path.join(config.dataDir, 'media') });
+  // On PostgreSQL the pictures go to the store every dashboard node reads (openMediaStore).
+  const media = openMediaStore(database, config.dataDir);
+  // With an external broker the dashboards are processes of their own, maybe on other servers:
+  // each stored picture is announced to them on the county topics (in the all-in-one they hear
+  // ingest's events in-process).
+  const mediaBus =
+    config.broker.mode === 'external'
+      ? new MediaBus({
+          broker: {
+            url: config.broker.url,
+            clientId: `${config.broker.clientId}-media`,
+            username: config.broker.username,
+            password: config.broker.password,
+            caFile: config.broker.caFile,
+          },
+          logger,
+          metrics,
+        })
+      : undefined;
+  const announce = (record: MediaRecord) => {
+    // Not awaited: the picture is stored, the gateway's snapshot may be acknowledged; the push to
+    // the screens follows when the broker takes it (queued by mqtt.js while it is away).
+    mediaBus
+      ?.publishStored({ v: 1, ...record })
+      .catch((err: unknown) =>
+        logger.warn({ err, key: record.key }, 'stored snapshot could not be announced to the dashboards'),
+      );
+    return record.key;
+  };
   const service = buildIngestService({
     logger,
     metrics,
@@ -100,7 +130,7 @@ export async function startIngest(
     source,
     snapshots: {
       put: async (m, jpeg) =>
-        (
+        announce(
           await media.put(
             {
               county: m.county,
@@ -115,8 +145,8 @@ export async function startIngest(
               ...(m.payload.height ? { height: m.payload.height } : {}),
             },
             jpeg,
-          )
-        ).key,
+          ),
+        ),
     },
     storePing: () => registry.ping(),
     latestStatePath: path.join(config.dataDir, 'latest-state.json'),
@@ -124,10 +154,12 @@ export async function startIngest(
     ...(config.influx.eventsRetentionPolicy ? { eventRetentionPolicy: config.influx.eventsRetentionPolicy } : {}),
   });
   try {
+    await mediaBus?.start();
     await service.start();
     await service.http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await service.stop().catch((e: unknown) => logger.error({ err: e }, 'cleanup after a failed start'));
+    await mediaBus?.stop();
     await database.close();
     throw err;
   }
@@ -151,6 +183,7 @@ export async function startIngest(
     async stop() {
       clearInterval(purgeTimer);
       await service.stop();
+      await mediaBus?.stop();
       await database.close();
     },
   };

@@ -21,11 +21,16 @@ export const countyTopics = {
   /** Alerting's silences, drills or policies changed (`AlertingConfigChanged`). */
   alertingConfig: (county: string) => `${COUNTY_TOPIC_ROOT}/${segment('county', county)}/alerting/config`,
   allAlertingConfig: () => `${COUNTY_TOPIC_ROOT}/+/alerting/config`,
+  /** A video-review picture stored by ingest (`MediaStoredMessage`), by the institution it belongs to. */
+  mediaStored: (county: string, institution: string) =>
+    `${COUNTY_TOPIC_ROOT}/${segment('county', county)}/media/${segment('institution', institution)}`,
+  allMediaStored: () => `${COUNTY_TOPIC_ROOT}/+/media/+`,
 } as const;
 
 export type ParsedCountyTopic =
   | { type: 'alert-change'; county: string; institution: string }
-  | { type: 'alerting-config'; county: string };
+  | { type: 'alerting-config'; county: string }
+  | { type: 'media-stored'; county: string; institution: string };
 
 export function parseCountyTopic(topic: string): ParsedCountyTopic | null {
   const parts = topic.split('/');
@@ -36,5 +41,8 @@ export function parseCountyTopic(topic: string): ParsedCountyTopic | null {
     return { type: 'alert-change', county, institution: b };
   }
   if (a === 'alerting' && b === 'config') return { type: 'alerting-config', county };
+  if (a === 'media' && b !== undefined && SegmentId.safeParse(b).success) {
+    return { type: 'media-stored', county, institution: b };
+  }
   return null;
 }

@@ -4,6 +4,7 @@ export * from './county-topics.js';
 export * from './decode.js';
 export * from './ids.js';
 export type * from './ingest-event.js';
+export * from './media-stored.js';
 export * from './payloads.js';
 export * from './sequence-window.js';
 export * from './source-positions.js';

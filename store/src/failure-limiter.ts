@@ -5,6 +5,13 @@ export interface FailureLimiterOptions {
   /** Failed attempts, plus attempts still being verified, allowed per key within `windowMs`. */
   max: number;
   windowMs: number;
+  /**
+   * Attempts in flight allowed for a key that has no failure in the window. Default `max`. A
+   * source address may be many honest clients at once — the gateways behind one carrier NAT, a
+   * county's simulator — all reconnecting together after a broker restart: their CONNECTs are in
+   * flight together, and none has failed. From a key's first failure on, `max` counts both.
+   */
+  burst?: number;
   /** Keys remembered at most (the oldest is forgotten first): an attacker cycling keys costs bounded memory. Default 100 000. */
   maxKeys?: number;
   clock?: () => number;
@@ -21,7 +28,10 @@ interface KeyState {
  * over a sliding window, and says when a key has had enough: once its failures plus its attempts
  * still in flight reach `max`, further attempts are refused before any password hashing, which is
  * what makes them cheap. Counting attempts in flight matters: a burst of thousands of CONNECTs
- * arrives long before the first scrypt finishes. Success does not clear a key's failures (an
+ * arrives long before the first scrypt finishes. A key with no failure yet may have up to `burst`
+ * attempts in flight, so that honest clients sharing an address are not refused for arriving
+ * together; a burst of guesses then costs at most `burst` verifications before its failures lock
+ * the key. Success does not clear a key's failures (an
  * attacker holding one valid account must not reset an address's count); the window does.
  * GB/T 22239-2019 (level 3) 8.1.4.1 b): limit failed logins and lock out.
  */
@@ -32,7 +42,9 @@ export class FailureLimiter {
 
   constructor(opts: FailureLimiterOptions) {
     if (!(opts.max >= 1)) throw new RangeError('FailureLimiter max must be at least 1');
-    this.#o = { max: opts.max, windowMs: opts.windowMs, maxKeys: opts.maxKeys ?? 100_000 };
+    const burst = opts.burst ?? opts.max;
+    if (!(burst >= opts.max)) throw new RangeError('FailureLimiter burst must be at least max');
+    this.#o = { max: opts.max, burst, windowMs: opts.windowMs, maxKeys: opts.maxKeys ?? 100_000 };
     this.#clock = opts.clock ?? Date.now;
   }
 
@@ -41,6 +53,7 @@ export class FailureLimiter {
     const state = this.#keys.get(key);
     if (!state) return true;
     this.#prune(state);
+    if (state.failures.length === 0) return state.pending < this.#o.burst;
     return state.failures.length + state.pending < this.#o.max;
   }
 

@@ -19,8 +19,17 @@ export { type AttemptOutcome, FailureLimiter, type FailureLimiterOptions } from 
 export type { GatewayDirectory, GatewayIdentity, VerifyGatewayOptions } from './gateway-directory.js';
 export { type JsonErrorPosition, jsonErrorPosition } from './json-error-position.js';
 export { stringifyInSlices } from './json-in-slices.js';
+export { DatabaseMediaStore } from './media/database-media-store.js';
 export { FilesystemMediaStore } from './media/filesystem-media-store.js';
-export { DEFAULT_MEDIA_RETENTION_DAYS, type MediaRecord, type MediaStore, type NewMedia } from './media/media-store.js';
+export {
+  DEFAULT_MEDIA_RETENTION_DAYS,
+  isMediaKey,
+  type MediaRecord,
+  type MediaStore,
+  mediaKey,
+  type NewMedia,
+} from './media/media-store.js';
+export { openMediaStore } from './media/open-media-store.js';
 export { migrateToLatest, type NamedMigration, STORE_MIGRATIONS, StaticMigrationProvider } from './migrate.js';
 export {
   type LeaseChange,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { StoreError, StoreErrorCode } from './errors.js';
 import * as registry from './migrations/2026-11-23-001-registry.js';
 import * as simRuns from './migrations/2026-12-01-002-sim-runs.js';
+import * as media from './migrations/2026-12-03-003-media.js';
 
 /** One migration and the name it is recorded under; names sort in the order they must run. */
 export interface NamedMigration {
@@ -22,6 +23,7 @@ const MIGRATION_NAME = /^\d{4}-\d{2}-\d{2}-\d{3}-[a-z0-9-]+$/;
 export const STORE_MIGRATIONS: readonly NamedMigration[] = Object.freeze([
   { name: '2026-11-23-001-registry', migration: registry },
   { name: '2026-12-01-002-sim-runs', migration: simRuns },
+  { name: '2026-12-03-003-media', migration: media },
 ]);
 
 /**

@@ -12,6 +12,7 @@ export interface Database {
   unconfirmed_devices: UnconfirmedDevicesTable;
   contacts: ContactsTable;
   sim_runs: SimRunsTable;
+  media: MediaTable;
 }
 
 /** Epoch milliseconds. */
@@ -112,4 +113,29 @@ export interface SimRunsTable {
   /** Null while the run is being written. */
   completed_at: EpochMs | null;
   created_at: EpochMs;
+}
+
+/** A video-review picture and what is known about it (`media/database-media-store.ts`). */
+export interface MediaTable {
+  /** `{institution}/{yyyymmdd}/{id}.jpg`. */
+  key: string;
+  county_id: string;
+  institution_id: string;
+  gateway_id: string;
+  /** The camera. */
+  device_id: string;
+  content_type: 'image/jpeg';
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  /** The fire alarm it documents: detector, its device time and zone. */
+  cause_device: string;
+  cause_ts: EpochMs;
+  cause_zone: string | null;
+  shot: number;
+  /** Device time of the picture. */
+  ts: EpochMs;
+  received_at: EpochMs;
+  /** The JPEG: bytea on PostgreSQL, blob on SQLite; a Buffer either way. */
+  data: Buffer;
 }

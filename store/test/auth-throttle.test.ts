@@ -27,6 +27,32 @@ describe('FailureLimiter', () => {
     expect(l.allows('a')).toBe(true);
   });
 
+  it('lets a key with no failure have a burst in flight, and counts them against the limit from its first failure', () => {
+    let now = 0;
+    const l = new FailureLimiter({ max: 3, burst: 10, windowMs: 1000, clock: () => now });
+    for (let i = 0; i < 10; i++) {
+      expect(l.allows('nat')).toBe(true);
+      l.begin('nat');
+    }
+    expect(l.allows('nat')).toBe(false);
+    for (let i = 0; i < 4; i++) l.end('nat', 'succeeded');
+    // Six in flight, none failed: room for four more.
+    expect(l.allows('nat')).toBe(true);
+    l.end('nat', 'failed');
+    // One failure and five in flight: the limit of 3 counts both now.
+    expect(l.allows('nat')).toBe(false);
+    for (let i = 0; i < 5; i++) l.end('nat', 'succeeded');
+    expect(l.allows('nat')).toBe(true);
+    l.begin('nat');
+    expect(l.allows('nat')).toBe(true);
+    l.begin('nat');
+    expect(l.allows('nat')).toBe(false);
+    // The failure leaves the window: a burst is allowed again.
+    now = 1001;
+    expect(l.allows('nat')).toBe(true);
+    expect(() => new FailureLimiter({ max: 3, burst: 2, windowMs: 1000 })).toThrow(RangeError);
+  });
+
   it('remembers a bounded number of keys', () => {
     const l = new FailureLimiter({ max: 1, windowMs: 60_000, maxKeys: 100 });
     for (let i = 0; i < 1000; i++) {

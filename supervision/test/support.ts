@@ -5,7 +5,7 @@ import { migrateAlerting } from '@anlian/alerting';
 import { CountyConfig, type CountyConfigInput, type IngestEvent } from '@anlian/protocol';
 import { silentLogger } from '@anlian/runtime';
 import { type Database, importCountyConfig, migrateToLatest, type OpenedDatabase, openDatabase } from '@anlian/store';
-import { startPostgres } from '@anlian/testing';
+import { fixtureRoom, startPostgres, twoInstitutionCounty } from '@anlian/testing';
 import type { Kysely } from 'kysely';
 import type { Actor } from '../src/hazards/hazard.js';
 import { migrateSupervision } from '../src/store/supervision-migrations.js';
@@ -18,65 +18,52 @@ export const MIN = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
-const loc = (room: string) => ({ building: '1号楼', floor: '2层', room });
+const loc = (room: string) => fixtureRoom(room);
 
 /** Two institutions: yy-a with a device of every kind and the usual contacts, yy-b small. */
 export function testCounty(): CountyConfigInput {
-  return {
-    county: { id: 'youyang', name: '酉阳土家族苗族自治县', adcode: '500242' },
-    institutions: [
-      {
-        id: 'yy-a',
-        name: '桃花源养老院',
-        address: '酉阳县桃花源街道1号',
-        location: { lng: 108.77, lat: 28.84 },
-        beds: 80,
-        contacts: [
-          { id: 'mgr', name: '龙丽萍', role: 'manager', phone: '13800130100' },
-          { id: 'fire', name: '白国强', role: 'fire_safety', phone: '13800130101' },
-          { id: 'county-duty', name: '县值班员刘德明', role: 'duty_officer', phone: '13800130001' },
-        ],
-        gateways: [
-          {
-            id: 'gw-1',
-            secret: 'secret-of-gateway-1',
-            devices: [
-              { id: 'smoke-1', kind: 'fire', name: '烟感 201', location: loc('201室') },
-              { id: 'smoke-2', kind: 'fire', name: '烟感 202', location: loc('202室') },
-              { id: 'k-1', kind: 'kitchen', name: '厨房温度', location: loc('厨房') },
-              { id: 'ext-1', kind: 'extinguisher', name: '灭火器 走廊', location: loc('走廊'), medium: 'dry_powder' },
-              {
-                id: 'hyd-1',
-                kind: 'extinguisher',
-                name: '消火栓 静压',
-                location: loc('楼梯间'),
-                medium: 'hydrant_static',
-              },
-              { id: 'cam-1', kind: 'camera', name: '出入口', location: loc('出入口') },
-            ],
-          },
-        ],
-      },
-      {
-        id: 'yy-b',
-        name: '龙潭敬老院',
-        address: '酉阳县龙潭镇2号',
-        location: { lng: 108.9, lat: 28.9 },
-        beds: 40,
-        contacts: [
-          { id: 'mgr', name: '冉小红', role: 'manager', phone: '13800130200' },
-          { id: 'county-duty', name: '县值班员刘德明', role: 'duty_officer', phone: '13800130001' },
-        ],
-        gateways: [
-          {
-            id: 'gw-2',
-            secret: 'secret-of-gateway-2',
-            devices: [{ id: 'smoke-1', kind: 'fire', name: '烟感 101', location: loc('101室') }],
-          },
-        ],
-      },
-    ],
-  };
+  const countyDuty = { id: 'county-duty', name: '县值班员刘德明', role: 'duty_officer', phone: '13800130001' } as const;
+  return twoInstitutionCounty(
+    {
+      address: '酉阳县桃花源街道1号',
+      contacts: [
+        { id: 'mgr', name: '龙丽萍', role: 'manager', phone: '13800130100' },
+        { id: 'fire', name: '白国强', role: 'fire_safety', phone: '13800130101' },
+        countyDuty,
+      ],
+      gateways: [
+        {
+          id: 'gw-1',
+          secret: 'secret-of-gateway-1',
+          devices: [
+            { id: 'smoke-1', kind: 'fire', name: '烟感 201', location: loc('201室') },
+            { id: 'smoke-2', kind: 'fire', name: '烟感 202', location: loc('202室') },
+            { id: 'k-1', kind: 'kitchen', name: '厨房温度', location: loc('厨房') },
+            { id: 'ext-1', kind: 'extinguisher', name: '灭火器 走廊', location: loc('走廊'), medium: 'dry_powder' },
+            {
+              id: 'hyd-1',
+              kind: 'extinguisher',
+              name: '消火栓 静压',
+              location: loc('楼梯间'),
+              medium: 'hydrant_static',
+            },
+            { id: 'cam-1', kind: 'camera', name: '出入口', location: loc('出入口') },
+          ],
+        },
+      ],
+    },
+    {
+      address: '酉阳县龙潭镇2号',
+      contacts: [{ id: 'mgr', name: '冉小红', role: 'manager', phone: '13800130200' }, countyDuty],
+      gateways: [
+        {
+          id: 'gw-2',
+          secret: 'secret-of-gateway-2',
+          devices: [{ id: 'smoke-1', kind: 'fire', name: '烟感 101', location: loc('101室') }],
+        },
+      ],
+    },
+  );
 }
 
 export const OPERATOR: Actor = { name: 'operator', role: 'county_operator' };

@@ -3,6 +3,7 @@
  * data in a temporary directory, stopped and removed by `stop()`.
  */
 export { type PortReservation, reservePort } from '@anlian/timeseries';
+export { type FixtureInstitution, fixtureRoom, twoInstitutionCounty } from './county-fixture.js';
 export { type Influxd, type InfluxdOptions, startInfluxd } from './influxd.js';
 export * from './mosquitto.js';
 export * from './null-influx.js';

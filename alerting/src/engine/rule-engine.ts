@@ -18,6 +18,7 @@ import {
   isUpperLimit,
   type NumericField,
   type RateOfRiseRule,
+  type Rule,
   type RuleSet,
   type ThresholdRule,
 } from '../rules/rule-schema.js';
@@ -68,6 +69,27 @@ export interface RuleEngineOptions {
    * Only such a drill's events of a simulation run are evaluated; without it, none are.
    */
   isDrill?: (institution: string, drillId: string, at: number) => boolean;
+  /**
+   * Which rules this engine evaluates when a node splits them over two threads (issue 12, the
+   * alarm lane; `src/lane/`): `alarm` — event rules only (a fire alarm raised and cleared by
+   * events, and a device's `disabled` mark), no absence watching; `bulk` — every other rule
+   * (thresholds, durations, rates of rise, absence, inhibition), with the alarm lane's messages
+   * forwarded to it as presence. Unset: every rule, one engine.
+   */
+  lane?: EngineLane;
+}
+
+/** The half of the rules an engine evaluates when a node runs two (see `RuleEngineOptions.lane`). */
+export type EngineLane = 'alarm' | 'bulk';
+
+/**
+ * The lane a rule is evaluated on: event rules need nothing but events, so they go with the fire
+ * alarm; every other kind is driven by telemetry, heartbeats or time. No rule needs both halves:
+ * events clear only event rules (`CompiledRules.clearedBy`), and presence (any message) only
+ * feeds absence, which the bulk lane holds with the alarm lane's messages forwarded to it.
+ */
+export function laneOf(rule: Rule): EngineLane {
+  return rule.kind === 'event' ? 'alarm' : 'bulk';
 }
 
 /**
@@ -181,6 +203,8 @@ export class RuleEngine {
    * that one which never reports goes offline after its absence window.
    */
   watch(devices: Iterable<DeviceInfo>, now: number = this.opts.clock()): void {
+    // The alarm lane has no absence rules: watching 50k devices there would only cost memory.
+    if (this.opts.lane === 'alarm') return;
     for (const info of devices) {
       if (!this.gateways.has(info.gateway)) {
         this.gateways.set(info.gateway, { ...address(info), lastSeen: now, down: false });
@@ -255,10 +279,14 @@ export class RuleEngine {
     this.devices.clear();
     this.gateways.clear();
     this.devicesByGateway.clear();
-    for (const a of s.alerts) this.alerts.set(a.key, a);
+    // A lane keeps its own rules' alerts and latches (a state saved by one engine for all rules
+    // splits cleanly: the other lane restores the other half).
+    const mine = this.laneRuleIds();
+    for (const a of s.alerts) if (!mine || mine.has(a.rule)) this.alerts.set(a.key, a);
     this.absentDevices.clear();
     this.conditionedDevices.clear();
     for (const c of s.conditions) {
+      if (mine && !mine.has(c.rule)) continue;
       if (c.sinceAt !== undefined) c.sinceAt += downtime;
       this.conditions.set(c.key, c);
       if (c.subject.type !== 'device') continue;
@@ -266,8 +294,11 @@ export class RuleEngine {
       this.conditionedDevices.add(dk);
       if (c.active) this.absentDevices.add(dk);
     }
-    for (const d of s.devices)
+    for (const d of s.devices) {
+      // The alarm lane needs of a device only its maintenance mark (屏蔽), not its presence.
+      if (this.opts.lane === 'alarm' && !d.disabled) continue;
       this.addDevice(deviceKey(d.gateway, d.device), { ...d, lastSeen: d.lastSeen + downtime });
+    }
     for (const g of s.gateways) this.gateways.set(g.gateway, { ...g, lastSeen: g.lastSeen + downtime });
   }
 
@@ -635,7 +666,7 @@ export class RuleEngine {
   private addDevice(key: string, d: DeviceSeenState): void {
     this.devices.set(key, d);
     // Checked at the next tick, which schedules it from its rules and interval.
-    if (d.watched) this.absence.schedule(d, 0);
+    if (d.watched && this.opts.lane !== 'alarm') this.absence.schedule(d, 0);
     let set = this.devicesByGateway.get(d.gateway);
     if (!set) {
       set = new Set();
@@ -738,17 +769,30 @@ export class RuleEngine {
       if (t.devices.has(key)) return this.compiledFor(key, { institution, gateway, device });
     }
     if (t.institutions.has(institution)) return this.compiledFor(institution, { institution });
-    this.defaults ??= CompiledRules.from(this.opts.rules.rules);
+    this.defaults ??= this.compile(this.opts.rules.rules);
     return this.defaults;
   }
 
   private compiledFor(cacheKey: string, target: { institution: string; gateway?: string; device?: string }) {
     let compiled = this.compiledByTarget.get(cacheKey);
     if (!compiled) {
-      compiled = CompiledRules.from(effectiveRules(this.opts.rules, target));
+      compiled = this.compile(effectiveRules(this.opts.rules, target));
       this.compiledByTarget.set(cacheKey, compiled);
     }
     return compiled;
+  }
+
+  /** This lane's rules of `rules` (all of them for an engine without a lane), indexed. */
+  private compile(rules: readonly Rule[]): CompiledRules {
+    const lane = this.opts.lane;
+    return CompiledRules.from(lane === undefined ? rules : rules.filter((r) => laneOf(r) === lane));
+  }
+
+  /** The ids of the rules this lane evaluates; undefined for an engine of every rule. */
+  private laneRuleIds(): Set<string> | undefined {
+    const lane = this.opts.lane;
+    if (lane === undefined) return undefined;
+    return new Set(this.opts.rules.rules.filter((r) => laneOf(r) === lane).map((r) => r.id));
   }
 }
 

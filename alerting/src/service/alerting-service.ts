@@ -23,6 +23,7 @@ import {
   rolesAt,
 } from '../escalation/escalation-policy.js';
 import { ShadowSignals } from '../ha/shadow-signals.js';
+import type { BulkLane } from '../lane/bulk-lane.js';
 import { type Alert, type AlertChange, type AlertTransition, SYSTEM_ACTOR, type Verdict } from '../lifecycle/alert.js';
 import { type AlertAction, applyAction } from '../lifecycle/alert-lifecycle.js';
 import type { DeliveryRecord } from '../notify/delivery-log.js';
@@ -33,6 +34,7 @@ import { type AlertFilter, AlertStore, type AlertWrite } from '../store/alert-st
 import type { AlertingDatabase } from '../store/alerting-schema.js';
 import { AlertEventTimes, alertEventLine } from './alert-event-line.js';
 import { AlertingDirectory } from './alerting-directory.js';
+import { DeferredWrites } from './deferred-writes.js';
 import { newId } from './new-id.js';
 import { SerialWriter } from './serial-writer.js';
 
@@ -95,6 +97,13 @@ export interface AlertingServiceDeps {
   commands?: GatewayCommands | undefined;
   /** How long a gateway has to answer a drill command. Default 10 s. */
   commandTimeoutMs?: number;
+  /**
+   * The bulk lane on a thread of its own (issue 12; `src/lane/bulk-lane.ts`): then this service's
+   * engine evaluates only the event rules of the alarm lane's messages (`handle`), forwards those
+   * messages to the bulk lane as presence, and takes the bulk lane's signals through `signal`.
+   * Unset: one engine for every rule and message (`anlian up`, tests).
+   */
+  bulkLane?: BulkLane | undefined;
 }
 
 /** A silence is a maintenance window, not a way to switch a site off: 7 days at most by default. */
@@ -117,6 +126,15 @@ export interface AlertSummary {
 }
 
 const ENGINE_STATE = 'rule-engine';
+
+/**
+ * The name a node's engine state is saved under (`alerting_state`): each node's is its own (it
+ * saw the same messages, not the same moments), and a node's bulk lane thread has its own too.
+ */
+export function engineStateName(nodeId: string | undefined, lane?: 'bulk'): string {
+  const name = nodeId ? `${ENGINE_STATE}:${nodeId}` : ENGINE_STATE;
+  return lane ? `${name}:${lane}` : name;
+}
 const COUNTY_POLICY = '*';
 
 /**
@@ -124,8 +142,9 @@ const COUNTY_POLICY = '*';
  * once, escalated until acknowledged, and written behind to the store and InfluxDB.
  *
  * The alarm path (`handle`): rule engine → (new alert) notification dispatched → change emitted
- * → store write enqueued. Nothing on it awaits I/O (ARCHITECTURE.md: the alarm path never waits
- * on the storage path). Restart-safe: open alerts and their escalation schedule come back from
+ * → store and `alert_event` writes enqueued at the end of the turn, once the push's request is on
+ * its socket (`DeferredWrites`). Nothing on it awaits I/O (ARCHITECTURE.md: the alarm path never
+ * waits on the storage path). Restart-safe: open alerts and their escalation schedule come back from
  * the store, the engine's timers and latches from its saved state.
  */
 export class AlertingService {
@@ -134,6 +153,8 @@ export class AlertingService {
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #writer: SerialWriter;
+  /** Store and spool writes wait for the end of the turn: the pushes of this turn go first. */
+  readonly #deferred: DeferredWrites;
   readonly #engine: RuleEngine;
   readonly #commander: DrillCommander;
   /** Open (not closed) alerts by key. */
@@ -171,18 +192,20 @@ export class AlertingService {
     this.store = new AlertStore(deps.db);
     this.directory = new AlertingDirectory(deps.db);
     this.#writer = new SerialWriter(this.#log);
+    this.#deferred = new DeferredWrites((err) => this.#log.error({ err }, 'deferred store write failed to start'));
     this.#engine = new RuleEngine({
       rules: deps.rules,
       devices: this.directory.device,
       clock: this.#clock,
       isDrill: (institution, drillId, at) => this.#drillsOf(institution, at).some((d) => d.id === drillId),
+      ...(deps.bulkLane ? { lane: 'alarm' as const } : {}),
     });
     this.#commander = new DrillCommander({
       commands: deps.commands,
       gateways: (institution) => this.directory.gateways(institution),
       record: (drillId, answer) => {
         // An answer arriving after shutdown is not recorded; its `sent` is, and is not resent.
-        if (this.#started) this.#writer.enqueue('drill gateway', () => this.store.recordDrillGateway(drillId, answer));
+        if (this.#started) this.#enqueue('drill gateway', () => this.store.recordDrillGateway(drillId, answer));
       },
       logger: this.#log,
       clock: this.#clock,
@@ -261,6 +284,18 @@ export class AlertingService {
     }
     await this.deps.notifier.start();
     this.#started = true;
+    try {
+      await this.deps.bulkLane?.start({
+        openKeys: () => [...this.#open.keys()],
+        onSignals: (signals) => {
+          for (const s of signals) this.signal(s);
+        },
+      });
+    } catch (err) {
+      this.#started = false;
+      await this.deps.notifier.stop();
+      throw err;
+    }
     this.#unsubscribeLeases = this.#leases.onChange((c) => void this.#onLeases(c));
     const tickMs = this.deps.tickMs ?? 1000;
     this.#every(tickMs, () => this.tick());
@@ -282,8 +317,11 @@ export class AlertingService {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     this.#unsubscribeLeases?.();
+    // Its thread saves its own engine state on its own store connection.
+    await this.deps.bulkLane?.stop();
     this.#saveEngine(true);
     await this.deps.notifier.stop();
+    this.#deferred.flush();
     await this.#writer.stop();
     // Given up last: another node takes the institutions once this one's writes are in the store.
     await this.#leases.stop();
@@ -302,6 +340,8 @@ export class AlertingService {
     }
     if (signals.length > 0) this.#engineDirty = true;
     for (const s of signals) this.#onSignal(s, event.receivedAt);
+    // After the alarm is on its way: the bulk lane's absence rules count it as presence.
+    this.deps.bulkLane?.forward(event);
   };
 
   /** Time-based rules (absence, durations) and due escalations. Called by the service's timer. */
@@ -338,6 +378,7 @@ export class AlertingService {
 
   /** Waits until every change so far is in the store. */
   flushed(): Promise<void> {
+    this.#deferred.flush();
     return this.#writer.idle();
   }
 
@@ -630,7 +671,7 @@ export class AlertingService {
       );
     }
     const changed = this.#transition(alert, action, this.#clock());
-    await this.#writer.idle();
+    await this.flushed();
     return changed;
   }
 
@@ -644,6 +685,7 @@ export class AlertingService {
       this.#byId.delete(alert.id);
       this.#seq.delete(alert.id);
       this.#engine.closed(alert.key);
+      this.deps.bulkLane?.closed(alert.key);
       this.#engineDirty = true;
     } else {
       this.#open.set(next.key, next);
@@ -661,13 +703,13 @@ export class AlertingService {
   // ——— reads ———
 
   async list(filter: AlertFilter = {}): Promise<Alert[]> {
-    await this.#writer.idle();
+    await this.flushed();
     const rows = await this.store.list(filter);
     return rows.map((a) => this.#byId.get(a.id) ?? a);
   }
 
   async get(id: string): Promise<AlertDetail> {
-    await this.#writer.idle();
+    await this.flushed();
     const stored = await this.store.get(id);
     if (!stored) throw this.#missing(id);
     const [transitions, deliveries] = await Promise.all([this.store.transitions(id), this.store.deliveries(id)]);
@@ -687,7 +729,7 @@ export class AlertingService {
   async allOpenAlerts(): Promise<Alert[]> {
     const own = this.openAlerts();
     if (this.#actsForAll()) return own;
-    await this.#writer.idle();
+    await this.flushed();
     const others = (await this.store.openAlerts()).filter((a) => !this.#acts(a.institution));
     return [...own, ...others];
   }
@@ -713,7 +755,7 @@ export class AlertingService {
       const kind = a.deviceKind ?? 'gateway';
       openByKind[kind] = (openByKind[kind] ?? 0) + 1;
     }
-    await this.#writer.idle();
+    await this.flushed();
     const opened = await this.store.openedSince(since, county);
     return {
       openBySeverity,
@@ -1013,16 +1055,19 @@ export class AlertingService {
     const events = this.deps.events;
     if (transition && events) {
       const line = alertEventLine(snapshot, transition, this.#eventTimes.at(snapshot, transition));
-      events
-        .write([line], {
-          priority: 'event',
-          ...(this.deps.eventsRetentionPolicy ? { retentionPolicy: this.deps.eventsRetentionPolicy } : {}),
-        })
-        .catch((err: unknown) => this.#log.error({ err, alert: alert.id }, 'alert_event not written to InfluxDB'));
+      // After this turn's pushes: the spool's append writes synchronously (writeSync).
+      this.#deferred.defer(() => {
+        events
+          .write([line], {
+            priority: 'event',
+            ...(this.deps.eventsRetentionPolicy ? { retentionPolicy: this.deps.eventsRetentionPolicy } : {}),
+          })
+          .catch((err: unknown) => this.#log.error({ err, alert: alert.id }, 'alert_event not written to InfluxDB'));
+      });
     }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    this.#writer.enqueue('alerts', async () => {
+    this.#enqueue('alerts', async () => {
       this.#flushQueued = false;
       const batch = [...this.#pending.values()];
       this.#pending = new Map();
@@ -1053,6 +1098,14 @@ export class AlertingService {
     this.#log.warn({ dropped: id, kept: stored?.id, key: mine.key }, 'another node’s alert stands for this key');
   }
 
+  /**
+   * A store write, in order with every other, started at the end of this event-loop turn so the
+   * pushes dispatched in it reach their sockets first (`DeferredWrites`).
+   */
+  #enqueue(what: string, run: () => Promise<void>): void {
+    this.#deferred.defer(() => this.#writer.enqueue(what, run));
+  }
+
   #emit(change: AlertChange): void {
     for (const listener of this.#listeners) {
       try {
@@ -1064,9 +1117,8 @@ export class AlertingService {
     }
   }
 
-  /** Each node's engine state is its own: it saw the same messages, not the same moments. */
   get #engineStateName(): string {
-    return this.deps.nodeId ? `${ENGINE_STATE}:${this.deps.nodeId}` : ENGINE_STATE;
+    return engineStateName(this.deps.nodeId);
   }
 
   #saveEngine(force: boolean): void {
@@ -1075,7 +1127,7 @@ export class AlertingService {
     const now = this.#clock();
     // Serialised now (in slices), written in turn with the alert changes.
     const state = this.#engine.snapshotJson(now);
-    this.#writer.enqueue('engine state', async () => this.store.saveState(this.#engineStateName, await state, now));
+    this.#enqueue('engine state', async () => this.store.saveState(this.#engineStateName, await state, now));
   }
 
   async #reloadPolicies(): Promise<void> {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLoadCounty } from '@anlian/device-simulators';
 import { AlertChangeMessage, countyTopics, encodePayload, topics } from '@anlian/protocol';
-import { silentLogger } from '@anlian/runtime';
 import { openDatabase, partitionOf, Registry } from '@anlian/store';
 import {
   type Influxd,

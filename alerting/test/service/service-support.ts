@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CountyConfig, type CountyConfigInput } from '@anlian/protocol';
 import { silentLogger } from '@anlian/runtime';
 import { importCountyConfig, migrateToLatest, type OpenedDatabase, openDatabase } from '@anlian/store';
+import { fixtureRoom, twoInstitutionCounty } from '@anlian/testing';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import type { AlertNotification } from '../../src/notify/notification.js';
@@ -16,62 +17,48 @@ import {
 } from '../../src/service/alerting-service.js';
 import { migrateAlerting } from '../../src/store/alerting-migrations.js';
 import type { AlertingDatabase } from '../../src/store/alerting-schema.js';
-import { GW, T0 } from '../support.js';
+import { T0 } from '../support.js';
 
-const loc = (room: string) => ({ building: '1号楼', floor: '2层', room });
+const loc = (room: string) => fixtureRoom(room);
 
 /** The county of the unit tests' `GW`: institution yy-a with gateway gw-1, yy-b with gw-2. */
 export function testCounty(extraFireDevices = 0): CountyConfigInput {
-  return {
-    county: { id: GW.county, name: '酉阳土家族苗族自治县', adcode: '500242' },
-    institutions: [
-      {
-        id: 'yy-a',
-        name: '桃花源养老院',
-        address: '酉阳县桃花源街道',
-        location: { lng: 108.77, lat: 28.84 },
-        beds: 80,
-        contacts: [
-          { id: 'mgr', name: '龙丽萍', role: 'manager', phone: '13800130100' },
-          { id: 'dep', name: '白国强', role: 'deputy', phone: '13800130101' },
-          { id: 'duty', name: '刘德明', role: 'duty_officer', phone: '13800130001' },
-        ],
-        gateways: [
-          {
-            id: 'gw-1',
-            secret: 'secret-of-gateway-1',
-            devices: [
-              { id: 'smoke-1', kind: 'fire', name: '烟感 201', location: loc('201室') },
-              { id: 'k-1', kind: 'kitchen', name: '厨房温度', location: loc('厨房') },
-              { id: 'ext-1', kind: 'extinguisher', name: '灭火器', location: loc('走廊'), medium: 'dry_powder' },
-              { id: 'cam-1', kind: 'camera', name: '出入口', location: loc('出入口') },
-              ...Array.from({ length: extraFireDevices }, (_, i) => ({
-                id: `smoke-x${i}`,
-                kind: 'fire' as const,
-                name: `烟感 x${i}`,
-                location: loc(`${300 + i}室`),
-              })),
-            ],
-          },
-        ],
-      },
-      {
-        id: 'yy-b',
-        name: '龙潭敬老院',
-        address: '酉阳县龙潭镇',
-        location: { lng: 108.9, lat: 28.9 },
-        beds: 40,
-        contacts: [{ id: 'mgr', name: '冉小红', role: 'manager', phone: '13800130200' }],
-        gateways: [
-          {
-            id: 'gw-2',
-            secret: 'secret-of-gateway-2',
-            devices: [{ id: 'smoke-1', kind: 'fire', name: '烟感 101', location: loc('101室') }],
-          },
-        ],
-      },
-    ],
-  };
+  return twoInstitutionCounty(
+    {
+      contacts: [
+        { id: 'mgr', name: '龙丽萍', role: 'manager', phone: '13800130100' },
+        { id: 'dep', name: '白国强', role: 'deputy', phone: '13800130101' },
+        { id: 'duty', name: '刘德明', role: 'duty_officer', phone: '13800130001' },
+      ],
+      gateways: [
+        {
+          id: 'gw-1',
+          secret: 'secret-of-gateway-1',
+          devices: [
+            { id: 'smoke-1', kind: 'fire', name: '烟感 201', location: loc('201室') },
+            { id: 'k-1', kind: 'kitchen', name: '厨房温度', location: loc('厨房') },
+            { id: 'ext-1', kind: 'extinguisher', name: '灭火器', location: loc('走廊'), medium: 'dry_powder' },
+            { id: 'cam-1', kind: 'camera', name: '出入口', location: loc('出入口') },
+            ...Array.from({ length: extraFireDevices }, (_, i) => ({
+              id: `smoke-x${i}`,
+              kind: 'fire' as const,
+              name: `烟感 x${i}`,
+              location: loc(`${300 + i}室`),
+            })),
+          ],
+        },
+      ],
+    },
+    {
+      gateways: [
+        {
+          id: 'gw-2',
+          secret: 'secret-of-gateway-2',
+          devices: [{ id: 'smoke-1', kind: 'fire', name: '烟感 101', location: loc('101室') }],
+        },
+      ],
+    },
+  );
 }
 
 /** Records what the service hands to the dispatcher. */

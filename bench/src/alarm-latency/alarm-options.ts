@@ -29,6 +29,16 @@ export interface AlarmBenchOptions {
    * alerting on its own broker sessions.
    */
   form: 'all-in-one' | 'services';
+  /**
+   * Also fire alarms through a real gateway process (issue 12): simulated detectors on its LAN
+   * broker, the gateway forwarding to the county broker; each hop is reported (gateway-hop.ts).
+   */
+  viaGateway: boolean;
+  /**
+   * The operational store of ingest and alerting: `sqlite` (a file in the data directory, as
+   * `anlian up`) or `postgres` (a PostgreSQL cluster started for the run, durable, as production).
+   */
+  store: 'sqlite' | 'postgres';
   resultsDir: string;
 }
 
@@ -49,6 +59,10 @@ export const USAGE = `Usage: npm run bench:alarm-latency -- [options]
   --profile              run ingest + alerting under node --cpu-prof and print where its CPU goes
   --form F               all-in-one (default: ingest + alerting in one process, as anlian up) or
                          services (the production form: ingest and anlian alerting, each its own process)
+  --via-gateway          also fire alarms from simulated detectors on a real gateway's LAN broker, forwarded by
+                         the gateway process to the county broker: each hop reported next to the direct probes
+  --store S              the operational store of ingest and alerting: sqlite (default, a file in the data
+                         directory) or postgres (a durable PostgreSQL cluster started for the run, as production)
   --results DIR          where the JSON and the ingest log go (default bench/results)
 `;
 
@@ -81,6 +95,8 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
       'alert-tick-ms': { type: 'string' },
       profile: { type: 'boolean', default: false },
       form: { type: 'string', default: 'all-in-one' },
+      'via-gateway': { type: 'boolean', default: false },
+      store: { type: 'string', default: 'sqlite' },
       results: { type: 'string', default: 'bench/results' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,6 +110,8 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
   }
   const form = values.form;
   if (form !== 'all-in-one' && form !== 'services') throw new Error('--form must be all-in-one or services');
+  const store = values.store;
+  if (store !== 'sqlite' && store !== 'postgres') throw new Error('--store must be sqlite or postgres');
   const quick = values.quick;
   const durationS = positiveInt('duration', values.duration, quick ? 15 : 60);
   if (durationS < 3)
@@ -114,6 +132,8 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
     alertTickMs,
     profile: values.profile,
     form,
+    viaGateway: values['via-gateway'],
+    store,
     resultsDir: values.results,
   };
 }

@@ -3,6 +3,7 @@ import type { ProfileSummary } from '../ingest/cpu-profile-summary.js';
 import type { MachineInfo } from '../ingest/machine-info.js';
 import type { ProcessUsage } from '../ingest/process-sampler.js';
 import type { LoopDelay, TickStats } from './alarm-messages.js';
+import type { GatewayHopReport } from './gateway-hop-report.js';
 
 /** Targets of issue 4 for bench/alarm-latency. */
 export const ALARM_TARGETS = { rate: 10_000, durationS: 60, p99Ms: 250, maxMs: 1000 } as const;
@@ -84,6 +85,8 @@ export interface AlarmBenchReport {
   /** When the background load started (ms since epoch), to place samples on the run's timeline. */
   loadStartedAt: number;
   samples: ProbeSample[];
+  /** With --via-gateway: the fire alarms through a real gateway, hop by hop (rendered by renderGatewayHop). */
+  gatewayHop?: GatewayHopReport;
   /** With --profile: where the ingest + alerting process spent its CPU. */
   profile?: ProfileSummary;
 }
@@ -196,7 +199,9 @@ export function renderAlarmReport(r: AlarmBenchReport): string {
     out.push(
       `alerting ticks (time-based rules over every watched device, escalations): ${t.count}, ` +
         `p50 ${f1(t.p50)} ms, max ${f1(t.max)} ms, ${f1(t.totalMs / 1000)} s in all` +
-        (wall > 0 ? ` (${f1(t.totalMs / 10 / wall)} % of the window, on the event loop ingest reads from)` : ''),
+        (wall > 0
+          ? ` (${f1(t.totalMs / 10 / wall)} % of the window, on the event loop ${r.options.form === 'services' ? 'of the alarm lane' : 'ingest reads from'})`
+          : ''),
     );
   }
   for (const n of r.notes) out.push(`note: ${n}`);

@@ -7,6 +7,20 @@ export const PROBE_COUNTY = 'bench-alarm';
 /** MQTT topic filter of every probe fire event, for the broker baseline subscriber. */
 export const PROBE_EVENT_FILTER = `anlian/v1/${PROBE_COUNTY}/+/+/device/+/event`;
 
+/** Which probe institutions: the direct ones (`a-0001` … in `bench-alarm`) or another set beside them. */
+export interface ProbeCountyVariant {
+  county: CountyConfigInput['county'];
+  /** Institution ids are `{prefix}-0001` …, gateways `gw-{prefix}-0001` … (ids are unique across counties). */
+  prefix: string;
+  /** The gateways' MQTT secret in the registry, for a real gateway that logs in with it. */
+  secret?: string;
+}
+
+const DIRECT_PROBES: ProbeCountyVariant = {
+  county: { id: PROBE_COUNTY, name: '报警时延测试县', adcode: '510299' },
+  prefix: 'a',
+};
+
 export interface ProbeCounty {
   county: CountyConfigInput;
   gateways: ProbeGateway[];
@@ -20,11 +34,15 @@ export interface ProbeCounty {
  * Separate from the background province: a gateway numbers its own messages (ingest's sequence
  * window is per gateway), so the generator and the prober must not speak for the same one.
  */
-export function buildProbeCounty(gatewayCount: number, detectorsPerGateway: number): ProbeCounty {
+export function buildProbeCounty(
+  gatewayCount: number,
+  detectorsPerGateway: number,
+  variant: ProbeCountyVariant = DIRECT_PROBES,
+): ProbeCounty {
   const institutions: CountyConfigInput['institutions'] = [];
   const gateways: ProbeGateway[] = [];
   for (let n = 1; n <= gatewayCount; n++) {
-    const institution = `a-${String(n).padStart(4, '0')}`;
+    const institution = `${variant.prefix}-${String(n).padStart(4, '0')}`;
     const gateway = `gw-${institution}`;
     const detectors = Array.from({ length: detectorsPerGateway }, (_, k) => `fd${String(k + 1).padStart(3, '0')}`);
     institutions.push({
@@ -36,6 +54,7 @@ export function buildProbeCounty(gatewayCount: number, detectorsPerGateway: numb
       gateways: [
         {
           id: gateway,
+          ...(variant.secret ? { secret: variant.secret } : {}),
           devices: detectors.map((id, k) => ({
             id,
             kind: 'fire' as const,
@@ -54,11 +73,11 @@ export function buildProbeCounty(gatewayCount: number, detectorsPerGateway: numb
         },
       ],
     });
-    gateways.push({ county: PROBE_COUNTY, institution, gateway, detectors });
+    gateways.push({ county: variant.county.id, institution, gateway, detectors });
   }
   return {
     county: {
-      county: { id: PROBE_COUNTY, name: '报警时延测试县', adcode: '510299' },
+      county: variant.county,
       institutions,
     },
     gateways,

@@ -4,10 +4,11 @@
  * being raised and to its first push arriving at a loopback webhook, next to the broker's own
  * publish → subscriber latency for the same messages. See bench/README.md.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPostgres } from '@anlian/testing';
 import { startInfluxd } from '@anlian/timeseries';
 import { startBenchBroker } from '../ingest/bench-broker.js';
 import type { GeneratorCommand, GeneratorReport } from '../ingest/child-messages.js';
@@ -34,6 +35,8 @@ import {
   renderAlarmReport,
 } from './alarm-report.js';
 import { checkProbePayloads } from './fire-event-payload.js';
+import { buildHopCounty, GatewayHop } from './gateway-hop.js';
+import { HOP_METHOD, renderGatewayHop } from './gateway-hop-report.js';
 import { LoopDelayMonitor } from './loop-delay-monitor.js';
 import { buildProbeCounty, PROBE_EVENT_FILTER } from './probe-county.js';
 import { type ReceivedPush, WebhookReceiver } from './webhook-receiver.js';
@@ -111,10 +114,16 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     Math.ceil(maxProbes / opts.detectorsPerProbeGateway),
     opts.detectorsPerProbeGateway,
   );
+  // --via-gateway: one more gateway, a real one, with a detector for every alarm it may carry.
+  const hopCounty = opts.viaGateway ? buildHopCounty(maxProbes) : undefined;
   const dataDir = join(tmp, 'ingest-data');
-  const seeded = await seedRegistry(join(dataDir, 'anlian.db'), {
+  // --store postgres: ingest and alerting share one PostgreSQL database (ANLIAN_DB_URL), as production.
+  const pg = opts.store === 'postgres' ? await startBenchPostgres(teardown) : undefined;
+  const dbEnv: Record<string, string> = pg ? { ANLIAN_DB_URL: pg.url } : {};
+  if (pg) log(`PostgreSQL ${pg.url} (pid ${pg.pid}): durable (fsync on), the operational store of ingest and alerting`);
+  const seeded = await seedRegistry(pg ? { url: pg.url } : join(dataDir, 'anlian.db'), {
     ...province,
-    counties: [...province.counties, probeCounty.county],
+    counties: [...province.counties, probeCounty.county, ...(hopCounty ? [hopCounty.county] : [])],
   });
   log(
     `registry: ${province.gateways.length} background gateways (${province.devices} devices) and ${probeCounty.gateways.length} ` +
@@ -176,10 +185,11 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     httpPort: await reservedPort(teardown),
     logFile,
     ...(services
-      ? {}
+      ? { env: dbEnv }
       : {
           entry: new URL('./alerting-entry.js', import.meta.url),
           env: {
+            ...dbEnv,
             BENCH_WEBHOOK_URL: receiver.url,
             BENCH_WEBHOOK_SECRET: webhookSecret,
             ...(opts.alertTickMs === undefined ? {} : { ANLIAN_ALERT_TICK_MS: String(opts.alertTickMs) }),
@@ -210,6 +220,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       logFile: join(resultsDir, `alarm-latency-${stamp}-alerting.log`),
       entry: new URL('./alerting-service-entry.js', import.meta.url),
       env: {
+        ...dbEnv,
         ANLIAN_NODE_ID: 'alerting-bench',
         ANLIAN_ALERTING_HOST: '127.0.0.1',
         ANLIAN_ALERTING_PORT: String(alertingPort),
@@ -218,6 +229,8 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       },
       ipc: true,
       onMessage: onChildMessage,
+      // One profile per thread: the alarm thread (main) and the bulk lane's worker thread.
+      ...(profileDir ? { cpuProfDir: `${profileDir}-alerting` } : {}),
     });
     const a = alertingChild;
     teardown.add('alerting', () => a.stop());
@@ -262,6 +275,10 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     `generator: ${opts.connections} connections for ${province.gateways.length} gateways (${genReady.connectMs} ms); ` +
       `prober: ${probeCounty.gateways.length} gateway connections + a plain subscriber on ${PROBE_EVENT_FILTER} (${proberReady.connectMs} ms)`,
   );
+  const hop = hopCounty
+    ? await GatewayHop.start({ county: hopCounty, countyUrl: broker.url, dir: tmp, teardown })
+    : undefined;
+  if (hop) log(`via the gateway: ${hop.describe()}`);
   await sleep(2000);
 
   // ——— the load, with fire alarms in it ———
@@ -276,6 +293,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     mosquitto: broker.pid,
     influxd: influxPid,
     bench: process.pid,
+    ...hop?.pids,
   });
   sampler.start();
   let genPublished = 0;
@@ -294,7 +312,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   const progress = setInterval(() => {
     const s = Math.round((Date.now() - loadStart) / 1000);
     log(
-      `  t=${String(s).padStart(3)} s  background published ${genPublished}  fire alarms ${probesPublished}  ` +
+      `  t=${String(s).padStart(3)} s  background published ${genPublished}  fire alarms ${probesPublished + (hop?.published ?? 0)}  ` +
         `raised ${raised.size}  first pushes ${firstPushes.size}`,
     );
   }, 5000);
@@ -318,8 +336,14 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     settleMs: 5000,
   });
   const proberDone = prober.next('done', probeWindowMs + 60_000);
+  const hopDone = hop?.run({
+    durationMs: probeWindowMs,
+    minIntervalMs: opts.probeIntervalMs.min,
+    maxIntervalMs: opts.probeIntervalMs.max,
+  });
   const { result: gen } = await genDone;
   const probeRun = await proberDone;
+  const hopRun = await hopDone;
   clearInterval(progress);
   offGen();
   offProber();
@@ -338,7 +362,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     } catch (err) {
       notes.push(`metrics scrape failed: ${(err as Error).message}`);
     }
-    const probesDone = probes.every((p) => {
+    const probesDone = [...probes, ...(hopRun?.probes ?? [])].every((p) => {
       const r = raised.get(probeKey(p.gateway, p.device));
       return r !== undefined && firstPushes.has(r.alertId);
     });
@@ -348,6 +372,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   const usage = sampler.stop();
   offPushes();
   const loopDelay: Record<string, LoopDelay> = { prober: probeRun.loopDelay, bench: benchLoop.read() };
+  if (hopRun) loopDelay['gateway-prober'] = hopRun.loopDelay;
   const stats = await childStats();
   if (stats) loopDelay[services ? 'alerting' : 'ingest+alerting'] = stats.loopDelay;
   else notes.push('the ingest + alerting process did not report its event-loop delay');
@@ -380,8 +405,9 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       probeDetectors: probeCounty.detectors,
       webhook: receiver.url,
       channels,
+      store: opts.store,
     },
-    method: METHOD,
+    method: [...method(opts), ...(hop ? HOP_METHOD : [])],
     background: {
       offeredRate: opts.rate,
       durationS: opts.durationS,
@@ -418,29 +444,69 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     loadStartedAt: loadStart,
     samples,
   };
-  log(`\n${METHOD.join('\n')}\n`);
+  if (hop && hopRun) {
+    report.gatewayHop = hop.report(
+      hopRun.probes,
+      (gateway, device) => {
+        const r = raised.get(probeKey(gateway, device));
+        return r && { openedAt: r.openedAt, raisedAt: r.raisedAt, pushedAt: firstPushes.get(r.alertId)?.at };
+      },
+      latency,
+    );
+  }
+  log(`\n${report.method.join('\n')}\n`);
   log(renderAlarmReport(report));
+  if (report.gatewayHop) log(`\n${renderGatewayHop(report.gatewayHop)}`);
 
   await generator.stop({ type: 'exit' });
   await prober.stop({ type: 'exit' });
+  await hop?.stop();
   if (services) {
     const e = await alertingChild.stop();
     if (e.code !== 0) log(`alerting exited with code ${e.code} signal ${e.signal}`);
   }
   const exit = await child.stop();
-  if (exit.code !== 0) log(`ingest + alerting exited with code ${exit.code} signal ${exit.signal}; see ${logFile}`);
+  if (exit.code !== 0)
+    log(
+      `${services ? 'ingest' : 'ingest + alerting'} exited with code ${exit.code} signal ${exit.signal}; see ${logFile}`,
+    );
   if (profileDir) {
     // Written by the child as it exits.
     const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
     if (file) {
       report.profile = await summarizeCpuProfile(join(profileDir, file), REPO_ROOT);
-      log(`\n${renderProfileSummary('Ingest + alerting', report.profile)}`);
+      log(`\n${renderProfileSummary(services ? 'Ingest' : 'Ingest + alerting', report.profile)}`);
     } else log(`no .cpuprofile in ${profileDir}`);
+    if (services) {
+      // CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: thread 0 is the alarm thread.
+      const dir = `${profileDir}-alerting`;
+      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).sort();
+      for (const f of files) {
+        const thread = f.split('.').at(-3) === '0' ? 'alarm thread' : 'bulk lane thread';
+        log(
+          `\n${renderProfileSummary(`anlian alerting, ${thread}`, await summarizeCpuProfile(join(dir, f), REPO_ROOT))}`,
+        );
+      }
+    }
   }
   const jsonFile = join(resultsDir, `alarm-latency-${stamp}.json`);
   await writeFile(jsonFile, `${JSON.stringify(report, (_k, v) => (v === Infinity ? 'Infinity' : v), 2)}\n`);
   log(`\nJSON: ${jsonFile}`);
   return 0;
+}
+
+/**
+ * A PostgreSQL cluster for the run, durable like a county's (fsync on: `startPostgres` with a data
+ * directory), in a folder the `postgres` user can enter when the bench runs as root.
+ */
+async function startBenchPostgres(teardown: Teardown): Promise<{ url: string; pid: number | undefined }> {
+  const dir = await mkdtemp(join(tmpdir(), 'anlian-bench-pg-'));
+  teardown.add('postgres data', () => rm(dir, { recursive: true, force: true }));
+  await chmod(dir, 0o755);
+  const pg = await startPostgres({ dataDir: join(dir, 'cluster'), database: 'anlian_bench' });
+  teardown.add('postgres', () => pg.stop());
+  teardown.diagnose('postgres', () => pg.logTail());
+  return { url: pg.url, pid: pg.pid };
 }
 
 /** Per path, one sample per probe; a probe with no measurement for a path counts as ∞ there. */
@@ -493,19 +559,56 @@ function measure(
   return { latency: out, samples };
 }
 
-const METHOD = [
-  'How this is measured:',
-  '- Background: the ingest bench’s generator (one process, QoS 1 telemetry round-robin over the province’s',
-  '  gateways at an exact rate, values inside every default rule’s normal range) against ingest in external',
-  '  broker mode, configured as in bench:ingest, with alerting beside it in the same process (startAlerting on',
-  '  ingest’s events, as `anlian up` runs it) and a webhook channel to a loopback receiver in the bench process.',
+/** How the run was measured, for the form and store it ran with. */
+function method(opts: AlarmBenchOptions): string[] {
+  const alerting =
+    opts.form === 'services'
+      ? [
+          '  broker mode, configured as in bench:ingest, and `anlian alerting` in a process of its own (the production',
+          '  form: startAlertingService from its environment, its own persistent broker sessions, the alarm lane on its',
+          '  main thread and the bulk lane on a worker thread), with a webhook channel to a loopback receiver in the',
+          '  bench process.',
+        ]
+      : [
+          '  broker mode, configured as in bench:ingest, with alerting beside it in the same process (startAlerting on',
+          '  ingest’s events, as `anlian up` runs it) and a webhook channel to a loopback receiver in the bench process.',
+        ];
+  const store =
+    opts.store === 'postgres'
+      ? '- Store: one PostgreSQL database for ingest and alerting (ANLIAN_DB_URL), a durable cluster (fsync on).'
+      : '- Store: SQLite (better-sqlite3, WAL) in the data directory, shared by ingest and alerting.';
+  const raised =
+    opts.form === 'services'
+      ? [
+          '- (b) raised: stamped by an AlertingService.onChange listener in the alerting process (its alarm thread); it',
+          '  runs synchronously in the raise, right after the first push was handed to the dispatcher. "ingest',
+          '  received" is the alert’s openedAt: the alerting process’s receive time of the message (its own session).',
+        ]
+      : [
+          '- (b) raised: stamped by an AlertingService.onChange listener in the ingest + alerting process; it runs',
+          '  synchronously in the raise, right after the first push was handed to the dispatcher. "ingest received" is',
+          '  the alert’s openedAt (ingest’s receive time of the message).',
+        ];
+  return [
+    'How this is measured:',
+    '- Background: the ingest bench’s generator (one process, QoS 1 telemetry round-robin over the province’s',
+    '  gateways at an exact rate, values inside every default rule’s normal range) against ingest in external',
+    ...alerting,
+    store,
+    ...PROBES,
+    '- (a) baseline: a plain MQTT 5 subscriber on the probe topics, in the prober, stamps its receive time.',
+    ...raised,
+    ...PUSHES,
+  ];
+}
+
+const PROBES = [
   '- Probes: a prober process with one MQTT connection per probe gateway (separate institutions with manager and',
   '  fire_safety contacts) publishes a fire alarm (QoS 1) every 200–500 ms at a random detector that has not',
   '  alarmed yet in this run, so every probe raises a new alert. Publish time = Date.now() just before publish().',
-  '- (a) baseline: a plain MQTT 5 subscriber on the probe topics, in the prober, stamps its receive time.',
-  '- (b) raised: stamped by an AlertingService.onChange listener in the ingest + alerting process; it runs',
-  '  synchronously in the raise, right after the first push was handed to the dispatcher. "ingest received" is',
-  '  the alert’s openedAt (ingest’s receive time of the message).',
+];
+
+const PUSHES = [
   '- (c) first push: the bench’s loopback HTTP receiver stamps each request when its headers are parsed; the',
   '  first request carrying the alert’s id counts.',
   '- All processes run on this machine and use the same clock (Date.now). A probe that was never delivered,',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ProductionForm, type ProductionFormOptions, startProductionForm } from '@anlian/county/production-form';
+import type { SnapshotNotice } from '@anlian/dashboard';
 import type { Alert, CountyConfigInput } from '@anlian/protocol';
 import { startWebhookReceiver, type WebhookReceiver } from '@anlian/testing';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -22,6 +23,8 @@ export interface TestGateway {
   secret: string;
   /** Fire detectors (`kind: fire`); one kitchen thermometer `kit-1` is always there. */
   smokeDetectors?: readonly string[];
+  /** Cameras (`kind: camera`) on the detectors' floor, for video review; none when left out. */
+  cameras?: readonly string[];
 }
 
 /** A county of institutions with one gateway each: smoke detectors, a kitchen thermometer, a manager. */
@@ -51,6 +54,12 @@ export function testCounty(county: string, name: string, gateways: readonly Test
               name: '厨房 温度',
               location: { building: '食堂', floor: '1F', room: '厨房' },
             },
+            ...(g.cameras ?? []).map((id, i) => ({
+              id,
+              kind: 'camera' as const,
+              name: `3F 东走廊 摄像机 ${i + 1}`,
+              location: { building: '主楼', floor: '3F', room: '东走廊' },
+            })),
           ],
         },
       ],
@@ -160,7 +169,9 @@ export async function gatewayOverTls(
 
 export async function counter(url: string, name: string, labels: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels));
   return Number(line?.split(' ').at(-1) ?? 0);
 }
 
@@ -175,6 +186,8 @@ export interface WallScreen {
   cookie: string;
   /** Alert changes as they arrived (deltas). */
   alerts: AlertDelta[];
+  /** Video-review pictures announced (`snapshot` deltas), as they arrived. */
+  snapshots: { at: number; notice: SnapshotNotice }[];
   /** Every alert id this screen has shown (deltas and the snapshots of each (re)subscription) and when first. */
   seen: Map<string, number>;
   /** How many times it connected (1 + reconnections) and when it last (re)subscribed. */
@@ -205,15 +218,32 @@ export async function wallScreen(
     reconnectionDelay: 250,
     reconnectionDelayMax: 1000,
   });
-  const wall: WallScreen = { socket, cookie, alerts: [], seen: new Map(), connects: 0, subscribedAt: 0 };
+  const wall: WallScreen = {
+    socket,
+    cookie,
+    alerts: [],
+    snapshots: [],
+    seen: new Map(),
+    connects: 0,
+    subscribedAt: 0,
+  };
   const see = (a: Alert) => {
     if (!wall.seen.has(a.id)) wall.seen.set(a.id, Date.now());
   };
-  socket.on('delta', (d: { room: string; type: string; data: { change: AlertDelta['change']; alert: Alert } }) => {
-    if (d.type !== 'alert') return;
-    wall.alerts.push({ at: Date.now(), change: d.data.change, alert: d.data.alert });
-    see(d.data.alert);
-  });
+  socket.on(
+    'delta',
+    (
+      d:
+        | { room: string; type: 'alert'; data: { change: AlertDelta['change']; alert: Alert } }
+        | { room: string; type: 'snapshot'; data: SnapshotNotice }
+        | { room: string; type: 'other' },
+    ) => {
+      if (d.type === 'snapshot') wall.snapshots.push({ at: Date.now(), notice: d.data });
+      if (d.type !== 'alert') return;
+      wall.alerts.push({ at: Date.now(), change: d.data.change, alert: d.data.alert });
+      see(d.data.alert);
+    },
+  );
   const subscribe = async () => {
     const answer = (await socket.timeout(10_000).emitWithAck('subscribe', { room: `county:${county}` })) as {
       ok: boolean;

@@ -1,4 +1,4 @@
-import type { IngestEvent } from '@anlian/protocol';
+import type { IngestEvent, MediaStoredMessage } from '@anlian/protocol';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import { mediaUrl, type SnapshotNotice } from '../alerts/alert-snapshot.js';
@@ -18,6 +18,12 @@ export interface LiveHubOptions {
   alerts: AlertsPort;
   /** Ingest's events: `(listener) => unsubscribe`. */
   subscribeIngest: (listener: (event: IngestEvent) => void) => () => void;
+  /**
+   * Pictures stored by an ingest of another process (the production form's county bus,
+   * `MediaBus.onStored`): `(listener) => unsubscribe`. In the all-in-one they come with ingest's
+   * events instead.
+   */
+  subscribeMedia?: (listener: (stored: MediaStoredMessage) => void) => () => void;
   /** Who a connecting socket is; undefined refuses it. */
   authenticate: (socket: Socket) => Promise<Principal | undefined>;
   logger: Logger;
@@ -77,6 +83,9 @@ export class LiveHub {
 
     this.#unsubscribe.push(alerts.onChange((c) => this.#safely('alert change', () => this.#onAlert(c))));
     this.#unsubscribe.push(this.#o.subscribeIngest((e) => this.#safely('ingest event', () => this.#onIngest(e))));
+    if (this.#o.subscribeMedia) {
+      this.#unsubscribe.push(this.#o.subscribeMedia((m) => this.#safely('stored picture', () => this.#onSnapshot(m))));
+    }
     const flush = setInterval(() => this.#safely('flush', () => this.#flush()), this.#o.flushMs ?? 1000);
     const stats = setInterval(() => this.#safely('stats', () => this.#emitStats(0)), this.#o.statsMs ?? 5000);
     const summaries = setInterval(() => this.#scheduleSummary(), 60_000);
@@ -188,24 +197,19 @@ export class LiveHub {
   #onIngest(e: IngestEvent): void {
     const { model } = this.#o;
     if (e.type === 'snapshot') {
-      // Video review (视频复核): pushed at once, like the alarm it documents; the picture itself is
-      // fetched by the client over HTTP (authorised per institution), only the notice travels here.
-      const p = e.payload;
-      const cameraName = this.#o.model.deviceName(e.gateway, e.device);
-      const notice: SnapshotNotice = {
+      const { width, height } = e.payload;
+      this.#onSnapshot({
+        key: e.media,
+        county: e.county,
         institution: e.institution,
-        detector: p.cause.device,
-        causeTs: p.cause.ts,
-        camera: e.device,
-        ...(cameraName ? { cameraName } : {}),
-        shot: p.shot,
-        ts: p.ts,
-        ...(p.width ? { width: p.width } : {}),
-        ...(p.height ? { height: p.height } : {}),
-        url: mediaUrl(e.media),
-      };
-      this.#emit(`county:${e.county}`, { type: 'snapshot', data: notice });
-      this.#emit(`institution:${e.institution}`, { type: 'snapshot', data: notice });
+        gateway: e.gateway,
+        device: e.device,
+        cause: e.payload.cause,
+        shot: e.payload.shot,
+        ts: e.payload.ts,
+        ...(width ? { width } : {}),
+        ...(height ? { height } : {}),
+      });
       return;
     }
     if (e.type === 'telemetry' || e.type === 'event') {
@@ -224,6 +228,35 @@ export class LiveHub {
       this.#emit(`institution:${e.institution}`, { type: 'gateway', data: model.gatewayLive(e.gateway) });
       this.#institutionChanged(e.institution);
     }
+  }
+
+  /**
+   * Video review (视频复核): a stored picture pushed at once, like the alarm it documents — heard
+   * from ingest in-process (all-in-one) or on the county bus (production form), the same notice
+   * either way. The picture itself is fetched by the client over HTTP (authorised per
+   * institution); only the notice travels here.
+   */
+  #onSnapshot(
+    s: Pick<
+      MediaStoredMessage,
+      'key' | 'county' | 'institution' | 'gateway' | 'device' | 'cause' | 'shot' | 'ts' | 'width' | 'height'
+    >,
+  ): void {
+    const cameraName = this.#o.model.deviceName(s.gateway, s.device);
+    const notice: SnapshotNotice = {
+      institution: s.institution,
+      detector: s.cause.device,
+      causeTs: s.cause.ts,
+      camera: s.device,
+      ...(cameraName ? { cameraName } : {}),
+      shot: s.shot,
+      ts: s.ts,
+      ...(s.width ? { width: s.width } : {}),
+      ...(s.height ? { height: s.height } : {}),
+      url: mediaUrl(s.key),
+    };
+    this.#emit(`county:${s.county}`, { type: 'snapshot', data: notice });
+    this.#emit(`institution:${s.institution}`, { type: 'snapshot', data: notice });
   }
 
   #institutionChanged(id: string): void {

@@ -465,6 +465,64 @@ export class MessageGenerator {
     this.#scheduleReport(d, at + interval * (1 + d.timing.range(-0.01, 0.01)));
   }
 
+  /**
+   * A reading that drifts from its expected level at `t0` to `fault.to` over `fault.over` (a gauge
+   * losing pressure, a growing leak), the device's own noise kept on top; reported every
+   * `fault.reportEvery` while it moves, then at the device's pace. With a `crossing`, the device's
+   * event goes out when the drift passes the threshold, and its restore when the fault is repaired
+   * (`restoreAt`), if the event went out before.
+   */
+  #rampReading(
+    d: DeviceState,
+    index: number,
+    fault: { over: number; to: number; reportEvery: number },
+    t0: number,
+    restoreAt: number | undefined,
+    r: {
+      expected: (at: number) => number;
+      read: (body: TelemetryBody) => number | undefined;
+      write: (body: TelemetryBody, level: number) => TelemetryBody;
+      crossing?: {
+        threshold: number;
+        falling: boolean;
+        event: Record<string, unknown>;
+        restore: Record<string, unknown>;
+      };
+    },
+  ): void {
+    const start = r.expected(t0);
+    const level = (at: number) =>
+      at >= t0 + fault.over ? fault.to : start + ((fault.to - start) * (at - t0)) / fault.over;
+    d.effects.push({
+      fault: index,
+      from: t0,
+      until: restoreAt ?? Number.POSITIVE_INFINITY,
+      apply: (body, at) => {
+        const value = r.read(body);
+        return value === undefined ? body : r.write(body, level(at) + value - r.expected(at));
+      },
+    });
+    d.effects.push({ fault: index, from: t0, until: t0 + fault.over + 1, intervalMs: fault.reportEvery });
+    this.#action(t0, (at) => this.#reportAt(d, at));
+    const c = r.crossing;
+    let crossAt: number | undefined;
+    if (
+      c &&
+      (c.falling ? start > c.threshold && fault.to < c.threshold : start < c.threshold && fault.to >= c.threshold)
+    ) {
+      crossAt = t0 + (fault.over * (c.threshold - start)) / (fault.to - start);
+      if (restoreAt !== undefined && crossAt >= restoreAt) crossAt = undefined;
+    }
+    if (c && crossAt !== undefined) this.#action(crossAt, (at) => this.#deviceMessage(d, 'event', c.event, at, index));
+    if (restoreAt !== undefined) {
+      const crossed = crossAt !== undefined;
+      this.#action(restoreAt, (at) => {
+        if (c && crossed) this.#deviceMessage(d, 'event', c.restore, at, index);
+        this.#reportAt(d, at);
+      });
+    }
+  }
+
   #deviceMessage(
     d: DeviceState,
     type: 'telemetry' | 'event',
@@ -714,53 +772,25 @@ export class MessageGenerator {
         for (const d of devices) {
           const sig = d.signal;
           if (!(sig instanceof PressureSignal)) this.#fail(index, fault, `${d.cfg.id} is not a pressure gauge`);
-          const start = sig.expectedPressure(t0);
-          const level = (at: number) =>
-            at >= t0 + fault.over ? fault.to : start + ((fault.to - start) * (at - t0)) / fault.over;
-          d.effects.push({
-            fault: index,
-            from: t0,
-            until: restoreAt ?? Number.POSITIVE_INFINITY,
-            apply: (body, at) => {
-              if (body.kind !== 'extinguisher') return body;
-              const noise = body.pressure - sig.expectedPressure(at);
-              return { ...body, pressure: round(clamp(level(at) + noise, 0, 10), 3) };
-            },
-          });
-          // Report faster while the pressure falls, then at the gauge's own pace.
-          d.effects.push({ fault: index, from: t0, until: t0 + fault.over + 1, intervalMs: fault.reportEvery });
-          this.#action(t0, (at) => this.#reportAt(d, at));
           const below = fault.eventBelow ?? LOW_PRESSURE_MPA[sig.medium];
-          let lowAt: number | undefined;
-          if (fault.event && start > below && fault.to < below) {
-            lowAt = t0 + (fault.over * (start - below)) / (start - fault.to);
-            if (restoreAt === undefined || lowAt < restoreAt) {
-              const detail = `pressure below ${below} MPa`;
-              this.#action(lowAt, (at) =>
-                this.#deviceMessage(
-                  d,
-                  'event',
-                  { kind: 'extinguisher', event: 'low_pressure', zone: d.zone, detail },
-                  at,
-                  index,
-                ),
-              );
-            } else lowAt = undefined;
-          }
-          if (restoreAt !== undefined) {
-            const sentLow = lowAt !== undefined;
-            this.#action(restoreAt, (at) => {
-              if (sentLow)
-                this.#deviceMessage(
-                  d,
-                  'event',
-                  { kind: 'extinguisher', event: 'restore', zone: d.zone, detail: 'recharged' },
-                  at,
-                  index,
-                );
-              this.#reportAt(d, at);
-            });
-          }
+          this.#rampReading(d, index, fault, t0, restoreAt, {
+            expected: (at) => sig.expectedPressure(at),
+            read: (body) => (body.kind === 'extinguisher' ? body.pressure : undefined),
+            write: (body, level) => ({ ...body, pressure: round(clamp(level, 0, 10), 3) }) as TelemetryBody,
+            crossing: fault.event
+              ? {
+                  threshold: below,
+                  falling: true,
+                  event: {
+                    kind: 'extinguisher',
+                    event: 'low_pressure',
+                    zone: d.zone,
+                    detail: `pressure below ${below} MPa`,
+                  },
+                  restore: { kind: 'extinguisher', event: 'restore', zone: d.zone, detail: 'recharged' },
+                }
+              : undefined,
+          });
         }
         endSimMs = restoreAt ?? t0 + fault.over;
         if (restoreAt !== undefined) mark('end', restoreAt, targets);
@@ -775,53 +805,25 @@ export class MessageGenerator {
         for (const d of devices) {
           const sig = d.signal;
           if (!(sig instanceof ElectricalSignal)) this.#fail(index, fault, `${d.cfg.id} is not an electrical circuit`);
-          const start = sig.expectedResidualCurrent(t0);
-          const level = (at: number) =>
-            at >= t0 + fault.over ? fault.to : start + ((fault.to - start) * (at - t0)) / fault.over;
-          d.effects.push({
-            fault: index,
-            from: t0,
-            until: restoreAt ?? Number.POSITIVE_INFINITY,
-            apply: (body, at) => {
-              if (body.kind !== 'electrical' || body.residualCurrent === undefined) return body;
-              const noise = body.residualCurrent - sig.expectedResidualCurrent(at);
-              return { ...body, residualCurrent: Math.round(clamp(level(at) + noise, 0, 100_000)) };
-            },
+          this.#rampReading(d, index, fault, t0, restoreAt, {
+            expected: (at) => sig.expectedResidualCurrent(at),
+            read: (body) => (body.kind === 'electrical' ? body.residualCurrent : undefined),
+            write: (body, level) =>
+              ({ ...body, residualCurrent: Math.round(clamp(level, 0, 100_000)) }) as TelemetryBody,
+            crossing: fault.event
+              ? {
+                  threshold: fault.eventAbove,
+                  falling: false,
+                  event: {
+                    kind: 'electrical',
+                    event: 'leakage',
+                    zone: d.zone,
+                    detail: `residual current above ${fault.eventAbove} mA`,
+                  },
+                  restore: { kind: 'electrical', event: 'restore', zone: d.zone, detail: 'repaired' },
+                }
+              : undefined,
           });
-          // Report faster while the leak grows, then at the detector's own pace.
-          d.effects.push({ fault: index, from: t0, until: t0 + fault.over + 1, intervalMs: fault.reportEvery });
-          this.#action(t0, (at) => this.#reportAt(d, at));
-          let alarmAt: number | undefined;
-          if (fault.event && start < fault.eventAbove && fault.to >= fault.eventAbove) {
-            alarmAt = t0 + (fault.over * (fault.eventAbove - start)) / (fault.to - start);
-            if (restoreAt !== undefined && alarmAt >= restoreAt) alarmAt = undefined;
-          }
-          if (alarmAt !== undefined) {
-            const detail = `residual current above ${fault.eventAbove} mA`;
-            this.#action(alarmAt, (at) =>
-              this.#deviceMessage(
-                d,
-                'event',
-                { kind: 'electrical', event: 'leakage', zone: d.zone, detail },
-                at,
-                index,
-              ),
-            );
-          }
-          if (restoreAt !== undefined) {
-            const alarmed = alarmAt !== undefined;
-            this.#action(restoreAt, (at) => {
-              if (alarmed)
-                this.#deviceMessage(
-                  d,
-                  'event',
-                  { kind: 'electrical', event: 'restore', zone: d.zone, detail: 'repaired' },
-                  at,
-                  index,
-                );
-              this.#reportAt(d, at);
-            });
-          }
         }
         endSimMs = restoreAt ?? t0 + fault.over;
         if (restoreAt !== undefined) mark('end', restoreAt, targets);

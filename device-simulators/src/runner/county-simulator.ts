@@ -447,6 +447,9 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       will: { topic: step.will.topic, payload: Buffer.from(step.will.payload), qos: 1, retain: true },
       keepalive: m.keepaliveS ?? 30,
       reconnectPeriod: m.reconnectPeriodMs ?? 2000,
+      // A refused CONNECT (server unavailable, busy, rate-limited) is tried again, as a real
+      // gateway tries again: mqtt.js otherwise gives up on the first refusal for good.
+      reconnectOnConnackError: true,
       connectTimeout: m.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       ...(m.ca ? { ca: m.ca } : {}),
       // MQTT 3.1.1: what aedes speaks; mosquitto and EMQX accept it too.

@@ -65,19 +65,23 @@ export interface EmbeddedBrokerTls {
 
 /**
  * Failed CONNECTs allowed per source address and per gateway id within `windowMs`, counting
- * those still being verified. Over the address limit a CONNECT is refused before any lookup;
+ * those still being verified. An address with no failure in the window may have
+ * `burstPerAddress` CONNECTs in flight (many gateways behind one NAT, all reconnecting after a
+ * broker restart). Over the address limit a CONNECT is refused before any lookup;
  * over the gateway limit only a secret verified recently (the directory's cache) passes, so the
  * gateway itself, connected before, still gets in while its id is under attack, and the guesses
  * cost no scrypt.
  */
 export interface BrokerAuthLimits {
   perAddress: number;
+  burstPerAddress: number;
   perGateway: number;
   windowMs: number;
 }
 
 export const DEFAULT_BROKER_AUTH_LIMITS: Readonly<BrokerAuthLimits> = Object.freeze({
   perAddress: 20,
+  burstPerAddress: 100,
   perGateway: 10,
   windowMs: 60_000,
 });
@@ -211,7 +215,11 @@ export class EmbeddedBroker implements MessageSource {
     this.#o = opts;
     this.#log = opts.logger.child({ module: 'embedded-broker' });
     const limits = { ...DEFAULT_BROKER_AUTH_LIMITS, ...opts.authLimits };
-    this.#byAddress = new FailureLimiter({ max: limits.perAddress, windowMs: limits.windowMs });
+    this.#byAddress = new FailureLimiter({
+      max: limits.perAddress,
+      burst: Math.max(limits.burstPerAddress, limits.perAddress),
+      windowMs: limits.windowMs,
+    });
     this.#byGateway = new FailureLimiter({ max: limits.perGateway, windowMs: limits.windowMs });
     this.#failureLog = new AuthFailureLog({
       logger: this.#log,

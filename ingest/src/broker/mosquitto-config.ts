@@ -26,15 +26,17 @@ export interface ServiceAccount {
 
 /**
  * What each county service may do on the broker — no more (ARCHITECTURE.md, production form):
- * - ingest takes every gateway message on the shared subscription and publishes nothing;
+ * - ingest takes every gateway message on the shared subscription and announces each
+ *   video-review picture it stored on the county topics (`anlian-county/v1/{county}/media/{institution}`);
  * - alerting reads every gateway message (its own sessions, never behind ingest's storage path),
  *   sends commands to gateways, and publishes and reads alert changes on the county topics;
- * - a dashboard node reads gateway messages (live state) and the county topics (alert changes).
+ * - a dashboard node reads gateway messages (live state) and the county topics (alert changes,
+ *   stored pictures).
  */
 export const SERVICE_ACL: Readonly<Record<CountyServiceRole, { what: string; rules: readonly string[] }>> = {
   ingest: {
-    what: 'ingest replicas: every gateway message (shared subscription)',
-    rules: [`topic read ${TOPIC_ROOT}/#`],
+    what: 'ingest replicas: every gateway message (shared subscription), stored pictures announced on the county topics',
+    rules: [`topic read ${TOPIC_ROOT}/#`, `topic write ${COUNTY_TOPIC_ROOT}/+/media/+`],
   },
   alerting: {
     what: 'alerting nodes: every gateway message, commands to gateways, alert changes on the county topics',
@@ -45,7 +47,7 @@ export const SERVICE_ACL: Readonly<Record<CountyServiceRole, { what: string; rul
     ],
   },
   dashboard: {
-    what: 'dashboard nodes: every gateway message (live state) and alert changes on the county topics',
+    what: 'dashboard nodes: every gateway message (live state), alert changes and stored pictures on the county topics',
     rules: [`topic read ${TOPIC_ROOT}/#`, `topic read ${COUNTY_TOPIC_ROOT}/#`],
   },
 };
@@ -96,6 +98,9 @@ function gatewayAcl(c: MosquittoGatewayCredential): string[] {
     `topic write ${topics.heartbeat(a)}`,
     `topic write ${prefix}/device/+/telemetry`,
     `topic write ${prefix}/device/+/event`,
+    // Video-review pictures of its cameras (视频复核): without this line mosquitto acknowledged
+    // and dropped every snapshot a gateway sent to a production county.
+    `topic write ${prefix}/device/+/snapshot`,
     `topic write ${prefix}/cmd/+/reply`,
     `topic read ${topics.commandsOf(a)}`,
   ];

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { CountyConfig } from '@anlian/protocol';
+import { CountyConfig, type CountyConfigInput } from '@anlian/protocol';
 import { hashSecret, migrateToLatest, openDatabase, Registry } from '@anlian/store';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
@@ -82,12 +82,12 @@ async function connectMs(port: number, gateway: keyof typeof SECRET): Promise<nu
   return ms;
 }
 
-async function start(opts: Partial<EmbeddedBrokerOptions> = {}) {
+async function start(opts: Partial<EmbeddedBrokerOptions> = {}, county: CountyConfigInput = TEST_COUNTY) {
   const { db, close } = openDatabase({ sqlitePath: ':memory:' });
   cleanups.push(close);
   await migrateToLatest(db);
   const registry = new Registry(db);
-  await registry.importCounty(CountyConfig.parse(TEST_COUNTY));
+  await registry.importCounty(CountyConfig.parse(county));
   const lines: Record<string, unknown>[] = [];
   const logger = pino(
     { level: 'info' },
@@ -199,5 +199,57 @@ describe('embedded broker under a password-guessing attack', () => {
     expect(hashed, counts).toBeLessThan(100);
     expect(abandoned, counts).toBeGreaterThan(0);
     expect(stopMs, counts).toBeLessThan(2000 + 20 * scrypt);
+  }, 300_000);
+
+  it('lets in every gateway behind one address when they connect together (a NAT, a broker restart)', async () => {
+    // 60 gateways, one address: three times the failure limit in flight at once, none failing.
+    const gateways = Array.from({ length: 60 }, (_, i) => ({
+      id: `gw-nat-${i}`,
+      secret: `secret-of-nat-gateway-${i}`,
+    }));
+    const county: CountyConfigInput = {
+      ...TEST_COUNTY,
+      institutions: [
+        {
+          ...(TEST_COUNTY.institutions[0] as CountyConfigInput['institutions'][number]),
+          gateways: gateways.map((g) => ({ ...g, devices: [] })),
+        },
+      ],
+    };
+    const b = await start({}, county);
+    const results = await Promise.allSettled(
+      gateways.map((g) =>
+        mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, {
+          clientId: g.id,
+          username: g.id,
+          password: g.secret,
+          reconnectPeriod: 0,
+          connectTimeout: 120_000,
+        }),
+      ),
+    );
+    const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [`${gateways[i]?.id}: ${r.reason}`] : []));
+    for (const r of results) if (r.status === 'fulfilled') await r.value.endAsync(true);
+    expect(refused).toEqual([]);
+    expect(await b.failures('rate_limited_address')).toBe(0);
+
+    // The burst is not a way around the limits: 600 guesses at all 60 ids from another address,
+    // 100 at a time, cost at most a burst's worth of verifications before its failures lock it.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        while (next < 600) {
+          const i = next++;
+          await guess(b.port, `gw-nat-${i % 60}`, i);
+        }
+      }),
+    );
+    const hashed = await b.failures('bad_secret');
+    const refusedCheaply = (await b.failures('rate_limited_address')) + (await b.failures('rate_limited_gateway'));
+    const abandoned = await b.failures('abandoned');
+    const counts = JSON.stringify({ hashed, refusedCheaply, abandoned });
+    expect(hashed + refusedCheaply + abandoned, counts).toBe(600);
+    expect(hashed, counts).toBeGreaterThan(0);
+    expect(hashed, counts).toBeLessThanOrEqual(100);
   }, 300_000);
 });

@@ -78,11 +78,12 @@ describe('writeMosquittoAuthFiles', () => {
       `topic write ${P}/heartbeat`,
       `topic write ${P}/device/+/telemetry`,
       `topic write ${P}/device/+/event`,
+      `topic write ${P}/device/+/snapshot`,
       `topic write ${P}/cmd/+/reply`,
       `topic read ${P}/cmd/+`,
     ]);
-    // ingest only reads; alerting sends commands and alert changes; a dashboard only reads.
-    expect(block('ingest')).toEqual(['topic read anlian/v1/#']);
+    // ingest reads and announces stored pictures; alerting sends commands and alert changes; a dashboard only reads.
+    expect(block('ingest')).toEqual(['topic read anlian/v1/#', 'topic write anlian-county/v1/+/media/+']);
     expect(block('alerting')).toEqual([
       'topic read anlian/v1/#',
       'topic write anlian/v1/+/+/+/cmd/+',
@@ -90,7 +91,7 @@ describe('writeMosquittoAuthFiles', () => {
     ]);
     expect(block('dashboard')).toEqual(['topic read anlian/v1/#', 'topic read anlian-county/v1/#']);
     // No gateway may touch the county-internal topics.
-    expect(acl.match(/anlian-county/g)).toHaveLength(2);
+    expect(acl.match(/anlian-county/g)).toHaveLength(3);
     // No gateway may write its own commands, and no rule uses `#` under a gateway prefix.
     expect(acl).not.toMatch(/write anlian\/v1\/[^+][^\n]*\/cmd\/\+\n/);
     expect(acl).not.toMatch(/anlian\/v1\/youyang\/[^\n]*#/);

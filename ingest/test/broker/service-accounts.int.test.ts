@@ -164,6 +164,36 @@ describe('county service accounts on mosquitto 2', () => {
     expect(atGateway?.got).toEqual([]);
   });
 
+  it('a gateway’s snapshot reaches ingest; ingest announces the stored picture on the county media topic, dashboards read it; a dashboard or gateway cannot forge one', async () => {
+    const ingest = await service('ingest');
+    const dashboard = await service('dashboard');
+    const gw = await connectGateway(broker.url, GW_A);
+    const [atIngest, atDashboard, atGateway] = [ingest, dashboard, gw].map(inbox);
+    const MEDIA_TOPIC = countyTopics.mediaStored(GW_A.county, GW_A.institution);
+    await ingest.subscribeAsync(`$share/ingest/${topics.allGateways()}`, { qos: 1 });
+    await dashboard.subscribeAsync(countyTopics.allMediaStored(), { qos: 1 });
+    await gw.subscribeAsync(countyTopics.allMediaStored(), { qos: 1 });
+    // Gateways speak MQTT 3.1.1: a denied PUBLISH would be acknowledged and dropped, so the
+    // snapshot arriving at ingest is the proof that the gateway's ACL lets it through.
+    await gw.publishAsync(topics.snapshot(A, 'cam-1'), 'picture', { qos: 1 });
+    await atIngest?.until(topics.snapshot(A, 'cam-1'), 'picture');
+    await expect(dashboard.publishAsync(MEDIA_TOPIC, 'forged-by-dashboard', { qos: 1 })).rejects.toMatchObject({
+      code: 0x87,
+    });
+    await gw.publishAsync(MEDIA_TOPIC, 'forged-by-gateway', { qos: 1 });
+    await ingest.publishAsync(MEDIA_TOPIC, 'stored-1', { qos: 1 });
+    await atDashboard?.until(MEDIA_TOPIC, 'stored-1');
+    expect(atDashboard?.payloads()).toEqual(['stored-1']);
+    // ingest may announce pictures only: the alert topics stay alerting's.
+    await expect(ingest.publishAsync(ALERT_TOPIC, 'forged-by-ingest', { qos: 1 })).rejects.toMatchObject({
+      code: 0x87,
+    });
+    // A later message through the broker: what the gateway was going to receive has arrived (nothing).
+    await gw.publishAsync(topics.heartbeat(A), 'fence', { qos: 1 });
+    await atIngest?.until(topics.heartbeat(A), 'fence');
+    expect(atGateway?.got).toEqual([]);
+  });
+
   it('refuses a service with a wrong password, and anonymous clients', async () => {
     expect(
       await refusalCode(

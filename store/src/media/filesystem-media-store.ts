@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { MediaRecord, MediaStore, NewMedia } from './media-store.js';
-
-const KEY = /^[A-Za-z0-9_-]{1,64}\/\d{8}\/[a-f0-9]{32}\.jpg$/;
+import { isMediaKey, type MediaRecord, type MediaStore, mediaKey, type NewMedia } from './media-store.js';
 
 /**
  * Pictures as files: `{root}/{institution}/{yyyymmdd}/{id}.jpg` with a `.json` record beside
@@ -19,12 +17,7 @@ export class FilesystemMediaStore implements MediaStore {
   }
 
   async put(meta: NewMedia, data: Buffer, receivedAt = Date.now()): Promise<MediaRecord> {
-    const id = createHash('sha256')
-      .update(JSON.stringify([meta.gateway, meta.device, meta.cause.device, meta.cause.ts, meta.shot]))
-      .digest('hex')
-      .slice(0, 32);
-    const day = new Date(meta.cause.ts).toISOString().slice(0, 10).replaceAll('-', '');
-    const key = `${meta.institution}/${day}/${id}.jpg`;
+    const key = mediaKey(meta);
     const record: MediaRecord = { ...meta, key, bytes: data.length, receivedAt };
     const file = this.#file(key);
     await mkdir(path.dirname(file), { recursive: true });
@@ -34,7 +27,7 @@ export class FilesystemMediaStore implements MediaStore {
   }
 
   async get(key: string): Promise<{ record: MediaRecord; data: Buffer } | undefined> {
-    if (!KEY.test(key)) return undefined;
+    if (!isMediaKey(key)) return undefined;
     const file = this.#file(key);
     try {
       const [data, json] = await Promise.all([readFile(file), readFile(`${file}.json`, 'utf8')]);
@@ -108,7 +101,8 @@ export class FilesystemMediaStore implements MediaStore {
 }
 
 async function writeDurably(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  // Unique per write: two deliveries of one snapshot stored at once must not share a temporary file.
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(data);

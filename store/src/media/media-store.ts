@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
+
 /**
- * The county's store of video-review pictures (视频复核): one interface, a filesystem
- * implementation (the default, under the data directory) and room for an S3-compatible one.
- * Used by the process that receives snapshots (ingest) and the one that serves them (dashboard).
+ * The county's store of video-review pictures (视频复核): one interface, two implementations —
+ * files under the data directory (the all-in-one on SQLite) and the operational store's `media`
+ * table (PostgreSQL: every ingest replica and dashboard node, on any server, sees the same
+ * pictures) — and room for an S3-compatible one. Used by the process that receives snapshots
+ * (ingest) and the one that serves them (dashboard).
  */
 
 /** What is known about one stored picture. */
@@ -40,3 +44,23 @@ export interface MediaStore {
 
 /** Video retention ≥ 30 days (公共安全视频图像信息系统管理条例, 2025): the default, configurable. */
 export const DEFAULT_MEDIA_RETENTION_DAYS = 30;
+
+/** A media key: `{institution}/{yyyymmdd}/{32 hex}.jpg` (what `mediaKey` makes; nothing else is looked up). */
+const MEDIA_KEY = /^[A-Za-z0-9_-]{1,64}\/\d{8}\/[a-f0-9]{32}\.jpg$/;
+
+export function isMediaKey(key: string): boolean {
+  return MEDIA_KEY.test(key);
+}
+
+/**
+ * The key of a picture: a hash of (gateway, camera, cause, shot), so a redelivered snapshot lands
+ * on the key it had, under its institution and the day of the alarm it documents.
+ */
+export function mediaKey(meta: Pick<NewMedia, 'institution' | 'gateway' | 'device' | 'cause' | 'shot'>): string {
+  const id = createHash('sha256')
+    .update(JSON.stringify([meta.gateway, meta.device, meta.cause.device, meta.cause.ts, meta.shot]))
+    .digest('hex')
+    .slice(0, 32);
+  const day = new Date(meta.cause.ts).toISOString().slice(0, 10).replaceAll('-', '');
+  return `${meta.institution}/${day}/${id}.jpg`;
+}
