@@ -27,7 +27,7 @@ export type { ReportReadDatabase } from './read/report-tables.js';
 export type { SimRunRow } from './read/store-reader.js';
 export { StoreReader } from './read/store-reader.js';
 export { StoreSupervisionSource, type SupervisionSource } from './read/supervision-source.js';
-export { CjkFonts, type FontFace, NOTO_CJK_BOLD, NOTO_CJK_REGULAR } from './render/cjk-font.js';
+export { type CjkFaces, CjkFonts, type FontFace, NOTO_CJK_BOLD, NOTO_CJK_REGULAR } from './render/cjk-font.js';
 export { writeExcelReport } from './render/excel-report.js';
 export { writePdfReport } from './render/pdf-report.js';
 export type { Lang } from './render/report-labels.js';

@@ -48,14 +48,13 @@ async function measure(job: MeasureJob): Promise<MeasureResult> {
       await part('simulation run', reader.simRun(job.runId));
       const institutions = await part('institutions', reader.institutions(scope));
       await Promise.all([
-        part('devices', reader.devices(scope)),
         part('gateway status (InfluxDB)', influx.gatewayStatus(scope, fromMs, toMs)),
         part('alerts opened', reader.alertsOpenedIn(scope, fromMs, toMs)),
         part(
           'offline conditions',
           reader.conditionsOverlapping(scope, ['device-offline', 'camera-offline', 'gateway-offline'], fromMs, toMs),
         ),
-        part('deliveries', reader.deliveries(scope, fromMs, toMs)),
+        part('deliveries', reader.deliveryOutcomes(scope, fromMs, toMs)),
         part('fire events (InfluxDB)', influx.deviceEvents(scope, 'fire', ['fire'], fromMs, toMs)),
         part(
           'camera events (InfluxDB)',
@@ -76,6 +75,8 @@ async function measure(job: MeasureJob): Promise<MeasureResult> {
           drills.map((d) => d.id),
         ),
       );
+      // computeFigures reads the registry's devices last, and uses them at once.
+      await part('devices', reader.devices(scope));
     });
     phases.push(queries.result);
 
@@ -91,7 +92,11 @@ async function measure(job: MeasureJob): Promise<MeasureResult> {
     phases.push(excel.result);
 
     // The font is read once per process (the report worker keeps it): one run.
-    const font = await measurePhase(peak, 'font', 1, async () => CjkFonts.load());
+    const font = await measurePhase(peak, 'font', 1, async () => {
+      const fonts = CjkFonts.load();
+      await fonts.faces();
+      return fonts;
+    });
     phases.push(font.result);
 
     const pdf = await measurePhase(peak, 'pdf', job.runs, () => writePdfReport(figures.value, font.value));

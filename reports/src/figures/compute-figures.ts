@@ -1,7 +1,7 @@
 import type { ReportPeriod } from '../period.js';
 import type { DeviceEventPoint, InfluxReader } from '../read/influx-reader.js';
 import { type ReportSource, simRunOf } from '../read/report-source.js';
-import type { AlertRow, DeliveryRow, DeviceRow, ScopeFilter, StoreReader } from '../read/store-reader.js';
+import type { AlertRow, DeliveryOutcomeRow, DeviceRow, ScopeFilter, StoreReader } from '../read/store-reader.js';
 import { type SupervisionSource, supervisionMarker } from '../read/supervision-source.js';
 import { ZonedCalendar } from '../time/zoned-calendar.js';
 import { downIntervals, type Interval, totalLength, unionClipped } from './intervals.js';
@@ -98,12 +98,11 @@ export async function computeFigures(
   // Nothing after "now" has happened yet: a report of the current month counts up to now.
   const endMs = Math.min(toMs, req.now);
 
-  const [devices, statusByGateway, alerts, conditions, deliveries, fireEvents, cameraEvents] = await Promise.all([
-    store.devices(scope),
+  const [statusByGateway, alerts, conditions, pushes, fireEvents, cameraEvents] = await Promise.all([
     influx.gatewayStatus(scope, fromMs, endMs),
     store.alertsOpenedIn(scope, fromMs, toMs),
     store.conditionsOverlapping(scope, [...o.deviceOfflineRules, ...o.gatewayOfflineRules], fromMs, endMs),
-    store.deliveries(scope, fromMs, toMs),
+    store.deliveryOutcomes(scope, fromMs, toMs).then(pushFigures),
     influx.deviceEvents(scope, 'fire', ['fire'], fromMs, toMs),
     influx.deviceEvents(scope, 'camera', [...o.cameraFaultEvents, 'restore'], fromMs - o.cameraLookbackMs, endMs),
   ]);
@@ -112,22 +111,29 @@ export async function computeFigures(
     scope,
     drills.map((d) => d.id),
   );
+  const supervision: ReportFigures['supervision'] = deps.supervision
+    ? await deps.supervision.read(
+        scope,
+        fromMs,
+        toMs,
+        req.now,
+        source.kind === 'simulation' ? supervisionMarker(source.seed) : null,
+      )
+    : { available: false };
+
+  const drillIds = new Set(drills.map((d) => d.id));
+  const live = alerts.filter((a) => a.drillId === null);
+  const drillWindows = drillWindowsByInstitution(drills);
 
   // ——— offline intervals: gateway status history ∪ gateway absence alerts; device absence alerts ———
-  const gatewayDown = new Map<string, Interval[]>();
-  const gateways = new Set(devices.map((d) => d.gateway));
-  for (const gw of gateways) {
-    const changes = (statusByGateway.get(gw) ?? []).map((p) => ({ at: p.at, down: p.state !== 'online' }));
-    // No status record at all: the county has never heard from it in or before the period.
-    gatewayDown.set(gw, changes.length === 0 ? [[fromMs, endMs]] : downIntervals(changes, endMs));
-  }
+  const gatewayAlerts = new Map<string, Interval[]>();
   const deviceDown = new Map<string, Interval[]>();
   for (const a of conditions) {
     const end = a.clearedAt ?? a.closedAt ?? endMs;
     if (o.gatewayOfflineRules.includes(a.rule)) {
-      const list = gatewayDown.get(a.gateway) ?? [];
+      const list = gatewayAlerts.get(a.gateway) ?? [];
       list.push([a.openedAt, end]);
-      gatewayDown.set(a.gateway, list);
+      gatewayAlerts.set(a.gateway, list);
     } else if (a.device !== null) {
       const k = deviceKey(a.gateway, a.device);
       const list = deviceDown.get(k) ?? [];
@@ -135,20 +141,37 @@ export async function computeFigures(
       deviceDown.set(k, list);
     }
   }
-  const offlineOf = (d: DeviceRow, lo: number): Interval[] =>
-    unionClipped(
-      [...(gatewayDown.get(d.gateway) ?? []), ...(deviceDown.get(deviceKey(d.gateway, d.id)) ?? [])],
-      lo,
-      endMs,
-    );
+  // Each gateway's offline time is merged once, not once per device: most devices have no absence
+  // alert of their own and were registered before the period, so their offline time is their gateway's.
+  const gatewayOffline = new Map<string, Interval[]>();
+  const offlineOfGateway = (gw: string): Interval[] => {
+    let merged = gatewayOffline.get(gw);
+    if (!merged) {
+      const changes = (statusByGateway.get(gw) ?? []).map((p) => ({ at: p.at, down: p.state !== 'online' }));
+      // No status record at all: the county has never heard from it in or before the period.
+      const down: Interval[] = changes.length === 0 ? [[fromMs, endMs]] : downIntervals(changes, endMs);
+      merged = unionClipped([...down, ...(gatewayAlerts.get(gw) ?? [])], fromMs, endMs);
+      gatewayOffline.set(gw, merged);
+    }
+    return merged;
+  };
+  const offlineOf = (d: DeviceRow, lo: number): Interval[] => {
+    const gateway = offlineOfGateway(d.gateway);
+    const own = deviceDown.get(deviceKey(d.gateway, d.id));
+    if (own === undefined) return lo === fromMs ? gateway : unionClipped(gateway, lo, endMs);
+    return unionClipped([...gateway, ...own], lo, endMs);
+  };
 
-  const online = onlineFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf);
-  const cameras = cameraFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf, cameraEvents, o);
-
-  const drillIds = new Set(drills.map((d) => d.id));
-  const live = alerts.filter((a) => a.drillId === null);
-  const names = new Map(devices.map((d) => [deviceKey(d.gateway, d.id), d.name]));
-  const drillWindows = drillWindowsByInstitution(drills);
+  // The registry's devices are read last and used at once: a county has tens of thousands, whose
+  // rows then die young instead of being carried through every other section's computation.
+  const { online, cameras, falseAlarms } = await (async () => {
+    const devices = await store.devices(scope);
+    return {
+      online: onlineFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf),
+      cameras: cameraFigures(devices, institutions, fromMs, endMs, registeredFrom, offlineOf, cameraEvents, o),
+      falseAlarms: falseAlarmFigures(live, institutions, devices, fireEvents, drillWindows, cal, o.fireAlarmDailyLimit),
+    };
+  })();
 
   return {
     county: { id: county.id, name: county.name, timezone: county.timezone },
@@ -159,23 +182,15 @@ export async function computeFigures(
     institutions,
     online,
     alarms: alarmFigures(live, alerts.length - live.length),
-    falseAlarms: falseAlarmFigures(live, institutions, names, fireEvents, drillWindows, cal, o.fireAlarmDailyLimit),
+    falseAlarms,
     response: responseFigures(live, institutions),
     escalations: escalationFigures(live, institutions),
-    pushes: pushFigures(deliveries),
+    pushes,
     drills: drillFigures(
       drills,
       drillAlerts.filter((a) => a.drillId !== null && drillIds.has(a.drillId)),
     ),
-    supervision: deps.supervision
-      ? await deps.supervision.read(
-          scope,
-          fromMs,
-          toMs,
-          req.now,
-          source.kind === 'simulation' ? supervisionMarker(source.seed) : null,
-        )
-      : { available: false },
+    supervision,
     cameras,
   };
 }
@@ -195,20 +210,26 @@ function onlineFigures(
   const byKind = new Map<string, { n: number; reg: number; on: number }>();
   const byInst = new Map<string, { n: number; reg: number; on: number }>();
   const total = { n: 0, reg: 0, on: 0 };
+  const add = (acc: { n: number; reg: number; on: number }, reg: number, on: number) => {
+    acc.n++;
+    acc.reg += reg;
+    acc.on += on;
+  };
+  const accumulator = (m: Map<string, { n: number; reg: number; on: number }>, k: string) => {
+    let acc = m.get(k);
+    if (!acc) {
+      acc = { n: 0, reg: 0, on: 0 };
+      m.set(k, acc);
+    }
+    return acc;
+  };
   for (const d of devices) {
     const lo = Math.max(fromMs, registeredFrom(d));
     const reg = Math.max(0, endMs - lo);
     const on = reg === 0 ? 0 : reg - totalLength(offlineOf(d, lo));
-    for (const acc of [
-      byKind.get(d.kind) ?? byKind.set(d.kind, { n: 0, reg: 0, on: 0 }).get(d.kind),
-      byInst.get(d.institution) ?? byInst.set(d.institution, { n: 0, reg: 0, on: 0 }).get(d.institution),
-      total,
-    ]) {
-      if (!acc) continue;
-      acc.n++;
-      acc.reg += reg;
-      acc.on += on;
-    }
+    add(accumulator(byKind, d.kind), reg, on);
+    add(accumulator(byInst, d.institution), reg, on);
+    add(total, reg, on);
   }
   const kinds = [
     ...DEVICE_KINDS,
@@ -316,10 +337,21 @@ function drillWindowsByInstitution(drills: readonly { institutions: string[]; st
   return out;
 }
 
+/** Device names by `gateway/device`, of these devices only (a county has tens of thousands). */
+function deviceNames(devices: readonly DeviceRow[], keys: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  if (keys.size === 0) return out;
+  for (const d of devices) {
+    const k = deviceKey(d.gateway, d.id);
+    if (keys.has(k)) out.set(k, d.name);
+  }
+  return out;
+}
+
 function falseAlarmFigures(
   live: readonly AlertRow[],
   institutions: readonly { id: string }[],
-  names: ReadonlyMap<string, string>,
+  devices: readonly DeviceRow[],
   fireEvents: readonly DeviceEventPoint[],
   drillWindows: ReadonlyMap<string, Interval[]>,
   cal: ZonedCalendar,
@@ -346,8 +378,25 @@ function falseAlarmFigures(
     if (a.verdict === 'false_alarm') acc.falseAlarms++;
     det.set(k, acc);
   }
-  const byDetector = [...det.entries()]
-    .filter(([, v]) => v.falseAlarms > 0)
+  const flagged = [...det.entries()].filter(([, v]) => v.falseAlarms > 0);
+
+  // GB 50440's line counts fire alarm signals per detector and local day, drills left out.
+  const perDay = new Map<string, { e: DeviceEventPoint; day: string; count: number }>();
+  for (const e of fireEvents) {
+    if ((drillWindows.get(e.institution) ?? []).some(([a, b]) => e.at >= a && e.at < b)) continue;
+    const day = cal.dayKey(e.at);
+    const k = `${deviceKey(e.gateway, e.device)}@${day}`;
+    const acc = perDay.get(k) ?? { e, day, count: 0 };
+    acc.count++;
+    perDay.set(k, acc);
+  }
+  const over = [...perDay.values()].filter((v) => v.count > dailyLimit);
+
+  const names = deviceNames(
+    devices,
+    new Set([...flagged.map(([k]) => k), ...over.map((v) => deviceKey(v.e.gateway, v.e.device))]),
+  );
+  const byDetector = flagged
     .map(([k, v]) => ({
       institution: v.a.institution,
       gateway: v.a.gateway,
@@ -362,19 +411,7 @@ function falseAlarmFigures(
       (x, y) =>
         y.falseAlarms - x.falseAlarms || x.institution.localeCompare(y.institution) || x.device.localeCompare(y.device),
     );
-
-  // GB 50440's line counts fire alarm signals per detector and local day, drills left out.
-  const perDay = new Map<string, { e: DeviceEventPoint; day: string; count: number }>();
-  for (const e of fireEvents) {
-    if ((drillWindows.get(e.institution) ?? []).some(([a, b]) => e.at >= a && e.at < b)) continue;
-    const day = cal.dayKey(e.at);
-    const k = `${deviceKey(e.gateway, e.device)}@${day}`;
-    const acc = perDay.get(k) ?? { e, day, count: 0 };
-    acc.count++;
-    perDay.set(k, acc);
-  }
-  const overDailyLimit = [...perDay.values()]
-    .filter((v) => v.count > dailyLimit)
+  const overDailyLimit = over
     .map((v) => ({
       institution: v.e.institution,
       gateway: v.e.gateway,
@@ -441,46 +478,30 @@ function escalationFigures(
 }
 
 /**
- * A delivery's outcome is its last record: `sent`; `failed`/`gave_up` (failed for good);
- * `retrying` (still pending when the period ended); a delivery that was only `skipped` by policy
- * counts as skipped, not as a push.
+ * A delivery's outcome is its last record (StoreReader.deliveryOutcomes): `sent`; `failed`/`gave_up`
+ * (failed for good); `retrying` (still pending when the period ended); a delivery that was only
+ * `skipped` by policy counts as skipped, not as a push.
  */
-function pushFigures(rows: readonly DeliveryRow[]): ReportFigures['pushes'] {
-  const byDelivery = new Map<string, DeliveryRow[]>();
-  for (const r of rows) {
-    const list = byDelivery.get(r.deliveryId) ?? [];
-    list.push(r);
-    byDelivery.set(r.deliveryId, list);
-  }
+function pushFigures(rows: readonly DeliveryOutcomeRow[]): ReportFigures['pushes'] {
   const byChannel = new Map<
     string,
     { deliveries: number; sent: number; failed: number; pending: number; attempts: number; skipped: number }
   >();
-  const order: Record<string, number> = { skipped: 0, retrying: 1, failed: 2, gave_up: 2, sent: 3 };
-  for (const list of byDelivery.values()) {
-    const first = list[0];
-    if (!first) continue;
-    const acc = byChannel.get(first.channelType) ?? {
-      deliveries: 0,
-      sent: 0,
-      failed: 0,
-      pending: 0,
-      attempts: 0,
-      skipped: 0,
-    };
-    byChannel.set(first.channelType, acc);
-    const last = [...list]
-      .sort((a, b) => a.at - b.at || a.attempt - b.attempt || (order[a.status] ?? 0) - (order[b.status] ?? 0))
-      .at(-1);
-    acc.attempts += list.filter((r) => r.attempt > 0 && r.status !== 'skipped').length;
-    if (!last || last.status === 'skipped') {
-      acc.skipped++;
+  for (const { channelType, status, deliveries, attempts } of rows) {
+    let acc = byChannel.get(channelType);
+    if (!acc) {
+      acc = { deliveries: 0, sent: 0, failed: 0, pending: 0, attempts: 0, skipped: 0 };
+      byChannel.set(channelType, acc);
+    }
+    acc.attempts += attempts;
+    if (status === 'skipped') {
+      acc.skipped += deliveries;
       continue;
     }
-    acc.deliveries++;
-    if (last.status === 'sent') acc.sent++;
-    else if (last.status === 'retrying') acc.pending++;
-    else acc.failed++;
+    acc.deliveries += deliveries;
+    if (status === 'sent') acc.sent += deliveries;
+    else if (status === 'retrying') acc.pending += deliveries;
+    else acc.failed += deliveries;
   }
   return {
     byChannel: [...byChannel.entries()]

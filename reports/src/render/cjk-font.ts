@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import * as fontkit from 'fontkit';
+import type * as fontkit from 'fontkit';
 import { ReportError, ReportErrorCode } from '../errors.js';
 import { subsetWithoutSubroutines } from './cff-flatten.js';
+import { type FontFileBytes, keepCffLean, readFontWithoutOutlines } from './outlines-on-demand.js';
 
 /** A face inside a font file: a `.ttc` collection needs the face's PostScript name. */
 export interface FontFace {
@@ -23,16 +24,22 @@ export const NOTO_CJK_BOLD: FontFace = {
   name: 'NotoSansCJKsc-Bold',
 };
 
-function open(face: FontFace, flatten: boolean): fontkit.Font {
+function assertExists(face: FontFace): void {
   if (!existsSync(face.path)) {
     throw new ReportError(
       ReportErrorCode.FONT,
       `the report font ${face.path} is missing (Debian: apt-get install fonts-noto-cjk, or set ANLIAN_REPORT_FONT)`,
     );
   }
+}
+
+function open(fk: typeof fontkit, face: FontFace, flatten: boolean, lean: boolean): fontkit.Font {
+  assertExists(face);
   let font: fontkit.Font | fontkit.FontCollection;
+  let file: FontFileBytes | undefined;
   try {
-    font = fontkit.create(readFileSync(face.path), face.name);
+    file = lean ? readFontWithoutOutlines(face.path) : undefined;
+    font = fk.create(file?.bytes ?? readFileSync(face.path), face.name);
   } catch (err) {
     throw new ReportError(ReportErrorCode.FONT, `cannot read the report font ${face.path}: ${(err as Error).message}`, {
       cause: err,
@@ -59,32 +66,63 @@ function open(face: FontFace, flatten: boolean): fontkit.Font {
       return { glyphs, positions, advanceWidth };
     },
   });
+  if (file) keepCffLean(plain, file);
   if (flatten) subsetWithoutSubroutines(plain);
   return plain;
 }
 
+/** The two faces a report is set in. */
+export interface CjkFaces {
+  regular: fontkit.Font;
+  bold: fontkit.Font;
+}
+
 /**
  * The report's CJK faces, read once and shared by every PDF a process writes (reading and
- * parsing the 19 MB collection costs ~0.4 s).
+ * parsing the 19 MB collection costs ~0.4 s). They are read on first use, with fontkit (~4 MB of
+ * heap, loaded then too), and their glyph outlines per glyph (outlines-on-demand.ts): the two
+ * faces keep ~4 MB resident, not the collections' 40 MB.
  */
 export class CjkFonts {
-  constructor(
-    readonly regular: fontkit.Font,
-    readonly bold: fontkit.Font,
+  #faces: Promise<CjkFaces> | undefined;
+
+  private constructor(
+    private readonly regularFace: FontFace,
+    private readonly boldFace: FontFace | undefined,
+    private readonly opts: { flatten: boolean; lean: boolean },
   ) {}
 
   /**
-   * `flatten: false` keeps fontkit's own CFF subsetting (every subroutine kept, ~0.3 s per face
-   * and PDF): for comparing against it, see cff-flatten.ts.
+   * The faces to read; throws if the regular face's file is missing (a missing bold face: the
+   * regular one stands in). `flatten: false` keeps fontkit's own CFF subsetting (every subroutine
+   * kept, ~0.3 s per face and PDF): for comparing against it, see cff-flatten.ts. `lean: false`
+   * reads the files whole and leaves fontkit's tables as it parsed them, for comparing against
+   * outlines-on-demand.ts.
    */
   static load(
     regular: FontFace = NOTO_CJK_REGULAR,
     bold: FontFace | undefined = NOTO_CJK_BOLD,
-    opts: { flatten?: boolean } = {},
+    opts: { flatten?: boolean; lean?: boolean } = {},
   ): CjkFonts {
-    const flatten = opts.flatten ?? true;
-    const r = open(regular, flatten);
-    const b = bold && existsSync(bold.path) ? open(bold, flatten) : r;
-    return new CjkFonts(r, b);
+    assertExists(regular);
+    return new CjkFonts(regular, bold && existsSync(bold.path) ? bold : undefined, {
+      flatten: opts.flatten ?? true,
+      lean: opts.lean ?? true,
+    });
+  }
+
+  /** The faces, read the first time they are asked for (a failed read is tried again next time). */
+  faces(): Promise<CjkFaces> {
+    this.#faces ??= (async () => {
+      const fk = await import('fontkit');
+      const { flatten, lean } = this.opts;
+      const regular = open(fk, this.regularFace, flatten, lean);
+      const bold = this.boldFace ? open(fk, this.boldFace, flatten, lean) : regular;
+      return { regular, bold };
+    })().catch((err: unknown) => {
+      this.#faces = undefined;
+      throw err;
+    });
+    return this.#faces;
   }
 }

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 // Formula-like text (a county or device named "=HYPERLINK(…)") is shown, never evaluated.
 import { neutraliseFormula } from '@anlian/store';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { ReportFigures } from '../figures/report-figures.js';
 import { reportHeading } from './report-heading.js';
 import { type Lang, t } from './report-labels.js';
@@ -9,6 +10,19 @@ import { sheetName } from './spreadsheet-text.js';
 
 const NUM_FMT: Partial<Record<ReportColumn['kind'], string>> = { percent: '0.00%', seconds: '0.0', int: '0' };
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE8EEF5' } };
+
+let Workbook: typeof ExcelJS.Workbook | undefined;
+
+/**
+ * exceljs's Workbook, loaded with the first workbook, not with the package: a process that renders
+ * on a worker thread (WorkerRenderer) or has not made a report yet never holds it. And only the
+ * Workbook (~6 MB resident), not the package's index, which also loads its streaming reader and
+ * writer and their zip and XML libraries (~15 MB more) that a report never uses.
+ */
+function workbookClass(): typeof ExcelJS.Workbook {
+  Workbook ??= createRequire(import.meta.url)('exceljs/lib/doc/workbook.js') as typeof ExcelJS.Workbook;
+  return Workbook;
+}
 
 function cell(value: CellValue, kind: ReportColumn['kind']): ExcelJS.CellValue {
   if (value === undefined) return null;
@@ -48,7 +62,7 @@ function writeSection(ws: ExcelJS.Worksheet, s: ReportSection, lang: Lang): void
 
 /** The report as an Excel workbook: a summary sheet, then one sheet per section. */
 export async function writeExcelReport(f: ReportFigures, lang: Lang = 'zh'): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (workbookClass())();
   wb.creator = 'Anlian 安联网';
   wb.created = new Date(f.generatedAt);
   wb.modified = new Date(f.generatedAt);

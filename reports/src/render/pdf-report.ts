@@ -1,6 +1,6 @@
-import PDFDocument from 'pdfkit';
 import type { ReportFigures } from '../figures/report-figures.js';
 import type { CjkFonts } from './cjk-font.js';
+import { batchContent, textInBox } from './pdfkit-lean.js';
 import { reportHeading } from './report-heading.js';
 import { type Lang, t } from './report-labels.js';
 import {
@@ -72,11 +72,7 @@ function drawTable(doc: Doc, table: ReportTable, lang: Lang): void {
     const y = doc.y;
     table.columns.forEach((c, i) => {
       const w = widths[i] ?? 0;
-      doc.text(fit(doc, c.header, w - 6), x + 3, y + 4, {
-        width: w - 6,
-        lineBreak: false,
-        align: c.kind === 'text' ? 'left' : 'right',
-      });
+      textInBox(doc, fit(doc, c.header, w - 6), x + 3, y + 4, w - 6, c.kind === 'text' ? 'left' : 'right');
       x += w;
     });
     doc.y = y + ROW_H + 4;
@@ -110,7 +106,7 @@ function drawTable(doc: Doc, table: ReportTable, lang: Lang): void {
     table.columns.forEach((c, i) => {
       const w = widths[i] ?? 0;
       const text = fit(doc, cellText(row[c.key], c.kind), w - 6);
-      doc.text(text, x + 3, y + 3.5, { width: w - 6, lineBreak: false, align: c.kind === 'text' ? 'left' : 'right' });
+      textInBox(doc, text, x + 3, y + 3.5, w - 6, c.kind === 'text' ? 'left' : 'right');
       x += w;
     });
     doc
@@ -178,9 +174,8 @@ function drawChart(doc: Doc, chart: BarChart): void {
   }
   doc.font('cjk').fontSize(7.5);
   for (const bar of chart.bars) {
-    doc
-      .fillColor(TEXT)
-      .text(fit(doc, bar.label, labelW - 8), x0, y + 1.5, { width: labelW - 8, lineBreak: false, align: 'right' });
+    doc.fillColor(TEXT);
+    textInBox(doc, fit(doc, bar.label, labelW - 8), x0, y + 1.5, labelW - 8, 'right');
     let bx = x0 + labelW;
     let total = 0;
     for (const s of bar.segments) {
@@ -228,6 +223,8 @@ function decoratePages(doc: Doc, header: string, lang: Lang): void {
  * period in every page's header, page numbers in the footer.
  */
 export async function writePdfReport(f: ReportFigures, fonts: CjkFonts, lang: Lang = 'zh'): Promise<Buffer> {
+  // pdfkit is loaded with the first PDF, not with the package (see writeExcelReport).
+  const { default: PDFDocument } = await import('pdfkit');
   const heading = reportHeading(f, lang);
   const doc = new PDFDocument({
     size: 'A4',
@@ -240,14 +237,16 @@ export async function writePdfReport(f: ReportFigures, fonts: CjkFonts, lang: La
       CreationDate: new Date(f.generatedAt),
     },
   });
+  batchContent(doc);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<void>((resolve, reject) => {
     doc.on('end', () => resolve());
     doc.on('error', reject);
   });
-  doc.registerFont('cjk', fonts.regular as unknown as string);
-  doc.registerFont('cjk-bold', fonts.bold as unknown as string);
+  const faces = await fonts.faces();
+  doc.registerFont('cjk', faces.regular as unknown as string);
+  doc.registerFont('cjk-bold', faces.bold as unknown as string);
 
   const x0 = MARGIN.left;
   const width = doc.page.width - MARGIN.left - MARGIN.right;
