@@ -14,8 +14,8 @@ import {
 import { ensureDatabaseV1, InfluxWriter } from '@anlian/timeseries';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { MessageSource } from './broker/message-source.js';
-import { SnapshotSubscriber } from './broker/snapshot-subscriber.js';
 import type { IngestConfig } from './config.js';
 import { loadIngestConfig } from './config.js';
 import { IngestError } from './errors.js';
@@ -85,7 +85,7 @@ export async function startIngest(
           authLimits: config.mqttAuth,
           ...(config.mqtt.tls ? { tls: await readTlsFiles(config.mqtt.tls) } : {}),
         })
-      : new SnapshotSubscriber({
+      : new ExternalSubscriber({
           ...config.broker,
           logger,
           metrics,

@@ -168,7 +168,9 @@ export class ExternalSubscriber implements MessageSource {
   get filters(): { bulk: string[]; alarm: string[] } {
     const share = `$share/${this.#o.shareGroup ?? 'ingest'}/${TOPIC_ROOT}/+/+/+`;
     return {
-      bulk: [`${share}/device/+/telemetry`, `${share}/heartbeat`],
+      // Video-review snapshots in the bulk lane: up to 124 KiB each, following the fire alarm they
+      // document; they must never hold an alarm back, and are acknowledged once in the media store.
+      bulk: [`${share}/device/+/telemetry`, `${share}/heartbeat`, `${share}/device/+/snapshot`],
       alarm: [`${share}/device/+/event`, `${share}/status`, `${share}/cmd/+/reply`],
     };
   }
