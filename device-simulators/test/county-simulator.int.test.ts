@@ -173,7 +173,12 @@ describe('CountySimulator against a real broker', () => {
     const summary = await sim.done;
     expect(broker.refused).toEqual([busy]);
     expect(summary.connectErrors).toBe(1);
-    // It came back and published on its own connection.
+    // It came back, said it is online on its own connection (the county would count it offline
+    // otherwise), and published.
+    const ownStatuses = broker.published
+      .filter((m) => m.clientId === busy && m.topic.endsWith('/status'))
+      .map((m) => (JSON.parse(m.payload.toString('utf8')) as { state: string }).state);
+    expect(ownStatuses).toContain('online');
     expect(broker.published.some((m) => m.clientId === busy && !m.topic.endsWith('/status'))).toBe(true);
   });
 

@@ -124,6 +124,8 @@ interface Connection {
   connects: number;
   /** Set once the scheduled connect has succeeded or failed once, for `start()`. */
   settled: boolean;
+  /** A connection attempt failed before the first success (timeout, refusal). */
+  failedBefore: boolean;
 }
 
 /** A drill the county started at one simulated gateway (`cmd/drill-start`), as a real gateway keeps it. */
@@ -456,7 +458,14 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       protocolVersion: 4,
       clean: true,
     });
-    const conn: Connection = { gateway: gw, client, connected: false, connects: 0, settled: false };
+    const conn: Connection = {
+      gateway: gw,
+      client,
+      connected: false,
+      connects: 0,
+      settled: false,
+      failedBefore: false,
+    };
     this.#connections.set(gw.id, conn);
     const settle = () => {
       if (conn.settled) return;
@@ -474,13 +483,16 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       settle();
       this.emit('connected', gw.id);
       // A reconnect the schedule did not ask for (broker restart, network): the will may have
-      // fired, so announce `online` again with the gateway's next seq.
-      if (conn.connects > 1 && this.#connections.get(gw.id) === conn) {
+      // fired, so announce `online` again with the gateway's next seq. The same after a failed
+      // first attempt (a CONNACK timeout, a refusal): the `online` published meanwhile may have
+      // gone with it, and the county would count the gateway offline while it talks.
+      if ((conn.connects > 1 || conn.failedBefore) && this.#connections.get(gw.id) === conn) {
         const status = this.#gen?.statusOnline(gw.id, Math.round(this.simNow()));
         if (status) this.#publish(status);
       }
     });
     client.on('close', () => {
+      if (conn.connects === 0) conn.failedBefore = true;
       conn.connected = false;
     });
     client.on('message', (topic, payload) => this.#onCommand(conn, topic, payload));
