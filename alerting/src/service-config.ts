@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { BrokerEnv } from '@anlian/bus';
-import { envLogLevel, envOptional, envPort, parseEnv } from '@anlian/runtime';
+import { envBulkNice, envLogLevel, envOptional, envPort, parseEnv } from '@anlian/runtime';
 import { StoreEnv } from '@anlian/store';
 import { InfluxEnv } from '@anlian/timeseries';
 import { z } from 'zod';
@@ -29,6 +29,9 @@ export const AlertingServiceSchema = AlertingConfigSchema.extend(StoreEnv.shape)
       'how other alerting nodes reach this one’s API (default http://<host>:<port>)',
     ),
     ANLIAN_SERVICE_TOKEN: envOptional.describe('the county’s service token; the API asks for it when set'),
+    ANLIAN_BULK_NICE: envBulkNice.describe(
+      'CPU priority of the bulk lane’s thread (telemetry, heartbeats, their rules) below the alarm lane’s, as a nice increment 0–19 (0 = the same)',
+    ),
     ANLIAN_ALERTING_PARTITIONS: z.coerce
       .number()
       .int()

@@ -81,6 +81,7 @@ export async function startAlertingService(
         stateName: engineStateName(config.nodeId, 'bulk'),
         legacyStateName: engineStateName(config.nodeId),
         logLevel: config.ANLIAN_LOG_LEVEL,
+        nice: config.ANLIAN_BULK_NICE,
       },
       logger,
       metrics,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { envBulkNice } from '@anlian/runtime';
 import type { InfluxTarget } from '@anlian/timeseries';
 import { z } from 'zod';
 import { IngestError } from './errors.js';
@@ -89,6 +90,9 @@ export const IngestConfigSchema = z
       .default(1000)
       .describe('external broker: unacknowledged messages the broker may send each session (MQTT 5 Receive Maximum)'),
 
+    ANLIAN_BULK_NICE: envBulkNice.describe(
+      'external broker: CPU priority of this process below the alarm path’s (alerting’s alarm lane, the broker), as a nice increment 0–19 (0 = the same); ignored with the embedded broker, which carries the alarms itself',
+    ),
     ANLIAN_HTTP_HOST: z.string().default('127.0.0.1').describe('health and metrics listener'),
     ANLIAN_HTTP_PORT: port.default(9180),
 
@@ -187,6 +191,8 @@ export interface IngestConfig {
         shareGroup: string;
         sessions: number;
         receiveMaximum: number;
+        /** Nice increment of the process (`ANLIAN_BULK_NICE`): it stores bulk telemetry, not the alarm path. */
+        bulkNice: number;
       };
   http: { host: string; port: number };
   /**
@@ -258,6 +264,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): Readonly
           shareGroup: e.ANLIAN_SHARE_GROUP,
           sessions: e.ANLIAN_BROKER_SESSIONS,
           receiveMaximum: e.ANLIAN_BROKER_RECEIVE_MAXIMUM,
+          bulkNice: e.ANLIAN_BULK_NICE,
         })
       : { mode: 'embedded' as const },
     http: { host: e.ANLIAN_HTTP_HOST, port: e.ANLIAN_HTTP_PORT },

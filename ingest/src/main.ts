@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaBus } from '@anlian/bus';
-import { createLogger, createMetricsRegistry, hasCode, type Logger, onShutdownSignal } from '@anlian/runtime';
+import {
+  createLogger,
+  createMetricsRegistry,
+  hasCode,
+  type Logger,
+  lowerThreadPriority,
+  onShutdownSignal,
+} from '@anlian/runtime';
 import {
   describeStore,
   type MediaRecord,
@@ -219,6 +226,10 @@ export async function runIngestCommand(env: NodeJS.ProcessEnv = process.env): Pr
     throw err;
   }
   const logger = createLogger({ level: config.logLevel, svc: 'ingest' });
+  // On an external broker this process is bulk work only (alarms reach alerting on its own
+  // sessions): it yields the CPU to the alarm path when cores are contended. Before anything starts,
+  // so that libuv's pool inherits it.
+  if (config.broker.mode === 'external') lowerThreadPriority(config.broker.bulkNice, logger, 'ingest');
   const running = await startIngest(config, logger);
   logger.info({ mqtt: running.urls.mqtt, http: running.urls.http, dataDir: config.dataDir }, 'ingest ready');
   process.stdout.write(ingestBanner(config, running));

@@ -3,6 +3,7 @@
  * registry (prom-client), `/healthz` `/readyz` `/metrics`, and the graceful drain on SIGTERM.
  */
 
+export { envBulkNice, lowerThreadPriority } from './bulk-priority.js';
 export { ConfigError, describeEnv, envBool, envLogLevel, envOptional, envPort, parseEnv } from './env.js';
 export { hasCode } from './has-code.js';
 export { type HealthRoutesOptions, type ReadinessCheck, registerHealthRoutes } from './health-routes.js';

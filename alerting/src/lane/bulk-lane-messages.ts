@@ -28,6 +28,8 @@ export interface BulkLaneInit {
   /** The one-engine state saved before the split: read once when `stateName` has none. */
   legacyStateName?: string;
   logLevel: string;
+  /** How much lower its thread's CPU priority is than the alarm thread's (a nice increment; default 0). */
+  nice?: number;
 }
 
 /** Alarm thread → bulk lane. */

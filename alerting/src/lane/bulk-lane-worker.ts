@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '@anlian/runtime';
+import { createLogger, lowerThreadPriority } from '@anlian/runtime';
 import type { BulkLaneInit, FromBulkLane, ToBulkLane } from './bulk-lane-messages.js';
 import { BulkLaneRunner } from './bulk-lane-runner.js';
 
@@ -9,5 +9,7 @@ const port = parentPort;
 if (!port) throw new Error('bulk-lane-worker runs on a worker thread (BulkLaneThread)');
 const init = workerData as BulkLaneInit;
 const logger = createLogger({ level: init.logLevel, svc: 'alerting' }).child({ node: init.nodeId });
+// The alarm thread runs first when the cores are contended (issue 12); the threads this one starts inherit it.
+lowerThreadPriority(init.nice ?? 0, logger, 'alerting bulk lane');
 const runner = new BulkLaneRunner(init, (m: FromBulkLane) => port.postMessage(m), logger);
 port.on('message', (m: ToBulkLane) => runner.receive(m));
