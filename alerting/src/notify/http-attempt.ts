@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SendFailure } from './notification-channel.js';
 
 export interface HttpAttemptRequest {
@@ -113,4 +115,51 @@ export async function httpAttempt(
 
 export function jsonHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'anlian-alerting', ...extra };
+}
+
+/**
+ * Warms the push path's HTTP client before the first alarm needs it (issue 12): Node loads and
+ * compiles its fetch (undici) on the first call, which measured 43 ms on the alarm thread and
+ * ~75 ms to the answer (bench:alarm-latency's first fire alarm of a run: 80–180 ms to its push,
+ * the others ≤ 20 ms). One JSON POST through {@link httpAttempt} to a loopback server of its own,
+ * closed after: no vendor is called. Resolves with how long it took, or undefined when it could
+ * not (logged; the first push then pays for it).
+ */
+export async function warmHttpClient(
+  fetchFn: typeof fetch,
+  logger: { debug(o: object, msg: string): void; warn(o: object, msg: string): void },
+): Promise<number | undefined> {
+  const started = performance.now();
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0}'));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const outcome = await httpAttempt(
+      fetchFn,
+      {
+        url: `http://127.0.0.1:${port}/warm-up`,
+        headers: jsonHeaders(),
+        body: '{"warmUp":true}',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+      },
+      Date.now,
+    );
+    if (!outcome.ok) throw new Error(outcome.failure.error);
+    const ms = performance.now() - started;
+    logger.debug({ ms: Math.round(ms) }, 'push path HTTP client warmed');
+    return ms;
+  } catch (err) {
+    logger.warn({ err }, 'could not warm the push path’s HTTP client; the first push loads it');
+    return undefined;
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 }
