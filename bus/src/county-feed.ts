@@ -1,4 +1,11 @@
-import { decodeMessage, type IngestEvent, type RejectReason, SequenceWindow, TOPIC_ROOT } from '@anlian/protocol';
+import {
+  decodeMessage,
+  type IngestEvent,
+  primeDecoders,
+  type RejectReason,
+  SequenceWindow,
+  TOPIC_ROOT,
+} from '@anlian/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -127,6 +134,8 @@ export class CountyFeed {
 
   async start(): Promise<void> {
     const names = this.#o.lanes ?? ['alarm', 'bulk'];
+    // Before the first message: the first fire alarm does not wait for zod to compile (issue 12).
+    primeDecoders();
     this.#lanes = names.map((name) => this.#openLane(name));
     try {
       await Promise.all(this.#lanes.map((l) => this.#firstConnect(l)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodePayload, isFireAlarm, MAX_PAYLOAD_BYTES, topics } from '../src/index.js';
+import { decodeMessage, encodePayload, isFireAlarm, MAX_PAYLOAD_BYTES, primeDecoders, topics } from '../src/index.js';
 
 const gw = { county: 'youyang', institution: 'yy-zhongduo', gateway: 'gw-1' };
 const ts = Date.UTC(2026, 10, 23, 4, 0, 0);
@@ -91,5 +91,12 @@ describe('decodeMessage', () => {
       state: 'offline',
     });
     expect(() => encodePayload('telemetry', { v: 1, ts, seq: 1, kind: 'kitchen' } as never)).toThrow();
+  });
+});
+
+describe('primeDecoders (issue 12)', () => {
+  it('decodes its examples of every event kind, status and command reply without throwing, once', () => {
+    expect(() => primeDecoders()).not.toThrow();
+    expect(() => primeDecoders()).not.toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import { LatestStateCache } from '@anlian/bus';
 import type { SequenceWindow } from '@anlian/protocol';
-import { type DeviceKind, decodeMessage, isFireAlarm, type SnapshotPayload } from '@anlian/protocol';
+import { type DeviceKind, decodeMessage, isFireAlarm, primeDecoders, type SnapshotPayload } from '@anlian/protocol';
 import type { Logger } from '@anlian/runtime';
 import { hasCode } from '@anlian/runtime';
 import type { LineStore } from '@anlian/timeseries';
@@ -134,6 +134,8 @@ export class IngestPipeline {
 
   constructor(opts: IngestPipelineOptions) {
     this.#o = opts;
+    // Before the first message: the first fire alarm does not wait for zod to compile (issue 12).
+    primeDecoders();
     this.#log = opts.logger.child({ module: 'pipeline' });
     this.#now = opts.now ?? Date.now;
     const registers = [opts.metrics];
