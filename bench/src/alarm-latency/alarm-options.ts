@@ -35,6 +35,12 @@ export interface AlarmBenchOptions {
    */
   viaGateway: boolean;
   /**
+   * Issue 12's failover target: a second `anlian alerting` node on the same partition, and the node
+   * acting for it SIGKILLed halfway through the load (`failover-report.ts`). Production form on
+   * PostgreSQL only (the partition is a PostgreSQL advisory lock).
+   */
+  failover: boolean;
+  /**
    * The operational store of ingest and alerting: `sqlite` (a file in the data directory, as
    * `anlian up`) or `postgres` (a PostgreSQL cluster started for the run, durable, as production).
    */
@@ -61,6 +67,9 @@ export const USAGE = `Usage: npm run bench:alarm-latency -- [options]
                          services (the production form: ingest and anlian alerting, each its own process)
   --via-gateway          also fire alarms from simulated detectors on a real gateway's LAN broker, forwarded by
                          the gateway process to the county broker: each hop reported next to the direct probes
+  --failover             production form on PostgreSQL: a second anlian alerting node beside the first, and the one
+                         acting for the partition SIGKILLed halfway through; reports publish → first push of the
+                         alarms around the kill (issue 12: ≤ 5 s) and duplicate pushes
   --store S              the operational store of ingest and alerting: sqlite (default, a file in the data
                          directory) or postgres (a durable PostgreSQL cluster started for the run, as production)
   --results DIR          where the JSON and the ingest log go (default bench/results)
@@ -96,6 +105,7 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
       profile: { type: 'boolean', default: false },
       form: { type: 'string', default: 'all-in-one' },
       'via-gateway': { type: 'boolean', default: false },
+      failover: { type: 'boolean', default: false },
       store: { type: 'string', default: 'sqlite' },
       results: { type: 'string', default: 'bench/results' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -112,6 +122,9 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
   if (form !== 'all-in-one' && form !== 'services') throw new Error('--form must be all-in-one or services');
   const store = values.store;
   if (store !== 'sqlite' && store !== 'postgres') throw new Error('--store must be sqlite or postgres');
+  if (values.failover && (form !== 'services' || store !== 'postgres')) {
+    throw new Error('--failover needs --form services --store postgres (the partition is a PostgreSQL advisory lock)');
+  }
   const quick = values.quick;
   const durationS = positiveInt('duration', values.duration, quick ? 15 : 60);
   if (durationS < 3)
@@ -133,6 +146,7 @@ export function parseAlarmBenchOptions(argv: string[]): AlarmBenchOptions | 'hel
     profile: values.profile,
     form,
     viaGateway: values['via-gateway'],
+    failover: values.failover,
     store,
     resultsDir: values.results,
   };

@@ -3,6 +3,7 @@ import type { ProfileSummary } from '../ingest/cpu-profile-summary.js';
 import type { MachineInfo } from '../ingest/machine-info.js';
 import type { ProcessUsage } from '../ingest/process-sampler.js';
 import type { LoopDelay, TickStats } from './alarm-messages.js';
+import type { FailoverReport } from './failover-report.js';
 import type { GatewayHopReport } from './gateway-hop-report.js';
 
 /** Targets of issue 4 for bench/alarm-latency. */
@@ -87,6 +88,8 @@ export interface AlarmBenchReport {
   samples: ProbeSample[];
   /** With --via-gateway: the fire alarms through a real gateway, hop by hop (rendered by renderGatewayHop). */
   gatewayHop?: GatewayHopReport;
+  /** --failover: the active alerting node SIGKILLed halfway (issue 12). */
+  failover?: FailoverReport;
   /** With --profile: where the ingest + alerting process spent its CPU. */
   profile?: ProfileSummary;
 }

@@ -34,6 +34,7 @@ import {
   type ProbeSample,
   renderAlarmReport,
 } from './alarm-report.js';
+import { measureFailover, renderFailover } from './failover-report.js';
 import { checkProbePayloads } from './fire-event-payload.js';
 import { buildHopCounty, GatewayHop } from './gateway-hop.js';
 import { HOP_METHOD, renderGatewayHop } from './gateway-hop-report.js';
@@ -52,6 +53,8 @@ const TELEMETRY_ACCEPTED = 'anlian_ingest_messages_total{type="telemetry"}';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const probeKey = (gateway: string, device: string | undefined) => `${gateway}/${device ?? ''}`;
+/** The process-table label of an alerting node: `alerting`, `alerting-2`. */
+const nodeLabel = (id: string) => id.replace(/^alerting-bench/, 'alerting');
 
 type RaisedReport = Extract<AlertingChildReport, { type: 'raised' }>;
 type ChildStats = Extract<AlertingChildReport, { type: 'stats' }>;
@@ -142,7 +145,9 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     childReady = r;
   });
   let statsWaiter: ((s: ChildStats) => void) | undefined;
-  const onChildMessage = (m: unknown) => {
+  // --failover: which alerting node raised the latest probe alarm (the one acting for the partition).
+  let lastRaisedBy: string | undefined;
+  const onChildMessage = (m: unknown, node = 'alerting') => {
     const report = m as AlertingChildReport;
     switch (report.type) {
       case 'ready':
@@ -150,6 +155,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
         return;
       case 'raised':
         if (report.rule === FIRE_RULE && report.device !== undefined) {
+          lastRaisedBy = node;
           const key = probeKey(report.gateway, report.device);
           if (!raised.has(key)) raised.set(key, report);
           else {
@@ -201,6 +207,15 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   });
   teardown.add(services ? 'ingest' : 'ingest + alerting', () => child.stop());
   let alertingChild = child;
+  const ready = (p: Promise<string[]>, what: string) =>
+    Promise.race([
+      p,
+      sleep(60_000).then(() => {
+        throw new Error(`${what} did not start within 60 s; see ${logFile}`);
+      }),
+    ]);
+  /** The `anlian alerting` nodes by node id (production form); two with --failover. */
+  const alertingNodes = new Map<string, IngestProcess>();
   if (services) {
     const channelsFile = join(tmp, 'channels.json');
     await writeFile(
@@ -209,38 +224,47 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
         channels: [{ id: 'bench-webhook', type: 'webhook', url: receiver.url, secret: webhookSecret }],
       }),
     );
-    const alertingPort = await reservedPort(teardown);
-    alertingChild = await IngestProcess.start({
-      repoRoot: REPO_ROOT,
-      dataDir,
-      brokerUrl: broker.url,
-      influxUrl: influxd.url,
-      influxDatabase: INFLUX_DATABASE,
-      httpPort: alertingPort,
-      logFile: join(resultsDir, `alarm-latency-${stamp}-alerting.log`),
-      entry: new URL('./alerting-service-entry.js', import.meta.url),
-      env: {
-        ...dbEnv,
-        ANLIAN_NODE_ID: 'alerting-bench',
-        ANLIAN_ALERTING_HOST: '127.0.0.1',
-        ANLIAN_ALERTING_PORT: String(alertingPort),
-        ANLIAN_ALERT_CHANNELS_FILE: channelsFile,
-        ...(opts.alertTickMs === undefined ? {} : { ANLIAN_ALERT_TICK_MS: String(opts.alertTickMs) }),
-      },
-      ipc: true,
-      onMessage: onChildMessage,
-      // One profile per thread: the alarm thread (main) and the bulk lane's worker thread.
-      ...(profileDir ? { cpuProfDir: `${profileDir}-alerting` } : {}),
-    });
-    const a = alertingChild;
-    teardown.add('alerting', () => a.stop());
+    const startNode = async (nodeId: string, logSuffix: string) => {
+      const port = await reservedPort(teardown);
+      const node = await IngestProcess.start({
+        repoRoot: REPO_ROOT,
+        dataDir,
+        brokerUrl: broker.url,
+        influxUrl: influxd.url,
+        influxDatabase: INFLUX_DATABASE,
+        httpPort: port,
+        logFile: join(resultsDir, `alarm-latency-${stamp}-${logSuffix}.log`),
+        entry: new URL('./alerting-service-entry.js', import.meta.url),
+        env: {
+          ...dbEnv,
+          ANLIAN_NODE_ID: nodeId,
+          ANLIAN_ALERTING_HOST: '127.0.0.1',
+          ANLIAN_ALERTING_PORT: String(port),
+          ANLIAN_ALERT_CHANNELS_FILE: channelsFile,
+          ...(opts.alertTickMs === undefined ? {} : { ANLIAN_ALERT_TICK_MS: String(opts.alertTickMs) }),
+        },
+        ipc: true,
+        onMessage: (m: unknown) => onChildMessage(m, nodeId),
+        // One profile per thread: the alarm thread (main) and the bulk lane's worker thread.
+        ...(profileDir ? { cpuProfDir: `${profileDir}-${logSuffix}` } : {}),
+      });
+      teardown.add(nodeId, () => node.stop());
+      return node;
+    };
+    alertingChild = await startNode('alerting-bench', 'alerting');
+    alertingNodes.set('alerting-bench', alertingChild);
+    if (opts.failover) {
+      // The second node starts once the first is ready, holding the partition: it is the standby.
+      await ready(childReadyP, 'alerting');
+      const standbyReady = new Promise<string[]>((r) => {
+        childReady = r;
+      });
+      alertingNodes.set('alerting-bench-2', await startNode('alerting-bench-2', 'alerting-2'));
+      await ready(standbyReady, 'the second alerting node');
+      log('failover: a second anlian alerting node (alerting-bench-2) stands by on the same partition');
+    }
   }
-  const channels = await Promise.race([
-    childReadyP,
-    sleep(60_000).then(() => {
-      throw new Error(`alerting did not start within 60 s; see ${logFile}`);
-    }),
-  ]);
+  const channels = await ready(childReadyP, 'alerting');
   log(
     services
       ? `production form: ingest (pid ${child.pid}) and anlian alerting (pid ${alertingChild.pid}, startAlertingService: ` +
@@ -287,7 +311,9 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   await childStats();
   benchLoop.read();
   const sampler = new ProcessSampler({
-    ...(services ? { ingest: child.pid, alerting: alertingChild.pid } : { 'ingest+alerting': child.pid }),
+    ...(services
+      ? { ingest: child.pid, ...Object.fromEntries([...alertingNodes].map(([id, n]) => [nodeLabel(id), n.pid])) }
+      : { 'ingest+alerting': child.pid }),
     generator: generator.pid,
     prober: prober.pid,
     mosquitto: broker.pid,
@@ -305,9 +331,15 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     if (r.type === 'progress') probesPublished = r.published;
   });
   const firstPushes = new Map<string, ReceivedPush>();
+  // Every push by the probe's detector (gateway/device): after a failover one alarm may be pushed
+  // by both nodes, under two alert ids.
+  const pushesByKey = new Map<string, number[]>();
   const offPushes = receiver.on((p) => {
     if (!firstPushes.has(p.alertId)) firstPushes.set(p.alertId, p);
+    const key = probeKey(p.gateway, p.device);
+    pushesByKey.set(key, [...(pushesByKey.get(key) ?? []), p.at]);
   });
+  const pushedAt = (key: string) => pushesByKey.get(key)?.[0];
   const loadStart = Date.now();
   const progress = setInterval(() => {
     const s = Math.round((Date.now() - loadStart) / 1000);
@@ -327,6 +359,23 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     ackTimeoutMs: ACK_TIMEOUT_MS,
   });
   const genDone = generator.next('done', opts.durationS * 1000 + ACK_TIMEOUT_MS + 60_000);
+  // --failover: halfway through, SIGKILL the node that raised the latest probe alarm (it holds the partition).
+  let kill: { killed: string; survivor: string; at: number } | undefined;
+  const killTimer = opts.failover
+    ? setTimeout(
+        () => {
+          const killed = lastRaisedBy ?? 'alerting-bench';
+          const survivor = [...alertingNodes.keys()].find((id) => id !== killed) ?? '';
+          alertingNodes.get(killed)?.kill();
+          kill = { killed, survivor, at: Date.now() };
+          const next = alertingNodes.get(survivor);
+          if (next) alertingChild = next;
+          log(`  failover: ${killed} SIGKILLed; ${survivor} stands by to take its partition over`);
+        },
+        (opts.durationS * 1000) / 2,
+      )
+    : undefined;
+  teardown.add('failover timer', async () => clearTimeout(killTimer));
   await sleep(PROBE_MARGIN_MS);
   prober.send({
     type: 'run',
@@ -363,8 +412,8 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       notes.push(`metrics scrape failed: ${(err as Error).message}`);
     }
     const probesDone = [...probes, ...(hopRun?.probes ?? [])].every((p) => {
-      const r = raised.get(probeKey(p.gateway, p.device));
-      return r !== undefined && firstPushes.has(r.alertId);
+      const key = probeKey(p.gateway, p.device);
+      return raised.has(key) && pushedAt(key) !== undefined;
     });
     if ((probesDone && caughtUpAt !== null) || Date.now() - drainStart > opts.drainTimeoutS * 1000) break;
     await sleep(250);
@@ -382,7 +431,7 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
     notes.push(`ingest had accepted ${accepted} of ${gen.published} background messages when the drain ended`);
   }
 
-  const { latency, samples } = measure(probes, raised, firstPushes);
+  const { latency, samples } = measure(probes, raised, pushedAt);
   const probeAlertIds = new Set([...raised.values()].map((r) => r.alertId));
   const unmatchedPushes = receiver.pushes.length - [...firstPushes.keys()].filter((id) => probeAlertIds.has(id)).length;
   const recipients = probes
@@ -449,21 +498,36 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
       hopRun.probes,
       (gateway, device) => {
         const r = raised.get(probeKey(gateway, device));
-        return r && { openedAt: r.openedAt, raisedAt: r.raisedAt, pushedAt: firstPushes.get(r.alertId)?.at };
+        return r && { openedAt: r.openedAt, raisedAt: r.raisedAt, pushedAt: pushedAt(probeKey(gateway, device)) };
       },
       latency,
     );
   }
+  if (opts.failover) {
+    if (kill) {
+      report.failover = measureFailover({
+        killed: kill.killed,
+        survivor: kill.survivor,
+        killedAt: kill.at,
+        probes: [...probes, ...(hopRun?.probes ?? [])].map((p) => ({
+          key: probeKey(p.gateway, p.device),
+          publishedAt: p.publishedAt,
+        })),
+        pushesByKey,
+      });
+    } else notes.push('--failover: the kill did not happen before the load ended');
+  }
   log(`\n${report.method.join('\n')}\n`);
   log(renderAlarmReport(report));
-  if (report.gatewayHop) log(`\n${renderGatewayHop(report.gatewayHop)}`);
+  if (report.gatewayHop) log(`\n${renderGatewayHop(report.gatewayHop, report.failover?.verdict)}`);
+  if (report.failover) log(`\n${renderFailover(report.failover)}`);
 
   await generator.stop({ type: 'exit' });
   await prober.stop({ type: 'exit' });
   await hop?.stop();
-  if (services) {
-    const e = await alertingChild.stop();
-    if (e.code !== 0) log(`alerting exited with code ${e.code} signal ${e.signal}`);
+  for (const [id, node] of alertingNodes) {
+    const e = await node.stop();
+    if (e.code !== 0 && id !== kill?.killed) log(`${id} exited with code ${e.code} signal ${e.signal}`);
   }
   const exit = await child.stop();
   if (exit.code !== 0)
@@ -513,7 +577,7 @@ async function startBenchPostgres(teardown: Teardown): Promise<{ url: string; pi
 function measure(
   probes: readonly ProbeRecord[],
   raised: Map<string, RaisedReport>,
-  firstPushes: Map<string, ReceivedPush>,
+  pushedAt: (key: string) => number | undefined,
 ): { latency: Record<PathId, PathLatency>; samples: ProbeSample[] } {
   const samples: ProbeSample[] = [];
   const rec = {
@@ -531,11 +595,11 @@ function measure(
   for (const p of probes) {
     add('broker', p.brokerDeliveredAt > 0 ? p.brokerDeliveredAt - p.publishedAt : undefined);
     const r = raised.get(probeKey(p.gateway, p.device));
-    const push = r ? firstPushes.get(r.alertId) : undefined;
+    const push = r ? pushedAt(probeKey(p.gateway, p.device)) : undefined;
     add('ingestReceived', r ? r.openedAt - p.publishedAt : undefined);
     add('raised', r ? r.raisedAt - p.publishedAt : undefined);
-    add('pushed', push ? push.at - p.publishedAt : undefined);
-    add('raisedToPushed', r && push ? push.at - r.raisedAt : undefined);
+    add('pushed', push !== undefined ? push - p.publishedAt : undefined);
+    add('raisedToPushed', r && push !== undefined ? push - r.raisedAt : undefined);
     samples.push({
       gateway: p.gateway,
       device: p.device,
@@ -543,7 +607,7 @@ function measure(
       broker: p.brokerDeliveredAt > 0 ? p.brokerDeliveredAt - p.publishedAt : null,
       ingestReceived: r ? r.openedAt - p.publishedAt : null,
       raised: r ? r.raisedAt - p.publishedAt : null,
-      pushed: push ? push.at - p.publishedAt : null,
+      pushed: push !== undefined ? push - p.publishedAt : null,
     });
   }
   const what: Record<PathId, string> = {

@@ -54,6 +54,8 @@ export class ProcessSampler {
   readonly #pids: Map<string, number>;
   readonly #startTicks = new Map<string, number>();
   readonly #maxRss = new Map<string, number>();
+  /** The latest CPU ticks read per process: a process that dies during the window keeps what it used. */
+  readonly #lastTicks = new Map<string, number>();
   #startedAt = 0;
   #machineStart = { busy: 0, total: 0 };
   #timer: NodeJS.Timeout | undefined;
@@ -67,6 +69,7 @@ export class ProcessSampler {
     this.#machineStart = machineTicks();
     for (const [name, pid] of this.#pids) {
       this.#startTicks.set(name, cpuTicks(pid) ?? 0);
+      this.#lastTicks.set(name, this.#startTicks.get(name) ?? 0);
       this.#maxRss.set(name, rssMb(pid) ?? 0);
     }
     this.#timer = setInterval(() => this.#sampleRss(), intervalMs);
@@ -74,6 +77,8 @@ export class ProcessSampler {
 
   #sampleRss(): void {
     for (const [name, pid] of this.#pids) {
+      const ticks = cpuTicks(pid);
+      if (ticks !== undefined) this.#lastTicks.set(name, ticks);
       const rss = rssMb(pid);
       if (rss !== undefined && rss > (this.#maxRss.get(name) ?? 0)) this.#maxRss.set(name, rss);
     }
@@ -98,7 +103,9 @@ export class ProcessSampler {
       },
     };
     for (const [name, pid] of this.#pids) {
-      const cpuSeconds = ((cpuTicks(pid) ?? 0) - (this.#startTicks.get(name) ?? 0)) / CLK_TCK;
+      // A process gone by now (a bench's SIGKILL) counts up to its last reading, never below zero.
+      const ticks = cpuTicks(pid) ?? this.#lastTicks.get(name) ?? 0;
+      const cpuSeconds = Math.max(0, ticks - (this.#startTicks.get(name) ?? 0)) / CLK_TCK;
       out[name] = {
         cpuSeconds,
         cpuPercent: wallSeconds > 0 ? (cpuSeconds / wallSeconds) * 100 : 0,
