@@ -121,11 +121,10 @@ interface Connection {
   gateway: GatewayConfig;
   client: MqttClient;
   connected: boolean;
-  connects: number;
   /** Set once the scheduled connect has succeeded or failed once, for `start()`. */
   settled: boolean;
-  /** A connection attempt failed before the first success (timeout, refusal). */
-  failedBefore: boolean;
+  /** A connection closed (or an attempt failed: a timeout, a refusal) before this one. */
+  closedBefore: boolean;
 }
 
 /** A drill the county started at one simulated gateway (`cmd/drill-start`), as a real gateway keeps it. */
@@ -462,9 +461,8 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       gateway: gw,
       client,
       connected: false,
-      connects: 0,
       settled: false,
-      failedBefore: false,
+      closedBefore: false,
     };
     this.#connections.set(gw.id, conn);
     const settle = () => {
@@ -474,7 +472,6 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
     };
     client.on('connect', () => {
       conn.connected = true;
-      conn.connects++;
       // Like a real gateway, it takes the county's commands (clean session: subscribe each time).
       const address = { county: this.#o.county.county.id, institution: step.institution, gateway: gw.id };
       client.subscribe(topics.commandsOf(address), { qos: 1 }, (err) => {
@@ -486,13 +483,13 @@ export class CountySimulator extends EventEmitter<CountySimulatorEvents> {
       // fired, so announce `online` again with the gateway's next seq. The same after a failed
       // first attempt (a CONNACK timeout, a refusal): the `online` published meanwhile may have
       // gone with it, and the county would count the gateway offline while it talks.
-      if ((conn.connects > 1 || conn.failedBefore) && this.#connections.get(gw.id) === conn) {
+      if (conn.closedBefore && this.#connections.get(gw.id) === conn) {
         const status = this.#gen?.statusOnline(gw.id, Math.round(this.simNow()));
         if (status) this.#publish(status);
       }
     });
     client.on('close', () => {
-      if (conn.connects === 0) conn.failedBefore = true;
+      conn.closedBefore = true;
       conn.connected = false;
     });
     client.on('message', (topic, payload) => this.#onCommand(conn, topic, payload));
