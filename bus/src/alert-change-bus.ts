@@ -6,11 +6,11 @@ import {
   countyTopics,
   parseCountyTopic,
 } from '@anlian/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { type BrokerOptions, mqttClientOptions, safeBrokerUrl } from './broker-options.js';
-import { decodeCountyMessage, firstConnect } from './county-message.js';
+import type { BrokerOptions } from './broker-options.js';
+import { decodeCountyMessage } from './county-message.js';
+import { CountySession } from './county-session.js';
 
 export interface AlertBusOptions {
   broker: BrokerOptions;
@@ -31,19 +31,25 @@ export interface AlertBusOptions {
  * alerting instead of replaying what it missed.
  */
 export class AlertBus {
-  readonly #o: AlertBusOptions;
   readonly #log: Logger;
-  #client: MqttClient | undefined;
+  readonly #session: CountySession;
   readonly #changeListeners = new Set<(m: AlertChangeMessage) => void>();
   readonly #configListeners = new Set<(m: AlertingConfigChanged) => void>();
   readonly #reconnectListeners = new Set<() => void>();
-  #subscribed = false;
-  #everConnected = false;
   readonly #m: { published: Counter<'what'>; received: Counter<'what'>; rejected: Counter };
 
   constructor(opts: AlertBusOptions) {
-    this.#o = opts;
     this.#log = opts.logger.child({ module: 'alert-bus' });
+    this.#session = new CountySession(
+      {
+        ...opts,
+        name: 'alert bus',
+        filters: [countyTopics.allAlertChanges(), countyTopics.allAlertingConfig()],
+        onMessage: (topic, payload) => this.#onMessage(topic, payload),
+        onReconnect: () => this.#session.deliver(this.#reconnectListeners, undefined),
+      },
+      this.#log,
+    );
     const registers = [opts.metrics];
     this.#m = {
       published: new Counter({
@@ -67,23 +73,23 @@ export class AlertBus {
   }
 
   connected(): boolean {
-    return this.#client?.connected === true;
+    return this.#session.connected();
   }
 
   describe(): string {
-    return `${safeBrokerUrl(this.#o.broker.url)} ${this.connected() ? 'up' : 'down'}`;
+    return this.#session.describe();
   }
 
   /** Listens to alert changes (starts the subscription on first use); returns the unsubscribe. */
   onChange(listener: (m: AlertChangeMessage) => void): () => void {
     this.#changeListeners.add(listener);
-    this.#subscribe();
+    this.#session.listen();
     return () => this.#changeListeners.delete(listener);
   }
 
   onConfigChanged(listener: (m: AlertingConfigChanged) => void): () => void {
     this.#configListeners.add(listener);
-    this.#subscribe();
+    this.#session.listen();
     return () => this.#configListeners.delete(listener);
   }
 
@@ -93,63 +99,22 @@ export class AlertBus {
     return () => this.#reconnectListeners.delete(listener);
   }
 
-  async start(): Promise<void> {
-    const client = mqtt.connect(this.#o.broker.url, mqttClientOptions(this.#o.broker, { clean: true }));
-    this.#client = client;
-    client.on('connect', () => {
-      const again = this.#everConnected;
-      this.#everConnected = true;
-      if (this.#subscribed) this.#sendSubscribe();
-      if (again) {
-        this.#log.info('alert bus reconnected');
-        for (const l of this.#reconnectListeners) l();
-      }
-    });
-    client.on('close', () => {
-      if (this.#everConnected) this.#log.warn('alert bus disconnected; reconnecting');
-    });
-    client.on('error', (err) => this.#log.warn({ err: err.message }, 'alert bus error'));
-    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    await firstConnect(client, this.#o.broker.url, this.#o.connectTimeoutMs ?? 30_000);
+  start(): Promise<void> {
+    return this.#session.start();
   }
 
-  async stop(): Promise<void> {
-    const client = this.#client;
-    this.#client = undefined;
-    // Give queued publishes a moment to leave before the connection ends.
-    await client?.endAsync(false).catch(() => {});
+  stop(): Promise<void> {
+    return this.#session.stop();
   }
 
   publishChange(message: AlertChangeMessage): void {
-    this.#publish(countyTopics.alertChange(message.alert.county, message.alert.institution), message, 'change');
+    this.#session.publish(countyTopics.alertChange(message.alert.county, message.alert.institution), message);
+    this.#m.published.inc({ what: 'change' });
   }
 
   publishConfigChanged(county: string, message: AlertingConfigChanged): void {
-    this.#publish(countyTopics.alertingConfig(county), message, 'config');
-  }
-
-  #publish(topic: string, message: object, what: string): void {
-    const client = this.#client;
-    if (!client) throw new Error('ANL_ERR_BUS_NOT_STARTED: the alert bus has not been started');
-    this.#m.published.inc({ what });
-    client.publish(topic, JSON.stringify(message), { qos: 1 }, (err) => {
-      if (err) this.#log.error({ err: err.message, topic }, 'alert bus publish failed');
-    });
-  }
-
-  #subscribe(): void {
-    if (this.#subscribed) return;
-    this.#subscribed = true;
-    if (this.#client?.connected) this.#sendSubscribe();
-  }
-
-  #sendSubscribe(): void {
-    this.#client?.subscribe(
-      { [countyTopics.allAlertChanges()]: { qos: 1 }, [countyTopics.allAlertingConfig()]: { qos: 1 } },
-      (err) => {
-        if (err) this.#log.error({ err: err.message }, 'alert bus subscribe failed');
-      },
-    );
+    this.#session.publish(countyTopics.alertingConfig(county), message);
+    this.#m.published.inc({ what: 'config' });
   }
 
   #onMessage(topic: string, payload: Buffer): void {
@@ -161,7 +126,7 @@ export class AlertBus {
         return;
       }
       this.#m.received.inc({ what: 'change' });
-      for (const l of this.#changeListeners) this.#safely(() => l(r.data));
+      this.#session.deliver(this.#changeListeners, r.data);
     } else if (parsed?.type === 'alerting-config') {
       const r = decodeCountyMessage(payload, AlertingConfigSchema);
       if (!r.ok) {
@@ -169,20 +134,12 @@ export class AlertBus {
         return;
       }
       this.#m.received.inc({ what: 'config' });
-      for (const l of this.#configListeners) this.#safely(() => l(r.data));
+      this.#session.deliver(this.#configListeners, r.data);
     }
   }
 
   #reject(topic: string, r: { reason: string; detail: string }): void {
     this.#m.rejected.inc();
     this.#log.warn({ topic, detail: r.detail }, `county message is ${r.reason}; dropped`);
-  }
-
-  #safely(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.#log.error({ err }, 'alert bus listener failed');
-    }
   }
 }

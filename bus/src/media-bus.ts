@@ -1,9 +1,9 @@
 import { countyTopics, MediaStoredMessage, parseCountyTopic } from '@anlian/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { type BrokerOptions, mqttClientOptions, safeBrokerUrl } from './broker-options.js';
-import { decodeCountyMessage, firstConnect } from './county-message.js';
+import type { BrokerOptions } from './broker-options.js';
+import { decodeCountyMessage } from './county-message.js';
+import { CountySession } from './county-session.js';
 
 export interface MediaBusOptions {
   broker: BrokerOptions;
@@ -24,17 +24,22 @@ export interface MediaBusOptions {
  * pictures themselves are in the store (`GET /api/alerts/:id/snapshots`).
  */
 export class MediaBus {
-  readonly #o: MediaBusOptions;
   readonly #log: Logger;
-  #client: MqttClient | undefined;
+  readonly #session: CountySession;
   readonly #listeners = new Set<(m: MediaStoredMessage) => void>();
-  #subscribed = false;
-  #everConnected = false;
   readonly #m: { published: Counter; received: Counter; rejected: Counter };
 
   constructor(opts: MediaBusOptions) {
-    this.#o = opts;
     this.#log = opts.logger.child({ module: 'media-bus' });
+    this.#session = new CountySession(
+      {
+        ...opts,
+        name: 'media bus',
+        filters: [countyTopics.allMediaStored()],
+        onMessage: (topic, payload) => this.#onMessage(topic, payload),
+      },
+      this.#log,
+    );
     const registers = [opts.metrics];
     this.#m = {
       published: new Counter({
@@ -56,44 +61,26 @@ export class MediaBus {
   }
 
   connected(): boolean {
-    return this.#client?.connected === true;
+    return this.#session.connected();
   }
 
   describe(): string {
-    return `${safeBrokerUrl(this.#o.broker.url)} ${this.connected() ? 'up' : 'down'}`;
+    return this.#session.describe();
   }
 
   /** Listens to stored pictures (starts the subscription on first use); returns the unsubscribe. */
   onStored(listener: (m: MediaStoredMessage) => void): () => void {
     this.#listeners.add(listener);
-    if (!this.#subscribed) {
-      this.#subscribed = true;
-      if (this.#client?.connected) this.#sendSubscribe();
-    }
+    this.#session.listen();
     return () => this.#listeners.delete(listener);
   }
 
-  async start(): Promise<void> {
-    const client = mqtt.connect(this.#o.broker.url, mqttClientOptions(this.#o.broker, { clean: true }));
-    this.#client = client;
-    client.on('connect', () => {
-      if (this.#everConnected) this.#log.info('media bus reconnected');
-      this.#everConnected = true;
-      if (this.#subscribed) this.#sendSubscribe();
-    });
-    client.on('close', () => {
-      if (this.#everConnected) this.#log.warn('media bus disconnected; reconnecting');
-    });
-    client.on('error', (err) => this.#log.warn({ err: err.message }, 'media bus error'));
-    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
-    await firstConnect(client, this.#o.broker.url, this.#o.connectTimeoutMs ?? 30_000);
+  start(): Promise<void> {
+    return this.#session.start();
   }
 
-  async stop(): Promise<void> {
-    const client = this.#client;
-    this.#client = undefined;
-    // Give queued announcements a moment to leave before the connection ends.
-    await client?.endAsync(false).catch(() => {});
+  stop(): Promise<void> {
+    return this.#session.stop();
   }
 
   /**
@@ -102,18 +89,9 @@ export class MediaBus {
    * without `anlian-county/v1/+/media/+` for this account answers 0x87 under MQTT 5).
    */
   async publishStored(message: MediaStoredMessage): Promise<void> {
-    const client = this.#client;
-    if (!client) throw new Error('ANL_ERR_BUS_NOT_STARTED: the media bus has not been started');
+    const acked = this.#session.publishAcked(countyTopics.mediaStored(message.county, message.institution), message);
     this.#m.published.inc();
-    await client.publishAsync(countyTopics.mediaStored(message.county, message.institution), JSON.stringify(message), {
-      qos: 1,
-    });
-  }
-
-  #sendSubscribe(): void {
-    this.#client?.subscribe({ [countyTopics.allMediaStored()]: { qos: 1 } }, (err) => {
-      if (err) this.#log.error({ err: err.message }, 'media bus subscribe failed');
-    });
+    await acked;
   }
 
   #onMessage(topic: string, payload: Buffer): void {
@@ -125,12 +103,6 @@ export class MediaBus {
       return;
     }
     this.#m.received.inc();
-    for (const l of this.#listeners) {
-      try {
-        l(r.data);
-      } catch (err) {
-        this.#log.error({ err }, 'media bus listener failed');
-      }
-    }
+    this.#session.deliver(this.#listeners, r.data);
   }
 }

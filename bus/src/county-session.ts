@@ -1,0 +1,122 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { type BrokerOptions, mqttClientOptions, safeBrokerUrl } from './broker-options.js';
+import { firstConnect } from './county-message.js';
+
+export interface CountySessionOptions {
+  broker: BrokerOptions;
+  logger: Logger;
+  /** `start()` fails when the broker is not reached within this. Default 30 s. */
+  connectTimeoutMs?: number;
+  /** How its logs name it: `alert bus`, `media bus`. */
+  name: string;
+  /** The county topics it subscribes to, once something listens (QoS 1). */
+  filters: readonly string[];
+  onMessage(topic: string, payload: Buffer): void;
+  /** After every reconnect (not the first connect). */
+  onReconnect?: () => void;
+}
+
+/**
+ * One MQTT session on the broker's county-internal topics (`anlian-county/v1/…`), not persistent
+ * (a listener that was away reloads instead of replaying): what `AlertBus` and `MediaBus` share.
+ * It connects, subscribes to its filters once something listens (again after each reconnect: a
+ * clean session forgets them), logs losing and finding the broker, and publishes at QoS 1 — queued
+ * by mqtt.js while the broker is away and sent, in order, when it is back.
+ */
+export class CountySession {
+  readonly #o: CountySessionOptions;
+  readonly #log: Logger;
+  #client: MqttClient | undefined;
+  #subscribed = false;
+  #everConnected = false;
+
+  constructor(opts: CountySessionOptions, log: Logger) {
+    this.#o = opts;
+    this.#log = log;
+  }
+
+  connected(): boolean {
+    return this.#client?.connected === true;
+  }
+
+  describe(): string {
+    return `${safeBrokerUrl(this.#o.broker.url)} ${this.connected() ? 'up' : 'down'}`;
+  }
+
+  /** Subscribes to the filters (now if connected, else on connect); idempotent. */
+  listen(): void {
+    if (this.#subscribed) return;
+    this.#subscribed = true;
+    if (this.#client?.connected) this.#sendSubscribe();
+  }
+
+  async start(): Promise<void> {
+    const { name } = this.#o;
+    const client = mqtt.connect(this.#o.broker.url, mqttClientOptions(this.#o.broker, { clean: true }));
+    this.#client = client;
+    client.on('connect', () => {
+      const again = this.#everConnected;
+      this.#everConnected = true;
+      if (this.#subscribed) this.#sendSubscribe();
+      if (again) {
+        this.#log.info(`${name} reconnected`);
+        this.#o.onReconnect?.();
+      }
+    });
+    client.on('close', () => {
+      if (this.#everConnected) this.#log.warn(`${name} disconnected; reconnecting`);
+    });
+    client.on('error', (err) => this.#log.warn({ err: err.message }, `${name} error`));
+    client.on('message', (topic, payload) => this.#o.onMessage(topic, payload));
+    await firstConnect(client, this.#o.broker.url, this.#o.connectTimeoutMs ?? 30_000);
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    // Give queued publishes a moment to leave before the connection ends.
+    await client?.endAsync(false).catch(() => {});
+  }
+
+  /** Publishes at QoS 1 without waiting; a refusal is logged. */
+  publish(topic: string, message: object): void {
+    this.#started().publish(topic, JSON.stringify(message), { qos: 1 }, (err) => {
+      if (err) this.#log.error({ err: err.message, topic }, `${this.#o.name} publish failed`);
+    });
+  }
+
+  /**
+   * Publishes at QoS 1; resolves on the broker's PUBACK, rejects when it refused it. Throws at
+   * once when the session has not been started.
+   */
+  publishAcked(topic: string, message: object): Promise<void> {
+    return this.#started()
+      .publishAsync(topic, JSON.stringify(message), { qos: 1 })
+      .then(() => undefined);
+  }
+
+  /** Calls every listener with `m`; one that throws is logged and the others still run. */
+  deliver<T>(listeners: Iterable<(m: T) => void>, m: T): void {
+    for (const l of listeners) {
+      try {
+        l(m);
+      } catch (err) {
+        this.#log.error({ err }, `${this.#o.name} listener failed`);
+      }
+    }
+  }
+
+  #started(): MqttClient {
+    const client = this.#client;
+    if (!client) throw new Error(`ANL_ERR_BUS_NOT_STARTED: the ${this.#o.name} has not been started`);
+    return client;
+  }
+
+  #sendSubscribe(): void {
+    const filters = Object.fromEntries(this.#o.filters.map((f) => [f, { qos: 1 as const }]));
+    this.#client?.subscribe(filters, (err) => {
+      if (err) this.#log.error({ err: err.message }, `${this.#o.name} subscribe failed`);
+    });
+  }
+}
