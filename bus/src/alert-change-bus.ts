@@ -44,7 +44,6 @@ export class AlertBus {
       {
         ...opts,
         name: 'alert bus',
-        filters: [countyTopics.allAlertChanges(), countyTopics.allAlertingConfig()],
         onMessage: (topic, payload) => this.#onMessage(topic, payload),
         onReconnect: () => this.#session.deliver(this.#reconnectListeners, undefined),
       },
@@ -83,13 +82,13 @@ export class AlertBus {
   /** Listens to alert changes (starts the subscription on first use); returns the unsubscribe. */
   onChange(listener: (m: AlertChangeMessage) => void): () => void {
     this.#changeListeners.add(listener);
-    this.#session.listen();
+    this.#session.listen(countyTopics.allAlertChanges());
     return () => this.#changeListeners.delete(listener);
   }
 
   onConfigChanged(listener: (m: AlertingConfigChanged) => void): () => void {
     this.#configListeners.add(listener);
-    this.#session.listen();
+    this.#session.listen(countyTopics.allAlertingConfig());
     return () => this.#configListeners.delete(listener);
   }
 

@@ -10,8 +10,6 @@ export interface CountySessionOptions {
   connectTimeoutMs?: number;
   /** How its logs name it: `alert bus`, `media bus`. */
   name: string;
-  /** The county topics it subscribes to, once something listens (QoS 1). */
-  filters: readonly string[];
   onMessage(topic: string, payload: Buffer): void;
   /** After every reconnect (not the first connect). */
   onReconnect?: () => void;
@@ -20,15 +18,16 @@ export interface CountySessionOptions {
 /**
  * One MQTT session on the broker's county-internal topics (`anlian-county/v1/…`), not persistent
  * (a listener that was away reloads instead of replaying): what `AlertBus` and `MediaBus` share.
- * It connects, subscribes to its filters once something listens (again after each reconnect: a
- * clean session forgets them), logs losing and finding the broker, and publishes at QoS 1 — queued
+ * It connects, subscribes to each filter once something listens to it (again after each reconnect:
+ * a clean session forgets them), logs losing and finding the broker, and publishes at QoS 1 — queued
  * by mqtt.js while the broker is away and sent, in order, when it is back.
  */
 export class CountySession {
   readonly #o: CountySessionOptions;
   readonly #log: Logger;
   #client: MqttClient | undefined;
-  #subscribed = false;
+  /** The filters something listens to: subscribed at QoS 1, again after each reconnect. */
+  readonly #filters = new Set<string>();
   #everConnected = false;
 
   constructor(opts: CountySessionOptions, log: Logger) {
@@ -44,11 +43,15 @@ export class CountySession {
     return `${safeBrokerUrl(this.#o.broker.url)} ${this.connected() ? 'up' : 'down'}`;
   }
 
-  /** Subscribes to the filters (now if connected, else on connect); idempotent. */
-  listen(): void {
-    if (this.#subscribed) return;
-    this.#subscribed = true;
-    if (this.#client?.connected) this.#sendSubscribe();
+  /**
+   * Subscribes to `filter` (now if connected, else on connect); idempotent. Only what something
+   * listens to is subscribed: an alerting node that listens to configuration notices does not
+   * decode every alert change (its own among them) on its alarm thread.
+   */
+  listen(filter: string): void {
+    if (this.#filters.has(filter)) return;
+    this.#filters.add(filter);
+    if (this.#client?.connected) this.#sendSubscribe([filter]);
   }
 
   async start(): Promise<void> {
@@ -58,7 +61,7 @@ export class CountySession {
     client.on('connect', () => {
       const again = this.#everConnected;
       this.#everConnected = true;
-      if (this.#subscribed) this.#sendSubscribe();
+      if (this.#filters.size > 0) this.#sendSubscribe([...this.#filters]);
       if (again) {
         this.#log.info(`${name} reconnected`);
         this.#o.onReconnect?.();
@@ -113,9 +116,9 @@ export class CountySession {
     return client;
   }
 
-  #sendSubscribe(): void {
-    const filters = Object.fromEntries(this.#o.filters.map((f) => [f, { qos: 1 as const }]));
-    this.#client?.subscribe(filters, (err) => {
+  #sendSubscribe(filters: readonly string[]): void {
+    const qos1 = Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }]));
+    this.#client?.subscribe(qos1, (err) => {
       if (err) this.#log.error({ err: err.message }, `${this.#o.name} subscribe failed`);
     });
   }

@@ -35,7 +35,6 @@ export class MediaBus {
       {
         ...opts,
         name: 'media bus',
-        filters: [countyTopics.allMediaStored()],
         onMessage: (topic, payload) => this.#onMessage(topic, payload),
       },
       this.#log,
@@ -71,7 +70,7 @@ export class MediaBus {
   /** Listens to stored pictures (starts the subscription on first use); returns the unsubscribe. */
   onStored(listener: (m: MediaStoredMessage) => void): () => void {
     this.#listeners.add(listener);
-    this.#session.listen();
+    this.#session.listen(countyTopics.allMediaStored());
     return () => this.#listeners.delete(listener);
   }
 
