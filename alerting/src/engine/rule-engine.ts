@@ -127,6 +127,8 @@ export class RuleEngine {
 
   constructor(private readonly opts: RuleEngineOptions) {
     this.absence = new AbsenceSchedule(opts.clock());
+    // Compiled now rather than by the first message: that one may be a fire alarm (issue 12).
+    this.defaults = this.compile(opts.rules.rules);
   }
 
   /**
