@@ -81,7 +81,15 @@ export class IngestProcess {
     const execArgv = [
       ...(o.nodeFlags ?? []),
       ...extra,
-      ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+      ...(o.cpuProfDir
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${o.cpuProfDir}`,
+            ...(process.env.BENCH_CPU_PROF_INTERVAL_US
+              ? [`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL_US}`]
+              : []),
+          ]
+        : []),
     ];
     const log = createWriteStream(o.logFile);
     const entry = fileURLToPath(o.entry ?? new URL('./ingest-entry.js', import.meta.url));
