@@ -33,3 +33,30 @@ it('reloads the registry only when it changed', async () => {
   expect(await dir.refresh()).toBe(true);
   expect(dir.contacts('yy-b')).toEqual([]);
 });
+
+it('maps a county of more devices than one turn takes (issue 12: slices), skipping kinds it does not know', async () => {
+  store = await openTestStore();
+  // 12,000 more fire detectors behind gw-1, and a device of a kind alerting does not know (a
+  // newer registry): rows copied from the imported ones.
+  const row = await store.db.selectFrom('devices').selectAll().where('id', '=', 'smoke-1').executeTakeFirstOrThrow();
+  for (let batch = 0; batch < 12; batch++) {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ ...row, id: `smoke-x${batch * 1000 + i}` }));
+    await store.db.insertInto('devices').values(rows).execute();
+  }
+  await store.db
+    .insertInto('devices')
+    .values({ ...row, id: 'lift-1', kind: 'lift' })
+    .execute();
+  const dir = new AlertingDirectory(store.db);
+  expect(await dir.refresh()).toBe(true);
+  expect([...dir.devices()]).toHaveLength(12_000 + 5);
+  expect(dir.device('gw-1', 'lift-1')).toBeUndefined();
+  expect(dir.device('gw-1', 'ext-1')).toMatchObject({
+    kind: 'extinguisher',
+    medium: 'dry_powder',
+    institution: 'yy-a',
+  });
+  expect(dir.device('gw-1', 'k-1')).not.toHaveProperty('medium');
+  expect(dir.device('gw-1', 'smoke-x11999')).toMatchObject({ kind: 'fire', gateway: 'gw-1' });
+  expect(dir.device('gw-2', 'smoke-1')).toMatchObject({ kind: 'fire', institution: 'yy-b' });
+});
