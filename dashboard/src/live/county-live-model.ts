@@ -140,13 +140,17 @@ export class CountyLiveModel {
       };
     } else if (e.type === 'status') {
       const online = e.payload.state === 'online';
+      const inst = this.#instName(e.institution);
+      // Which of the institution's gateways, by its registered name (主楼网关), never its id: an
+      // institution with two gateways otherwise reads as the same news twice.
+      const label = this.#gatewayLabel(e.gateway, inst);
       item = {
         at: e.receivedAt,
         institution: e.institution,
         kind: 'gateway',
         text: {
-          zh: `${this.#instName(e.institution)} 网关${online ? '上线' : '离线'}`,
-          en: `${this.#instName(e.institution)} gateway ${online ? 'online' : 'offline'}`,
+          zh: `${inst} ${label ?? '网关'}${online ? '上线' : '离线'}`,
+          en: `${inst} ${label ?? 'gateway'} ${online ? 'online' : 'offline'}`,
         },
         level: online ? 'info' : 'warning',
       };
@@ -469,6 +473,14 @@ export class CountyLiveModel {
 
   #instName(id: string): string {
     return this.#registry.snapshot.institutions.get(id)?.name ?? id;
+  }
+
+  /** A gateway's registered name without its institution's (`酉阳县社会福利中心主楼网关` → `主楼网关`). */
+  #gatewayLabel(id: string, institutionName: string): string | undefined {
+    const name = this.#registry.snapshot.gateways.get(id)?.name?.trim();
+    if (!name) return undefined;
+    const own = name.startsWith(institutionName) ? name.slice(institutionName.length).trim() : name;
+    return own === '' ? undefined : own;
   }
 
   #pushTicker(item: TickerItem): void {
