@@ -40,15 +40,13 @@ export class AlertBus {
 
   constructor(opts: AlertBusOptions) {
     this.#log = opts.logger.child({ module: 'alert-bus' });
-    this.#session = new CountySession(
-      {
-        ...opts,
-        name: 'alert bus',
-        onMessage: (topic, payload) => this.#onMessage(topic, payload),
-        onReconnect: () => this.#session.deliver(this.#reconnectListeners, undefined),
-      },
-      this.#log,
-    );
+    this.#session = new CountySession({
+      ...opts,
+      logger: this.#log,
+      name: 'alert bus',
+      onMessage: (topic, payload) => this.#onMessage(topic, payload),
+      onReconnect: () => this.#session.deliver(this.#reconnectListeners, undefined),
+    });
     const registers = [opts.metrics];
     this.#m = {
       published: new Counter({

@@ -5,6 +5,7 @@ import { firstConnect } from './county-message.js';
 
 export interface CountySessionOptions {
   broker: BrokerOptions;
+  /** Its bus's logger (`module: alert-bus`, `media-bus`). */
   logger: Logger;
   /** `start()` fails when the broker is not reached within this. Default 30 s. */
   connectTimeoutMs?: number;
@@ -30,9 +31,9 @@ export class CountySession {
   readonly #filters = new Set<string>();
   #everConnected = false;
 
-  constructor(opts: CountySessionOptions, log: Logger) {
+  constructor(opts: CountySessionOptions) {
     this.#o = opts;
-    this.#log = log;
+    this.#log = opts.logger;
   }
 
   connected(): boolean {

@@ -31,14 +31,12 @@ export class MediaBus {
 
   constructor(opts: MediaBusOptions) {
     this.#log = opts.logger.child({ module: 'media-bus' });
-    this.#session = new CountySession(
-      {
-        ...opts,
-        name: 'media bus',
-        onMessage: (topic, payload) => this.#onMessage(topic, payload),
-      },
-      this.#log,
-    );
+    this.#session = new CountySession({
+      ...opts,
+      logger: this.#log,
+      name: 'media bus',
+      onMessage: (topic, payload) => this.#onMessage(topic, payload),
+    });
     const registers = [opts.metrics];
     this.#m = {
       published: new Counter({

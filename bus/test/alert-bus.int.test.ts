@@ -1,9 +1,8 @@
 import type { AlertChangeMessage, AlertingConfigChanged } from '@anlian/protocol';
-import { silentLogger } from '@anlian/runtime';
-import { type Mosquitto, startMosquitto } from '@anlian/testing';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlertBus } from '../src/alert-change-bus.js';
+import { busesOnMosquitto } from './bus-on-mosquitto.js';
 
 const T = Date.UTC(2026, 11, 3, 2, 0, 0);
 const change: AlertChangeMessage = {
@@ -39,20 +38,7 @@ const count = async (metrics: Registry, what: string) =>
 
 /** Alert changes and configuration notices between alerting nodes and dashboards, over a real mosquitto 2. */
 describe('alert bus', () => {
-  let broker: Mosquitto;
-  const buses: AlertBus[] = [];
-  const bus = (clientId: string, metrics = new Registry()) => {
-    const b = new AlertBus({ broker: { url: broker.url, clientId }, logger: silentLogger(), metrics });
-    buses.push(b);
-    return b;
-  };
-  beforeAll(async () => {
-    broker = await startMosquitto();
-  });
-  afterAll(async () => {
-    for (const b of buses) await b.stop();
-    await broker?.stop();
-  });
+  const { bus } = busesOnMosquitto((o) => new AlertBus(o));
 
   it('subscribes only to what is listened to: a node listening for configuration notices never decodes alert changes', async () => {
     const nodeMetrics = new Registry();

@@ -1,10 +1,9 @@
 import { countyTopics, type MediaStoredMessage } from '@anlian/protocol';
-import { silentLogger } from '@anlian/runtime';
-import { type Mosquitto, startMosquitto } from '@anlian/testing';
 import mqtt from 'mqtt';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MediaBus } from '../src/media-bus.js';
+import { busesOnMosquitto } from './bus-on-mosquitto.js';
 
 const T = Date.UTC(2026, 11, 3, 2, 0, 0);
 const stored: MediaStoredMessage = {
@@ -26,20 +25,7 @@ const stored: MediaStoredMessage = {
 
 /** Stored pictures announced from ingest to dashboards over a real mosquitto 2. */
 describe('media bus', () => {
-  let broker: Mosquitto;
-  const buses: MediaBus[] = [];
-  const bus = (clientId: string, metrics = new Registry()) => {
-    const b = new MediaBus({ broker: { url: broker.url, clientId }, logger: silentLogger(), metrics });
-    buses.push(b);
-    return b;
-  };
-  beforeAll(async () => {
-    broker = await startMosquitto();
-  });
-  afterAll(async () => {
-    for (const b of buses) await b.stop();
-    await broker?.stop();
-  });
+  const { bus, url } = busesOnMosquitto((o) => new MediaBus(o));
 
   it('a record published by ingest reaches every dashboard listening; what breaks the contract is counted and dropped', async () => {
     const ingest = bus('ingest-1-media');
@@ -59,7 +45,7 @@ describe('media bus', () => {
     for (const h of heard) h.splice(0);
 
     // A forged or damaged announcement: not JSON, and JSON with the JPEG in it.
-    const raw = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'raw' });
+    const raw = await mqtt.connectAsync(url(), { protocolVersion: 5, clientId: 'raw' });
     const topic = countyTopics.mediaStored(stored.county, stored.institution);
     await raw.publishAsync(topic, 'not json', { qos: 1 });
     await raw.publishAsync(topic, JSON.stringify({ ...stored, data: 'AAAA' }), { qos: 1 });

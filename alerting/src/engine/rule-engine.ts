@@ -102,7 +102,8 @@ export function laneOf(rule: Rule): EngineLane {
  * clock skew cancels out.
  */
 export class RuleEngine {
-  private defaults: CompiledRules | undefined;
+  /** The county-wide rules, compiled when the engine is made: the first message may be a fire alarm. */
+  private readonly defaults: CompiledRules;
   private overrideTargets: { institutions: Set<string>; devices: Set<string> } | undefined;
   private readonly compiledByTarget = new Map<string, CompiledRules>();
   private readonly alerts = new Map<string, OpenAlertState>();
@@ -127,7 +128,6 @@ export class RuleEngine {
 
   constructor(private readonly opts: RuleEngineOptions) {
     this.absence = new AbsenceSchedule(opts.clock());
-    // Compiled now rather than by the first message: that one may be a fire alarm (issue 12).
     this.defaults = this.compile(opts.rules.rules);
   }
 
@@ -771,7 +771,6 @@ export class RuleEngine {
       if (t.devices.has(key)) return this.compiledFor(key, { institution, gateway, device });
     }
     if (t.institutions.has(institution)) return this.compiledFor(institution, { institution });
-    this.defaults ??= this.compile(this.opts.rules.rules);
     return this.defaults;
   }
 

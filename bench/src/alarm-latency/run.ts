@@ -337,7 +337,9 @@ async function runBench(opts: AlarmBenchOptions, teardown: Teardown): Promise<nu
   const offPushes = receiver.on((p) => {
     if (!firstPushes.has(p.alertId)) firstPushes.set(p.alertId, p);
     const key = probeKey(p.gateway, p.device);
-    pushesByKey.set(key, [...(pushesByKey.get(key) ?? []), p.at]);
+    const at = pushesByKey.get(key);
+    if (at) at.push(p.at);
+    else pushesByKey.set(key, [p.at]);
   });
   const pushedAt = (key: string) => pushesByKey.get(key)?.[0];
   const loadStart = Date.now();
